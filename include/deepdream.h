@@ -1,0 +1,227 @@
+/* deepdream.h — the public C API of deepdream-wasm.
+ *
+ * deepdream-wasm loads TensorFlow GraphDef models (Google's Inception 5h,
+ * `tensorflow_inception_graph.pb`, as it is) and runs DeepDream on images,
+ * tile by tile, the way Hvass-Labs TensorFlow tutorial #14 does it. The same
+ * C core is compiled natively (gcc, optional XNNPACK backend) and to
+ * WebAssembly with SIMD128.
+ *
+ * Contracts that hold for every function here:
+ *   - Every fallible call returns a dd_status. DD_OK (0) is success, DD_DONE (1)
+ *     is a second kind of success (a finished dream); every error is negative.
+ *   - Every fallible call takes a `dd_error *err` as its last argument. It may be
+ *     NULL. When not NULL and the call fails, err->status and err->message (a
+ *     NUL-terminated, human readable sentence naming what was wrong) are set.
+ *     On success err is left untouched.
+ *   - Output pointers (`**out`) are written only on success.
+ *   - No function keeps a pointer to caller memory after it returns unless the
+ *     contract says so. There is no process-wide mutable state: two models and
+ *     two dreams may live side by side; one handle must not be used from two
+ *     threads at once.
+ *   - Input bytes (model files, saved states) are untrusted: a malformed input
+ *     gives an error status, never a crash or an out-of-bounds read.
+ *   - Memory returned to the caller (`void **bytes`) is released with dd_free().
+ *
+ * Data flow: bytes -> formats -> graph -> engine (kernels) -> dream | train
+ *            -> this API -> wasm bindings -> JS API.
+ */
+#ifndef DEEPDREAM_H
+#define DEEPDREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DD_VERSION_MAJOR 0
+#define DD_VERSION_MINOR 1
+#define DD_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and errors                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef enum dd_status {
+  DD_OK = 0,                     /* success */
+  DD_DONE = 1,                   /* success: the dream is finished */
+  DD_ERR_INVALID_ARGUMENT = -1,  /* a parameter is out of range or NULL */
+  DD_ERR_OUT_OF_MEMORY = -2,     /* an allocation failed */
+  DD_ERR_PARSE = -3,             /* malformed bytes: protobuf, image, saved state */
+  DD_ERR_UNSUPPORTED = -4,       /* well-formed but not supported: op, dtype, attr */
+  DD_ERR_NOT_FOUND = -5,         /* a named layer, node or channel does not exist */
+  DD_ERR_SHAPE = -6,             /* tensor shapes disagree */
+  DD_ERR_GRAPH = -7,             /* graph structure: missing input, cycle */
+  DD_ERR_STATE_MISMATCH = -8,    /* saved state belongs to another model or version */
+  DD_ERR_IO = -9,                /* file could not be read or written */
+  DD_ERR_ABORTED = -10,          /* the caller asked to stop */
+  DD_ERR_INTERNAL = -11          /* a bug: please report it */
+} dd_status;
+
+#define DD_ERROR_MESSAGE_SIZE 256
+
+typedef struct dd_error {
+  dd_status status;
+  char message[DD_ERROR_MESSAGE_SIZE];
+} dd_error;
+
+/* A short constant name for a status, e.g. "DD_ERR_PARSE". Never NULL. */
+const char *dd_status_string(dd_status status);
+
+/* Releases memory that this API returned to the caller. NULL is allowed. */
+void dd_free(void *ptr);
+
+/* Allocates memory that may be handed to the API with an "adopt" flag. */
+void *dd_malloc(size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Kernel backends                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef enum dd_backend {
+  DD_BACKEND_AUTO = 0,      /* simd128 (wasm and native), the default */
+  DD_BACKEND_REFERENCE = 1, /* plain loops: the oracle for tests */
+  DD_BACKEND_SIMD128 = 2,   /* the project's own wasm_f32x4 kernels (native via SIMDe) */
+  DD_BACKEND_XNNPACK = 3    /* Debian's XNNPACK, native builds only */
+} dd_backend;
+
+/* 1 when the backend is compiled into this build, else 0. */
+int dd_backend_available(dd_backend backend);
+/* "reference", "simd128", "xnnpack", or "auto". */
+const char *dd_backend_name(dd_backend backend);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dd_model dd_model;
+
+typedef struct dd_model_options {
+  dd_backend backend; /* DD_BACKEND_AUTO */
+  int num_threads;    /* 0 = one thread per core the platform reports; 1 = no threads */
+  /* When non-zero, dd_model_load_graphdef takes ownership of `bytes`, which
+     must come from dd_malloc(); the model keeps weights as views into it and
+     frees it with the model (also on failure). This halves peak memory. */
+  int adopt_buffer;
+} dd_model_options;
+
+void dd_model_options_init(dd_model_options *opt);
+
+/* Loads a TensorFlow GraphDef (binary protobuf), e.g. Inception 5h's
+   tensorflow_inception_graph.pb. `opt` may be NULL for defaults. */
+dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_options *opt,
+                                 dd_model **out, dd_error *err);
+void dd_model_free(dd_model *model);
+
+typedef struct dd_layer_info {
+  const char *name;   /* node name, valid while the model lives */
+  const char *op;     /* TensorFlow op type of the node, e.g. "Relu", "Concat" */
+  int channels;       /* output channels (last axis) */
+  int node_index;     /* index of the node in the graph */
+} dd_layer_info;
+
+/* The model's dream layers: for Inception 5h the tutorial's 12 layers
+   conv2d0 .. mixed5b, index 0..11. For other graphs: every Relu after a
+   Conv2D, in graph order. */
+int dd_model_layer_count(const dd_model *model);
+dd_status dd_model_layer_info(const dd_model *model, int index, dd_layer_info *out, dd_error *err);
+
+/* Every Conv2D of the graph (Inception 5h: 59 layers, 7548 channels). */
+int dd_model_conv_layer_count(const dd_model *model);
+dd_status dd_model_conv_layer_info(const dd_model *model, int index, dd_layer_info *out, dd_error *err);
+
+/* Any node by name; a ":0" suffix is accepted. DD_ERR_NOT_FOUND otherwise. */
+dd_status dd_model_find_node(const dd_model *model, const char *name, dd_layer_info *out, dd_error *err);
+
+/* A 64-bit fingerprint of the graph and its weights; saved dream states
+   carry it so that a state is never restored onto another model. */
+uint64_t dd_model_fingerprint(const dd_model *model);
+
+/* Runs the graph on one NHWC float image of height x width x 3 and copies
+   the named node's output into `out` (capacity `out_capacity` floats).
+   out_shape receives [N, H, W, C] (rank < 4 outputs are padded with 1s in
+   front). DD_ERR_SHAPE when out_capacity is too small. */
+dd_status dd_model_forward(dd_model *model, const float *input, int height, int width,
+                           const char *node, float *out, size_t out_capacity, int out_shape[4],
+                           dd_error *err);
+
+/* The DeepDream objective: mean(square(node[..., channels])). */
+typedef struct dd_objective {
+  const char *layer;      /* node name; NULL to use layer_index */
+  int layer_index;        /* index into the dream layers, when layer is NULL */
+  const int *channels;    /* channel list; NULL or n_channels == 0 means all */
+  int n_channels;
+} dd_objective;
+
+/* Gradient of the objective with respect to the input image (height x width x 3,
+   fed to the graph as it is). grad_out has height*width*3 floats. loss_out
+   (may be NULL) receives the objective's value. */
+dd_status dd_model_gradient(dd_model *model, const float *input, int height, int width,
+                            const dd_objective *objective, float *grad_out, float *loss_out,
+                            dd_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* DeepDream                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef enum dd_resample {
+  DD_RESAMPLE_LANCZOS_U8 = 0,   /* the tutorial: clip to 0..255, 8-bit Lanczos (PIL) */
+  DD_RESAMPLE_LANCZOS_FLOAT = 1 /* the same filter on floats, no clipping */
+} dd_resample;
+
+typedef struct dd_dream_options {
+  dd_objective objective;  /* layer and channels */
+  int num_iterations;      /* 10 */
+  float step_size;         /* 3.0 */
+  int tile_size;           /* 400 */
+  int num_repeats;         /* 4: octaves below the full-size one */
+  float rescale_factor;    /* 0.7, in (0, 1) */
+  float blend;             /* 0.2, in [0, 1] */
+  uint64_t seed;           /* all randomness comes from it */
+  float input_mean;        /* 0 (tutorial: raw 0..255); 117 for the TF1 example */
+  dd_resample resample;    /* DD_RESAMPLE_LANCZOS_U8 */
+} dd_dream_options;
+
+void dd_dream_options_init(dd_dream_options *opt);
+
+typedef struct dd_dream dd_dream;
+
+typedef struct dd_progress {
+  int octave, num_octaves;        /* octave 0 is the smallest image */
+  int iteration, num_iterations;
+  int tile, num_tiles;            /* tile index within the iteration */
+  int64_t tiles_done, tiles_total;/* over the whole dream */
+  double fraction;                /* tiles_done / tiles_total, weighted by pixels */
+  int tile_x, tile_y, tile_w, tile_h; /* the tile just computed, octave coordinates */
+  int image_w, image_h;           /* size of the current octave's image */
+} dd_progress;
+
+/* Starts a dream on an 8-bit image with `channels` = 3 (RGB) or 4 (RGBA;
+   the alpha channel is passed through untouched). The pixels are copied. */
+dd_status dd_dream_begin(dd_model *model, const dd_dream_options *opt, const uint8_t *pixels,
+                         int width, int height, int channels, dd_dream **out, dd_error *err);
+
+/* Advances by at most `max_tiles` gradient tiles (>= 1). Returns DD_OK while
+   work remains and DD_DONE once the final image is ready. `progress` may be NULL. */
+dd_status dd_dream_step(dd_dream *dream, int max_tiles, dd_progress *progress, dd_error *err);
+
+/* The image as it is now, at the current octave's size (dd_progress.image_w/h),
+   or the full size once finished. Writes w*h*channels bytes. */
+dd_status dd_dream_current_size(const dd_dream *dream, int *width, int *height);
+dd_status dd_dream_read_image(const dd_dream *dream, uint8_t *pixels, size_t capacity, dd_error *err);
+
+/* The last smoothed gradient (the tutorial's show_gradient), min-max
+   normalised to 0..255, at the current octave's size, RGB. */
+dd_status dd_dream_read_gradient(const dd_dream *dream, uint8_t *rgb, size_t capacity, dd_error *err);
+
+/* Serialises the complete state; restore continues bit-identically. */
+dd_status dd_dream_save_state(const dd_dream *dream, void **bytes, size_t *len, dd_error *err);
+dd_status dd_dream_restore(dd_model *model, const void *bytes, size_t len, dd_dream **out,
+                           dd_error *err);
+void dd_dream_free(dd_dream *dream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DEEPDREAM_H */

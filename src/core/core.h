@@ -1,0 +1,105 @@
+/* core.h — internal foundations: errors, aligned memory, tensors, arena, rng,
+ * and the parallel-for seam. Everything below the public API includes this. */
+#ifndef DD_CORE_H
+#define DD_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "deepdream.h"
+
+#if defined(__GNUC__)
+#define DD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define DD_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define DD_PRINTF(f, a)
+#define DD_UNLIKELY(x) (x)
+#endif
+
+/* Sets err (if not NULL) and returns `status`, so callers can write
+   `return dd_fail(err, DD_ERR_PARSE, "node %s: ...", name);` */
+dd_status dd_fail(dd_error *err, dd_status status, const char *fmt, ...) DD_PRINTF(3, 4);
+
+/* 64-byte aligned allocations; NULL on failure or size 0. */
+void *dd_aligned_alloc(size_t size);
+void *dd_aligned_calloc(size_t size);
+void dd_aligned_free(void *ptr);
+
+/* Overflow-checked size arithmetic: return 0 on overflow, else 1. */
+static inline int dd_mul_size(size_t a, size_t b, size_t *out) {
+  if (a != 0 && b > SIZE_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+
+/* ---- tensors: float32, NHWC, at most rank 4 -------------------------------- */
+typedef struct dd_shape {
+  int n, h, w, c;
+} dd_shape;
+
+static inline size_t dd_shape_count(dd_shape s) {
+  return (size_t)s.n * (size_t)s.h * (size_t)s.w * (size_t)s.c;
+}
+static inline dd_shape dd_shape4(int n, int h, int w, int c) {
+  dd_shape s = {n, h, w, c};
+  return s;
+}
+static inline int dd_shape_equal(dd_shape a, dd_shape b) {
+  return a.n == b.n && a.h == b.h && a.w == b.w && a.c == b.c;
+}
+
+typedef struct dd_tensor {
+  dd_shape shape;
+  float *data;
+} dd_tensor;
+
+/* ---- arena: a growable bump allocator ------------------------------------
+   Reserve sizes during planning with dd_arena_reserve(), then dd_arena_commit()
+   allocates one block; planning again with sizes that fit reuses it, so a run
+   does no allocation after warm-up. Offsets are 64-byte aligned. */
+typedef struct dd_arena {
+  unsigned char *base;
+  size_t capacity; /* bytes allocated */
+  size_t used;     /* bytes reserved in the current plan */
+  size_t peak;     /* largest `used` ever committed */
+} dd_arena;
+
+size_t dd_arena_reserve(dd_arena *a, size_t bytes); /* returns an offset */
+void dd_arena_reset(dd_arena *a);                   /* forget reservations, keep memory */
+dd_status dd_arena_commit(dd_arena *a, dd_error *err);
+static inline float *dd_arena_ptr(const dd_arena *a, size_t offset) {
+  return (float *)(void *)(a->base + offset);
+}
+void dd_arena_free(dd_arena *a);
+
+/* ---- rng: xoshiro256**, seeded by splitmix64; 32 bytes of state ------------ */
+typedef struct dd_rng {
+  uint64_t s[4];
+} dd_rng;
+
+void dd_rng_seed(dd_rng *r, uint64_t seed);
+uint64_t dd_rng_next(dd_rng *r);
+/* Uniform integer in [lo, hi], both inclusive (Python's random.randint). */
+int64_t dd_rng_randint(dd_rng *r, int64_t lo, int64_t hi);
+/* Uniform float in [0, 1). */
+float dd_rng_uniform(dd_rng *r);
+/* Standard normal (Box-Muller). */
+float dd_rng_normal(dd_rng *r);
+
+/* ---- parallel for ----------------------------------------------------------
+   Kernels split their work into `n` independent items and call
+   dd_parallel_for; each call of fn gets a contiguous [begin, end) range.
+   A NULL pool, or a pool of one thread, runs fn(ctx, 0, n) inline. */
+typedef struct dd_threadpool dd_threadpool;
+typedef void (*dd_range_fn)(void *ctx, size_t begin, size_t end);
+
+dd_threadpool *dd_threadpool_create(int num_threads); /* NULL when num_threads <= 1 */
+void dd_threadpool_destroy(dd_threadpool *pool);
+int dd_threadpool_size(const dd_threadpool *pool);    /* 1 for NULL */
+void dd_parallel_for(dd_threadpool *pool, size_t n, dd_range_fn fn, void *ctx);
+
+/* FNV-1a 64-bit, for fingerprints. */
+uint64_t dd_fnv1a64(uint64_t h, const void *data, size_t len);
+#define DD_FNV1A64_INIT 0xcbf29ce484222325ULL
+
+#endif /* DD_CORE_H */

@@ -1,0 +1,41 @@
+/* exec.h — plans and runs a dd_graph: forward to any node, and the gradient of
+ * a DeepDream objective with respect to the input.
+ *
+ * A plan is the pruned, topologically ordered list of nodes a target needs,
+ * with shapes for one input size and activation offsets in one arena. Plans
+ * are cached per (target, input size); re-planning a size that fits reuses
+ * the arena, so a run does no allocation after warm-up. Conv and MatMul
+ * weights are prepared for the kernel backend once, when the executor is
+ * created (the data-gradient layout lazily, on first backward use).
+ */
+#ifndef DD_EXEC_H
+#define DD_EXEC_H
+
+#include "graph.h"
+
+typedef struct dd_exec dd_exec;
+
+dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, int num_threads, dd_exec **out,
+                         dd_error *err);
+void dd_exec_free(dd_exec *e);
+
+/* Forward from the placeholder (input [n,h,w,c]) to node `target`. *out
+   points into the executor's arena and stays valid until the next call. */
+dd_status dd_exec_forward(dd_exec *e, int target, const float *input, dd_shape in_shape,
+                          dd_tensor *out, dd_error *err);
+
+/* d mean(square(target[..., channels])) / d input. channels NULL or
+   n_channels 0 = all. grad_out has dd_shape_count(in_shape) floats. */
+dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
+                                     const float *input, dd_shape in_shape, float *grad_out,
+                                     float *loss_out, dd_error *err);
+
+/* Peak bytes of activations and gradients held by the arena so far. */
+size_t dd_exec_arena_peak(const dd_exec *e);
+
+/* Optional per-op profile of the last run: when enabled, times per node are
+   accumulated and printed by dd_exec_profile_print. */
+void dd_exec_set_profile(dd_exec *e, int enabled);
+void dd_exec_profile_print(const dd_exec *e, void *file /* FILE* */);
+
+#endif

@@ -1,0 +1,121 @@
+/* kernels.h — the one interface every kernel backend implements.
+ *
+ * Backends: reference (plain loops, the oracle), simd128 (the project's own
+ * wasm_f32x4 kernels; native builds compile the same source through SIMDe),
+ * xnnpack (native only; Debian's libXNNPACK). The engine never calls a
+ * backend directly: it holds a `const dd_kernels *` chosen at model load.
+ *
+ * Conventions
+ *   - float32, NHWC activations, batch first. Filters arrive in TensorFlow's
+ *     HWIO layout [k_h][k_w][in_c][out_c]; a backend may repack them into an
+ *     opaque dd_conv2d_weights at create time (once per model) and may build
+ *     the data-gradient layout lazily on first use.
+ *   - Padding follows TensorFlow: SAME puts the extra pixel at the bottom and
+ *     right; VALID has none. dd_conv2d_shape_init computes it.
+ *   - Outputs are overwritten, never accumulated into, unless stated.
+ *   - Kernels may read up to 16 bytes past the end of an input buffer
+ *     (allocate with DD_EXTRA_BYTES slack); they never write past an output.
+ *   - `pool` may be NULL (single thread). Work is split by dd_parallel_for.
+ */
+#ifndef DD_KERNELS_H
+#define DD_KERNELS_H
+
+#include "../core/core.h"
+
+#define DD_EXTRA_BYTES 16
+
+typedef enum dd_padding { DD_PADDING_VALID = 0, DD_PADDING_SAME = 1 } dd_padding;
+
+/* Shape-independent parameters of a convolution or pooling window. */
+typedef struct dd_window {
+  int k_h, k_w;
+  int stride_h, stride_w;
+  dd_padding padding;
+} dd_window;
+
+/* Per-call geometry, from dd_window_shape(). */
+typedef struct dd_window_shape {
+  int n;
+  int in_h, in_w;
+  int out_h, out_w;
+  int pad_top, pad_left, pad_bottom, pad_right;
+} dd_window_shape;
+
+/* TensorFlow's output size and padding. Returns DD_ERR_SHAPE (with a message)
+   when the window does not fit (VALID with a kernel larger than the input),
+   or the input is empty. */
+dd_status dd_window_shape_init(const dd_window *win, int n, int in_h, int in_w,
+                               dd_window_shape *out, dd_error *err);
+
+typedef struct dd_conv2d_params {
+  dd_window win;
+  int in_c, out_c;
+} dd_conv2d_params;
+
+typedef struct dd_lrn_params {
+  int depth_radius;
+  float bias, alpha, beta;
+} dd_lrn_params;
+
+/* Opaque backend-owned filter (and bias) storage. */
+typedef struct dd_conv2d_weights dd_conv2d_weights;
+
+typedef struct dd_kernels {
+  const char *name;
+
+  /* ---- convolution ---------------------------------------------------------
+     create: copies/repacks `filter_hwio` (and `bias`, which may be NULL = 0);
+     the caller's arrays are not referenced afterwards. */
+  dd_status (*conv2d_create)(const dd_conv2d_params *p, const float *filter_hwio,
+                             const float *bias, dd_conv2d_weights **out, dd_error *err);
+  void (*conv2d_destroy)(dd_conv2d_weights *w);
+  /* out[n][oh][ow][co] = bias[co] + sum in[n][ih][iw][ci] * filter[kh][kw][ci][co];
+     with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue). */
+  void (*conv2d_forward)(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
+                         float *out, int relu, dd_threadpool *pool);
+  /* Input gradient: din = conv2d_transpose(dout, filter). Overwrites din. */
+  void (*conv2d_backward_data)(dd_conv2d_weights *w, const dd_window_shape *s,
+                               const float *dout, float *din, dd_threadpool *pool);
+  /* Filter and bias gradients (HWIO and [out_c]); overwrite dfilter and dbias
+     (dbias may be NULL). Needs no dd_conv2d_weights: training calls it with
+     the current input and output gradient. */
+  void (*conv2d_backward_filter)(const dd_conv2d_params *p, const dd_window_shape *s,
+                                 const float *in, const float *dout, float *dfilter_hwio,
+                                 float *dbias, dd_threadpool *pool);
+
+  /* ---- pooling (channels c; padding excluded from averages, as TF) -------- */
+  void (*max_pool_forward)(const dd_window *win, const dd_window_shape *s, int c,
+                           const float *in, float *out, dd_threadpool *pool);
+  /* Routes each dout to the first maximum of its window in row-major scan
+     order (TensorFlow's CPU MaxPoolGrad); accumulates overlaps; overwrites din. */
+  void (*max_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,
+                            const float *in, const float *dout, float *din,
+                            dd_threadpool *pool);
+  void (*avg_pool_forward)(const dd_window *win, const dd_window_shape *s, int c,
+                           const float *in, float *out, dd_threadpool *pool);
+  void (*avg_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,
+                            const float *dout, float *din, dd_threadpool *pool);
+
+  /* ---- local response normalisation over channels (TF semantics) ----------
+     sqr_sum[i] = sum_{j=i-r..i+r, 0<=j<c} in[j]^2;
+     out[i] = in[i] / (bias + alpha * sqr_sum[i])^beta. pixels = n*h*w. */
+  void (*lrn_forward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
+                      float *out, dd_threadpool *pool);
+  void (*lrn_backward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
+                       const float *dout, float *din, dd_threadpool *pool);
+
+  /* ---- dense ---------------------------------------------------------------
+     C[m][n] = beta*C[m][n] + sum_k op(A)[m][k] * op(B)[k][n], row-major with
+     leading dimensions; op(X) = X or X^T per trans flag. beta is 0 or 1. */
+  void (*gemm)(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+               const float *b, int ldb, float beta, float *c, int ldc, dd_threadpool *pool);
+} dd_kernels;
+
+/* The backends compiled into this build; NULL when absent. */
+const dd_kernels *dd_kernels_reference(void);
+const dd_kernels *dd_kernels_simd128(void);
+const dd_kernels *dd_kernels_xnnpack(void);
+/* DD_BACKEND_AUTO resolves to simd128. NULL when not available. */
+const dd_kernels *dd_kernels_get(dd_backend backend);
+
+#endif /* DD_KERNELS_H */
