@@ -1,0 +1,42 @@
+/* ops.h — the small element-wise and layout ops that need no backend kernel:
+ * bias add, relu, softmax, concat along channels, square, mean, and their
+ * backward passes. Shapes are NHWC; "rows" means n*h*w pixels of `c`
+ * channels. Every function overwrites its output unless named *_accumulate.
+ */
+#ifndef DD_OPS_H
+#define DD_OPS_H
+
+#include <stddef.h>
+
+/* out[r][c] = in[r][c] + bias[c] (in may equal out). */
+void dd_bias_add(size_t rows, int c, const float *in, const float *bias, float *out);
+/* dbias[c] = sum_r dout[r][c] */
+void dd_bias_add_backward(size_t rows, int c, const float *dout, float *dbias);
+/* out = in - bias (undo a fused bias; in may equal out). */
+void dd_bias_sub(size_t rows, int c, const float *in, const float *bias, float *out);
+
+void dd_relu(size_t n, const float *in, float *out);
+/* din = dout where out > 0, else 0 (TensorFlow's ReluGrad on the output).
+   din may alias dout. */
+void dd_relu_backward(size_t n, const float *out, const float *dout, float *din);
+
+/* Softmax over the last axis, numerically stable (max subtracted). */
+void dd_softmax(size_t rows, int c, const float *in, float *out);
+/* din = y * (dout - sum(dout * y)) per row. */
+void dd_softmax_backward(size_t rows, int c, const float *y, const float *dout, float *din);
+
+/* Copies the rows x c_part tensor `part` into channels [c_off, c_off+c_part)
+   of the rows x c_total tensor `out`, and back. */
+void dd_concat_put(size_t rows, int c_total, int c_off, int c_part, const float *part, float *out);
+void dd_concat_get(size_t rows, int c_total, int c_off, int c_part, const float *whole, float *part);
+
+/* y += x */
+void dd_add_inplace(size_t n, const float *x, float *y);
+
+/* mean(square(x[..., channels])) over rows x c, in double; channels NULL = all. */
+double dd_mean_square(size_t rows, int c, const float *x, const int *channels, int n_channels);
+/* d/dx of dd_mean_square: 2*x/count on the selected channels, 0 elsewhere. */
+void dd_mean_square_backward(size_t rows, int c, const float *x, const int *channels,
+                             int n_channels, float *dx);
+
+#endif
