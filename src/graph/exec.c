@@ -455,7 +455,7 @@ static dd_status make_plan(dd_exec *e, int target, dd_shape in_shape, int want_g
   for (int pi = 0; pi < e->plan_len; pi++) {
     plan_node *pn = &e->plan[pi];
     size_t bytes, elems = dd_shape_count(pn->shape);
-    if (!dd_mul_size(elems, sizeof(float), &bytes) || bytes > ((size_t)1 << 40))
+    if (!dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
       return dd_fail(err, DD_ERR_SHAPE, "node '%s': tensor too large", e->g->nodes[pn->node].name);
     if (elems > max_elems) max_elems = elems;
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);

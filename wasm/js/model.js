@@ -1,0 +1,126 @@
+// model.js — a loaded GraphDef model living in wasm memory.
+import { loadCore, defaultThreadCount } from './core.js';
+import { DeepDreamError } from './errors.js';
+import { check, withScope } from './heap.js';
+import { readIntoHeap } from './source.js';
+
+const BACKENDS = { auto: 0, reference: 1, simd128: 2, xnnpack: 3 };
+
+export class Model {
+  /** @internal */
+  constructor(M, ptr, info) {
+    this._M = M;
+    this._ptr = ptr;
+    this.byteLength = info.byteLength;
+    this.layers = readLayers(M, ptr, M._ddw_model_layer_count(ptr), M._ddw_model_layer);
+    this.convLayers = readLayers(M, ptr, M._ddw_model_conv_layer_count(ptr), M._ddw_model_conv_layer);
+    this.threads = info.threads;
+    this.variant = M.ddVariant;
+  }
+
+  /** @internal */
+  get ptr() {
+    if (!this._ptr) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'deepdream-wasm: the model has been freed');
+    return this._ptr;
+  }
+
+  /** A 64-bit fingerprint of graph and weights, as a 16-digit hex string. */
+  get fingerprint() {
+    const M = this._M;
+    const hi = M._ddw_model_fingerprint(this.ptr, 1), lo = M._ddw_model_fingerprint(this.ptr, 0);
+    return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  }
+
+  /** {name, channels, nodeIndex} of any node ("name" or "name:0"). */
+  findNode(name) {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const info = s.alloc(8), err = s.err();
+      const p = M._ddw_model_find_node(this.ptr, s.str(name), info, err);
+      if (!p) check(M, M._ddw_error_status(err), err, 'findNode');
+      return { name: M.UTF8ToString(p), channels: M.HEAP32[info >> 2], nodeIndex: M.HEAP32[(info >> 2) + 1] };
+    });
+  }
+
+  /**
+   * Runs the graph on an HxWx3 float image (NHWC, fed as is: the tutorial feeds
+   * raw 0..255) and returns the named node's output {data: Float32Array, shape}.
+   */
+  forward(input, height, width, node) {
+    const M = this._M;
+    checkImage(input, height, width);
+    return withScope(M, (s) => {
+      const inp = s.f32(input), shape = s.alloc(16), err = s.err(), name = s.str(node);
+      check(M, M._ddw_model_forward(this.ptr, inp, height, width, name, 0, 0, shape, err), err, 'forward');
+      const dims = Array.from(M.HEAP32.subarray(shape >> 2, (shape >> 2) + 4));
+      const n = dims.reduce((a, b) => a * b, 1);
+      const out = s.alloc(n * 4);
+      check(M, M._ddw_model_forward(this.ptr, inp, height, width, name, out, n, shape, err), err, 'forward');
+      return { data: M.HEAPF32.slice(out >> 2, (out >> 2) + n), shape: dims };
+    });
+  }
+
+  /**
+   * The DeepDream gradient d mean(square(layer[..., channels])) / d input.
+   * @param {{layer?: string|number, channels?: number[]}} objective
+   * @returns {{grad: Float32Array, loss: number}}
+   */
+  gradient(input, height, width, objective = {}) {
+    const M = this._M;
+    checkImage(input, height, width);
+    return withScope(M, (s) => {
+      const { layer = 0, channels = [] } = objective;
+      const inp = s.f32(input), err = s.err(), grad = s.alloc(input.length * 4), loss = s.alloc(4);
+      const name = typeof layer === 'string' ? s.str(layer) : 0;
+      const ch = s.i32(channels);
+      const st = M._ddw_model_gradient(this.ptr, inp, height, width, name, typeof layer === 'number' ? layer : -1,
+        ch, channels.length, grad, loss, err);
+      check(M, st, err, 'gradient');
+      return { grad: M.HEAPF32.slice(grad >> 2, (grad >> 2) + input.length), loss: M.HEAPF32[loss >> 2] };
+    });
+  }
+
+  /** Releases the model's wasm memory. Safe to call twice. */
+  free() {
+    if (this._ptr) this._M._ddw_model_free(this._ptr);
+    this._ptr = 0;
+  }
+}
+
+function checkImage(input, h, w) {
+  if (!(input instanceof Float32Array)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'input must be a Float32Array');
+  if (!(h > 0 && w > 0 && input.length === h * w * 3))
+    throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `input has ${input.length} values, expected ${h}x${w}x3`);
+}
+
+function readLayers(M, ptr, count, getter) {
+  return withScope(M, (s) => {
+    const info = s.alloc(8);
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const p = getter(ptr, i, info);
+      out.push({ index: i, name: M.UTF8ToString(p), channels: M.HEAP32[info >> 2], nodeIndex: M.HEAP32[(info >> 2) + 1] });
+    }
+    return out;
+  });
+}
+
+/**
+ * Loads a TensorFlow GraphDef model (e.g. Inception 5h's tensorflow_inception_graph.pb).
+ * @param source URL, Node file path, File/Blob, ArrayBuffer or typed array
+ * @param {{backend?: 'auto'|'reference'|'simd128', threads?: number, onProgress?: (fraction:number)=>void}} [opts]
+ */
+export async function loadModelBytes(source, opts = {}) {
+  const threads = opts.threads ?? await defaultThreadCount();
+  const M = await loadCore({ threads: opts.useThreadedBuild ?? (threads > 1 ? undefined : false) });
+  const backend = BACKENDS[opts.backend ?? 'auto'];
+  if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
+  const effThreads = M.ddVariant === 'mt' ? Math.max(1, Math.min(threads, 8)) : 1;
+  const { ptr, len } = await readIntoHeap(M, source, opts.onProgress);
+  return withScope(M, (s) => {
+    const err = s.err();
+    const m = M._ddw_model_load(ptr, len, backend, effThreads, err); // adopts ptr, also on failure
+    if (!m) check(M, M._ddw_error_status(err), err, 'loadModel');
+    return new Model(M, m, { byteLength: len, threads: effThreads });
+  });
+}
