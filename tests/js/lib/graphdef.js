@@ -57,7 +57,7 @@ function readTensor(buf) {
   const count = shape.reduce((a, b) => a * b, 1);
   let values;
   if (content) {
-    const copy = content.slice();
+    const copy = Uint8Array.prototype.slice.call(content); // a real copy (Buffer#slice is a view)
     values = dtype === 1 ? new Float32Array(copy.buffer) : new Int32Array(copy.buffer);
   } else {
     const src = dtype === 1 ? floats : ints;

@@ -5,7 +5,7 @@ const clean = (s) => s.replace(/^\^/, '').replace(/:0$/, '');
 /**
  * @param tf the @tensorflow/tfjs namespace
  * @param nodes readGraphDef() output
- * @returns {(input: tf.Tensor4D, target: string) => tf.Tensor} evaluates `target`
+ * @returns {(input: tf.Tensor4D, target: string|string[]) => tf.Tensor|tf.Tensor[]} evaluates `target`
  */
 export function graphRunner(tf, nodes) {
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -56,7 +56,7 @@ export function graphRunner(tf, nodes) {
       memo.set(name, out);
       return out;
     };
-    return ev(target);
+    return Array.isArray(target) ? target.map(ev) : ev(target);
   };
   run.dispose = () => { for (const t of constCache.values()) t.dispose(); constCache.clear(); };
   return run;
