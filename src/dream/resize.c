@@ -1,0 +1,311 @@
+/* resize.c — Pillow-compatible LANCZOS resampling (see resize.h).
+ *
+ * The arithmetic follows Pillow's Resample.c expression by expression where
+ * the rounding of an intermediate matters: the window bounds use C casts
+ * (truncation toward zero) of centre -/+ support + 0.5, the filter argument
+ * is ((j + xmin) - centre + 0.5) * (1 / filterscale), the weights are divided
+ * (not multiplied) by their sum, and the fixed-point weights are rounded half
+ * away from zero. Integer sums are order-independent, so the vertical 8-bit
+ * pass accumulates whole rows at a time (vectorisable); the float path keeps
+ * Pillow's summation order per sample.
+ */
+#include "dream/resize.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LANCZOS_SUPPORT 3.0
+#define PRECISION_BITS (32 - 8 - 2)
+#define PI_D 3.14159265358979323846
+
+void dd_resize_scaled_size(int h, int w, double factor, int *oh, int *ow) {
+  double fh = (double)h * factor, fw = (double)w * factor;
+  /* astype(int) truncates; keep out-of-range values defined */
+  *oh = fh >= (double)INT_MAX ? INT_MAX : fh <= 0.0 || fh != fh ? 0 : (int)fh;
+  *ow = fw >= (double)INT_MAX ? INT_MAX : fw <= 0.0 || fw != fw ? 0 : (int)fw;
+}
+
+double dd_resize_factor_from_float(float f) {
+  char buf[64];
+  for (int digits = 1; digits <= 9; digits++) {
+    snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+    double d = strtod(buf, NULL);
+    if ((float)d == f) return d;
+  }
+  return (double)f;
+}
+
+static double sinc(double x) {
+  if (x == 0.0) return 1.0;
+  x = x * PI_D;
+  return sin(x) / x;
+}
+
+static double lanczos(double x) {
+  if (-3.0 <= x && x < 3.0) return sinc(x) * sinc(x / 3);
+  return 0.0;
+}
+
+/* Per output sample: window start and length, ksize weights. */
+typedef struct coeffs {
+  int out_size, ksize;
+  int *bounds;  /* 2 * out_size: xmin, count */
+  double *k;    /* out_size * ksize, zero beyond count */
+  int32_t *k8;  /* fixed-point copy, for the 8-bit path */
+} coeffs;
+
+static void coeffs_free(coeffs *co) {
+  free(co->bounds);
+  free(co->k);
+  free(co->k8);
+  memset(co, 0, sizeof *co);
+}
+
+static dd_status coeffs_init(coeffs *co, int in_size, int out_size, int want_fixed, dd_error *err) {
+  memset(co, 0, sizeof *co);
+  const float in0 = 0.0f, in1 = (float)in_size; /* Pillow's box is float */
+  double scale, filterscale;
+  filterscale = scale = (double)(in1 - in0) / out_size;
+  if (filterscale < 1.0) filterscale = 1.0;
+  const double support = LANCZOS_SUPPORT * filterscale;
+  const double ksize_d = ceil(support) * 2 + 1;
+  if (ksize_d > (double)INT_MAX / 2)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "resize %d -> %d: filter too long", in_size, out_size);
+  const int ksize = (int)ksize_d;
+  size_t nk;
+  if (!dd_mul_size((size_t)out_size, (size_t)ksize, &nk) || nk > SIZE_MAX / sizeof(double))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "resize %d -> %d: coefficient table too large", in_size,
+                   out_size);
+  co->out_size = out_size;
+  co->ksize = ksize;
+  co->bounds = (int *)malloc((size_t)out_size * 2 * sizeof(int));
+  co->k = (double *)calloc(nk, sizeof(double));
+  if (want_fixed) co->k8 = (int32_t *)calloc(nk, sizeof(int32_t));
+  if (!co->bounds || !co->k || (want_fixed && !co->k8)) {
+    coeffs_free(co);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize %d -> %d: out of memory for %zu coefficients",
+                   in_size, out_size, nk);
+  }
+  for (int xx = 0; xx < out_size; xx++) {
+    const double center = in0 + (xx + 0.5) * scale;
+    const double ss = 1.0 / filterscale;
+    double ww = 0.0;
+    int xmin = (int)(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    int xmax = (int)(center + support + 0.5);
+    if (xmax > in_size) xmax = in_size;
+    xmax -= xmin;
+    if (xmax > ksize) xmax = ksize; /* cannot happen: the window is 2*support+1 wide */
+    double *k = co->k + (size_t)xx * ksize;
+    for (int x = 0; x < xmax; x++) {
+      const double wgt = lanczos((x + xmin - center + 0.5) * ss);
+      k[x] = wgt;
+      ww += wgt;
+    }
+    for (int x = 0; x < xmax; x++)
+      if (ww != 0.0) k[x] /= ww;
+    co->bounds[xx * 2 + 0] = xmin;
+    co->bounds[xx * 2 + 1] = xmax < 0 ? 0 : xmax;
+  }
+  if (want_fixed)
+    for (size_t i = 0; i < nk; i++) {
+      const double v = co->k[i];
+      co->k8[i] = v < 0 ? (int32_t)(-0.5 + v * (1 << PRECISION_BITS))
+                        : (int32_t)(0.5 + v * (1 << PRECISION_BITS));
+    }
+  return DD_OK;
+}
+
+static inline uint8_t clip8(int32_t v) {
+  if (v >= (256 << PRECISION_BITS)) return 255;
+  if (v <= 0) return 0;
+  return (uint8_t)(v >> PRECISION_BITS);
+}
+
+static dd_status check_sizes(const void *in, int w, int h, int c, const void *out, int ow, int oh,
+                             dd_error *err) {
+  if (!in || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "resize: NULL image");
+  if (w < 1 || h < 1 || ow < 1 || oh < 1 || c < 1)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "resize: invalid size %dx%dx%d -> %dx%d", w, h, c, ow, oh);
+  size_t a, b;
+  if (!dd_mul_size((size_t)w, (size_t)h, &a) || !dd_mul_size(a, (size_t)c, &a) || a > SIZE_MAX / 8 ||
+      !dd_mul_size((size_t)ow, (size_t)oh, &b) || !dd_mul_size(b, (size_t)c, &b) || b > SIZE_MAX / 8 ||
+      !dd_mul_size((size_t)ow, (size_t)h, &a) || !dd_mul_size(a, (size_t)c, &a) || a > SIZE_MAX / 8)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "resize: %dx%dx%d -> %dx%d is too large", w, h, c, ow, oh);
+  return DD_OK;
+}
+
+/* Rows [y0, y0 + rows) of the input, resampled horizontally. */
+static void horizontal_u8(const uint8_t *in, int w, int c, int y0, int rows, const coeffs *co, uint8_t *out) {
+  const int ow = co->out_size, ks = co->ksize;
+  const size_t in_row = (size_t)w * c, out_row = (size_t)ow * c;
+  for (int yy = 0; yy < rows; yy++) {
+    const uint8_t *src = in + (size_t)(yy + y0) * in_row;
+    uint8_t *dst = out + (size_t)yy * out_row;
+    for (int xx = 0; xx < ow; xx++) {
+      const int xmin = co->bounds[2 * xx], cnt = co->bounds[2 * xx + 1];
+      const int32_t *k = co->k8 + (size_t)xx * ks;
+      const uint8_t *s = src + (size_t)xmin * c;
+      for (int ch = 0; ch < c; ch++) {
+        int32_t acc = 1 << (PRECISION_BITS - 1);
+        for (int x = 0; x < cnt; x++) acc += (int32_t)s[(size_t)x * c + ch] * k[x];
+        dst[(size_t)xx * c + ch] = clip8(acc);
+      }
+    }
+  }
+}
+
+static void vertical_u8(const uint8_t *in, size_t row, const coeffs *co, uint8_t *out, int32_t *acc) {
+  const int oh = co->out_size, ks = co->ksize;
+  for (int yy = 0; yy < oh; yy++) {
+    const int ymin = co->bounds[2 * yy], cnt = co->bounds[2 * yy + 1];
+    const int32_t *k = co->k8 + (size_t)yy * ks;
+    for (size_t i = 0; i < row; i++) acc[i] = 1 << (PRECISION_BITS - 1);
+    for (int y = 0; y < cnt; y++) {
+      const uint8_t *src = in + (size_t)(y + ymin) * row;
+      const int32_t ky = k[y];
+      for (size_t i = 0; i < row; i++) acc[i] += (int32_t)src[i] * ky;
+    }
+    uint8_t *dst = out + (size_t)yy * row;
+    for (size_t i = 0; i < row; i++) dst[i] = clip8(acc[i]);
+  }
+}
+
+static void horizontal_f32(const float *in, int w, int c, int y0, int rows, const coeffs *co, float *out) {
+  const int ow = co->out_size, ks = co->ksize;
+  const size_t in_row = (size_t)w * c, out_row = (size_t)ow * c;
+  for (int yy = 0; yy < rows; yy++) {
+    const float *src = in + (size_t)(yy + y0) * in_row;
+    float *dst = out + (size_t)yy * out_row;
+    for (int xx = 0; xx < ow; xx++) {
+      const int xmin = co->bounds[2 * xx], cnt = co->bounds[2 * xx + 1];
+      const double *k = co->k + (size_t)xx * ks;
+      const float *s = src + (size_t)xmin * c;
+      for (int ch = 0; ch < c; ch++) {
+        double acc = 0.0;
+        for (int x = 0; x < cnt; x++) acc += s[(size_t)x * c + ch] * k[x];
+        dst[(size_t)xx * c + ch] = (float)acc;
+      }
+    }
+  }
+}
+
+static void vertical_f32(const float *in, size_t row, const coeffs *co, float *out, double *acc) {
+  const int oh = co->out_size, ks = co->ksize;
+  for (int yy = 0; yy < oh; yy++) {
+    const int ymin = co->bounds[2 * yy], cnt = co->bounds[2 * yy + 1];
+    const double *k = co->k + (size_t)yy * ks;
+    for (size_t i = 0; i < row; i++) acc[i] = 0.0;
+    for (int y = 0; y < cnt; y++) { /* per sample, y ascending: Pillow's order */
+      const float *src = in + (size_t)(y + ymin) * row;
+      const double ky = k[y];
+      for (size_t i = 0; i < row; i++) acc[i] += src[i] * ky;
+    }
+    float *dst = out + (size_t)yy * row;
+    for (size_t i = 0; i < row; i++) dst[i] = (float)acc[i];
+  }
+}
+
+/* One driver for both sample types: esz 1 = uint8, 4 = float. */
+static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int ow, int oh, int is_u8,
+                             dd_error *err) {
+  dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
+  if (st != DD_OK) return st;
+  const size_t esz = is_u8 ? 1 : sizeof(float);
+  const int need_h = ow != w, need_v = oh != h;
+  if (!need_h && !need_v) {
+    memcpy(out, in, (size_t)w * h * c * esz);
+    return DD_OK;
+  }
+  coeffs ch = {0}, cv = {0};
+  void *tmp = NULL, *acc = NULL;
+  if (need_h && (st = coeffs_init(&ch, w, ow, is_u8, err)) != DD_OK) goto done;
+  if (need_v && (st = coeffs_init(&cv, h, oh, is_u8, err)) != DD_OK) goto done;
+
+  const void *vin = in; /* input of the vertical pass */
+  if (need_h) {
+    /* Only the rows the vertical pass reads, as Pillow does. */
+    int y0 = 0, rows = h;
+    if (need_v) {
+      y0 = cv.bounds[0];
+      rows = cv.bounds[2 * (oh - 1)] + cv.bounds[2 * (oh - 1) + 1] - y0;
+      for (int i = 0; i < oh; i++) cv.bounds[2 * i] -= y0;
+    }
+    void *hdst = out;
+    if (need_v) {
+      tmp = malloc((size_t)ow * (size_t)(rows > 0 ? rows : 1) * c * esz);
+      if (!tmp) {
+        st = dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for a %dx%d intermediate", ow, rows);
+        goto done;
+      }
+      hdst = tmp;
+    }
+    if (is_u8)
+      horizontal_u8((const uint8_t *)in, w, c, y0, rows, &ch, (uint8_t *)hdst);
+    else
+      horizontal_f32((const float *)in, w, c, y0, rows, &ch, (float *)hdst);
+    vin = tmp;
+  }
+  if (need_v) {
+    const int vw = need_h ? ow : w;
+    const size_t row = (size_t)vw * c;
+    acc = malloc(row * (is_u8 ? sizeof(int32_t) : sizeof(double)));
+    if (!acc) {
+      st = dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for a row of %zu samples", row);
+      goto done;
+    }
+    if (is_u8)
+      vertical_u8((const uint8_t *)vin, row, &cv, (uint8_t *)out, (int32_t *)acc);
+    else
+      vertical_f32((const float *)vin, row, &cv, (float *)out, (double *)acc);
+  }
+  st = DD_OK;
+done:
+  coeffs_free(&ch);
+  coeffs_free(&cv);
+  free(tmp);
+  free(acc);
+  return st;
+}
+
+dd_status dd_resize_lanczos_u8(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
+                               dd_error *err) {
+  return resize_impl(in, w, h, c, out, ow, oh, 1, err);
+}
+
+dd_status dd_resize_lanczos_float(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                                  dd_error *err) {
+  return resize_impl(in, w, h, c, out, ow, oh, 0, err);
+}
+
+void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float v = in[i];
+    if (!(v > 0.0f)) v = 0.0f; /* also NaN */
+    if (v > 255.0f) v = 255.0f;
+    out[i] = (uint8_t)v;       /* truncation toward zero */
+  }
+}
+
+dd_status dd_resize_tutorial(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                             dd_error *err) {
+  dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
+  if (st != DD_OK) return st;
+  const size_t n_in = (size_t)w * h * c, n_out = (size_t)ow * oh * c;
+  uint8_t *a = (uint8_t *)malloc(n_in), *b = (uint8_t *)malloc(n_out);
+  if (!a || !b) {
+    free(a);
+    free(b);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for %zu + %zu bytes", n_in, n_out);
+  }
+  dd_float_to_u8_tutorial(in, a, n_in);
+  st = dd_resize_lanczos_u8(a, w, h, c, b, ow, oh, err);
+  if (st == DD_OK)
+    for (size_t i = 0; i < n_out; i++) out[i] = (float)b[i];
+  free(a);
+  free(b);
+  return st;
+}
