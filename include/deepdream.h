@@ -172,16 +172,19 @@ typedef enum dd_resample {
 
 typedef struct dd_dream_options {
   dd_objective objective;  /* layer and channels */
-  int num_iterations;      /* 10 */
-  float step_size;         /* 3.0 */
-  int tile_size;           /* 400 */
-  int num_repeats;         /* 4: octaves below the full-size one */
-  float rescale_factor;    /* 0.7, in (0, 1) */
-  float blend;             /* 0.2, in [0, 1] */
+  int num_iterations;      /* 10, in 1..1000 */
+  double step_size;        /* 3.0 */
+  int tile_size;           /* 400, in 16..2048 */
+  int num_repeats;         /* 4: octaves below the full-size one, 0..32 */
+  double rescale_factor;   /* 0.7, in (0, 1) */
+  double blend;            /* 0.2, in [0, 1] */
   uint64_t seed;           /* all randomness comes from it */
-  float input_mean;        /* 0 (tutorial: raw 0..255); 117 for the TF1 example */
+  double input_mean;       /* 0 (tutorial: raw 0..255); 117 for the TF1 example */
   dd_resample resample;    /* DD_RESAMPLE_LANCZOS_U8 */
 } dd_dream_options;
+
+/* The smallest octave must be at least this many pixels on each side. */
+#define DD_DREAM_MIN_OCTAVE_SIZE 16
 
 void dd_dream_options_init(dd_dream_options *opt);
 
@@ -191,10 +194,13 @@ typedef struct dd_progress {
   int octave, num_octaves;        /* octave 0 is the smallest image */
   int iteration, num_iterations;
   int tile, num_tiles;            /* tile index within the iteration */
-  int64_t tiles_done, tiles_total;/* over the whole dream */
-  double fraction;                /* tiles_done / tiles_total, weighted by pixels */
+  int64_t tiles_done;             /* over the whole dream */
+  int64_t tiles_total;            /* an estimate: tile counts depend on random offsets */
+  double fraction;                /* exact share of the work done, weighted by pixels */
   int tile_x, tile_y, tile_w, tile_h; /* the tile just computed, octave coordinates */
   int image_w, image_h;           /* size of the current octave's image */
+  /* the last finished iteration, as the tutorial's show_gradient prints it */
+  double grad_min, grad_max, step_scaled;
 } dd_progress;
 
 /* Starts a dream on an 8-bit image with `channels` = 3 (RGB) or 4 (RGBA;

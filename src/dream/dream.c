@@ -1,0 +1,876 @@
+/* dream.c — DeepDream as Hvass-Labs tutorial #14 does it, as a resumable
+ * state machine that advances one gradient tile at a time.
+ *
+ * recursive_optimize, unrolled: the pyramid of base images is built first
+ * (levels[n-1] = the input; levels[L-1] = resize(blur(levels[L], 0.5 spatial),
+ * rescale_factor)); the dream then runs optimize_image on level 0, and on each
+ * level above starts from blend*base + (1-blend)*upscale(previous result).
+ * optimize_image: num_iterations times, a tiled gradient (random tile grid,
+ * per-tile std normalisation), smoothed by the sum of three Gaussians at
+ * sigma, 2 sigma and sigma/2 over all three axes, then a step of
+ * step_size / (std + 1e-8).
+ *
+ * Memory is bounded by the tile, not by the image: the smoothed gradient is
+ * never stored whole. Smoothing runs over horizontal strips with a halo as
+ * tall as the largest blur radius, which gives bit-identical results to a
+ * whole-image blur; one pass gathers the statistics (std, min, max), a second
+ * recomputes the strips and applies the step. The pyramid is kept as 8-bit
+ * images in the tutorial's resample mode (its resize goes through uint8).
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "../api/model_internal.h"
+#include "resize.h"
+#include "smooth.h"
+#include "tiles.h"
+
+#define STRIP_ROWS 128
+#define MAX_SIDE 16384
+#define MAX_PIXELS ((int64_t)1 << 26)
+#define STATE_MAGIC 0x54534444u /* "DDST" */
+#define STATE_VERSION 1u
+
+typedef struct level {
+  int w, h;
+  uint8_t *u8; /* DD_RESAMPLE_LANCZOS_U8 */
+  float *f;    /* DD_RESAMPLE_LANCZOS_FLOAT */
+} level;
+
+struct dd_dream {
+  dd_model *model;
+  dd_dream_options opt;
+  int *channels; /* owned copy of opt.objective.channels */
+  char *layer;   /* owned copy of opt.objective.layer, or NULL */
+  int target;
+  int width, height, in_channels;
+  uint8_t *alpha; /* width*height, when in_channels == 4 */
+  int n_levels;
+  level *levels;  /* 0 = smallest */
+  /* position */
+  int lvl, iteration, tile, n_tiles, started, done;
+  dd_tile *tiles;
+  int tiles_cap;
+  dd_rng rng;
+  /* the current level */
+  float *image, *grad;
+  uint8_t *grad_preview;
+  double grad_min, grad_max, step_scaled;
+  dd_tile last_tile;
+  int64_t tiles_done;
+  double pixels_done, pixels_total;
+  /* scratch */
+  float *tile_in, *tile_grad;
+  size_t tile_cap;
+  float *strip_out, *strip_scratch;
+  size_t strip_cap;
+};
+
+static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
+
+void dd_dream_options_init(dd_dream_options *o) {
+  memset(o, 0, sizeof *o);
+  o->objective.layer_index = 0;
+  o->num_iterations = 10;
+  o->step_size = 3.0;
+  o->tile_size = 400;
+  o->num_repeats = 4;
+  o->rescale_factor = 0.7;
+  o->blend = 0.2;
+  o->seed = 0;
+  o->input_mean = 0.0;
+  o->resample = DD_RESAMPLE_LANCZOS_U8;
+}
+
+/* ---- validation ----------------------------------------------------------- */
+
+static dd_status check_options(const dd_dream_options *o, dd_error *err) {
+  if (o->num_iterations < 1 || o->num_iterations > 1000)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "num_iterations must be in 1..1000, got %d", o->num_iterations);
+  if (!isfinite(o->step_size) || fabs(o->step_size) > 1e6)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "step_size must be a finite number, got %g", o->step_size);
+  if (o->tile_size < 16 || o->tile_size > 2048)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "tile_size must be in 16..2048, got %d", o->tile_size);
+  if (o->num_repeats < 0 || o->num_repeats > 32)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "num_repeats (octaves below full size) must be in 0..32, got %d",
+                   o->num_repeats);
+  if (!(o->rescale_factor > 0.0 && o->rescale_factor < 1.0))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "rescale_factor must be in (0, 1), got %g", o->rescale_factor);
+  if (!(o->blend >= 0.0 && o->blend <= 1.0))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "blend must be in [0, 1], got %g", o->blend);
+  if (!isfinite(o->input_mean) || fabs(o->input_mean) > 1e6)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "input_mean must be finite, got %g", o->input_mean);
+  if (o->resample != DD_RESAMPLE_LANCZOS_U8 && o->resample != DD_RESAMPLE_LANCZOS_FLOAT)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "unknown resample mode %d", (int)o->resample);
+  if (o->objective.n_channels < 0 || o->objective.n_channels > 65536 ||
+      (o->objective.n_channels > 0 && !o->objective.channels))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "invalid channel list");
+  return DD_OK;
+}
+
+static dd_status level_sizes(int w, int h, const dd_dream_options *o, int *ws, int *hs, dd_error *err) {
+  int n = o->num_repeats + 1;
+  ws[n - 1] = w;
+  hs[n - 1] = h;
+  for (int L = n - 1; L > 0; L--) {
+    dd_resize_scaled_size(hs[L], ws[L], o->rescale_factor, &hs[L - 1], &ws[L - 1]);
+    if (hs[L - 1] < DD_DREAM_MIN_OCTAVE_SIZE || ws[L - 1] < DD_DREAM_MIN_OCTAVE_SIZE) {
+      return dd_fail(err, DD_ERR_INVALID_ARGUMENT,
+                     "a %dx%d image cannot shrink %d times by %g: octave %d would be %dx%d, below the network's "
+                     "minimum of %d pixels; use num_repeats <= %d",
+                     w, h, o->num_repeats, o->rescale_factor, n - L, ws[L - 1], hs[L - 1], DD_DREAM_MIN_OCTAVE_SIZE,
+                     n - 1 - L);
+    }
+  }
+  return DD_OK;
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+static void free_levels(dd_dream *d) {
+  if (!d->levels) return;
+  for (int i = 0; i < d->n_levels; i++) {
+    free(d->levels[i].u8);
+    dd_aligned_free(d->levels[i].f);
+  }
+  free(d->levels);
+  d->levels = NULL;
+}
+
+void dd_dream_free(dd_dream *d) {
+  if (!d) return;
+  free_levels(d);
+  free(d->channels);
+  free(d->layer);
+  free(d->alpha);
+  free(d->tiles);
+  dd_aligned_free(d->image);
+  dd_aligned_free(d->grad);
+  free(d->grad_preview);
+  dd_aligned_free(d->tile_in);
+  dd_aligned_free(d->tile_grad);
+  dd_aligned_free(d->strip_out);
+  dd_aligned_free(d->strip_scratch);
+  free(d);
+}
+
+static dd_status oom(dd_error *err, size_t bytes) {
+  return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory allocating %zu bytes for the dream", bytes);
+}
+
+/* Strip buffers for smoothing a level of width w: STRIP_ROWS plus halos. */
+static dd_status ensure_strips(dd_dream *d, int w, int h, dd_error *err) {
+  int radius = dd_gaussian_radius(2.0 * (4.0 * (d->opt.num_iterations - 1) / d->opt.num_iterations + 0.5));
+  int rows = STRIP_ROWS + 2 * (radius > 2 ? radius : 2);
+  if (rows > h) rows = h;
+  size_t need = npix(w, rows) * 3;
+  if (need <= d->strip_cap) return DD_OK;
+  dd_aligned_free(d->strip_out);
+  dd_aligned_free(d->strip_scratch);
+  d->strip_out = (float *)dd_aligned_alloc(need * sizeof(float));
+  d->strip_scratch = (float *)dd_aligned_alloc(dd_gaussian_sum3_scratch_floats(rows, w, 3) * sizeof(float));
+  d->strip_cap = d->strip_out && d->strip_scratch ? need : 0;
+  return d->strip_cap ? DD_OK : oom(err, need * 12);
+}
+
+static dd_status ensure_tile(dd_dream *d, size_t floats, dd_error *err) {
+  if (floats <= d->tile_cap) return DD_OK;
+  dd_aligned_free(d->tile_in);
+  dd_aligned_free(d->tile_grad);
+  d->tile_in = (float *)dd_aligned_alloc(floats * sizeof(float) + DD_EXTRA_BYTES);
+  d->tile_grad = (float *)dd_aligned_alloc(floats * sizeof(float) + DD_EXTRA_BYTES);
+  d->tile_cap = d->tile_in && d->tile_grad ? floats : 0;
+  return d->tile_cap ? DD_OK : oom(err, floats * 8);
+}
+
+/* ---- the pyramid ---------------------------------------------------------- */
+
+/* Blurs rows [r0, r1) of a whole HWC float image with sigma (s, s, 0) into out
+   (rows r1 - r0), using a halo so the result equals a whole-image blur. */
+static dd_status blur_rows(const float *img, int w, int h, double sigma_sp, int r0, int r1, float *out,
+                           float *tmp, float *scratch, dd_error *err) {
+  int R = dd_gaussian_radius(sigma_sp);
+  int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > h ? h : r1 + R;
+  double sig[3] = {sigma_sp, sigma_sp, 0.0};
+  dd_status s = dd_gaussian_filter_ex(img + npix(w, s0) * 3, tmp, s1 - s0, w, 3, sig, scratch, NULL);
+  if (s != DD_OK) return dd_fail(err, s, "blur failed");
+  memcpy(out, tmp + npix(w, r0 - s0) * 3, npix(w, r1 - r0) * 3 * sizeof(float));
+  return DD_OK;
+}
+
+static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
+  int n = d->n_levels;
+  int ws[33], hs[33];
+  dd_status s = level_sizes(d->width, d->height, &d->opt, ws, hs, err);
+  if (s != DD_OK) return s;
+  d->levels = (level *)calloc((size_t)n, sizeof(level));
+  if (!d->levels) return oom(err, sizeof(level) * n);
+  for (int L = 0; L < n; L++) {
+    d->levels[L].w = ws[L];
+    d->levels[L].h = hs[L];
+  }
+  int u8mode = d->opt.resample == DD_RESAMPLE_LANCZOS_U8;
+  level *top = &d->levels[n - 1];
+  size_t topn = npix(top->w, top->h) * 3;
+  if (u8mode) {
+    top->u8 = (uint8_t *)malloc(topn);
+    if (!top->u8) return oom(err, topn);
+    memcpy(top->u8, rgb, topn);
+  } else {
+    top->f = (float *)dd_aligned_alloc(topn * sizeof(float));
+    if (!top->f) return oom(err, topn * 4);
+    for (size_t i = 0; i < topn; i++) top->f[i] = rgb[i];
+  }
+  for (int L = n - 1; L > 0; L--) {
+    level *src = &d->levels[L], *dst = &d->levels[L - 1];
+    size_t sn = npix(src->w, src->h) * 3;
+    /* Float copy of the source level, blurred strip by strip. */
+    float *srcf = (float *)dd_aligned_alloc(sn * sizeof(float));
+    float *blurred = (float *)dd_aligned_alloc(sn * sizeof(float));
+    int R = dd_gaussian_radius(0.5);
+    size_t stripn = npix(src->w, STRIP_ROWS + 2 * R) * 3;
+    float *tmp = (float *)dd_aligned_alloc(stripn * sizeof(float));
+    float *scr = (float *)dd_aligned_alloc(dd_gaussian_scratch_floats(STRIP_ROWS + 2 * R, src->w, 3) * sizeof(float));
+    if (!srcf || !blurred || !tmp || !scr) {
+      dd_aligned_free(srcf);
+      dd_aligned_free(blurred);
+      dd_aligned_free(tmp);
+      dd_aligned_free(scr);
+      return oom(err, sn * 8);
+    }
+    for (size_t i = 0; i < sn; i++) srcf[i] = u8mode ? (float)src->u8[i] : src->f[i];
+    for (int r0 = 0; r0 < src->h && s == DD_OK; r0 += STRIP_ROWS) {
+      int r1 = r0 + STRIP_ROWS > src->h ? src->h : r0 + STRIP_ROWS;
+      s = blur_rows(srcf, src->w, src->h, 0.5, r0, r1, blurred + npix(src->w, r0) * 3, tmp, scr, err);
+    }
+    dd_aligned_free(srcf);
+    dd_aligned_free(tmp);
+    dd_aligned_free(scr);
+    size_t dn = npix(dst->w, dst->h) * 3;
+    if (s == DD_OK && u8mode) {
+      uint8_t *b8 = (uint8_t *)malloc(sn);
+      dst->u8 = (uint8_t *)malloc(dn);
+      if (!b8 || !dst->u8) {
+        free(b8);
+        s = oom(err, sn + dn);
+      } else {
+        dd_float_to_u8_tutorial(blurred, b8, sn);
+        s = dd_resize_lanczos_u8(b8, src->w, src->h, 3, dst->u8, dst->w, dst->h, err);
+        free(b8);
+      }
+    } else if (s == DD_OK) {
+      dst->f = (float *)dd_aligned_alloc(dn * sizeof(float));
+      s = dst->f ? dd_resize_lanczos_float(blurred, src->w, src->h, 3, dst->f, dst->w, dst->h, err) : oom(err, dn * 4);
+    }
+    dd_aligned_free(blurred);
+    if (s != DD_OK) return s;
+  }
+  return DD_OK;
+}
+
+/* ---- levels --------------------------------------------------------------- */
+
+static double level_base(const level *l, size_t i) { return l->u8 ? (double)l->u8[i] : (double)l->f[i]; }
+
+/* Starts level d->lvl: image = base (level 0) or blend of base and the
+   upscaled result of the level below (held in d->image). */
+static dd_status start_level(dd_dream *d, dd_error *err) {
+  level *l = &d->levels[d->lvl];
+  size_t n = npix(l->w, l->h) * 3;
+  float *img = (float *)dd_aligned_alloc(n * sizeof(float) + DD_EXTRA_BYTES);
+  if (!img) return oom(err, n * 4);
+  if (d->lvl == 0) {
+    for (size_t i = 0; i < n; i++) img[i] = (float)level_base(l, i);
+  } else {
+    const level *below = &d->levels[d->lvl - 1];
+    dd_status s;
+    if (d->opt.resample == DD_RESAMPLE_LANCZOS_U8)
+      s = dd_resize_tutorial(d->image, below->w, below->h, 3, img, l->w, l->h, err);
+    else
+      s = dd_resize_lanczos_float(d->image, below->w, below->h, 3, img, l->w, l->h, err);
+    if (s != DD_OK) {
+      dd_aligned_free(img);
+      return s;
+    }
+    /* blend * image + (1.0 - blend) * img_upscaled, in float32 as numpy does */
+    float b = (float)d->opt.blend, nb = (float)(1.0 - d->opt.blend);
+    for (size_t i = 0; i < n; i++) img[i] = b * (float)level_base(l, i) + nb * img[i];
+  }
+  dd_aligned_free(d->image);
+  d->image = img;
+  dd_aligned_free(d->grad);
+  free(d->grad_preview);
+  d->grad = (float *)dd_aligned_calloc(n * sizeof(float) + DD_EXTRA_BYTES);
+  d->grad_preview = (uint8_t *)calloc(n, 1);
+  if (!d->grad || !d->grad_preview) return oom(err, n * 5);
+  int cap = dd_tiles_max_count(l->h, l->w, d->opt.tile_size);
+  if (cap > d->tiles_cap) {
+    free(d->tiles);
+    d->tiles = (dd_tile *)malloc((size_t)cap * sizeof(dd_tile));
+    d->tiles_cap = d->tiles ? cap : 0;
+    if (!d->tiles) return oom(err, (size_t)cap * sizeof(dd_tile));
+  }
+  d->iteration = 0;
+  d->tile = 0;
+  d->n_tiles = 0;
+  d->started = 1;
+  return ensure_strips(d, l->w, l->h, err);
+}
+
+/* ---- one tile ------------------------------------------------------------- */
+
+static dd_status run_tile(dd_dream *d, dd_error *err) {
+  const level *l = &d->levels[d->lvl];
+  const dd_tile *t = &d->tiles[d->tile];
+  size_t tn = npix(t->width, t->height) * 3;
+  dd_status s = ensure_tile(d, tn, err);
+  if (s != DD_OK) return s;
+  float mean = (float)d->opt.input_mean;
+  for (int r = 0; r < t->height; r++) {
+    const float *src = d->image + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
+    float *dst = d->tile_in + npix(t->width, r) * 3;
+    for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] - mean;
+  }
+  dd_objective obj = d->opt.objective;
+  s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
+                                 dd_shape4(1, t->height, t->width, 3), d->tile_grad, NULL, err);
+  if (s != DD_OK) return s;
+  /* g /= (np.std(g) + 1e-8) */
+  double sum = 0, sq = 0;
+  for (size_t i = 0; i < tn; i++) sum += d->tile_grad[i];
+  double mu = sum / (double)tn;
+  for (size_t i = 0; i < tn; i++) {
+    double e = d->tile_grad[i] - mu;
+    sq += e * e;
+  }
+  float inv = (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
+  for (int r = 0; r < t->height; r++) {
+    float *dst = d->grad + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
+    const float *src = d->tile_grad + npix(t->width, r) * 3;
+    for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] * inv;
+  }
+  d->last_tile = *t;
+  d->tiles_done++;
+  d->pixels_done += (double)t->width * t->height;
+  d->tile++;
+  return DD_OK;
+}
+
+/* Smooths rows [r0, r1) of the level's raw gradient into d->strip_out
+   (offset returned), bit-identical to a whole-image dd_gaussian_sum3. */
+static dd_status smooth_strip(dd_dream *d, double sigma, int r0, int r1, const float **rows, dd_error *err) {
+  const level *l = &d->levels[d->lvl];
+  int R = dd_gaussian_radius(2.0 * sigma);
+  int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > l->h ? l->h : r1 + R;
+  dd_status s = dd_gaussian_sum3(d->grad + npix(l->w, s0) * 3, d->strip_out, s1 - s0, l->w, 3, sigma, 1,
+                                 d->strip_scratch, NULL);
+  if (s != DD_OK) return dd_fail(err, s, "gradient smoothing failed");
+  *rows = d->strip_out + npix(l->w, r0 - s0) * 3;
+  return DD_OK;
+}
+
+static int strip_rows(const dd_dream *d, double sigma) {
+  (void)sigma;
+  const level *l = &d->levels[d->lvl];
+  int R = dd_gaussian_radius(2.0 * (4.0 * (d->opt.num_iterations - 1) / d->opt.num_iterations + 0.5));
+  int cap_rows = (int)(d->strip_cap / ((size_t)l->w * 3)) - 2 * R;
+  if (cap_rows >= l->h) return l->h;
+  return cap_rows < 1 ? 1 : cap_rows;
+}
+
+static dd_status finish_iteration(dd_dream *d, dd_error *err) {
+  const level *l = &d->levels[d->lvl];
+  double sigma = (d->iteration * 4.0) / d->opt.num_iterations + 0.5;
+  int rows = strip_rows(d, sigma);
+  size_t rowlen = (size_t)l->w * 3;
+  double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
+  const float *g;
+  dd_status s;
+  /* pass 1: statistics of the smoothed gradient */
+  for (int r0 = 0; r0 < l->h; r0 += rows) {
+    int r1 = r0 + rows > l->h ? l->h : r0 + rows;
+    if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    size_t n = rowlen * (size_t)(r1 - r0);
+    for (size_t i = 0; i < n; i++) {
+      double v = g[i];
+      sum += v;
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+    }
+  }
+  size_t total = rowlen * (size_t)l->h;
+  double mu = sum / (double)total;
+  for (int r0 = 0; r0 < l->h; r0 += rows) {
+    int r1 = r0 + rows > l->h ? l->h : r0 + rows;
+    if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    size_t n = rowlen * (size_t)(r1 - r0);
+    for (size_t i = 0; i < n; i++) {
+      double e = g[i] - mu;
+      sq += e * e;
+    }
+  }
+  double std = sqrt(sq / (double)total);
+  double step = d->opt.step_size / (std + 1e-8);
+  float stepf = (float)step;
+  double range = mx > mn ? mx - mn : 1.0;
+  /* pass 2: the step, and the preview of the smoothed gradient */
+  for (int r0 = 0; r0 < l->h; r0 += rows) {
+    int r1 = r0 + rows > l->h ? l->h : r0 + rows;
+    if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    size_t off = rowlen * (size_t)r0, n = rowlen * (size_t)(r1 - r0);
+    float *img = d->image + off;
+    uint8_t *pv = d->grad_preview + off;
+    for (size_t i = 0; i < n; i++) {
+      img[i] += g[i] * stepf;
+      pv[i] = (uint8_t)lrint((g[i] - mn) / range * 255.0);
+    }
+  }
+  d->grad_min = mn;
+  d->grad_max = mx;
+  d->step_scaled = step;
+  d->iteration++;
+  d->tile = 0;
+  d->n_tiles = 0;
+  return DD_OK;
+}
+
+/* ---- public API ----------------------------------------------------------- */
+
+static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *opt, dd_error *err) {
+  d->model = m;
+  d->opt = *opt;
+  if (opt->objective.layer) {
+    size_t n = strlen(opt->objective.layer);
+    d->layer = (char *)malloc(n + 1);
+    if (!d->layer) return oom(err, n + 1);
+    memcpy(d->layer, opt->objective.layer, n + 1);
+    d->opt.objective.layer = d->layer;
+  }
+  if (opt->objective.n_channels > 0) {
+    d->channels = (int *)malloc(sizeof(int) * (size_t)opt->objective.n_channels);
+    if (!d->channels) return oom(err, sizeof(int) * (size_t)opt->objective.n_channels);
+    memcpy(d->channels, opt->objective.channels, sizeof(int) * (size_t)opt->objective.n_channels);
+    d->opt.objective.channels = d->channels;
+  } else {
+    d->opt.objective.channels = NULL;
+    d->opt.objective.n_channels = 0;
+  }
+  dd_status s = dd_model_resolve_objective(m, &d->opt.objective, &d->target, err);
+  if (s != DD_OK) return s;
+  int c = dd_model_node_channels(m, d->target);
+  for (int j = 0; j < d->opt.objective.n_channels; j++)
+    if (c > 0 && (d->channels[j] < 0 || d->channels[j] >= c))
+      return dd_fail(err, DD_ERR_NOT_FOUND, "channel %d does not exist in '%s', which has channels 0..%d", d->channels[j],
+                     m->graph.nodes[d->target].name, c - 1);
+  d->n_levels = opt->num_repeats + 1;
+  d->pixels_total = 0;
+  int ws[33], hs[33];
+  s = level_sizes(d->width, d->height, opt, ws, hs, err);
+  if (s != DD_OK) return s;
+  for (int L = 0; L < d->n_levels; L++) d->pixels_total += (double)ws[L] * hs[L] * opt->num_iterations;
+  return DD_OK;
+}
+
+dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t *pixels, int width, int height,
+                         int channels, dd_dream **out, dd_error *err) {
+  if (!m || !opt || !pixels || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_begin: NULL argument");
+  if (channels != 3 && channels != 4)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "images must have 3 (RGB) or 4 (RGBA) channels, got %d", channels);
+  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE || (int64_t)width * height > MAX_PIXELS)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "image size %dx%d is outside 1..%d per side and %lld pixels", width,
+                   height, MAX_SIDE, (long long)MAX_PIXELS);
+  dd_status s = check_options(opt, err);
+  if (s != DD_OK) return s;
+  dd_dream *d = (dd_dream *)calloc(1, sizeof *d);
+  if (!d) return oom(err, sizeof *d);
+  d->width = width;
+  d->height = height;
+  d->in_channels = channels;
+  s = init_common(d, m, opt, err);
+  size_t n = npix(width, height);
+  uint8_t *rgb = NULL;
+  if (s == DD_OK) {
+    rgb = (uint8_t *)malloc(n * 3);
+    if (channels == 4) d->alpha = (uint8_t *)malloc(n);
+    if (!rgb || (channels == 4 && !d->alpha)) s = oom(err, n * 4);
+  }
+  if (s == DD_OK) {
+    for (size_t i = 0; i < n; i++) {
+      memcpy(rgb + i * 3, pixels + i * channels, 3);
+      if (d->alpha) d->alpha[i] = pixels[i * 4 + 3];
+    }
+    dd_rng_seed(&d->rng, opt->seed);
+    s = build_pyramid(d, rgb, err);
+  }
+  free(rgb);
+  if (s == DD_OK) s = start_level(d, err);
+  if (s != DD_OK) {
+    dd_dream_free(d);
+    return s;
+  }
+  *out = d;
+  return DD_OK;
+}
+
+static void fill_progress(const dd_dream *d, dd_progress *p) {
+  if (!p) return;
+  memset(p, 0, sizeof *p);
+  p->num_octaves = d->n_levels;
+  p->octave = d->lvl;
+  p->num_iterations = d->opt.num_iterations;
+  p->iteration = d->iteration;
+  p->tile = d->tile;
+  p->num_tiles = d->n_tiles;
+  p->tiles_done = d->tiles_done;
+  int64_t est = 0;
+  for (int L = 0; L < d->n_levels; L++) {
+    const level *l = &d->levels[L];
+    int tx = (l->h + d->opt.tile_size / 2) / d->opt.tile_size + 1, ty = (l->w + d->opt.tile_size / 2) / d->opt.tile_size + 1;
+    est += (int64_t)tx * ty * d->opt.num_iterations;
+  }
+  p->tiles_total = est > d->tiles_done ? est : d->tiles_done;
+  p->fraction = d->done ? 1.0 : d->pixels_done / d->pixels_total;
+  p->tile_x = d->last_tile.left;
+  p->tile_y = d->last_tile.top;
+  p->tile_w = d->last_tile.width;
+  p->tile_h = d->last_tile.height;
+  p->image_w = d->levels[d->lvl].w;
+  p->image_h = d->levels[d->lvl].h;
+  p->grad_min = d->grad_min;
+  p->grad_max = d->grad_max;
+  p->step_scaled = d->step_scaled;
+}
+
+dd_status dd_dream_step(dd_dream *d, int max_tiles, dd_progress *progress, dd_error *err) {
+  if (!d) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_step: NULL dream");
+  if (max_tiles < 1) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "max_tiles must be >= 1, got %d", max_tiles);
+  dd_status s = DD_OK;
+  int ran = 0;
+  while (!d->done && ran < max_tiles) {
+    const level *l = &d->levels[d->lvl];
+    if (d->n_tiles == 0) {
+      d->n_tiles = dd_tiles_layout(&d->rng, l->h, l->w, d->opt.tile_size, d->tiles, d->tiles_cap);
+      if (d->n_tiles < 1 || d->n_tiles > d->tiles_cap) {
+        s = dd_fail(err, DD_ERR_INTERNAL, "tile layout of %dx%d gave %d tiles", l->w, l->h, d->n_tiles);
+        break;
+      }
+    }
+    if ((s = run_tile(d, err)) != DD_OK) break;
+    ran++;
+    if (d->tile == d->n_tiles) {
+      if ((s = finish_iteration(d, err)) != DD_OK) break;
+      if (d->iteration == d->opt.num_iterations) {
+        if (d->lvl + 1 == d->n_levels) {
+          d->done = 1;
+        } else {
+          d->lvl++;
+          if ((s = start_level(d, err)) != DD_OK) break;
+        }
+      }
+    }
+  }
+  fill_progress(d, progress);
+  if (s != DD_OK) return s;
+  return d->done ? DD_DONE : DD_OK;
+}
+
+dd_status dd_dream_current_size(const dd_dream *d, int *w, int *h) {
+  if (!d || !w || !h) return DD_ERR_INVALID_ARGUMENT;
+  *w = d->levels[d->lvl].w;
+  *h = d->levels[d->lvl].h;
+  return DD_OK;
+}
+
+dd_status dd_dream_read_image(const dd_dream *d, uint8_t *pixels, size_t capacity, dd_error *err) {
+  if (!d || !pixels) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_read_image: NULL argument");
+  const level *l = &d->levels[d->lvl];
+  size_t n = npix(l->w, l->h), c = (size_t)d->in_channels;
+  if (capacity < n * c)
+    return dd_fail(err, DD_ERR_SHAPE, "the image is %dx%dx%zu = %zu bytes; the buffer holds %zu", l->w, l->h, c, n * c,
+                   capacity);
+  int full = d->lvl == d->n_levels - 1;
+  for (size_t i = 0; i < n; i++) {
+    dd_float_to_u8_tutorial(d->image + i * 3, pixels + i * c, 3);
+    if (c == 4) pixels[i * 4 + 3] = full ? d->alpha[i] : 255;
+  }
+  return DD_OK;
+}
+
+dd_status dd_dream_read_gradient(const dd_dream *d, uint8_t *rgb, size_t capacity, dd_error *err) {
+  if (!d || !rgb) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_read_gradient: NULL argument");
+  const level *l = &d->levels[d->lvl];
+  size_t n = npix(l->w, l->h) * 3;
+  if (capacity < n) return dd_fail(err, DD_ERR_SHAPE, "the gradient preview is %zu bytes; the buffer holds %zu", n, capacity);
+  memcpy(rgb, d->grad_preview, n);
+  return DD_OK;
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+typedef struct wbuf {
+  uint8_t *p;
+  size_t len, cap;
+  int failed;
+} wbuf;
+
+static void put(wbuf *b, const void *src, size_t n) {
+  if (b->failed) return;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 4096;
+    while (cap < b->len + n) cap *= 2;
+    uint8_t *p = (uint8_t *)realloc(b->p, cap);
+    if (!p) {
+      b->failed = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, src, n);
+  b->len += n;
+}
+static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
+static void put_u64(wbuf *b, uint64_t v) { put(b, &v, 8); }
+static void put_i32(wbuf *b, int32_t v) { put(b, &v, 4); }
+static void put_f64(wbuf *b, double v) { put(b, &v, 8); }
+
+typedef struct rbuf {
+  const uint8_t *p;
+  size_t len, pos;
+  int failed;
+} rbuf;
+
+static int get(rbuf *b, void *dst, size_t n) {
+  if (b->failed || n > b->len - b->pos) {
+    b->failed = 1;
+    if (dst && n < (1u << 20)) memset(dst, 0, n);
+    return 0;
+  }
+  if (dst) memcpy(dst, b->p + b->pos, n);
+  b->pos += n;
+  return 1;
+}
+static uint32_t get_u32(rbuf *b) { uint32_t v; get(b, &v, 4); return v; }
+static uint64_t get_u64(rbuf *b) { uint64_t v; get(b, &v, 8); return v; }
+static int32_t get_i32(rbuf *b) { int32_t v; get(b, &v, 4); return v; }
+static double get_f64(rbuf *b) { double v; get(b, &v, 8); return v; }
+
+dd_status dd_dream_save_state(const dd_dream *d, void **bytes, size_t *len, dd_error *err) {
+  if (!d || !bytes || !len) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_save_state: NULL argument");
+  wbuf b = {0};
+  put_u32(&b, STATE_MAGIC);
+  put_u32(&b, STATE_VERSION);
+  put_u64(&b, dd_model_fingerprint(d->model));
+  /* options */
+  uint32_t ln = d->layer ? (uint32_t)strlen(d->layer) : 0;
+  put_u32(&b, ln);
+  put(&b, d->layer ? d->layer : "", ln);
+  put_i32(&b, d->opt.objective.layer_index);
+  put_i32(&b, d->opt.objective.n_channels);
+  for (int j = 0; j < d->opt.objective.n_channels; j++) put_i32(&b, d->channels[j]);
+  put_i32(&b, d->opt.num_iterations);
+  put_f64(&b, d->opt.step_size);
+  put_i32(&b, d->opt.tile_size);
+  put_i32(&b, d->opt.num_repeats);
+  put_f64(&b, d->opt.rescale_factor);
+  put_f64(&b, d->opt.blend);
+  put_u64(&b, d->opt.seed);
+  put_f64(&b, d->opt.input_mean);
+  put_i32(&b, (int32_t)d->opt.resample);
+  /* image */
+  put_i32(&b, d->width);
+  put_i32(&b, d->height);
+  put_i32(&b, d->in_channels);
+  if (d->alpha) put(&b, d->alpha, npix(d->width, d->height));
+  /* position */
+  put_i32(&b, d->lvl);
+  put_i32(&b, d->iteration);
+  put_i32(&b, d->tile);
+  put_i32(&b, d->n_tiles);
+  put_i32(&b, d->done);
+  for (int i = 0; i < d->n_tiles; i++) {
+    put_i32(&b, d->tiles[i].top);
+    put_i32(&b, d->tiles[i].left);
+    put_i32(&b, d->tiles[i].height);
+    put_i32(&b, d->tiles[i].width);
+  }
+  put(&b, d->rng.s, sizeof d->rng.s);
+  put_f64(&b, d->grad_min);
+  put_f64(&b, d->grad_max);
+  put_f64(&b, d->step_scaled);
+  put_u64(&b, (uint64_t)d->tiles_done);
+  put_f64(&b, d->pixels_done);
+  put_i32(&b, d->last_tile.top);
+  put_i32(&b, d->last_tile.left);
+  put_i32(&b, d->last_tile.height);
+  put_i32(&b, d->last_tile.width);
+  /* pyramid: the levels not yet started carry their base image; the
+     current level and those below are no longer needed except the current */
+  for (int L = d->lvl; L < d->n_levels; L++) {
+    const level *l = &d->levels[L];
+    size_t n = npix(l->w, l->h) * 3;
+    if (l->u8) put(&b, l->u8, n);
+    else put(&b, l->f, n * sizeof(float));
+  }
+  const level *cur = &d->levels[d->lvl];
+  size_t cn = npix(cur->w, cur->h) * 3;
+  put(&b, d->image, cn * sizeof(float));
+  put(&b, d->grad_preview, cn);
+  if (d->tile > 0) put(&b, d->grad, cn * sizeof(float)); /* a partly computed iteration */
+  uint64_t check = dd_fnv1a64(DD_FNV1A64_INIT, b.p, b.len);
+  put_u64(&b, check);
+  if (b.failed) {
+    free(b.p);
+    return oom(err, b.len);
+  }
+  *bytes = b.p;
+  *len = b.len;
+  return DD_OK;
+}
+
+dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream **out, dd_error *err) {
+  if (!m || !bytes || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_restore: NULL argument");
+  if (len < 24) return dd_fail(err, DD_ERR_PARSE, "saved dream state is truncated (%zu bytes)", len);
+  rbuf b = {(const uint8_t *)bytes, len - 8, 0, 0};
+  uint64_t check;
+  memcpy(&check, (const uint8_t *)bytes + len - 8, 8);
+  if (get_u32(&b) != STATE_MAGIC) return dd_fail(err, DD_ERR_PARSE, "not a deepdream-wasm dream state (bad magic)");
+  uint32_t version = get_u32(&b);
+  if (version != STATE_VERSION)
+    return dd_fail(err, DD_ERR_STATE_MISMATCH, "dream state format version %u; this build reads version %u", version,
+                   STATE_VERSION);
+  if (dd_fnv1a64(DD_FNV1A64_INIT, bytes, len - 8) != check)
+    return dd_fail(err, DD_ERR_PARSE, "dream state is corrupted (checksum mismatch)");
+  uint64_t fp = get_u64(&b);
+  if (fp != dd_model_fingerprint(m))
+    return dd_fail(err, DD_ERR_STATE_MISMATCH,
+                   "this dream state was saved with another model (fingerprint %016llx, this model %016llx)",
+                   (unsigned long long)fp, (unsigned long long)dd_model_fingerprint(m));
+  dd_dream_options o;
+  dd_dream_options_init(&o);
+  uint32_t ln = get_u32(&b);
+  char layer[1024];
+  if (ln >= sizeof layer || !get(&b, layer, ln)) return dd_fail(err, DD_ERR_PARSE, "dream state: bad layer name");
+  layer[ln] = 0;
+  o.objective.layer = ln ? layer : NULL;
+  o.objective.layer_index = get_i32(&b);
+  int nch = get_i32(&b);
+  if (nch < 0 || nch > 65536 || (size_t)nch * 4 > b.len - b.pos) return dd_fail(err, DD_ERR_PARSE, "dream state: bad channel count");
+  int *ch = nch ? (int *)malloc(sizeof(int) * (size_t)nch) : NULL;
+  if (nch && !ch) return oom(err, sizeof(int) * (size_t)nch);
+  for (int j = 0; j < nch; j++) ch[j] = get_i32(&b);
+  o.objective.channels = ch;
+  o.objective.n_channels = nch;
+  o.num_iterations = get_i32(&b);
+  o.step_size = get_f64(&b);
+  o.tile_size = get_i32(&b);
+  o.num_repeats = get_i32(&b);
+  o.rescale_factor = get_f64(&b);
+  o.blend = get_f64(&b);
+  o.seed = get_u64(&b);
+  o.input_mean = get_f64(&b);
+  o.resample = (dd_resample)get_i32(&b);
+  dd_dream *d = (dd_dream *)calloc(1, sizeof *d);
+  dd_status s = d ? DD_OK : oom(err, sizeof *d);
+  if (s == DD_OK && b.failed) s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
+  if (s == DD_OK) s = check_options(&o, err);
+  if (s == DD_OK) {
+    d->width = get_i32(&b);
+    d->height = get_i32(&b);
+    d->in_channels = get_i32(&b);
+    if (b.failed || d->width < 1 || d->height < 1 || d->width > MAX_SIDE || d->height > MAX_SIDE ||
+        (int64_t)d->width * d->height > MAX_PIXELS || (d->in_channels != 3 && d->in_channels != 4))
+      s = dd_fail(err, DD_ERR_PARSE, "dream state: bad image size");
+  }
+  if (s == DD_OK) s = init_common(d, m, &o, err);
+  free(ch);
+  if (s == DD_OK && d->in_channels == 4) {
+    size_t n = npix(d->width, d->height);
+    d->alpha = (uint8_t *)malloc(n);
+    if (!d->alpha) s = oom(err, n);
+    else if (!get(&b, d->alpha, n)) s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
+  }
+  int ws[33], hs[33];
+  if (s == DD_OK) s = level_sizes(d->width, d->height, &d->opt, ws, hs, err);
+  if (s == DD_OK) {
+    d->lvl = get_i32(&b);
+    d->iteration = get_i32(&b);
+    d->tile = get_i32(&b);
+    d->n_tiles = get_i32(&b);
+    d->done = get_i32(&b);
+    if (b.failed || d->lvl < 0 || d->lvl >= d->n_levels || d->iteration < 0 || d->iteration > d->opt.num_iterations ||
+        d->n_tiles < 0 || d->tile < 0 || d->tile > d->n_tiles || (d->done != 0 && d->done != 1))
+      s = dd_fail(err, DD_ERR_PARSE, "dream state: bad position");
+  }
+  if (s == DD_OK) {
+    d->levels = (level *)calloc((size_t)d->n_levels, sizeof(level));
+    if (!d->levels) s = oom(err, sizeof(level) * (size_t)d->n_levels);
+    for (int L = 0; s == DD_OK && L < d->n_levels; L++) {
+      d->levels[L].w = ws[L];
+      d->levels[L].h = hs[L];
+    }
+  }
+  if (s == DD_OK) {
+    int cap = dd_tiles_max_count(hs[d->lvl], ws[d->lvl], d->opt.tile_size);
+    if (d->n_tiles > cap) s = dd_fail(err, DD_ERR_PARSE, "dream state: %d tiles, at most %d possible", d->n_tiles, cap);
+    d->tiles = (dd_tile *)malloc(sizeof(dd_tile) * (size_t)(cap > 0 ? cap : 1));
+    d->tiles_cap = cap;
+    if (s == DD_OK && !d->tiles) s = oom(err, sizeof(dd_tile) * (size_t)cap);
+    int64_t covered = 0;
+    for (int i = 0; s == DD_OK && i < d->n_tiles; i++) {
+      dd_tile *t = &d->tiles[i];
+      t->top = get_i32(&b);
+      t->left = get_i32(&b);
+      t->height = get_i32(&b);
+      t->width = get_i32(&b);
+      if (t->top < 0 || t->left < 0 || t->height < 1 || t->width < 1 || t->top > hs[d->lvl] - t->height ||
+          t->left > ws[d->lvl] - t->width)
+        s = dd_fail(err, DD_ERR_PARSE, "dream state: tile %d is outside the image", i);
+      covered += (int64_t)t->height * t->width;
+    }
+    if (s == DD_OK && d->n_tiles && covered != (int64_t)ws[d->lvl] * hs[d->lvl])
+      s = dd_fail(err, DD_ERR_PARSE, "dream state: the tiles do not cover the image");
+  }
+  if (s == DD_OK) {
+    get(&b, d->rng.s, sizeof d->rng.s);
+    d->grad_min = get_f64(&b);
+    d->grad_max = get_f64(&b);
+    d->step_scaled = get_f64(&b);
+    d->tiles_done = (int64_t)get_u64(&b);
+    d->pixels_done = get_f64(&b);
+    d->last_tile.top = get_i32(&b);
+    d->last_tile.left = get_i32(&b);
+    d->last_tile.height = get_i32(&b);
+    d->last_tile.width = get_i32(&b);
+    int u8mode = d->opt.resample == DD_RESAMPLE_LANCZOS_U8;
+    for (int L = d->lvl; s == DD_OK && L < d->n_levels; L++) {
+      level *l = &d->levels[L];
+      size_t n = npix(l->w, l->h) * 3;
+      if (u8mode) l->u8 = (uint8_t *)malloc(n);
+      else l->f = (float *)dd_aligned_alloc(n * sizeof(float));
+      if (!l->u8 && !l->f) s = oom(err, n * 4);
+      else if (!get(&b, u8mode ? (void *)l->u8 : (void *)l->f, u8mode ? n : n * 4))
+        s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
+    }
+  }
+  if (s == DD_OK) {
+    level *cur = &d->levels[d->lvl];
+    size_t cn = npix(cur->w, cur->h) * 3;
+    d->image = (float *)dd_aligned_alloc(cn * sizeof(float) + DD_EXTRA_BYTES);
+    d->grad = (float *)dd_aligned_calloc(cn * sizeof(float) + DD_EXTRA_BYTES);
+    d->grad_preview = (uint8_t *)malloc(cn);
+    if (!d->image || !d->grad || !d->grad_preview) s = oom(err, cn * 9);
+    else if (!get(&b, d->image, cn * 4) || !get(&b, d->grad_preview, cn) || (d->tile > 0 && !get(&b, d->grad, cn * 4)))
+      s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
+    else if (b.pos != b.len)
+      s = dd_fail(err, DD_ERR_PARSE, "dream state has %zu unexpected trailing bytes", b.len - b.pos);
+    if (s == DD_OK) s = ensure_strips(d, cur->w, cur->h, err);
+    d->started = 1;
+  }
+  if (s != DD_OK) {
+    dd_dream_free(d);
+    return s;
+  }
+  *out = d;
+  return DD_OK;
+}

@@ -1,0 +1,220 @@
+/* test_dream.c — the DeepDream state machine: determinism, resuming from any
+ * tile boundary gives the same bytes as an uninterrupted run, the state is
+ * validated, options and inputs are checked, RGBA alpha passes through. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "deepdream.h"
+#include "dream_fixture.h"
+#include "testutil.h"
+
+static dd_model *load_fixture(void) {
+  size_t len;
+  uint8_t *bytes = dream_fixture(&len);
+  dd_model *m = NULL;
+  dd_error err;
+  dd_status s = dd_model_load_graphdef(bytes, len, NULL, &m, &err);
+  CHECKF(s == DD_OK, "load: %s", err.message);
+  free(bytes);
+  return m;
+}
+
+static uint8_t *test_image(int w, int h, int c, uint64_t seed) {
+  uint8_t *p = (uint8_t *)malloc((size_t)w * h * c);
+  test_rng r;
+  test_rng_seed(&r, seed);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int k = 0; k < c; k++) {
+        float v = 128 + 90 * sinf(x * 0.11f + k) * cosf(y * 0.07f - k) + test_uniform(&r, -20, 20);
+        p[((size_t)y * w + x) * c + k] = (uint8_t)(k == 3 ? (x * 255) / w : (v < 0 ? 0 : v > 255 ? 255 : v));
+      }
+  return p;
+}
+
+static dd_dream_options small_options(void) {
+  dd_dream_options o;
+  dd_dream_options_init(&o);
+  o.objective.layer = "conv_b";
+  o.num_iterations = 3;
+  o.tile_size = 48;
+  o.num_repeats = 2;
+  o.seed = 42;
+  return o;
+}
+
+/* Runs to the end with steps of `chunk` tiles; returns the final pixels. */
+static uint8_t *run_all(dd_dream *d, int w, int h, int c, int chunk, int *steps) {
+  dd_progress p;
+  dd_status s;
+  dd_error err;
+  int n = 0;
+  double last = -1;
+  while ((s = dd_dream_step(d, chunk, &p, &err)) == DD_OK) {
+    CHECK(p.fraction >= last && p.fraction < 1.0);
+    last = p.fraction;
+    n++;
+  }
+  CHECKF(s == DD_DONE, "step: %s", err.message);
+  CHECK(p.fraction == 1.0);
+  if (steps) *steps = n;
+  uint8_t *out = (uint8_t *)malloc((size_t)w * h * c);
+  CHECK_OK(dd_dream_read_image(d, out, (size_t)w * h * c, &err));
+  return out;
+}
+
+static void test_deterministic_and_changes_image(void) {
+  dd_model *m = load_fixture();
+  const int W = 101, H = 77;
+  uint8_t *img = test_image(W, H, 3, 1);
+  dd_dream_options o = small_options();
+  dd_dream *a = NULL, *b = NULL;
+  dd_error err;
+  CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &a, &err));
+  CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &b, &err));
+  int steps;
+  uint8_t *ra = run_all(a, W, H, 3, 1, &steps);
+  uint8_t *rb = run_all(b, W, H, 3, 1000, NULL);
+  CHECK(memcmp(ra, rb, (size_t)W * H * 3) == 0);
+  size_t changed = 0;
+  for (size_t i = 0; i < (size_t)W * H * 3; i++) changed += ra[i] != img[i];
+  CHECKF(changed > (size_t)W * H, "the dream changed only %zu values", changed);
+  CHECK(steps > 3 * 3);
+  /* another seed gives another image */
+  o.seed = 43;
+  dd_dream *c = NULL;
+  CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &c, &err));
+  uint8_t *rc = run_all(c, W, H, 3, 7, NULL);
+  CHECK(memcmp(ra, rc, (size_t)W * H * 3) != 0);
+  free(ra); free(rb); free(rc); free(img);
+  dd_dream_free(a); dd_dream_free(b); dd_dream_free(c);
+  dd_model_free(m);
+}
+
+static void test_resume_from_every_tile(void) {
+  dd_model *m = load_fixture();
+  const int W = 70, H = 52;
+  uint8_t *img = test_image(W, H, 4, 2);
+  dd_dream_options o = small_options();
+  o.num_iterations = 2;
+  o.num_repeats = 1;
+  int chans[2] = {1, 5};
+  o.objective.channels = chans;
+  o.objective.n_channels = 2;
+  dd_error err;
+  dd_dream *ref = NULL;
+  CHECK_OK(dd_dream_begin(m, &o, img, W, H, 4, &ref, &err));
+  int total;
+  uint8_t *want = run_all(ref, W, H, 4, 1, &total);
+  /* alpha passes through untouched */
+  int alpha_ok = 1;
+  for (size_t i = 0; i < (size_t)W * H; i++) alpha_ok &= want[i * 4 + 3] == img[i * 4 + 3];
+  CHECK(alpha_ok);
+  for (int k = 0; k <= total; k++) {
+    dd_dream *d = NULL;
+    CHECK_OK(dd_dream_begin(m, &o, img, W, H, 4, &d, &err));
+    for (int i = 0; i < k; i++) dd_dream_step(d, 1, NULL, &err);
+    void *state;
+    size_t len;
+    CHECK_OK(dd_dream_save_state(d, &state, &len, &err));
+    dd_dream_free(d);
+    dd_dream *r = NULL;
+    dd_status s = dd_dream_restore(m, state, len, &r, &err);
+    CHECKF(s == DD_OK, "restore after %d tiles: %s", k, err.message);
+    if (s == DD_OK) {
+      uint8_t *got = run_all(r, W, H, 4, 2, NULL);
+      CHECKF(memcmp(got, want, (size_t)W * H * 4) == 0, "resumed after %d tiles: different bytes", k);
+      free(got);
+      dd_dream_free(r);
+    }
+    dd_free(state);
+  }
+  free(want);
+  free(img);
+  dd_dream_free(ref);
+  dd_model_free(m);
+}
+
+static void test_state_is_validated(void) {
+  dd_model *m = load_fixture();
+  const int W = 64, H = 48;
+  uint8_t *img = test_image(W, H, 3, 3);
+  dd_dream_options o = small_options();
+  o.num_repeats = 1;
+  dd_error err;
+  dd_dream *d = NULL;
+  CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &d, &err));
+  dd_dream_step(d, 3, NULL, &err);
+  void *state;
+  size_t len;
+  CHECK_OK(dd_dream_save_state(d, &state, &len, &err));
+  dd_dream *r = NULL;
+  /* truncation at many lengths, and flipped bytes: errors, never crashes */
+  for (size_t cut = 0; cut < len; cut += 1 + cut / 7) {
+    CHECK(dd_dream_restore(m, state, cut, &r, &err) < 0);
+  }
+  uint8_t *bad = (uint8_t *)malloc(len);
+  for (size_t i = 0; i < len; i += 1 + i / 5) {
+    memcpy(bad, state, len);
+    bad[i] ^= 0x40;
+    dd_status s = dd_dream_restore(m, bad, len, &r, &err);
+    CHECKF(s == DD_ERR_PARSE || s == DD_ERR_STATE_MISMATCH, "flip at %zu: status %d", i, (int)s);
+  }
+  /* another format version */
+  memcpy(bad, state, len);
+  bad[4] = 9;
+  CHECK(dd_dream_restore(m, bad, len, &r, &err) == DD_ERR_STATE_MISMATCH);
+  free(bad);
+  /* another model: a different fingerprint */
+  size_t flen;
+  uint8_t *fbytes = dream_fixture_seeded(&flen, 2025); /* same graph, other weights */
+  dd_model *m2 = NULL;
+  CHECK_OK(dd_model_load_graphdef(fbytes, flen, NULL, &m2, &err));
+  CHECK(dd_dream_restore(m2, state, len, &r, &err) == DD_ERR_STATE_MISMATCH);
+  CHECK(strstr(err.message, "another model") != NULL);
+  free(fbytes);
+  dd_model_free(m2);
+  dd_free(state);
+  dd_dream_free(d);
+  free(img);
+  dd_model_free(m);
+}
+
+static void test_bad_options(void) {
+  dd_model *m = load_fixture();
+  uint8_t *img = test_image(64, 64, 3, 4);
+  dd_dream *d = NULL;
+  dd_error err;
+  dd_dream_options o;
+#define EXPECT(field_set, status, text)                                              \
+  do {                                                                               \
+    o = small_options();                                                             \
+    field_set;                                                                       \
+    dd_status s_ = dd_dream_begin(m, &o, img, 64, 64, 3, &d, &err);                  \
+    CHECKF(s_ == status, "%s: status %d (%s)", #field_set, (int)s_, s_ ? err.message : ""); \
+    CHECKF(s_ == DD_OK || strstr(err.message, text), "%s: message '%s'", #field_set, err.message); \
+  } while (0)
+  EXPECT(o.tile_size = 0, DD_ERR_INVALID_ARGUMENT, "tile_size");
+  EXPECT(o.num_iterations = -1, DD_ERR_INVALID_ARGUMENT, "num_iterations");
+  EXPECT(o.rescale_factor = 1.0, DD_ERR_INVALID_ARGUMENT, "rescale_factor");
+  EXPECT(o.blend = 1.5, DD_ERR_INVALID_ARGUMENT, "blend");
+  EXPECT(o.num_repeats = 6, DD_ERR_INVALID_ARGUMENT, "num_repeats <= 3");
+  EXPECT(o.objective.layer = "nope", DD_ERR_NOT_FOUND, "conv_a, conv_b, conv_c");
+  EXPECT((o.objective.layer = NULL, o.objective.layer_index = 3), DD_ERR_NOT_FOUND, "0..2");
+  int bad_ch[1] = {12};
+  EXPECT((o.objective.channels = bad_ch, o.objective.n_channels = 1), DD_ERR_NOT_FOUND, "channels 0..11");
+  o = small_options();
+  CHECK(dd_dream_begin(m, &o, img, 0, 64, 3, &d, &err) == DD_ERR_INVALID_ARGUMENT);
+  CHECK(dd_dream_begin(m, &o, img, 64, 64, 2, &d, &err) == DD_ERR_INVALID_ARGUMENT);
+  CHECK(dd_dream_begin(m, &o, img, 100000, 64, 3, &d, &err) == DD_ERR_INVALID_ARGUMENT);
+  free(img);
+  dd_model_free(m);
+}
+
+int main(void) {
+  TEST_RUN(test_deterministic_and_changes_image);
+  TEST_RUN(test_resume_from_every_tile);
+  TEST_RUN(test_state_is_validated);
+  TEST_RUN(test_bad_options);
+  return test_summary();
+}
