@@ -133,6 +133,15 @@ def main():
     write("lanczosf_down.bin", f_down)
     write("lanczosf_up.bin", pil_resize_f32(f_down, 50, 31))
 
+    # PIL's (libjpeg's) decode of the tutorial's hulk.jpg, every 16th pixel,
+    # to bound how far stb_image's JPEG decoder lands from it
+    shared = os.environ.get("DD_SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
+    hulk = os.path.join(shared, "images", "hulk.jpg")
+    if os.path.exists(hulk):
+        write("hulk_pil_sub16.bin", np.asarray(PIL.Image.open(hulk))[::16, ::16, :].copy())
+    else:
+        print("note: %s not found; hulk_pil_sub16.bin not rewritten" % hulk)
+
     with open(os.path.join(HERE, "versions.txt"), "w") as f:
         f.write("python %s\nnumpy %s\nscipy %s\nPillow %s\n" % (
             sys.version.split()[0], np.__version__, scipy.__version__, PIL.__version__))

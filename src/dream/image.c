@@ -1,0 +1,304 @@
+/* image.c — stb_image / stb_image_write glue with input validation (see
+ * image.h). This file holds the only stb implementations in the library. */
+#include "dream/image.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every standard header stb includes, included first (see DD_STB_EXEMPT). */
+#include <assert.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO
+#define STBI_NO_SIMD /* identical decoding natively and in wasm */
+#define STBI_MAX_DIMENSIONS DD_IMAGE_MAX_DIM
+#define STBI_ASSERT(x) assert(x)
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_STATIC
+#define STBI_WRITE_NO_STDIO
+#define STBIW_ASSERT(x) assert(x)
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+
+/* Sanitizer builds (DD_SANITIZE: ASan + UBSan, -fno-sanitize-recover):
+   stb's integer arithmetic overflows by design on some inputs: the JPEG
+   writer shifts bits out of a signed int bit buffer, and the JPEG decoder's
+   integer IDCT overflows int on corrupt coefficients (the values are garbage
+   and clamped either way). gcc and clang wrap these in practice; they are not
+   memory errors. So stb's functions, and only those, are exempted from the
+   two arithmetic checks (signed-integer-overflow, shift); ASan and the other
+   UBSan checks (bounds, alignment, null, ...) stay on for every line of stb.
+   The attribute is attached by spelling `static` as a macro while the stb
+   headers are read; all standard headers they include are already included
+   above, so the macro never reaches them. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define DD_STB_EXEMPT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define DD_STB_EXEMPT 1
+#endif
+#endif
+
+#if defined(__GNUC__)
+/* The static stb API declares functions that are never defined (GIF, HDR);
+   gcc reports those at the end of the file, after any pop. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wpointer-arith"
+#pragma GCC diagnostic ignored "-Wattributes" /* the exemption on static variables */
+#endif
+#ifdef DD_STB_EXEMPT
+#define static static __attribute__((no_sanitize("signed-integer-overflow", "shift")))
+#endif
+#include <stb_image.h>
+#include <stb_image_write.h>
+#ifdef DD_STB_EXEMPT
+#undef static
+#endif
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* ---- structure checks ------------------------------------------------------ */
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n) {
+  /* bitwise CRC-32 (IEEE, reflected); a nibble table keeps it small and fast enough */
+  static const uint32_t tab[16] = {0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+                                   0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+                                   0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
+  crc = ~crc;
+  for (size_t i = 0; i < n; i++) {
+    crc ^= p[i];
+    crc = (crc >> 4) ^ tab[crc & 15];
+    crc = (crc >> 4) ^ tab[crc & 15];
+  }
+  return ~crc;
+}
+
+static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+static dd_status check_png(const uint8_t *b, size_t len, int64_t *w, int64_t *h, dd_error *err) {
+  size_t pos = 8;
+  int chunks = 0;
+  for (;;) {
+    if (len - pos < 12)
+      return dd_fail(err, DD_ERR_PARSE, "PNG is truncated: %s at byte %zu of %zu",
+                     chunks ? "no IEND chunk" : "no chunks", pos, len);
+    const uint32_t n = be32(b + pos);
+    if (n > 0x7fffffffu) return dd_fail(err, DD_ERR_PARSE, "PNG chunk at byte %zu has length %u", pos, n);
+    if ((size_t)n > len - pos - 12)
+      return dd_fail(err, DD_ERR_PARSE, "PNG is truncated: chunk '%.4s' at byte %zu needs %u bytes, %zu left",
+                     (const char *)(b + pos + 4), pos, n + 12u, len - pos);
+    const uint32_t want = be32(b + pos + 8 + n);
+    const uint32_t got = crc32_update(0, b + pos + 4, (size_t)n + 4);
+    char type[5];
+    for (int i = 0; i < 4; i++) {
+      const uint8_t c = b[pos + 4 + i];
+      type[i] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? (char)c : '?';
+    }
+    type[4] = 0;
+    if (want != got)
+      return dd_fail(err, DD_ERR_PARSE, "PNG is corrupt: CRC of chunk '%s' at byte %zu is %08x, expected %08x",
+                     type, pos, got, want);
+    if (chunks == 0) {
+      if (memcmp(b + pos + 4, "IHDR", 4) != 0 || n != 13)
+        return dd_fail(err, DD_ERR_PARSE, "PNG is corrupt: the first chunk is '%s', not a 13-byte IHDR", type);
+      *w = be32(b + pos + 8);
+      *h = be32(b + pos + 12);
+    }
+    chunks++;
+    if (memcmp(b + pos + 4, "IEND", 4) == 0) return DD_OK;
+    pos += (size_t)n + 12;
+  }
+}
+
+static int is_sof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
+
+static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h, dd_error *err) {
+  size_t pos = 2; /* after SOI */
+  int frames = 0;
+  for (;;) {
+    /* a marker: one or more 0xFF, then a code that is not 0x00 or 0xFF */
+    if (pos >= len) return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: no EOI marker (%zu bytes)", len);
+    if (b[pos] != 0xFF)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: expected a marker at byte %zu, found 0x%02x", pos, b[pos]);
+    while (pos < len && b[pos] == 0xFF) pos++;
+    if (pos >= len) return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: no EOI marker (%zu bytes)", len);
+    const uint8_t m = b[pos++];
+    if (m == 0xD9) { /* EOI */
+      if (!frames) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: no frame header (SOF) before EOI");
+      return DD_OK;
+    }
+    if (m == 0x00 || m == 0xD8)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: marker 0xFF%02X at byte %zu", m, pos - 2);
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) continue; /* TEM, RSTn: no length */
+    if (len - pos < 2) return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated inside marker 0xFF%02X", m);
+    const size_t seg = (size_t)b[pos] << 8 | b[pos + 1];
+    if (seg < 2) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: marker 0xFF%02X has length %zu", m, seg);
+    if (seg > len - pos)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: marker 0xFF%02X at byte %zu needs %zu bytes, %zu left",
+                     m, pos - 2, seg, len - pos);
+    if (is_sof(m) && frames++ == 0) {
+      if (seg < 8) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: frame header of %zu bytes", seg);
+      *h = (int64_t)b[pos + 3] << 8 | b[pos + 4];
+      *w = (int64_t)b[pos + 5] << 8 | b[pos + 6];
+    }
+    if (m == 0xC4) { /* DHT: stb 2.27 does not bound the symbol count (writes past 256) */
+      size_t q = pos + 2, end = pos + seg;
+      while (q < end) {
+        if (end - q < 17) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: short DHT segment at byte %zu", pos - 2);
+        size_t n = 0;
+        for (int i = 1; i <= 16; i++) n += b[q + i];
+        if (n > 256)
+          return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: Huffman table at byte %zu has %zu symbols (max 256)", q, n);
+        if (end - q - 17 < n) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: DHT segment at byte %zu overruns", pos - 2);
+        q += 17 + n;
+      }
+    }
+    pos += seg;
+    if (m == 0xDA) { /* SOS: entropy-coded data up to the next marker */
+      for (;;) {
+        if (pos + 1 >= len)
+          return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: scan data runs to the end (%zu bytes)", len);
+        if (b[pos] == 0xFF && b[pos + 1] != 0x00 && !(b[pos + 1] >= 0xD0 && b[pos + 1] <= 0xD7)) break;
+        pos++;
+      }
+    }
+  }
+}
+
+/* ---- decode ------------------------------------------------------------------- */
+dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int *channels, uint8_t **pixels,
+                          dd_error *err) {
+  if (!w || !h || !channels || !pixels)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_image_decode: NULL output pointer");
+  if (!bytes || len == 0) return dd_fail(err, DD_ERR_PARSE, "image is empty (0 bytes)");
+  if (len > (size_t)INT_MAX) return dd_fail(err, DD_ERR_PARSE, "image file of %zu bytes is too large", len);
+  dd_status st;
+  int64_t hw = -1, hh = -1; /* the size the header declares */
+  if (len >= 8 && memcmp(bytes, png_signature, 8) == 0) {
+    if ((st = check_png(bytes, len, &hw, &hh, err)) != DD_OK) return st;
+  } else if (len >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
+    if ((st = check_jpeg(bytes, len, &hw, &hh, err)) != DD_OK) return st;
+  } else {
+    return dd_fail(err, DD_ERR_PARSE, "unknown image type: not a PNG or JPEG (%zu bytes)", len);
+  }
+  if (hw <= 0 || hh <= 0)
+    return dd_fail(err, DD_ERR_PARSE, "image has a zero size (%lldx%lld)", (long long)hw, (long long)hh);
+  if (hw > DD_IMAGE_MAX_DIM || hh > DD_IMAGE_MAX_DIM || hw * hh > DD_IMAGE_MAX_PIXELS)
+    return dd_fail(err, DD_ERR_PARSE, "image of %lldx%lld pixels is larger than the limit (%d per side, %d in all)",
+                   (long long)hw, (long long)hh, DD_IMAGE_MAX_DIM, DD_IMAGE_MAX_PIXELS);
+  int x = 0, y = 0, comp = 0;
+  if (!stbi_info_from_memory(bytes, (int)len, &x, &y, &comp))
+    return dd_fail(err, DD_ERR_PARSE, "cannot read the image header: %s", stbi_failure_reason());
+  if (x != hw || y != hh)
+    return dd_fail(err, DD_ERR_PARSE, "image header is inconsistent (%lldx%lld vs %dx%d)", (long long)hw,
+                   (long long)hh, x, y);
+  if (comp < 1 || comp > 4) return dd_fail(err, DD_ERR_PARSE, "image has %d channels", comp);
+  const int want = (comp == 2 || comp == 4) ? 4 : 3;
+  int x2 = 0, y2 = 0, comp2 = 0;
+  uint8_t *p = stbi_load_from_memory(bytes, (int)len, &x2, &y2, &comp2, want);
+  if (!p) {
+    const char *why = stbi_failure_reason();
+    if (why && strcmp(why, "outofmem") == 0)
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory decoding a %dx%d image", x, y);
+    return dd_fail(err, DD_ERR_PARSE, "cannot decode the image: %s", why ? why : "unknown error");
+  }
+  if (x2 != x || y2 != y) {
+    stbi_image_free(p);
+    return dd_fail(err, DD_ERR_PARSE, "image header says %dx%d but decodes to %dx%d", x, y, x2, y2);
+  }
+  *w = x;
+  *h = y;
+  *channels = want;
+  *pixels = p; /* STBI_MALLOC is malloc: dd_free() releases it */
+  return DD_OK;
+}
+
+/* ---- encode ------------------------------------------------------------------- */
+typedef struct membuf {
+  uint8_t *data;
+  size_t len, cap;
+  int failed;
+} membuf;
+
+static void membuf_write(void *ctx, void *data, int size) {
+  membuf *m = (membuf *)ctx;
+  if (m->failed || size <= 0) return;
+  if ((size_t)size > m->cap - m->len) {
+    size_t cap = m->cap ? m->cap : 4096;
+    while ((size_t)size > cap - m->len) {
+      if (cap > SIZE_MAX / 2) {
+        m->failed = 1;
+        return;
+      }
+      cap *= 2;
+    }
+    uint8_t *p = (uint8_t *)realloc(m->data, cap);
+    if (!p) {
+      m->failed = 1;
+      return;
+    }
+    m->data = p;
+    m->cap = cap;
+  }
+  memcpy(m->data + m->len, data, (size_t)size);
+  m->len += (size_t)size;
+}
+
+static dd_status check_encode_args(const uint8_t *pixels, int w, int h, int channels, uint8_t **out,
+                                   size_t *len, const char *what, dd_error *err) {
+  if (!pixels || !out || !len) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s: NULL argument", what);
+  if (channels < 1 || channels > 4)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s: %d channels (1..4 supported)", what, channels);
+  if (w < 1 || h < 1 || w > DD_IMAGE_MAX_DIM || h > DD_IMAGE_MAX_DIM || (int64_t)w * h > DD_IMAGE_MAX_PIXELS)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s: size %dx%d out of range", what, w, h);
+  return DD_OK;
+}
+
+static dd_status finish(membuf *m, int ok, uint8_t **out, size_t *len, const char *what, dd_error *err) {
+  if (!ok || m->failed || m->len == 0) {
+    free(m->data);
+    return dd_fail(err, m->failed ? DD_ERR_OUT_OF_MEMORY : DD_ERR_INTERNAL, "%s: encoder failed%s", what,
+                   m->failed ? " (out of memory)" : "");
+  }
+  uint8_t *shrunk = (uint8_t *)realloc(m->data, m->len);
+  *out = shrunk ? shrunk : m->data;
+  *len = m->len;
+  return DD_OK;
+}
+
+dd_status dd_image_encode_png(const uint8_t *pixels, int w, int h, int channels, uint8_t **out, size_t *len,
+                              dd_error *err) {
+  dd_status st = check_encode_args(pixels, w, h, channels, out, len, "PNG", err);
+  if (st != DD_OK) return st;
+  membuf m = {0};
+  int ok = stbi_write_png_to_func(membuf_write, &m, w, h, channels, pixels, w * channels);
+  return finish(&m, ok, out, len, "PNG", err);
+}
+
+dd_status dd_image_encode_jpeg(const uint8_t *pixels, int w, int h, int channels, int quality, uint8_t **out,
+                               size_t *len, dd_error *err) {
+  dd_status st = check_encode_args(pixels, w, h, channels, out, len, "JPEG", err);
+  if (st != DD_OK) return st;
+  if (quality < 1 || quality > 100)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "JPEG: quality %d out of range 1..100", quality);
+  membuf m = {0};
+  int ok = stbi_write_jpg_to_func(membuf_write, &m, w, h, channels, pixels, quality);
+  return finish(&m, ok, out, len, "JPEG", err);
+}
