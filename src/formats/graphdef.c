@@ -828,6 +828,8 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
   if (s != DD_DONE) return s;
 
   if ((s = check_name(im)) != DD_OK) return s;
+  if (im->opname.n == 0)
+    return dd_fail(im->err, DD_ERR_PARSE, "node '%s' has no op", lab(im->name).s);
   gd_op op = lookup_op(im->opname);
   if (op == GD_UNKNOWN)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'",

@@ -151,7 +151,7 @@ int dd_graph_add_node(dd_graph *g, const char *name, size_t name_len, dd_op op) 
   g->n_nodes++;
   name_index *ix = index_of(g);
   if (have_index && ix && ix->count == (uint32_t)idx)
-    index_insert(ix, idx, hash_name(copy, name_len));
+    index_insert(ix, idx, hash_name(copy, strlen(copy))); /* strlen: a name stops at a NUL */
   return idx;
 }
 

@@ -252,6 +252,117 @@ static void test_graph_api(void) {
   dd_graph_free(&g);
 }
 
+/* validate() on hand-built graphs: every rule an importer cannot trigger. */
+static dd_graph vg;
+static float vg_data[16];
+
+static int vg_build(dd_op op) {
+  dd_graph_free(&vg);
+  dd_graph_init(&vg);
+  int in = dd_graph_add_node(&vg, "input", 5, DD_OP_PLACEHOLDER);
+  int w = dd_graph_add_node(&vg, "w", 1, DD_OP_CONST);
+  dd_const *c = &vg.nodes[w].attr.value;
+  c->dtype = DD_DTYPE_FLOAT;
+  c->rank = 4;
+  c->dims[0] = c->dims[1] = 2;
+  c->dims[2] = c->dims[3] = 2;
+  c->count = 16;
+  c->f = vg_data;
+  int x = dd_graph_add_node(&vg, "x", 1, op);
+  int ins[2] = {in, w};
+  CHECK_OK(dd_graph_set_inputs(&vg, x, ins, op == DD_OP_CONV2D ? 2 : 1, NULL));
+  dd_node *n = &vg.nodes[x];
+  n->attr.conv.strides[0] = n->attr.conv.strides[1] = 1;
+  if (op == DD_OP_MAX_POOL) n->attr.pool = (dd_window){2, 2, 1, 1, DD_PADDING_SAME};
+  if (op == DD_OP_LRN) n->attr.lrn = (dd_lrn_params){5, 1.0f, 1.0f, 0.5f};
+  CHECK_OK(dd_graph_validate(&vg, NULL));
+  return x;
+}
+
+static void vg_expect(const char *what, dd_status want, const char *needle) {
+  dd_error err = {0};
+  dd_status s = dd_graph_validate(&vg, &err);
+  CHECKF(s == want && strstr(err.message, needle), "%s: %s \"%s\" (wanted \"%s\")", what,
+         dd_status_string(s), err.message, needle);
+}
+
+static void test_validate_rules(void) {
+  int x = vg_build(DD_OP_CONV2D);
+  vg.nodes[x].attr.conv.padding = (dd_padding)7;
+  vg_expect("padding", DD_ERR_GRAPH, "padding 7");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[x].attr.conv.strides[1] = 0;
+  vg_expect("stride 0", DD_ERR_GRAPH, "Conv2D node 'x': strides 1x0");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[1].attr.value.rank = 3;
+  vg.nodes[1].attr.value.count = 8;
+  vg_expect("rank-3 filter", DD_ERR_GRAPH, "filter 'w'");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[1].attr.value.count = 15;
+  vg_expect("const count", DD_ERR_GRAPH, "count 15 disagrees");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[1].attr.value.f = NULL;
+  vg_expect("const data", DD_ERR_GRAPH, "'w': 16 elements but no data");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[1].attr.value.dims[0] = -2;
+  vg_expect("const dim", DD_ERR_GRAPH, "negative (-2)");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[1].attr.value.dtype = (dd_dtype)9;
+  vg_expect("const dtype", DD_ERR_GRAPH, "dtype 9");
+  x = vg_build(DD_OP_RELU);
+  vg.nodes[x].op = (dd_op)99;
+  vg_expect("op", DD_ERR_GRAPH, "invalid op 99");
+  x = vg_build(DD_OP_RELU);
+  vg.nodes[x].inputs[0] = 42;
+  vg_expect("input index", DD_ERR_GRAPH, "node index 42");
+  x = vg_build(DD_OP_MAX_POOL);
+  vg.nodes[x].attr.pool.k_w = 0;
+  vg_expect("window", DD_ERR_GRAPH, "MaxPool node 'x': window 2x0");
+  x = vg_build(DD_OP_LRN);
+  vg.nodes[x].attr.lrn.alpha = NAN;
+  vg_expect("lrn nan", DD_ERR_GRAPH, "finite");
+  x = vg_build(DD_OP_LRN);
+  vg.nodes[x].attr.lrn.depth_radius = -1;
+  vg_expect("lrn radius", DD_ERR_GRAPH, "depth_radius -1");
+  x = vg_build(DD_OP_CONCAT);
+  vg.nodes[x].attr.concat.axis = 4;
+  vg_expect("concat axis", DD_ERR_GRAPH, "axis 4");
+  x = vg_build(DD_OP_RESHAPE);
+  vg.nodes[x].attr.reshape.rank = 2;
+  vg.nodes[x].attr.reshape.dims[0] = -1;
+  vg.nodes[x].attr.reshape.dims[1] = -1;
+  vg_expect("reshape -1 -1", DD_ERR_GRAPH, "more than one -1");
+  x = vg_build(DD_OP_RESHAPE);
+  vg.nodes[x].attr.reshape.rank = 5;
+  vg_expect("reshape rank", DD_ERR_GRAPH, "rank 5");
+  x = vg_build(DD_OP_RELU);
+  vg.nodes[x].op = DD_OP_MATMUL;
+  vg_expect("matmul arity", DD_ERR_GRAPH, "MatMul node 'x' has 1 inputs, expected 2");
+  x = vg_build(DD_OP_CONV2D);
+  vg.nodes[x].op = DD_OP_MATMUL;
+  vg_expect("matmul const rank", DD_ERR_GRAPH, "rank-2");
+  vg.nodes[1].attr.value.rank = 2;
+  vg.nodes[1].attr.value.dims[0] = vg.nodes[1].attr.value.dims[1] = 4;
+  CHECK_OK(dd_graph_validate(&vg, NULL));
+  vg.nodes[x].attr.matmul.transpose_b = 2;
+  vg_expect("matmul flag", DD_ERR_GRAPH, "transpose flags");
+  /* a long cycle is summarised with both ends named */
+  dd_graph_free(&vg);
+  dd_graph_init(&vg);
+  char name[16];
+  dd_graph_add_node(&vg, "input", 5, DD_OP_PLACEHOLDER);
+  for (int i = 1; i <= 40; i++) {
+    snprintf(name, sizeof name, "c%d", i);
+    CHECK(dd_graph_add_node(&vg, name, strlen(name), DD_OP_RELU) == i);
+  }
+  for (int i = 1; i <= 40; i++) {
+    int in = i == 1 ? 40 : i - 1;
+    CHECK_OK(dd_graph_set_inputs(&vg, i, &in, 1, NULL));
+  }
+  vg_expect("long cycle", DD_ERR_GRAPH, "cycle of 40 nodes: 'c1' -> 'c2' -> 'c3' -> ... -> 'c39' -> 'c40' -> 'c1'");
+  dd_graph_free(&vg);
+}
+
 /* ---- (b) bad inputs -------------------------------------------------------------- */
 static void expect_fail_bytes(const char *what, const uint8_t *data, size_t len, dd_status want,
                               const char *n1, const char *n2, const char *n3) {
@@ -363,6 +474,11 @@ static void test_bad_ops_and_inputs(void) {
   fx_input(&fx, "input");
   fx_end(&fx);
   expect_fail("empty name", &fx, DD_ERR_PARSE, "empty name", "Relu", NULL);
+
+  with_input(&fx);
+  fx_node(&fx, "opless", NULL);
+  fx_end(&fx);
+  expect_fail("no op", &fx, DD_ERR_PARSE, "'opless' has no op", NULL, NULL);
 
   with_input(&fx);
   fx_unary(&fx, "a:b", "Relu", "input");
@@ -914,6 +1030,7 @@ static void write_corpus(void) {
 int main(void) {
   TEST_RUN(test_op_names);
   TEST_RUN(test_graph_api);
+  TEST_RUN(test_validate_rules);
   TEST_RUN(test_all_forms);
   TEST_RUN(test_bad_ops_and_inputs);
   TEST_RUN(test_bad_consts);
