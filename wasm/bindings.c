@@ -70,3 +70,73 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_gradient(dd_model *m, const float *input, int
 }
 
 EMSCRIPTEN_KEEPALIVE void ddw_model_free(dd_model *m) { dd_model_free(m); }
+
+/* ---- dream ---------------------------------------------------------------- */
+
+EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_begin(dd_model *m, const char *layer, int layer_index, const int *channels,
+                                               int n_channels, int iterations, double step, int tile, int repeats,
+                                               double rescale, double blend, double seed_lo, double seed_hi,
+                                               double mean, int resample, const uint8_t *pixels, int w, int h, int c,
+                                               dd_error *err) {
+  dd_dream_options o;
+  dd_dream_options_init(&o);
+  o.objective.layer = layer && layer[0] ? layer : NULL;
+  o.objective.layer_index = layer_index;
+  o.objective.channels = channels;
+  o.objective.n_channels = n_channels;
+  o.num_iterations = iterations;
+  o.step_size = step;
+  o.tile_size = tile;
+  o.num_repeats = repeats;
+  o.rescale_factor = rescale;
+  o.blend = blend;
+  o.seed = ((uint64_t)(uint32_t)seed_hi << 32) | (uint32_t)seed_lo;
+  o.input_mean = mean;
+  o.resample = (dd_resample)resample;
+  dd_dream *d = NULL;
+  if (dd_dream_begin(m, &o, pixels, w, h, c, &d, err) != DD_OK) return NULL;
+  return d;
+}
+
+/* progress: 18 doubles, see wasm/js/dream.js */
+static void progress_out(const dd_progress *p, double *o) {
+  double v[18] = {p->octave, p->num_octaves, p->iteration, p->num_iterations, p->tile, p->num_tiles,
+                  (double)p->tiles_done, (double)p->tiles_total, p->fraction, p->tile_x, p->tile_y, p->tile_w,
+                  p->tile_h, p->image_w, p->image_h, p->grad_min, p->grad_max, p->step_scaled};
+  memcpy(o, v, sizeof v);
+}
+
+EMSCRIPTEN_KEEPALIVE int ddw_dream_step(dd_dream *d, int max_tiles, double *progress, dd_error *err) {
+  dd_progress p;
+  memset(&p, 0, sizeof p);
+  dd_status s = dd_dream_step(d, max_tiles, &p, err);
+  if (progress) progress_out(&p, progress);
+  return s;
+}
+
+EMSCRIPTEN_KEEPALIVE int ddw_dream_size(const dd_dream *d, int *wh) { return dd_dream_current_size(d, wh, wh + 1); }
+EMSCRIPTEN_KEEPALIVE int ddw_dream_read_image(const dd_dream *d, uint8_t *px, size_t cap, dd_error *err) {
+  return dd_dream_read_image(d, px, cap, err);
+}
+EMSCRIPTEN_KEEPALIVE int ddw_dream_read_gradient(const dd_dream *d, uint8_t *px, size_t cap, dd_error *err) {
+  return dd_dream_read_gradient(d, px, cap, err);
+}
+/* out[0] = pointer (free with dd_free), out[1] = length */
+EMSCRIPTEN_KEEPALIVE int ddw_dream_save_state(const dd_dream *d, uint32_t *out, dd_error *err) {
+  void *bytes = NULL;
+  size_t len = 0;
+  dd_status s = dd_dream_save_state(d, &bytes, &len, err);
+  out[0] = (uint32_t)(uintptr_t)bytes;
+  out[1] = (uint32_t)len;
+  return s;
+}
+EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_restore(dd_model *m, const void *bytes, size_t len, dd_error *err) {
+  dd_dream *d = NULL;
+  if (dd_dream_restore(m, bytes, len, &d, err) != DD_OK) return NULL;
+  return d;
+}
+EMSCRIPTEN_KEEPALIVE void ddw_dream_free(dd_dream *d) { dd_dream_free(d); }
+
+/* The model file bytes the model adopted (for model.save), and their length. */
+#include "api/model_internal.h"
+EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return m ? m->adopted : NULL; }

@@ -4,11 +4,58 @@ export { DeepDreamError, Status } from './errors.js';
 export { loadCore, threadsSupported, defaultThreadCount } from './core.js';
 export { Model } from './model.js';
 import { loadModelBytes } from './model.js';
+import { dream as startDream, dreamFromState } from './dream.js';
+import { openStore, IndexedDBStore } from './storage.js';
+export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.js';
 
 /**
  * Loads a model. source: URL, Node file path, File/Blob, ArrayBuffer or typed array.
  * @returns {Promise<import('./model.js').Model>}
  */
 export async function loadModel(source, opts = {}) {
-  return loadModelBytes(source, opts);
+  if (typeof source === 'string' && source.startsWith('indexeddb://')) {
+    const store = opts.store || new IndexedDBStore();
+    const bytes = await store.loadModel(source.slice('indexeddb://'.length));
+    return loadModelBytes(bytes, opts);
+  }
+  const model = await loadModelBytes(source, opts);
+  return model;
 }
+
+/** Caches model bytes in IndexedDB so the page reads the 54 MB file once. */
+export async function saveModelBytes(url, bytes, opts = {}) {
+  if (!url.startsWith('indexeddb://')) throw new Error('saveModelBytes: only indexeddb:// URLs are supported');
+  const store = opts.store || new IndexedDBStore();
+  await store.saveModel(url.slice('indexeddb://'.length), bytes, opts.meta);
+}
+export async function listModels(opts = {}) { return (opts.store || new IndexedDBStore()).listModels(); }
+export async function removeModel(url, opts = {}) {
+  return (opts.store || new IndexedDBStore()).removeModel(url.replace(/^indexeddb:\/\//, ''));
+}
+export async function copyModel(from, to, opts = {}) {
+  const store = opts.store || new IndexedDBStore();
+  const bytes = await store.loadModel(from.replace(/^indexeddb:\/\//, ''));
+  await store.saveModel(to.replace(/^indexeddb:\/\//, ''), bytes);
+}
+
+/**
+ * Dreams on an image. With options.checkpoint = {storage, everyTiles, everySeconds},
+ * the state is saved while dreaming; resumeDream() continues it after a reload.
+ */
+export function dream(model, source, options = {}) {
+  if (options.checkpoint) options = { ...options, checkpoint: { everyTiles: 8, ...options.checkpoint, storage: openStore(options.checkpoint.storage) } };
+  return startDream(model, source, options);
+}
+
+/** Continues a checkpointed dream; yields the same final bytes as an uninterrupted run. */
+export async function resumeDream(model, id, options = {}) {
+  const storage = openStore(options.checkpoint ? options.checkpoint.storage : options.storage);
+  const rec = await storage.loadDream(id);
+  const checkpoint = options.checkpoint === false ? undefined : { everyTiles: 8, ...(options.checkpoint || {}), storage };
+  return dreamFromState(model, rec.state, { id: rec.id, width: rec.width, height: rec.height, channels: rec.channels,
+    options: rec.options, fraction: rec.fraction }, { ...options, checkpoint });
+}
+
+export async function listDreams(storage) { return openStore(storage).listDreams(); }
+export async function removeDream(id, storage) { return openStore(storage).removeDream(id); }
+export { DreamController, DEFAULTS, parseChannels } from './dream.js';

@@ -80,6 +80,22 @@ export class Model {
     });
   }
 
+  /** The model file's bytes (a copy). */
+  bytes() {
+    const p = this._M._ddw_model_bytes(this.ptr);
+    if (!p) throw new DeepDreamError('DD_ERR_UNSUPPORTED', 'this model does not keep its file bytes');
+    return this._M.HEAPU8.slice(p, p + this.byteLength);
+  }
+
+  /** Saves the model file, e.g. to 'indexeddb://inception5h', for loadModel('indexeddb://inception5h'). */
+  async save(url, opts = {}) {
+    const { IndexedDBStore } = await import('./storage.js');
+    if (!String(url).startsWith('indexeddb://'))
+      throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `model.save: unsupported URL '${url}' (use indexeddb://name)`);
+    const store = opts.store || new IndexedDBStore();
+    await store.saveModel(String(url).slice(12), this.bytes(), { fingerprint: this.fingerprint });
+  }
+
   /** Releases the model's wasm memory. Safe to call twice. */
   free() {
     if (this._ptr) this._M._ddw_model_free(this._ptr);

@@ -1,0 +1,248 @@
+// dream.js — DeepDream on an image, tile by tile, with progress, pause,
+// resume, abort and checkpoints. Runs wherever the core runs (Node, a Worker).
+import { DeepDreamError, Status } from './errors.js';
+import { check, withScope, malloc } from './heap.js';
+import { toRGBA, drawToCanvas } from './image.js';
+
+const RESAMPLE = { 'lanczos-u8': 0, 'lanczos-float': 1 };
+const PROGRESS_FIELDS = ['octave', 'numOctaves', 'iteration', 'numIterations', 'tile', 'numTiles', 'tilesDone',
+  'tilesTotal', 'fraction', 'tileX', 'tileY', 'tileWidth', 'tileHeight', 'imageWidth', 'imageHeight', 'gradMin',
+  'gradMax', 'stepScaled'];
+
+/** The tutorial's defaults (Hvass-Labs #14 recursive_optimize / optimize_image). */
+export const DEFAULTS = Object.freeze({
+  layer: 0, channels: [], iterations: 10, stepSize: 3.0, tileSize: 400, repeats: 4, rescale: 0.7, blend: 0.2,
+  seed: 0, inputMean: 0, resample: 'lanczos-u8', tilesPerStep: 1,
+});
+
+/** Parses channels given as [0,1,2], "0:3", "5", or {start, end}. */
+export function parseChannels(ch) {
+  if (ch === undefined || ch === null || ch === '') return [];
+  if (Array.isArray(ch)) return ch.map(Number);
+  if (typeof ch === 'number') return [ch];
+  if (typeof ch === 'object') return range(ch.start ?? 0, ch.end);
+  const out = [];
+  for (const part of String(ch).split(',')) {
+    const m = part.trim().match(/^(\d+)(?::(\d+))?$/);
+    if (!m) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `bad channel list '${ch}' (use e.g. 0:3 or 1,5,7)`);
+    out.push(...(m[2] === undefined ? [Number(m[1])] : range(Number(m[1]), Number(m[2]))));
+  }
+  return out;
+}
+function range(a, b) { const r = []; for (let i = a; i < b; i++) r.push(i); return r; }
+
+export function normalizeOptions(options = {}) {
+  const o = { ...DEFAULTS };
+  for (const k of Object.keys(DEFAULTS)) if (options[k] !== undefined) o[k] = options[k];
+  if (options.octaves !== undefined && options.repeats === undefined) o.repeats = options.octaves;
+  o.channels = parseChannels(o.channels);
+  if (!(o.resample in RESAMPLE)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `resample must be one of ${Object.keys(RESAMPLE).join(', ')}`);
+  const seed = BigInt.asUintN(64, BigInt(o.seed));
+  o.seed = seed.toString();
+  return o;
+}
+
+function readProgress(M, ptr) {
+  const p = {};
+  const v = M.HEAPF64.subarray(ptr >> 3, (ptr >> 3) + PROGRESS_FIELDS.length);
+  PROGRESS_FIELDS.forEach((k, i) => { p[k] = v[i]; });
+  return p;
+}
+
+/** A running dream. Create with dream() or resumeDream(). */
+export class DreamController extends EventTarget {
+  /** @internal */
+  constructor(model, ptr, meta, opts) {
+    super();
+    this.model = model;
+    this._M = model._M;
+    this._ptr = ptr;
+    this.width = meta.width;
+    this.height = meta.height;
+    this.channels = meta.channels;
+    this.options = meta.options;
+    this.id = meta.id;
+    this._opts = opts;
+    this._paused = false;
+    this._resume = null;
+    this._aborted = false;
+    this.progress = null;
+    this._started = performance.now();
+    this._startFraction = meta.fraction || 0;
+    if (opts.signal) {
+      if (opts.signal.aborted) this._aborted = true;
+      else opts.signal.addEventListener('abort', () => this.abort(), { once: true });
+    }
+    if (opts.onProgress) this.addEventListener('progress', (e) => opts.onProgress(e.detail));
+    this.result = this._run();
+    this.result.catch(() => {}); // the caller may only listen to events
+  }
+
+  get paused() { return this._paused; }
+  pause() { if (!this._paused) { this._paused = true; this.dispatchEvent(new Event('pause')); } }
+  resume() {
+    if (this._paused) {
+      this._paused = false;
+      const r = this._resume; this._resume = null; if (r) r();
+      this.dispatchEvent(new Event('resume'));
+    }
+  }
+  abort() {
+    this._aborted = true;
+    const r = this._resume; this._resume = null; if (r) r();
+  }
+
+  /** The complete state as bytes: dd_dream_restore continues bit-identically. */
+  saveState() {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const out = s.alloc(8), err = s.err();
+      check(M, M._ddw_dream_save_state(this._live(), out, err), err, 'saveState');
+      const p = M.HEAPU32[out >> 2], n = M.HEAPU32[(out >> 2) + 1];
+      const bytes = M.HEAPU8.slice(p, p + n);
+      M._dd_free(p);
+      return bytes;
+    });
+  }
+
+  /** The image as it is now (current octave's size): {data, width, height, channels}. */
+  currentImage() {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const wh = s.alloc(8), err = s.err();
+      M._ddw_dream_size(this._live(), wh);
+      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * this.channels;
+      const buf = s.alloc(n);
+      check(M, M._ddw_dream_read_image(this._live(), buf, n, err), err, 'readImage');
+      return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: this.channels };
+    });
+  }
+
+  /** The last smoothed gradient, normalised to 0..255 (the tutorial's show_gradient). RGB. */
+  currentGradient() {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const wh = s.alloc(8), err = s.err();
+      M._ddw_dream_size(this._live(), wh);
+      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * 3;
+      const buf = s.alloc(n);
+      check(M, M._ddw_dream_read_gradient(this._live(), buf, n, err), err, 'readGradient');
+      return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: 3 };
+    });
+  }
+
+  _live() {
+    if (!this._ptr) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'the dream has ended');
+    return this._ptr;
+  }
+
+  _step(tiles) {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const prog = s.alloc(8 * PROGRESS_FIELDS.length), err = s.err();
+      const st = M._ddw_dream_step(this._live(), tiles, prog, err);
+      check(M, st, err, 'dream');
+      return { done: st === Status.DONE, progress: readProgress(M, prog) };
+    });
+  }
+
+  async _run() {
+    const o = this._opts;
+    const ck = o.checkpoint;
+    let lastSave = performance.now(), tilesSinceSave = 0;
+    try {
+      for (;;) {
+        if (this._paused && !this._aborted) await new Promise((r) => { this._resume = r; });
+        if (this._aborted) throw new DeepDreamError('DD_ERR_ABORTED', 'the dream was aborted');
+        const { done, progress } = this._step(this.options.tilesPerStep);
+        const elapsed = (performance.now() - this._started) / 1000;
+        const gained = progress.fraction - this._startFraction;
+        progress.elapsed = elapsed;
+        progress.eta = gained > 0 ? (elapsed / gained) * (1 - progress.fraction) : null;
+        this.progress = progress;
+        if (o.canvas) drawToCanvas(o.canvas, this.currentImage());
+        this.dispatchEvent(new CustomEvent('progress', { detail: progress }));
+        tilesSinceSave += this.options.tilesPerStep;
+        if (ck && ck.storage && !done && ((ck.everyTiles && tilesSinceSave >= ck.everyTiles) ||
+            (ck.everySeconds && performance.now() - lastSave >= ck.everySeconds * 1000))) {
+          await this._checkpoint();
+          lastSave = performance.now();
+          tilesSinceSave = 0;
+        }
+        if (done) break;
+        await yieldNow();
+      }
+      const img = this.currentImage();
+      if (ck && ck.storage && ck.removeWhenDone !== false) await ck.storage.removeDream(this.id).catch(() => {});
+      this.dispatchEvent(new CustomEvent('done', { detail: img }));
+      return img;
+    } catch (e) {
+      this.dispatchEvent(new CustomEvent('error', { detail: e }));
+      throw e;
+    } finally {
+      this._M._ddw_dream_free(this._ptr);
+      this._ptr = 0;
+    }
+  }
+
+  async _checkpoint() {
+    const ck = this._opts.checkpoint;
+    const t0 = performance.now();
+    const record = {
+      id: this.id, modelFingerprint: this.model.fingerprint, width: this.width, height: this.height,
+      channels: this.channels, options: this.options, fraction: this.progress ? this.progress.fraction : 0,
+      state: this.saveState(),
+    };
+    await ck.storage.saveDream(record);
+    this.dispatchEvent(new CustomEvent('checkpoint', { detail: { id: this.id, ms: performance.now() - t0, bytes: record.state.length } }));
+  }
+}
+
+const yieldNow = () => new Promise((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
+
+let idCounter = 0;
+function newId() {
+  const rnd = globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${++idCounter}`;
+  return `dream-${rnd}`;
+}
+
+/**
+ * Starts a dream. source: canvas, OffscreenCanvas, ImageData, ImageBitmap, or
+ * {data: Uint8Array|Uint8ClampedArray, width, height, channels: 3|4}.
+ */
+export function dream(model, source, options = {}) {
+  const o = normalizeOptions(options);
+  const img = toRGBA(source);
+  const M = model._M;
+  const ptr = withScope(M, (s) => {
+    const err = s.err();
+    const px = s.u8(img.data);
+    const seed = BigInt(o.seed);
+    const d = M._ddw_dream_begin(model.ptr, typeof o.layer === 'string' ? s.str(o.layer) : 0,
+      typeof o.layer === 'number' ? o.layer : -1, s.i32(o.channels), o.channels.length, o.iterations, o.stepSize,
+      o.tileSize, o.repeats, o.rescale, o.blend, Number(seed & 0xffffffffn), Number(seed >> 32n), o.inputMean,
+      RESAMPLE[o.resample], px, img.width, img.height, img.channels, err);
+    if (!d) check(M, M._ddw_error_status(err), err, 'dream');
+    return d;
+  });
+  return new DreamController(model, ptr, { width: img.width, height: img.height, channels: img.channels, options: o,
+    id: options.id || newId() }, options);
+}
+
+/** Continues a dream from a state saved by saveState() or a checkpoint record. */
+export function dreamFromState(model, state, meta, options = {}) {
+  const M = model._M;
+  const ptr = withScope(M, (s) => {
+    const err = s.err();
+    const p = malloc(M, state.length);
+    M.HEAPU8.set(state, p);
+    try {
+      const d = M._ddw_dream_restore(model.ptr, p, state.length, err);
+      if (!d) check(M, M._ddw_error_status(err), err, 'resumeDream');
+      return d;
+    } finally {
+      M._free(p);
+    }
+  });
+  return new DreamController(model, ptr, { ...meta }, options);
+}
