@@ -19,6 +19,13 @@
 #define STBI_NO_SIMD /* identical decoding natively and in wasm */
 #define STBI_MAX_DIMENSIONS DD_IMAGE_MAX_DIM
 #define STBI_ASSERT(x) assert(x)
+/* Zeroed allocations: on corrupt input stb can read memory it never wrote
+   (e.g. a Huffman table a scan names but no DHT defined); zeros make that
+   deterministic instead of leaking old heap contents into pixels. calloc'd
+   pixels are still released with free() = dd_free(). */
+#define STBI_MALLOC(sz) calloc(1, (sz))
+#define STBI_REALLOC(p, newsz) realloc((p), (newsz))
+#define STBI_FREE(p) free(p)
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_STATIC
@@ -129,9 +136,84 @@ static dd_status check_png(const uint8_t *b, size_t len, int64_t *w, int64_t *h,
 
 static int is_sof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
+/* What the markers so far have defined; a scan may only use defined tables
+   (stb would read its never-written table memory otherwise). */
+typedef struct jpeg_state {
+  int frames, progressive, ncomp;
+  uint8_t comp_id[4], comp_tq[4];
+  unsigned dc, ac, q; /* bit t: table t defined */
+} jpeg_state;
+
+static dd_status jpeg_segment(jpeg_state *js, uint8_t m, const uint8_t *p, size_t n, size_t at, int64_t *w,
+                              int64_t *h, dd_error *err) {
+  if (is_sof(m)) {
+    if (js->frames++)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: a second frame header at byte %zu", at);
+    if (n < 6) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: frame header of %zu bytes", n);
+    *h = (int64_t)p[1] << 8 | p[2];
+    *w = (int64_t)p[3] << 8 | p[4];
+    js->ncomp = p[5];
+    js->progressive = m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE;
+    if (js->ncomp < 1 || js->ncomp > 4 || n < 6 + 3 * (size_t)js->ncomp)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: frame header with %d components in %zu bytes", js->ncomp, n);
+    for (int i = 0; i < js->ncomp; i++) {
+      js->comp_id[i] = p[6 + 3 * i];
+      js->comp_tq[i] = p[8 + 3 * i];
+      if (js->comp_tq[i] > 3)
+        return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: component %d uses quantisation table %d", i, js->comp_tq[i]);
+    }
+  } else if (m == 0xDB) { /* DQT */
+    size_t q = 0;
+    while (q < n) {
+      const int pq = p[q] >> 4, tq = p[q] & 15;
+      const size_t need = 1 + 64 * (size_t)(pq + 1);
+      if (pq > 1 || tq > 3 || n - q < need)
+        return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: bad quantisation table at byte %zu", at);
+      js->q |= 1u << tq;
+      q += need;
+    }
+  } else if (m == 0xC4) { /* DHT; stb 2.27 does not bound the symbol count (writes past 256) */
+    size_t q = 0;
+    while (q < n) {
+      if (n - q < 17) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: short Huffman table at byte %zu", at);
+      const int tc = p[q] >> 4, th = p[q] & 15;
+      size_t count = 0;
+      for (int i = 1; i <= 16; i++) count += p[q + i];
+      if (tc > 1 || th > 3 || count > 256 || n - q - 17 < count)
+        return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: bad Huffman table at byte %zu (class %d, id %d, %zu symbols)",
+                       at, tc, th, count);
+      if (tc == 0) js->dc |= 1u << th;
+      else js->ac |= 1u << th;
+      q += 17 + count;
+    }
+  } else if (m == 0xDA) { /* SOS */
+    if (!js->frames) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: scan before the frame header");
+    const size_t ns = n ? p[0] : 0;
+    if (ns < 1 || ns > 4 || n < 1 + 2 * ns + 3)
+      return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: scan header at byte %zu", at);
+    const int ss = p[1 + 2 * ns], ah = p[3 + 2 * ns] >> 4;
+    for (size_t i = 0; i < ns; i++) {
+      const uint8_t cs = p[1 + 2 * i];
+      const int td = p[2 + 2 * i] >> 4, ta = p[2 + 2 * i] & 15;
+      int c = 0;
+      while (c < js->ncomp && js->comp_id[c] != cs) c++;
+      if (c == js->ncomp) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: scan names unknown component %d", cs);
+      if (!(js->q >> js->comp_tq[c] & 1))
+        return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: quantisation table %d is used but not defined",
+                       js->comp_tq[c]);
+      const int need_dc = js->progressive ? (ss == 0 && ah == 0) : 1;
+      const int need_ac = js->progressive ? ss != 0 : 1;
+      if ((need_dc && (td > 3 || !(js->dc >> td & 1))) || (need_ac && (ta > 3 || !(js->ac >> ta & 1))))
+        return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: scan at byte %zu uses an undefined Huffman table", at);
+    }
+  }
+  return DD_OK;
+}
+
 static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h, dd_error *err) {
   size_t pos = 2; /* after SOI */
-  int frames = 0;
+  jpeg_state js;
+  memset(&js, 0, sizeof js);
   for (;;) {
     /* a marker: one or more 0xFF, then a code that is not 0x00 or 0xFF */
     if (pos >= len) return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: no EOI marker (%zu bytes)", len);
@@ -141,7 +223,7 @@ static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h
     if (pos >= len) return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: no EOI marker (%zu bytes)", len);
     const uint8_t m = b[pos++];
     if (m == 0xD9) { /* EOI */
-      if (!frames) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: no frame header (SOF) before EOI");
+      if (!js.frames) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: no frame header (SOF) before EOI");
       return DD_OK;
     }
     if (m == 0x00 || m == 0xD8)
@@ -153,23 +235,8 @@ static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h
     if (seg > len - pos)
       return dd_fail(err, DD_ERR_PARSE, "JPEG is truncated: marker 0xFF%02X at byte %zu needs %zu bytes, %zu left",
                      m, pos - 2, seg, len - pos);
-    if (is_sof(m) && frames++ == 0) {
-      if (seg < 8) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: frame header of %zu bytes", seg);
-      *h = (int64_t)b[pos + 3] << 8 | b[pos + 4];
-      *w = (int64_t)b[pos + 5] << 8 | b[pos + 6];
-    }
-    if (m == 0xC4) { /* DHT: stb 2.27 does not bound the symbol count (writes past 256) */
-      size_t q = pos + 2, end = pos + seg;
-      while (q < end) {
-        if (end - q < 17) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: short DHT segment at byte %zu", pos - 2);
-        size_t n = 0;
-        for (int i = 1; i <= 16; i++) n += b[q + i];
-        if (n > 256)
-          return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: Huffman table at byte %zu has %zu symbols (max 256)", q, n);
-        if (end - q - 17 < n) return dd_fail(err, DD_ERR_PARSE, "JPEG is corrupt: DHT segment at byte %zu overruns", pos - 2);
-        q += 17 + n;
-      }
-    }
+    dd_status st = jpeg_segment(&js, m, b + pos + 2, seg - 2, pos - 2, w, h, err);
+    if (st != DD_OK) return st;
     pos += seg;
     if (m == 0xDA) { /* SOS: entropy-coded data up to the next marker */
       for (;;) {
