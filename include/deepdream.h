@@ -215,6 +215,8 @@ dd_status dd_dream_step(dd_dream *dream, int max_tiles, dd_progress *progress, d
 /* The image as it is now, at the current octave's size (dd_progress.image_w/h),
    or the full size once finished. Writes w*h*channels bytes. */
 dd_status dd_dream_current_size(const dd_dream *dream, int *width, int *height);
+/* 3 or 4: the channels of the image the dream was started with (and returns). */
+int dd_dream_channels(const dd_dream *dream);
 dd_status dd_dream_read_image(const dd_dream *dream, uint8_t *pixels, size_t capacity, dd_error *err);
 
 /* The last smoothed gradient (the tutorial's show_gradient), min-max

@@ -262,7 +262,7 @@ dd_status dd_model_forward(dd_model *m, const float *input, int height, int widt
 
 dd_status dd_model_gradient(dd_model *m, const float *input, int height, int width, const dd_objective *obj,
                             float *grad_out, float *loss_out, dd_error *err) {
-  int node;
+  int node = -1;
   dd_status s = dd_model_resolve_objective(m, obj, &node, err);
   if (s != DD_OK) return s;
   return dd_exec_objective_gradient(m->exec, node, obj->channels, obj->n_channels, input,

@@ -581,6 +581,8 @@ dd_status dd_dream_current_size(const dd_dream *d, int *w, int *h) {
   return DD_OK;
 }
 
+int dd_dream_channels(const dd_dream *d) { return d ? d->in_channels : 0; }
+
 dd_status dd_dream_read_image(const dd_dream *d, uint8_t *pixels, size_t capacity, dd_error *err) {
   if (!d || !pixels) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_read_image: NULL argument");
   const level *l = &d->levels[d->lvl];
