@@ -1,0 +1,356 @@
+/* conv.c — simd128 convolution: forward, data gradient, filter gradient.
+ *
+ * Forward: an indirect GEMM over output pixels (igemm.c) with the filter
+ * packed into 8-column panels at create time; bias and relu are fused into
+ * the micro-kernel's epilogue.
+ *
+ * Data gradient, stride s: input pixels split into s_h*s_w parity classes
+ * (ih + pad_top) mod s_h = r_h (and likewise for w). Within a class only taps
+ * kh = r_h + s_h*j contribute, and din(ih) = sum_j dout(q - j) W[r_h + s_h*j]
+ * with q = (ih + pad_top - r_h) / s_h: a stride-1 correlation of dout with
+ * the spatially flipped, channel-transposed sub-kernel. Each class runs
+ * through the same igemm machinery with its own packed sub-kernel; stride 1
+ * is the single class (0,0). The sub-kernels are packed on the first
+ * backward call and cached in the weights.
+ *
+ * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
+ * K runs over output pixels; the outer-product micro-kernel walks the pixel
+ * grid with strides, reading X and dY in place. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct dd_conv2d_weights {
+  dd_conv2d_params p;
+  float *packed;        /* forward panels: K = kh*kw*in_c, N = out_c */
+  size_t panel_stride;  /* floats per forward panel */
+  float *zero;          /* max(in_c, out_c) zeros: the padding row */
+  float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
+};
+
+/* Number of taps j >= 0 with r + s*j < k. */
+static int dd_sub_taps(int k, int s, int r) { return r < k ? (k - r + s - 1) / s : 0; }
+
+dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
+                             const float *bias, dd_conv2d_weights **out, dd_error *err) {
+  if (!p || !filter_hwio || !out)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: NULL argument");
+  if (p->in_c <= 0 || p->out_c <= 0 || p->win.k_h <= 0 || p->win.k_w <= 0 ||
+      p->win.stride_h <= 0 || p->win.stride_w <= 0)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: bad parameters %dx%d/%dx%d %d->%d",
+                   p->win.k_h, p->win.k_w, p->win.stride_h, p->win.stride_w, p->in_c, p->out_c);
+  size_t k = (size_t)p->win.k_h * p->win.k_w * p->in_c;
+  dd_conv2d_weights *w = (dd_conv2d_weights *)calloc(1, sizeof *w);
+  if (!w) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory");
+  w->p = *p;
+  w->panel_stride = DD_NR * (1 + k);
+  w->packed = (float *)dd_aligned_alloc(dd_pack_size(k, (size_t)p->out_c) * sizeof(float));
+  size_t zn = (size_t)(p->in_c > p->out_c ? p->in_c : p->out_c) + 4;
+  w->zero = (float *)dd_aligned_calloc(zn * sizeof(float));
+  if (!w->packed || !w->zero) {
+    dd_aligned_free(w->packed);
+    dd_aligned_free(w->zero);
+    free(w);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory (%zu weights)",
+                   k * (size_t)p->out_c);
+  }
+  dd_pack_panels(k, (size_t)p->out_c, filter_hwio, (size_t)p->out_c, 1, bias, w->packed);
+  *out = w;
+  return DD_OK;
+}
+
+void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
+  if (!w) return;
+  if (w->bwd) {
+    for (int i = 0; i < w->p.win.stride_h * w->p.win.stride_w; i++) dd_aligned_free(w->bwd[i]);
+    free(w->bwd);
+  }
+  dd_aligned_free(w->packed);
+  dd_aligned_free(w->zero);
+  free(w);
+}
+
+/* W[t][ci][co] (t = kh*k_w + kw) read back from the forward panels. */
+static float conv_weight(const dd_conv2d_weights *w, size_t t, int ci, int co) {
+  const float *panel = w->packed + (size_t)(co / DD_NR) * w->panel_stride;
+  return panel[DD_NR + (t * (size_t)w->p.in_c + (size_t)ci) * DD_NR + (size_t)(co % DD_NR)];
+}
+
+/* Packs the data-gradient sub-kernel of parity class (rh, rw):
+   K = jh*jw*out_c rows, tap (a, b) <- W[rh + sh*(jh-1-a)][rw + sw*(jw-1-b)],
+   N = in_c columns, zero bias. */
+static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *dst) {
+  const dd_conv2d_params *p = &w->p;
+  const int jh = dd_sub_taps(p->win.k_h, p->win.stride_h, rh);
+  const int jw = dd_sub_taps(p->win.k_w, p->win.stride_w, rw);
+  for (int j0 = 0; j0 < p->in_c; j0 += DD_NR) {
+    for (int j = 0; j < DD_NR; j++) *dst++ = 0.0f;
+    for (int a = 0; a < jh; a++)
+      for (int b = 0; b < jw; b++) {
+        int kh = rh + p->win.stride_h * (jh - 1 - a), kw = rw + p->win.stride_w * (jw - 1 - b);
+        size_t t = (size_t)kh * p->win.k_w + kw;
+        for (int co = 0; co < p->out_c; co++)
+          for (int j = 0; j < DD_NR; j++)
+            *dst++ = j0 + j < p->in_c ? conv_weight(w, t, j0 + j, co) : 0.0f;
+      }
+  }
+}
+
+/* Builds and caches all sub-kernels; 0 when out of memory. */
+static int conv_build_backward(dd_conv2d_weights *w) {
+  if (w->bwd) return 1;
+  const dd_conv2d_params *p = &w->p;
+  const int classes = p->win.stride_h * p->win.stride_w;
+  float **bwd = (float **)calloc((size_t)classes, sizeof *bwd);
+  if (!bwd) return 0;
+  for (int rh = 0; rh < p->win.stride_h; rh++)
+    for (int rw = 0; rw < p->win.stride_w; rw++) {
+      int jh = dd_sub_taps(p->win.k_h, p->win.stride_h, rh);
+      int jw = dd_sub_taps(p->win.k_w, p->win.stride_w, rw);
+      if (jh == 0 || jw == 0) continue; /* class receives no gradient */
+      size_t k = (size_t)jh * jw * p->out_c;
+      float *dst = (float *)dd_aligned_alloc(dd_pack_size(k, (size_t)p->in_c) * sizeof(float));
+      if (!dst) {
+        for (int i = 0; i < classes; i++) dd_aligned_free(bwd[i]);
+        free(bwd);
+        return 0;
+      }
+      conv_pack_class(w, rh, rw, dst);
+      bwd[rh * p->win.stride_w + rw] = dst;
+    }
+  w->bwd = bwd;
+  return 1;
+}
+
+void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
+                         float *out, int relu, dd_threadpool *pool) {
+  const dd_conv2d_params *p = &w->p;
+  dd_igemm_problem pr;
+  pr.n = s->n;
+  pr.gh = s->out_h;
+  pr.gw = s->out_w;
+  pr.src = in;
+  pr.src_h = s->in_h;
+  pr.src_w = s->in_w;
+  pr.kc = p->in_c;
+  pr.src_ps = (size_t)p->in_c;
+  pr.ystep = p->win.stride_h;
+  pr.yoff = -s->pad_top;
+  pr.xstep = p->win.stride_w;
+  pr.xoff = -s->pad_left;
+  pr.th = p->win.k_h;
+  pr.tw = p->win.k_w;
+  pr.dst = out;
+  pr.dst_h = s->out_h;
+  pr.dst_w = s->out_w;
+  pr.dst_c = p->out_c;
+  pr.dst_ps = (size_t)p->out_c;
+  pr.dystep = 1;
+  pr.dyoff = 0;
+  pr.dxstep = 1;
+  pr.dxoff = 0;
+  pr.packed = w->packed;
+  pr.panel_stride = w->panel_stride;
+  pr.zero = w->zero;
+  pr.flags = relu ? DD_UK_RELU : 0;
+  dd_igemm_run(&pr, pool);
+}
+
+/* Data gradient from the forward panels with plain loops: used only when the
+   sub-kernels could not be allocated. */
+static void conv_backward_data_scalar(const dd_conv2d_weights *w, const dd_window_shape *s,
+                                      const float *dout, float *din) {
+  const dd_conv2d_params *p = &w->p;
+  memset(din, 0, (size_t)s->n * s->in_h * s->in_w * p->in_c * sizeof(float));
+  for (int n = 0; n < s->n; n++)
+    for (int oh = 0; oh < s->out_h; oh++)
+      for (int ow = 0; ow < s->out_w; ow++) {
+        const float *g = dout + (((size_t)n * s->out_h + oh) * s->out_w + ow) * p->out_c;
+        for (int kh = 0; kh < p->win.k_h; kh++)
+          for (int kw = 0; kw < p->win.k_w; kw++) {
+            int ih = oh * p->win.stride_h - s->pad_top + kh;
+            int iw = ow * p->win.stride_w - s->pad_left + kw;
+            if (ih < 0 || ih >= s->in_h || iw < 0 || iw >= s->in_w) continue;
+            float *dx = din + (((size_t)n * s->in_h + ih) * s->in_w + iw) * p->in_c;
+            size_t t = (size_t)kh * p->win.k_w + kw;
+            for (int ci = 0; ci < p->in_c; ci++) {
+              float acc = 0.0f;
+              for (int co = 0; co < p->out_c; co++) acc += g[co] * conv_weight(w, t, ci, co);
+              dx[ci] += acc;
+            }
+          }
+      }
+}
+
+/* First index i >= 0 with (i + pad) mod s == r, and the count of such i < len. */
+static int dd_class_start(int r, int pad, int s) { return ((r - pad) % s + s) % s; }
+static int dd_class_count(int start, int len, int s) {
+  return start < len ? (len - start + s - 1) / s : 0;
+}
+
+/* Zeroes the din pixels of a class that no tap reaches. */
+static void conv_zero_class(const dd_window_shape *s, int c, int ih0, int sh, int iw0, int sw,
+                            float *din) {
+  for (int n = 0; n < s->n; n++)
+    for (int ih = ih0; ih < s->in_h; ih += sh)
+      for (int iw = iw0; iw < s->in_w; iw += sw)
+        memset(din + (((size_t)n * s->in_h + ih) * s->in_w + iw) * c, 0, (size_t)c * sizeof(float));
+}
+
+void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                               float *din, dd_threadpool *pool) {
+  const dd_conv2d_params *p = &w->p;
+  const int sh = p->win.stride_h, sw = p->win.stride_w;
+  if (!conv_build_backward(w)) {
+    conv_backward_data_scalar(w, s, dout, din);
+    return;
+  }
+  for (int rh = 0; rh < sh; rh++)
+    for (int rw = 0; rw < sw; rw++) {
+      const int ih0 = dd_class_start(rh, s->pad_top, sh), iw0 = dd_class_start(rw, s->pad_left, sw);
+      const int uh = dd_class_count(ih0, s->in_h, sh), uw = dd_class_count(iw0, s->in_w, sw);
+      if (uh == 0 || uw == 0) continue;
+      const int jh = dd_sub_taps(p->win.k_h, sh, rh), jw = dd_sub_taps(p->win.k_w, sw, rw);
+      if (jh == 0 || jw == 0) {
+        conv_zero_class(s, p->in_c, ih0, sh, iw0, sw, din);
+        continue;
+      }
+      dd_igemm_problem pr;
+      pr.n = s->n;
+      pr.gh = uh;
+      pr.gw = uw;
+      pr.src = dout;
+      pr.src_h = s->out_h;
+      pr.src_w = s->out_w;
+      pr.kc = p->out_c;
+      pr.src_ps = (size_t)p->out_c;
+      /* grid point u has q = (ih0 + pad - r)/s + u; taps start at q - (j-1) */
+      pr.ystep = 1;
+      pr.yoff = (ih0 + s->pad_top - rh) / sh - (jh - 1);
+      pr.xstep = 1;
+      pr.xoff = (iw0 + s->pad_left - rw) / sw - (jw - 1);
+      pr.th = jh;
+      pr.tw = jw;
+      pr.dst = din;
+      pr.dst_h = s->in_h;
+      pr.dst_w = s->in_w;
+      pr.dst_c = p->in_c;
+      pr.dst_ps = (size_t)p->in_c;
+      pr.dystep = sh;
+      pr.dyoff = ih0;
+      pr.dxstep = sw;
+      pr.dxoff = iw0;
+      pr.packed = w->bwd[rh * sw + rw];
+      pr.panel_stride = DD_NR * (1 + (size_t)jh * jw * p->out_c);
+      pr.zero = w->zero;
+      pr.flags = 0;
+      dd_igemm_run(&pr, pool);
+    }
+}
+
+/* ---- filter gradient --------------------------------------------------------- */
+
+/* Output rows per pass over a tap's pixels: keeps the X and dY rows of one
+   pass near 256 KB so every (tap, channel block) re-reads them from cache. */
+#define DD_WGRAD_PASS_BYTES (256 * 1024)
+
+typedef struct wgrad_job {
+  const dd_conv2d_params *p;
+  const dd_window_shape *s;
+  const float *in, *dout;
+  float *dw;
+  int ci_blocks; /* ceil(in_c / 4) */
+  int rows_per_pass;
+} wgrad_job;
+
+/* Valid output range [lo, hi) of one tap along an axis. */
+static void wgrad_range(int out, int stride, int pad, int k, int in, int *lo, int *hi) {
+  int l = pad - k > 0 ? (pad - k + stride - 1) / stride : 0;
+  int h = (in - 1 + pad - k) >= 0 ? (in - 1 + pad - k) / stride + 1 : 0;
+  if (h > out) h = out;
+  *lo = l;
+  *hi = h > l ? h : l;
+}
+
+/* One item = (tap, 4-channel block of in_c): all out_c columns of those rows. */
+static void wgrad_item(const wgrad_job *job, size_t item, int n, int r0, int r1, int first) {
+  const dd_conv2d_params *p = job->p;
+  const dd_window_shape *s = job->s;
+  const int ci_n = p->in_c, co_n = p->out_c;
+  const int tap = (int)(item / (size_t)job->ci_blocks);
+  const int i0 = (int)(item % (size_t)job->ci_blocks) * 4;
+  const int kh = tap / p->win.k_w, kw = tap % p->win.k_w;
+  const size_t mr = ci_n - i0 < 4 ? (size_t)(ci_n - i0) : 4;
+  int oh0, oh1, ow0, ow1;
+  wgrad_range(s->out_h, p->win.stride_h, s->pad_top, kh, s->in_h, &oh0, &oh1);
+  wgrad_range(s->out_w, p->win.stride_w, s->pad_left, kw, s->in_w, &ow0, &ow1);
+  if (oh0 < r0) oh0 = r0;
+  if (oh1 > r1) oh1 = r1;
+  size_t rows = oh1 > oh0 ? (size_t)(oh1 - oh0) : 0, cols = ow1 > ow0 ? (size_t)(ow1 - ow0) : 0;
+  if (rows == 0 || cols == 0) {
+    rows = cols = 0;
+    oh0 = ow0 = 0; /* pointers below stay in bounds; nothing is read */
+  }
+  const int ih = oh0 * p->win.stride_h - s->pad_top + kh;
+  const int iw = ow0 * p->win.stride_w - s->pad_left + kw;
+  const float *a = rows ? job->in + (((size_t)n * s->in_h + ih) * s->in_w + iw) * ci_n + i0 : job->in;
+  const float *b = job->dout + (((size_t)n * s->out_h + oh0) * s->out_w + ow0) * co_n;
+  const size_t a_rs = (size_t)p->win.stride_h * s->in_w * ci_n, a_cs = (size_t)p->win.stride_w * ci_n;
+  const size_t b_rs = (size_t)s->out_w * co_n, b_cs = (size_t)co_n;
+  float *c = job->dw + ((size_t)tap * ci_n + i0) * co_n;
+  for (int j0 = 0; j0 < co_n; j0 += DD_NR) {
+    size_t nc = co_n - j0 < DD_NR ? (size_t)(co_n - j0) : DD_NR;
+    if (nc > 4)
+      dd_f32_gemm_tn_4x8__simd128(mr, nc, rows, cols, a, a_rs, a_cs, b + j0, b_rs, b_cs, c + j0,
+                                  (size_t)co_n, !first);
+    else
+      dd_f32_gemm_tn_4x4__simd128(mr, nc, rows, cols, a, a_rs, a_cs, b + j0, b_rs, b_cs, c + j0,
+                                  (size_t)co_n, !first);
+  }
+}
+
+static void wgrad_range_fn(void *ctx, size_t begin, size_t end) {
+  const wgrad_job *job = (const wgrad_job *)ctx;
+  int first = 1;
+  for (int n = 0; n < job->s->n; n++)
+    for (int r0 = 0; r0 < job->s->out_h; r0 += job->rows_per_pass) {
+      int r1 = r0 + job->rows_per_pass < job->s->out_h ? r0 + job->rows_per_pass : job->s->out_h;
+      for (size_t item = begin; item < end; item++) wgrad_item(job, item, n, r0, r1, first);
+      first = 0;
+    }
+}
+
+/* dbias[co] = sum over pixels of dout[.][co]. */
+static void conv_bias_grad(size_t pixels, int co_n, const float *dout, float *dbias) {
+  int j = 0;
+  for (; j + 4 <= co_n; j += 4) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (size_t px = 0; px < pixels; px++)
+      acc = wasm_f32x4_add(acc, wasm_v128_load(dout + px * co_n + j));
+    wasm_v128_store(dbias + j, acc);
+  }
+  for (; j < co_n; j++) {
+    float acc = 0.0f;
+    for (size_t px = 0; px < pixels; px++) acc += dout[px * co_n + j];
+    dbias[j] = acc;
+  }
+}
+
+void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
+                                 const float *in, const float *dout, float *dfilter_hwio,
+                                 float *dbias, dd_threadpool *pool) {
+  wgrad_job job;
+  job.p = p;
+  job.s = s;
+  job.in = in;
+  job.dout = dout;
+  job.dw = dfilter_hwio;
+  job.ci_blocks = (p->in_c + 3) / 4;
+  size_t row_bytes = (size_t)s->out_w * (p->out_c + (size_t)p->in_c * p->win.stride_h * p->win.stride_w) * sizeof(float);
+  job.rows_per_pass = (int)(DD_WGRAD_PASS_BYTES / (row_bytes ? row_bytes : 1));
+  if (job.rows_per_pass < 1) job.rows_per_pass = 1;
+  size_t items = (size_t)p->win.k_h * p->win.k_w * job.ci_blocks;
+  dd_parallel_for(pool, items, wgrad_range_fn, &job);
+  if (dbias) conv_bias_grad((size_t)s->n * s->out_h * s->out_w, p->out_c, dout, dbias);
+}
+

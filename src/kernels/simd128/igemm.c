@@ -1,0 +1,159 @@
+/* igemm.c — the indirect-GEMM driver: builds the indirection table of row
+ * pointers for each block of MR output pixels (input pixels, or the shared
+ * zero row where the window hangs over the padding) and calls the
+ * micro-kernel once per packed panel of 8 output channels. No im2col copy:
+ * the micro-kernel reads the input pixels in place. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* Weight panels streamed per pass over the row blocks are capped at about
+   this many bytes, so they stay in L2 while the row blocks go by. */
+#define DD_IGEMM_PANEL_BYTES (192 * 1024)
+
+static const dd_igemm_config dd_igemm_configs[] = {
+    {dd_f32_igemm_4x8s4__simd128, 4, "4x8s4"},
+    {dd_f32_igemm_4x8__simd128, 4, "4x8"},
+    {dd_f32_igemm_6x8__simd128, 6, "6x8"},
+    {dd_f32_igemm_6x8s4__simd128, 6, "6x8s4"},
+};
+
+const dd_igemm_config *dd_igemm_select(void) {
+#ifndef __EMSCRIPTEN__
+  const char *want = getenv("DD_IGEMM");
+  if (want)
+    for (size_t i = 0; i < sizeof dd_igemm_configs / sizeof dd_igemm_configs[0]; i++)
+      if (strcmp(want, dd_igemm_configs[i].name) == 0) return &dd_igemm_configs[i];
+#endif
+  return &dd_igemm_configs[0];
+}
+
+size_t dd_pack_size(size_t k, size_t n) {
+  return (n + DD_NR - 1) / DD_NR * DD_NR * (1 + k);
+}
+
+void dd_pack_panels(size_t k, size_t n, const float *src, size_t k_stride, size_t n_stride,
+                    const float *bias, float *dst) {
+  for (size_t j0 = 0; j0 < n; j0 += DD_NR) {
+    size_t nr = n - j0 < DD_NR ? n - j0 : DD_NR;
+    for (size_t j = 0; j < DD_NR; j++) *dst++ = (bias && j < nr) ? bias[j0 + j] : 0.0f;
+    for (size_t kk = 0; kk < k; kk++)
+      for (size_t j = 0; j < DD_NR; j++)
+        *dst++ = j < nr ? src[kk * k_stride + (j0 + j) * n_stride] : 0.0f;
+  }
+}
+
+typedef struct igemm_job {
+  const dd_igemm_problem *pr;
+  dd_igemm_ukernel ukernel;
+  int mr;
+  size_t m;      /* output pixels = n*gh*gw */
+  size_t panels; /* ceil(N / NR) */
+  size_t chunk;  /* panels per pass */
+} igemm_job;
+
+/* Destination pointer and source base of grid point m. */
+static float *igemm_locate(const dd_igemm_problem *pr, size_t m, int *n, int *by, int *bx) {
+  int x = (int)(m % (size_t)pr->gw);
+  size_t t = m / (size_t)pr->gw;
+  int y = (int)(t % (size_t)pr->gh);
+  *n = (int)(t / (size_t)pr->gh);
+  *by = y * pr->ystep + pr->yoff;
+  *bx = x * pr->xstep + pr->xoff;
+  size_t dy = (size_t)(y * pr->dystep + pr->dyoff), dx = (size_t)(x * pr->dxstep + pr->dxoff);
+  return pr->dst + (((size_t)*n * pr->dst_h + dy) * pr->dst_w + dx) * pr->dst_ps;
+}
+
+/* Fills the indirection table a[tap*mr_max + i] and output rows c[i] for the
+   block of rows [m0, m0+mr); rows past mr repeat row mr-1. */
+static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t m0, size_t mr,
+                                 const float **a, float **c) {
+  for (int i = 0; i < mr_max; i++) {
+    size_t m = m0 + ((size_t)i < mr ? (size_t)i : mr - 1);
+    int n, by, bx;
+    c[i] = igemm_locate(pr, m, &n, &by, &bx);
+    const float *img = pr->src + (size_t)n * pr->src_h * pr->src_w * pr->src_ps;
+    const float **ai = a + i;
+    for (int ti = 0; ti < pr->th; ti++) {
+      int sy = by + ti;
+      int row_ok = sy >= 0 && sy < pr->src_h;
+      const float *row = img + (size_t)(row_ok ? sy : 0) * pr->src_w * pr->src_ps;
+      for (int tj = 0; tj < pr->tw; tj++) {
+        int sx = bx + tj;
+        *ai = row_ok && sx >= 0 && sx < pr->src_w ? row + (size_t)sx * pr->src_ps : pr->zero;
+        ai += mr_max;
+      }
+    }
+  }
+}
+
+static void igemm_range(void *ctx, size_t b0, size_t b1) {
+  const igemm_job *job = (const igemm_job *)ctx;
+  const dd_igemm_problem *pr = job->pr;
+  const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
+  float *c[DD_IGEMM_MR_MAX];
+  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c;
+  const size_t mr_max = (size_t)job->mr;
+  for (size_t p0 = 0; p0 < job->panels; p0 += job->chunk) {
+    size_t p1 = p0 + job->chunk < job->panels ? p0 + job->chunk : job->panels;
+    for (size_t b = b0; b < b1; b++) {
+      size_t m0 = b * mr_max;
+      size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
+      igemm_block_pointers(pr, job->mr, m0, mr, a, c);
+      for (size_t p = p0; p < p1; p++) {
+        size_t j0 = p * DD_NR;
+        size_t nc = n_total - j0 < DD_NR ? n_total - j0 : DD_NR;
+        job->ukernel(mr, nc, kc, ks, a, pr->packed + p * pr->panel_stride, c, j0, pr->flags);
+      }
+    }
+  }
+}
+
+/* Plain loops over the same problem, for windows with more taps than the
+   stack indirection table holds. */
+static void igemm_scalar(const dd_igemm_problem *pr) {
+  const size_t m_total = (size_t)pr->n * pr->gh * pr->gw;
+  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc;
+  for (size_t m = 0; m < m_total; m++) {
+    int n, by, bx;
+    float *dst = igemm_locate(pr, m, &n, &by, &bx);
+    for (int j = 0; j < pr->dst_c; j++) {
+      const float *panel = pr->packed + (size_t)(j / DD_NR) * pr->panel_stride;
+      const int jj = j % DD_NR;
+      float acc = panel[jj];
+      for (int ti = 0; ti < pr->th; ti++)
+        for (int tj = 0; tj < pr->tw; tj++) {
+          int sy = by + ti, sx = bx + tj;
+          if (sy < 0 || sy >= pr->src_h || sx < 0 || sx >= pr->src_w) continue;
+          const float *x = pr->src + (((size_t)n * pr->src_h + sy) * pr->src_w + sx) * pr->src_ps;
+          const float *wk = panel + DD_NR + ((size_t)ti * pr->tw + tj) * kc * DD_NR + jj;
+          for (size_t k = 0; k < kc; k++) acc += x[k] * wk[k * DD_NR];
+        }
+      (void)ks;
+      if (pr->flags & DD_UK_ACCUMULATE) acc += dst[j];
+      if ((pr->flags & DD_UK_RELU) && !(acc >= 0.0f)) acc = acc != acc ? acc : 0.0f;
+      dst[j] = acc;
+    }
+  }
+}
+
+void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool) {
+  const size_t m = (size_t)pr->n * pr->gh * pr->gw;
+  if (m == 0 || pr->dst_c == 0) return;
+  if ((size_t)pr->th * pr->tw > DD_IGEMM_MAX_TAPS) {
+    igemm_scalar(pr);
+    return;
+  }
+  const dd_igemm_config *cfg = dd_igemm_select();
+  igemm_job job;
+  job.pr = pr;
+  job.ukernel = cfg->ukernel;
+  job.mr = cfg->mr;
+  job.m = m;
+  job.panels = ((size_t)pr->dst_c + DD_NR - 1) / DD_NR;
+  size_t panel_bytes = pr->panel_stride * sizeof(float);
+  job.chunk = DD_IGEMM_PANEL_BYTES / panel_bytes;
+  if (job.chunk < 1) job.chunk = 1;
+  size_t blocks = (m + (size_t)cfg->mr - 1) / (size_t)cfg->mr;
+  dd_parallel_for(pool, blocks, igemm_range, &job);
+}

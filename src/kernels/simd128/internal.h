@@ -1,0 +1,136 @@
+/* internal.h — private to the simd128 backend: micro-kernels and the
+ * indirect-GEMM driver shared by convolution forward, data gradient and
+ * dense gemm.
+ *
+ * The core primitive is an "igemm": C[m][0..N) = bias + sum over ks taps and
+ * kc channels of A_tap(m)[k] * W[tap][k][0..N). A_tap(m) is a row pointer
+ * from an indirection table (input pixel, or a shared zero row for padding),
+ * W is packed into panels of DD_NR columns. */
+#ifndef DD_SIMD128_INTERNAL_H
+#define DD_SIMD128_INTERNAL_H
+
+#include "../kernels.h"
+#include "simd.h"
+
+#define DD_NR 8 /* columns per packed weight panel (two f32x4) */
+
+/* Rows of the selected igemm micro-kernel (4 or 6; see dd_igemm_select). */
+#ifndef DD_IGEMM_MR
+#define DD_IGEMM_MR 4
+#endif
+#define DD_IGEMM_MR_MAX 8
+
+/* Largest ks*MR indirection table a driver keeps on its stack. Kernels with
+   more taps than DD_IGEMM_MAX_TAPS (a 9x9 window) use the scalar fallback. */
+#define DD_IGEMM_MAX_TAPS 81
+
+enum { DD_UK_RELU = 1, DD_UK_ACCUMULATE = 2 };
+
+/* igemm micro-kernel: one MR x DD_NR tile.
+ *   mr:   valid rows (1..MR); only those are stored.
+ *   a:    ks groups of MR row pointers, a[s*MR + i]; each row has kc floats.
+ *         Pointers of rows >= mr must still be readable (drivers repeat a
+ *         valid row); their results are discarded.
+ *   w:    one packed panel: DD_NR bias values, then ks*kc rows of DD_NR weights.
+ *   c:    mr output row pointers; columns [coff, coff+nc) are written, nc <= DD_NR.
+ *   flags: DD_UK_RELU clamps at 0; DD_UK_ACCUMULATE adds the old C. */
+typedef void (*dd_igemm_ukernel)(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a,
+                                 const float *w, float *const *c, size_t coff, int flags);
+
+void dd_f32_igemm_4x8__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a,
+                               const float *w, float *const *c, size_t coff, int flags);
+void dd_f32_igemm_6x8__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a,
+                               const float *w, float *const *c, size_t coff, int flags);
+void dd_f32_igemm_4x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a,
+                                 const float *w, float *const *c, size_t coff, int flags);
+void dd_f32_igemm_6x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a,
+                                 const float *w, float *const *c, size_t coff, int flags);
+
+typedef struct dd_igemm_config {
+  dd_igemm_ukernel ukernel;
+  int mr;
+  const char *name;
+} dd_igemm_config;
+
+/* The micro-kernel in use. The environment variable DD_IGEMM (native
+   benchmarks only) may pick another: "4x8", "6x8", "4x8s4", "6x8s4". */
+const dd_igemm_config *dd_igemm_select(void);
+
+/* Outer-product micro-kernels for the filter gradient:
+ *   C[i][j] (+)= sum over a 2-D grid (rows x cols) of A_p[i] * B_p[j],
+ * A_p = a + r*a_rs + q*a_cs (4 consecutive floats, i < 4),
+ * B_p = b + r*b_rs + q*b_cs (8 or 4 consecutive floats).
+ * C rows [0, mr) and columns [0, nc) are stored with row stride ldc.
+ * Reads whole vectors: up to 3 floats past A_p's valid values and, for
+ * 4x8, up to 3 past B_p's (the DD_EXTRA_BYTES contract). */
+void dd_f32_gemm_tn_4x8__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
+                                 const float *a, size_t a_rs, size_t a_cs, const float *b,
+                                 size_t b_rs, size_t b_cs, float *c, size_t ldc, int accumulate);
+void dd_f32_gemm_tn_4x4__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
+                                 const float *a, size_t a_rs, size_t a_cs, const float *b,
+                                 size_t b_rs, size_t b_cs, float *c, size_t ldc, int accumulate);
+
+/* ---- the igemm driver ------------------------------------------------------
+ * An output grid n x gh x gw. Grid point (n, y, x) reads taps (ti, tj) of the
+ * source image at (y*ystep + yoff + ti, x*xstep + xoff + tj) (a zero row when
+ * outside) and writes destination pixel (y*dystep + dyoff, x*dxstep + dxoff). */
+typedef struct dd_igemm_problem {
+  int n, gh, gw;
+  const float *src;
+  int src_h, src_w, kc; /* kc: floats read per source pixel (the GEMM's K per tap) */
+  size_t src_ps;        /* floats between source pixels (>= kc) */
+  int ystep, yoff, xstep, xoff;
+  int th, tw;
+  float *dst;
+  int dst_h, dst_w, dst_c; /* dst_c: values written per destination pixel = N */
+  size_t dst_ps;           /* floats between destination pixels (>= dst_c) */
+  int dystep, dyoff, dxstep, dxoff;
+  const float *packed; /* ceil(N/NR) panels */
+  size_t panel_stride; /* floats per panel = NR * (1 + th*tw*kc) */
+  const float *zero;   /* >= kc zeros */
+  int flags;
+} dd_igemm_problem;
+
+/* Runs the problem, split over row blocks with dd_parallel_for. */
+void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool);
+
+/* Packs a K x N matrix (element (k, j) at src[k*k_stride + j*n_stride]) into
+   ceil(N/NR) panels of NR*(1+K) floats: bias (or 0) then K rows, zero-padded.
+   dst must hold dd_pack_size(K, N) floats. */
+size_t dd_pack_size(size_t k, size_t n);
+void dd_pack_panels(size_t k, size_t n, const float *src, size_t k_stride, size_t n_stride,
+                    const float *bias, float *dst);
+
+/* ---- the backend's entry points (signatures as in dd_kernels) ------------ */
+dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
+                                   const float *bias, dd_conv2d_weights **out, dd_error *err);
+void dd_simd128_conv2d_destroy(dd_conv2d_weights *w);
+void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
+                               float *out, int relu, dd_threadpool *pool);
+void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
+                                     const float *dout, float *din, dd_threadpool *pool);
+void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
+                                       const float *in, const float *dout, float *dfilter_hwio,
+                                       float *dbias, dd_threadpool *pool);
+void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
+                                 const float *in, float *out, dd_threadpool *pool);
+void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
+                                  const float *in, const float *dout, float *din,
+                                  dd_threadpool *pool);
+void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
+                                 const float *in, float *out, dd_threadpool *pool);
+void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
+                                  const float *dout, float *din, dd_threadpool *pool);
+void dd_simd128_lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
+                            float *out, dd_threadpool *pool);
+void dd_simd128_lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
+                             const float *dout, float *din, dd_threadpool *pool);
+void dd_simd128_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
+                     const float *b, int ldb, float beta, float *c, int ldc, dd_threadpool *pool);
+
+#endif /* DD_SIMD128_INTERNAL_H */

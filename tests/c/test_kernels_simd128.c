@@ -1,0 +1,328 @@
+/* test_kernels_simd128.c — the simd128 backend against the reference backend:
+ * random shapes (odd sizes, strides 1/2, kernels 1/3/5/7, SAME/VALID,
+ * channel counts that are not multiples of 4 or 8) and every distinct conv
+ * shape of Inception 5h at 28x28 and 13x13 inputs, for every micro-kernel
+ * variant, single-threaded and with a 2-thread pool (which must give
+ * bit-identical results). Also used for the xnnpack backend when present
+ * (see test_kernels_xnnpack.c, which includes this file). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "testutil.h"
+
+/* float result vs float oracle: |d| <= atol_rel*max|want| + rtol*|want| */
+static int close_rel(const char *what, const float *got, const float *want, size_t n,
+                     double atol_rel, double rtol) {
+  double scale = 0;
+  for (size_t i = 0; i < n; i++) scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+  return test_close(what, got, want, n, atol_rel * (scale > 0 ? scale : 1.0), rtol);
+}
+
+#define RTOL 1e-4
+#define ATOL_REL 1e-5
+
+typedef struct cshape {
+  const char *name;
+  int n, h, w, ci, co, k, s, same;
+} cshape;
+
+static dd_threadpool *pool2;
+static const dd_kernels *ref, *dut; /* reference and the backend under test */
+
+static float *rnd(test_rng *r, size_t n, float lo, float hi) {
+  float *x = test_alloc(n);
+  test_fill(r, x, n, lo, hi);
+  return x;
+}
+
+/* Runs forward (relu 0/1), backward_data and backward_filter (+dbias) on dut
+   and ref and compares. With `threads`, also compares dut single-threaded to
+   dut on the 2-thread pool bit for bit. */
+static void conv_compare(const cshape *c, test_rng *rng, int threads) {
+  dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID},
+                        c->ci, c->co};
+  dd_window_shape s;
+  dd_status st = dd_window_shape_init(&p.win, c->n, c->h, c->w, &s, NULL);
+  CHECK_OK(st);
+  if (st != DD_OK) return;
+  size_t nx = (size_t)c->n * c->h * c->w * c->ci, nf = (size_t)c->k * c->k * c->ci * c->co;
+  size_t ny = (size_t)c->n * s.out_h * s.out_w * c->co;
+  float fs = 1.0f / sqrtf((float)(c->k * c->k * c->ci));
+  float *x = rnd(rng, nx, -1, 1), *f = rnd(rng, nf, -fs, fs), *b = rnd(rng, c->co, -0.5f, 0.5f);
+  float *g = rnd(rng, ny, -1, 1);
+  float *y0 = test_alloc(ny), *y1 = test_alloc(ny), *dx0 = test_alloc(nx), *dx1 = test_alloc(nx);
+  float *df0 = test_alloc(nf), *df1 = test_alloc(nf), *db0 = test_alloc(c->co), *db1 = test_alloc(c->co);
+  char what[200];
+  snprintf(what, sizeof what, "%s %s n%d %dx%d %d->%d k%d s%d %s", dut->name, c->name, c->n, c->h,
+           c->w, c->ci, c->co, c->k, c->s, c->same ? "SAME" : "VALID");
+  dd_conv2d_weights *wr = NULL, *wd = NULL;
+  CHECK_OK(ref->conv2d_create(&p, f, b, &wr, NULL));
+  CHECK_OK(dut->conv2d_create(&p, f, b, &wd, NULL));
+  if (!wr || !wd) return;
+  for (int relu = 0; relu <= 1; relu++) {
+    ref->conv2d_forward(wr, &s, x, y0, relu, NULL);
+    for (size_t i = 0; i < ny; i++) y1[i] = NAN;
+    dut->conv2d_forward(wd, &s, x, y1, relu, NULL);
+    CHECKF(close_rel("forward", y1, y0, ny, ATOL_REL, RTOL), "%s forward relu=%d", what, relu);
+    if (threads) {
+      memcpy(y0, y1, ny * sizeof(float));
+      dut->conv2d_forward(wd, &s, x, y1, relu, pool2);
+      CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s forward threaded differs", what);
+    }
+  }
+  ref->conv2d_backward_data(wr, &s, g, dx0, NULL);
+  for (size_t i = 0; i < nx; i++) dx1[i] = NAN;
+  dut->conv2d_backward_data(wd, &s, g, dx1, NULL);
+  CHECKF(close_rel("backward_data", dx1, dx0, nx, ATOL_REL, RTOL), "%s backward_data", what);
+  if (threads) {
+    memcpy(dx0, dx1, nx * sizeof(float));
+    dut->conv2d_backward_data(wd, &s, g, dx1, pool2);
+    CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s backward_data threaded differs", what);
+  }
+  ref->conv2d_backward_filter(&p, &s, x, g, df0, db0, NULL);
+  for (size_t i = 0; i < nf; i++) df1[i] = NAN;
+  for (int i = 0; i < c->co; i++) db1[i] = NAN;
+  dut->conv2d_backward_filter(&p, &s, x, g, df1, db1, NULL);
+  CHECKF(close_rel("backward_filter", df1, df0, nf, ATOL_REL, RTOL), "%s backward_filter", what);
+  CHECKF(close_rel("backward_bias", db1, db0, c->co, ATOL_REL, RTOL), "%s dbias", what);
+  if (threads) {
+    memcpy(df0, df1, nf * sizeof(float));
+    dut->conv2d_backward_filter(&p, &s, x, g, df1, NULL, pool2);
+    CHECKF(memcmp(df0, df1, nf * sizeof(float)) == 0, "%s backward_filter threaded differs", what);
+  }
+  ref->conv2d_destroy(wr);
+  dut->conv2d_destroy(wd);
+  free(x), free(f), free(b), free(g), free(y0), free(y1), free(dx0), free(dx1);
+  free(df0), free(df1), free(db0), free(db1);
+}
+
+static const cshape random_shapes[] = {
+    {"r", 1, 5, 5, 1, 1, 1, 1, 1},      {"r", 1, 7, 9, 3, 5, 3, 1, 1},
+    {"r", 2, 7, 6, 5, 13, 3, 2, 1},     {"r", 1, 8, 8, 4, 3, 3, 2, 1},
+    {"r", 2, 9, 7, 5, 6, 5, 1, 1},      {"r", 1, 11, 10, 3, 4, 5, 2, 0},
+    {"r", 1, 13, 11, 3, 64, 7, 2, 1},   {"r", 2, 9, 9, 2, 3, 7, 1, 0},
+    {"r", 2, 6, 5, 5, 7, 1, 1, 0},      {"r", 1, 7, 7, 6, 5, 1, 2, 1},
+    {"r", 1, 10, 7, 4, 9, 3, 1, 0},     {"r", 1, 4, 4, 3, 2, 7, 1, 1},
+    {"r", 2, 12, 12, 3, 17, 7, 2, 1},   {"r", 1, 9, 11, 204, 12, 3, 1, 1},
+    {"r", 1, 6, 7, 13, 204, 3, 2, 1},   {"r", 2, 5, 5, 33, 37, 1, 1, 1},
+    {"r", 1, 3, 2, 9, 10, 5, 1, 1},     {"r", 1, 1, 1, 5, 9, 3, 1, 1},
+    {"r", 1, 2, 9, 7, 8, 3, 2, 1},      {"r", 1, 15, 6, 3, 6, 5, 2, 0},   {"r", 1, 8, 9, 4, 5, 3, 2, 0},
+};
+
+static void run_random(void) {
+  test_rng rng;
+  test_rng_seed(&rng, 11);
+  for (size_t i = 0; i < sizeof random_shapes / sizeof random_shapes[0]; i++)
+    conv_compare(&random_shapes[i], &rng, 1);
+}
+
+/* Every Conv2D of Inception 5h as (name, k, stride, in_c, out_c, SAME). */
+typedef struct iconv {
+  const char *name;
+  int k, s, ci, co, same;
+} iconv;
+static const iconv inception[] = {
+    {"conv2d0", 7, 2, 3, 64, 1},           {"conv2d1", 1, 1, 64, 64, 0},
+    {"conv2d2", 3, 1, 64, 192, 1},
+    {"3a_1x1", 1, 1, 192, 64, 1},          {"3a_3x3_b", 1, 1, 192, 96, 1},
+    {"3a_3x3", 3, 1, 96, 128, 1},          {"3a_5x5_b", 1, 1, 192, 16, 1},
+    {"3a_5x5", 5, 1, 16, 32, 1},           {"3a_pool", 1, 1, 192, 32, 1},
+    {"3b_1x1", 1, 1, 256, 128, 1},         {"3b_3x3_b", 1, 1, 256, 128, 1},
+    {"3b_3x3", 3, 1, 128, 192, 1},         {"3b_5x5_b", 1, 1, 256, 32, 1},
+    {"3b_5x5", 5, 1, 32, 96, 1},           {"3b_pool", 1, 1, 256, 64, 1},
+    {"4a_1x1", 1, 1, 480, 192, 1},         {"4a_3x3_b", 1, 1, 480, 96, 1},
+    {"4a_3x3", 3, 1, 96, 204, 1},          {"4a_5x5_b", 1, 1, 480, 16, 1},
+    {"4a_5x5", 5, 1, 16, 48, 1},           {"4a_pool", 1, 1, 480, 64, 1},
+    {"4b_1x1", 1, 1, 508, 160, 1},         {"4b_3x3_b", 1, 1, 508, 112, 1},
+    {"4b_3x3", 3, 1, 112, 224, 1},         {"4b_5x5_b", 1, 1, 508, 24, 1},
+    {"4b_5x5", 5, 1, 24, 64, 1},           {"4b_pool", 1, 1, 508, 64, 1},
+    {"4c_1x1", 1, 1, 512, 128, 1},         {"4c_3x3_b", 1, 1, 512, 128, 1},
+    {"4c_3x3", 3, 1, 128, 256, 1},         {"4c_5x5_b", 1, 1, 512, 24, 1},
+    {"4c_5x5", 5, 1, 24, 64, 1},           {"4c_pool", 1, 1, 512, 64, 1},
+    {"4d_1x1", 1, 1, 512, 112, 1},         {"4d_3x3_b", 1, 1, 512, 144, 1},
+    {"4d_3x3", 3, 1, 144, 288, 1},         {"4d_5x5_b", 1, 1, 512, 32, 1},
+    {"4d_5x5", 5, 1, 32, 64, 1},           {"4d_pool", 1, 1, 512, 64, 1},
+    {"4e_1x1", 1, 1, 528, 256, 1},         {"4e_3x3_b", 1, 1, 528, 160, 1},
+    {"4e_3x3", 3, 1, 160, 320, 1},         {"4e_5x5_b", 1, 1, 528, 32, 1},
+    {"4e_5x5", 5, 1, 32, 128, 1},          {"4e_pool", 1, 1, 528, 128, 1},
+    {"5a_1x1", 1, 1, 832, 256, 1},         {"5a_3x3_b", 1, 1, 832, 160, 1},
+    {"5a_3x3", 3, 1, 160, 320, 1},         {"5a_5x5_b", 1, 1, 832, 48, 1},
+    {"5a_5x5", 5, 1, 48, 128, 1},          {"5a_pool", 1, 1, 832, 128, 1},
+    {"5b_1x1", 1, 1, 832, 384, 1},         {"5b_3x3_b", 1, 1, 832, 192, 1},
+    {"5b_3x3", 3, 1, 192, 384, 1},         {"5b_5x5_b", 1, 1, 832, 48, 1},
+    {"5b_5x5", 5, 1, 48, 128, 1},          {"5b_pool", 1, 1, 832, 128, 1},
+    {"head0_b", 1, 1, 508, 128, 1},        {"head1_b", 1, 1, 528, 128, 1},
+};
+#define NUM_INCEPTION ((int)(sizeof inception / sizeof inception[0]))
+
+/* 1 when an earlier entry has the same (k, s, ci, co, same). */
+static int inception_seen(int i) {
+  for (int j = 0; j < i; j++)
+    if (inception[j].k == inception[i].k && inception[j].s == inception[i].s &&
+        inception[j].ci == inception[i].ci && inception[j].co == inception[i].co &&
+        inception[j].same == inception[i].same)
+      return 1;
+  return 0;
+}
+
+static void run_inception(int hw, int threads) {
+  test_rng rng;
+  test_rng_seed(&rng, (uint64_t)hw);
+  int distinct = 0;
+  for (int i = 0; i < NUM_INCEPTION; i++) {
+    if (inception_seen(i)) continue;
+    distinct++;
+    cshape c = {inception[i].name, 1, hw, hw, inception[i].ci, inception[i].co,
+                inception[i].k, inception[i].s, inception[i].same};
+    conv_compare(&c, &rng, threads);
+  }
+  CHECK(distinct >= 50);
+}
+
+/* ---- pooling, LRN, gemm ----------------------------------------------------------- */
+
+static void pool_compare(int n, int h, int w, int c, int k, int st, int same, test_rng *rng) {
+  dd_window win = {k, k, st, st, same ? DD_PADDING_SAME : DD_PADDING_VALID};
+  dd_window_shape s;
+  CHECK_OK(dd_window_shape_init(&win, n, h, w, &s, NULL));
+  size_t nx = (size_t)n * h * w * c, ny = (size_t)n * s.out_h * s.out_w * c;
+  float *x = rnd(rng, nx, -1, 1), *g = rnd(rng, ny, -1, 1);
+  /* some exact ties, to exercise first-maximum routing */
+  for (size_t i = 0; i < nx; i += 7) x[i] = 0.25f;
+  float *y0 = test_alloc(ny), *y1 = test_alloc(ny), *d0 = test_alloc(nx), *d1 = test_alloc(nx);
+  char what[160];
+  snprintf(what, sizeof what, "%s pool n%d %dx%dx%d k%d s%d %s", dut->name, n, h, w, c, k, st,
+           same ? "SAME" : "VALID");
+  for (int t = 0; t <= 1; t++) {
+    dd_threadpool *tp = t ? pool2 : NULL;
+    ref->max_pool_forward(&win, &s, c, x, y0, NULL);
+    dut->max_pool_forward(&win, &s, c, x, y1, tp);
+    CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s max forward (threads %d)", what, t);
+    ref->avg_pool_forward(&win, &s, c, x, y0, NULL);
+    dut->avg_pool_forward(&win, &s, c, x, y1, tp);
+    CHECKF(close_rel("avg forward", y1, y0, ny, 1e-6, 1e-6), "%s avg forward", what);
+    ref->max_pool_backward(&win, &s, c, x, g, d0, NULL);
+    for (size_t i = 0; i < nx; i++) d1[i] = NAN;
+    dut->max_pool_backward(&win, &s, c, x, g, d1, tp);
+    CHECKF(close_rel("max backward", d1, d0, nx, 1e-6, 1e-6), "%s max backward", what);
+    ref->avg_pool_backward(&win, &s, c, g, d0, NULL);
+    for (size_t i = 0; i < nx; i++) d1[i] = NAN;
+    dut->avg_pool_backward(&win, &s, c, g, d1, tp);
+    CHECKF(close_rel("avg backward", d1, d0, nx, 1e-6, 1e-5), "%s avg backward", what);
+  }
+  free(x), free(g), free(y0), free(y1), free(d0), free(d1);
+}
+
+static void test_pool(void) {
+  test_rng rng;
+  test_rng_seed(&rng, 12);
+  pool_compare(1, 28, 28, 64, 3, 2, 1, &rng);  /* maxpool0-like */
+  pool_compare(1, 13, 13, 192, 3, 2, 1, &rng); /* odd, maxpool1-like */
+  pool_compare(2, 14, 14, 508, 3, 1, 1, &rng); /* inception pool branch */
+  pool_compare(1, 14, 14, 508, 5, 3, 0, &rng); /* head avgpool */
+  pool_compare(1, 7, 7, 1024, 7, 1, 0, &rng);  /* avgpool0 */
+  pool_compare(2, 9, 8, 3, 3, 2, 1, &rng);
+  pool_compare(1, 11, 10, 5, 2, 2, 0, &rng);
+  pool_compare(1, 6, 7, 204, 3, 1, 1, &rng);
+  pool_compare(1, 5, 5, 21, 5, 1, 1, &rng);
+}
+
+static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scale, test_rng *rng) {
+  size_t nx = pixels * c;
+  float *x = rnd(rng, nx, -scale, scale), *g = rnd(rng, nx, -1, 1);
+  float *y0 = test_alloc(nx), *y1 = test_alloc(nx), *d0 = test_alloc(nx), *d1 = test_alloc(nx);
+  char what[160];
+  snprintf(what, sizeof what, "%s lrn px%zu c%d r%d beta %g", dut->name, pixels, c,
+           p->depth_radius, p->beta);
+  ref->lrn_forward(p, pixels, c, x, y0, NULL);
+  dut->lrn_forward(p, pixels, c, x, y1, pool2);
+  CHECKF(test_close("lrn forward", y1, y0, nx, 1e-6, 1e-5), "%s forward", what);
+  ref->lrn_backward(p, pixels, c, x, g, d0, NULL);
+  dut->lrn_backward(p, pixels, c, x, g, d1, pool2);
+  CHECKF(close_rel("lrn backward", d1, d0, nx, 1e-6, 1e-4), "%s backward", what);
+  /* in place: din == dout */
+  memcpy(d1, g, nx * sizeof(float));
+  dut->lrn_backward(p, pixels, c, x, d1, d1, NULL);
+  CHECKF(close_rel("lrn backward in place", d1, d0, nx, 1e-6, 1e-4), "%s in place", what);
+  free(x), free(g), free(y0), free(y1), free(d0), free(d1);
+}
+
+static void test_lrn(void) {
+  test_rng rng;
+  test_rng_seed(&rng, 13);
+  dd_lrn_params inc = {5, 2.0f, 1e-4f, 0.5f};
+  dd_lrn_params b75 = {2, 1.0f, 0.5f, 0.75f}, b1 = {3, 1.5f, 0.2f, 1.0f};
+  dd_lrn_params gen = {4, 0.5f, 0.3f, 0.6f}, wide = {40, 1.0f, 0.01f, 0.5f};
+  lrn_compare(&inc, 300, 64, 50.0f, &rng);
+  lrn_compare(&inc, 100, 192, 20.0f, &rng);
+  lrn_compare(&inc, 17, 3, 1.0f, &rng);
+  lrn_compare(&b75, 33, 5, 1.0f, &rng);
+  lrn_compare(&b1, 20, 204, 1.0f, &rng);
+  lrn_compare(&gen, 20, 13, 1.0f, &rng);
+  lrn_compare(&wide, 5, 3000, 1.0f, &rng); /* scratch on the heap */
+}
+
+static void gemm_compare(int ta, int tb, int m, int n, int k, float beta, test_rng *rng) {
+  int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+  size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
+  float *a = rnd(rng, na, -1, 1), *b = rnd(rng, nb, -1, 1), *c0 = rnd(rng, nc, -1, 1);
+  float *c1 = test_alloc(nc), *c2 = test_alloc(nc);
+  memcpy(c1, c0, nc * sizeof(float));
+  memcpy(c2, c0, nc * sizeof(float));
+  ref->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c0, ldc, NULL);
+  dut->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c1, ldc, NULL);
+  char what[128];
+  snprintf(what, sizeof what, "%s gemm ta%d tb%d %dx%dx%d beta %g", dut->name, ta, tb, m, n, k, beta);
+  CHECKF(close_rel("gemm", c1, c0, nc, ATOL_REL, RTOL), "%s", what);
+  dut->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c2, ldc, pool2);
+  CHECKF(memcmp(c1, c2, nc * sizeof(float)) == 0, "%s threaded differs", what);
+  free(a), free(b), free(c0), free(c1), free(c2);
+}
+
+static void test_gemm(void) {
+  test_rng rng;
+  test_rng_seed(&rng, 14);
+  const int sz[][3] = {{1, 1008, 1024}, {2, 1024, 2048}, {37, 29, 61}, {5, 3, 2}, {64, 64, 64},
+                       {13, 17, 1}, {7, 300, 5}};
+  for (int i = 0; i < 7; i++)
+    for (int ta = 0; ta <= 1; ta++)
+      for (int tb = 0; tb <= 1; tb++)
+        for (int be = 0; be <= 1; be++)
+          gemm_compare(ta, tb, sz[i][0], sz[i][1], sz[i][2], (float)be, &rng);
+}
+
+/* ---- drivers ------------------------------------------------------------------------ */
+
+static const char *variant;
+static void test_conv_random(void) { run_random(); }
+static void test_conv_inception_28(void) { run_inception(28, 0); }
+static void test_conv_inception_13(void) { run_inception(13, 1); }
+
+#ifndef DD_TEST_NO_MAIN
+int main(void) {
+  ref = dd_kernels_reference();
+  dut = dd_kernels_simd128();
+  CHECK(dut != NULL);
+  if (!dut) return test_summary();
+  pool2 = dd_threadpool_create(2);
+  TEST_RUN(test_pool);
+  TEST_RUN(test_lrn);
+  TEST_RUN(test_gemm);
+  /* every micro-kernel variant on the random shapes; the default on Inception */
+  static const char *variants[] = {"4x8", "6x8", "4x8s4", "6x8s4"};
+  for (int v = 0; v < 4; v++) {
+    variant = variants[v];
+    setenv("DD_IGEMM", variant, 1);
+    printf("# igemm %s\n", variant);
+    TEST_RUN(test_conv_random);
+  }
+  unsetenv("DD_IGEMM");
+  (void)variant;
+  TEST_RUN(test_conv_inception_13);
+  TEST_RUN(test_conv_inception_28);
+  dd_threadpool_destroy(pool2);
+  return test_summary();
+}
+#endif
