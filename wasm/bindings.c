@@ -140,3 +140,23 @@ EMSCRIPTEN_KEEPALIVE void ddw_dream_free(dd_dream *d) { dd_dream_free(d); }
 /* The model file bytes the model adopted (for model.save), and their length. */
 #include "api/model_internal.h"
 EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return m ? m->adopted : NULL; }
+
+/* ---- images (stb) ------------------------------------------------------------ */
+#include "dream/image.h"
+/* info[0..2] = width, height, channels; returns pixels (dd_free) or 0. */
+EMSCRIPTEN_KEEPALIVE uint8_t *ddw_image_decode(const uint8_t *bytes, size_t len, int *info, dd_error *err) {
+  uint8_t *px = NULL;
+  if (dd_image_decode(bytes, len, &info[0], &info[1], &info[2], &px, err) != DD_OK) return NULL;
+  return px;
+}
+/* format 0 = PNG, 1 = JPEG; out[0] = pointer (dd_free), out[1] = length. */
+EMSCRIPTEN_KEEPALIVE int ddw_image_encode(const uint8_t *px, int w, int h, int c, int format, int quality,
+                                          uint32_t *out, dd_error *err) {
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  dd_status s = format == 1 ? dd_image_encode_jpeg(px, w, h, c, quality, &bytes, &len, err)
+                            : dd_image_encode_png(px, w, h, c, &bytes, &len, err);
+  out[0] = (uint32_t)(uintptr_t)bytes;
+  out[1] = (uint32_t)len;
+  return s;
+}

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { loadModel } from '../../wasm/js/index.js';
-import { readGraphDef } from './lib/graphdef.js';
+import { readGraphDef } from '../../models/lib/graphdef.js';
 import { graphRunner, tfDreamGradient, relL2, cosine, noise } from './lib/tfgraph.js';
 import { TUTORIAL_LAYERS } from './lib/mini_inception.js';
 

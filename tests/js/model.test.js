@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, DeepDreamError } from '../../wasm/js/index.js';
 import { miniInception, TUTORIAL_LAYERS } from './lib/mini_inception.js';
-import { readGraphDef, writeGraphDef, attr } from './lib/graphdef.js';
+import { readGraphDef, writeGraphDef, attr } from '../../models/lib/graphdef.js';
 import { graphRunner, tfDreamGradient, relL2, cosine, noise } from './lib/tfgraph.js';
 
 await tf.setBackend('cpu');

@@ -3,6 +3,12 @@
 export { DeepDreamError, Status } from './errors.js';
 export { loadCore, threadsSupported, defaultThreadCount } from './core.js';
 export { Model } from './model.js';
+import { loadCore as _loadCore } from './core.js';
+import { decodeImage as _decode, encodeImage as _encode } from './image.js';
+/** Decodes JPEG/PNG bytes into {data, width, height, channels} (works in Node and browsers). */
+export async function decodeImage(bytes) { return _decode(await _loadCore({ threads: false }), bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)); }
+/** Encodes {data, width, height, channels} as 'png' or 'jpeg'. */
+export async function encodeImage(img, format = 'png', quality = 92) { return _encode(await _loadCore({ threads: false }), img, format, quality); }
 import { loadModelBytes } from './model.js';
 import { dream as startDream, dreamFromState } from './dream.js';
 import { openStore, IndexedDBStore } from './storage.js';

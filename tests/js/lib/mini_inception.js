@@ -4,7 +4,7 @@
 // tensor_content), with every channel count divided by `scale` and seeded
 // random weights. The tests' stand-in for tensorflow_inception_graph.pb
 // when ../shared is absent.
-import { attr, writeGraphDef } from './graphdef.js';
+import { attr, writeGraphDef } from '../../../models/lib/graphdef.js';
 import { noise } from './tfgraph.js';
 
 const BLOCKS = [
