@@ -66,12 +66,17 @@
 #pragma GCC diagnostic ignored "-Wpointer-arith"
 #pragma GCC diagnostic ignored "-Wattributes" /* the exemption on static variables */
 #endif
-#ifdef DD_STB_EXEMPT
+#if defined(DD_STB_EXEMPT) && defined(__clang__)
+/* clang rejects the attribute on variables; it can apply it to functions only */
+#pragma clang attribute push(__attribute__((no_sanitize("signed-integer-overflow", "shift"))), apply_to = function)
+#elif defined(DD_STB_EXEMPT)
 #define static static __attribute__((no_sanitize("signed-integer-overflow", "shift")))
 #endif
 #include <stb_image.h>
 #include <stb_image_write.h>
-#ifdef DD_STB_EXEMPT
+#if defined(DD_STB_EXEMPT) && defined(__clang__)
+#pragma clang attribute pop
+#elif defined(DD_STB_EXEMPT)
 #undef static
 #endif
 #if defined(__GNUC__)
