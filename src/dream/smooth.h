@@ -38,8 +38,13 @@
  * NaN or too large sigma, h*w*c overflowing; nothing is written then.
  * No function allocates memory; none keeps a pointer after returning.
  *
- * Threads: the *_pool variants split the passes over dd_parallel_for (pool
- * may be NULL = inline). The result does not depend on the pool size.
+ * Threads: dd_gaussian_filter_ex and dd_gaussian_sum3 take a dd_threadpool
+ * and split each pass over dd_parallel_for (NULL = inline). The result is
+ * bit-identical for every pool size.
+ *
+ * Cost (960x540x3, the tutorial's last iteration, sigma 4.1, sum3 = 117
+ * taps per spatial axis): about 30 ms native on one core (gcc -O3, SIMDe
+ * SSE2), about 50 ms in wasm (Node 20, TurboFan).
  */
 #ifndef DD_DREAM_SMOOTH_H
 #define DD_DREAM_SMOOTH_H
