@@ -22,11 +22,22 @@
 
 struct dd_conv2d_weights {
   dd_conv2d_params p;
+  int nr;               /* forward panel width (dd_panel_width(out_c)) */
+  int fwd_ks, fwd_kc;   /* forward taps x rows per tap (merged rows: k_h x k_w*in_c) */
   float *packed;        /* forward panels: K = kh*kw*in_c, N = out_c */
   size_t panel_stride;  /* floats per forward panel */
-  float *zero;          /* max(in_c, out_c) zeros: the padding row */
+  float *zero;          /* max(k_w*in_c, out_c) zeros: the padding row */
+  int bwd_nr;           /* data-gradient panel width (dd_panel_width(in_c)) */
   float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
 };
+
+/* Inputs with this few channels (RGB) are read as whole window rows of
+   k_w*in_c floats from a horizontally padded copy, instead of one short
+   in_c row per tap: 7x fewer, 7x longer micro-kernel rows for conv2d0. */
+#define DD_MERGE_MAX_IN_C 4
+static int dd_conv_merge_rows(const dd_conv2d_params *p) {
+  return p->in_c <= DD_MERGE_MAX_IN_C && p->win.k_w > 1;
+}
 
 /* Number of taps j >= 0 with r + s*j < k. */
 static int dd_sub_taps(int k, int s, int r) { return r < k ? (k - r + s - 1) / s : 0; }
@@ -43,9 +54,15 @@ dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filte
   dd_conv2d_weights *w = (dd_conv2d_weights *)calloc(1, sizeof *w);
   if (!w) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory");
   w->p = *p;
-  w->panel_stride = DD_NR * (1 + k);
-  w->packed = (float *)dd_aligned_alloc(dd_pack_size(k, (size_t)p->out_c) * sizeof(float));
-  size_t zn = (size_t)(p->in_c > p->out_c ? p->in_c : p->out_c) + 4;
+  w->nr = dd_panel_width((size_t)p->out_c);
+  w->bwd_nr = dd_panel_width((size_t)p->in_c);
+  w->fwd_ks = dd_conv_merge_rows(p) ? p->win.k_h : p->win.k_h * p->win.k_w;
+  w->fwd_kc = (int)(k / (size_t)w->fwd_ks);
+  w->panel_stride = dd_panel_stride((size_t)w->fwd_ks, (size_t)w->fwd_kc, w->nr);
+  w->packed = (float *)dd_aligned_alloc(
+      dd_pack_size((size_t)w->fwd_ks, (size_t)w->fwd_kc, (size_t)p->out_c, w->nr) * sizeof(float));
+  size_t row = (size_t)p->in_c * p->win.k_w;
+  size_t zn = (row > (size_t)p->out_c ? row : (size_t)p->out_c) + 4;
   w->zero = (float *)dd_aligned_calloc(zn * sizeof(float));
   if (!w->packed || !w->zero) {
     dd_aligned_free(w->packed);
@@ -54,7 +71,8 @@ dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filte
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory (%zu weights)",
                    k * (size_t)p->out_c);
   }
-  dd_pack_panels(k, (size_t)p->out_c, filter_hwio, (size_t)p->out_c, 1, bias, w->packed);
+  dd_pack_panels((size_t)w->fwd_ks, (size_t)w->fwd_kc, (size_t)p->out_c, w->nr, filter_hwio,
+                 (size_t)p->out_c, 1, bias, w->packed);
   *out = w;
   return DD_OK;
 }
@@ -72,28 +90,33 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
 
 /* W[t][ci][co] (t = kh*k_w + kw) read back from the forward panels. */
 static float conv_weight(const dd_conv2d_weights *w, size_t t, int ci, int co) {
-  const float *panel = w->packed + (size_t)(co / DD_NR) * w->panel_stride;
-  return panel[DD_NR + (t * (size_t)w->p.in_c + (size_t)ci) * DD_NR + (size_t)(co % DD_NR)];
+  const size_t g = t * (size_t)w->p.in_c + (size_t)ci; /* HWIO row */
+  const size_t kc = (size_t)w->fwd_kc, nr = (size_t)w->nr;
+  const float *panel = w->packed + (size_t)co / nr * w->panel_stride;
+  return panel[dd_panel_index(g / kc, g % kc, (size_t)co % nr, kc, w->nr)];
 }
 
-/* Packs the data-gradient sub-kernel of parity class (rh, rw):
-   K = jh*jw*out_c rows, tap (a, b) <- W[rh + sh*(jh-1-a)][rw + sw*(jw-1-b)],
-   N = in_c columns, zero bias. */
+/* Packs the data-gradient sub-kernel of parity class (rh, rw): taps (a, b)
+   of W[rh + sh*(jh-1-a)][rw + sw*(jw-1-b)] (flipped), out_c rows per tap,
+   in_c columns (transposed), zero bias. */
 static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *dst) {
   const dd_conv2d_params *p = &w->p;
   const int jh = dd_sub_taps(p->win.k_h, p->win.stride_h, rh);
   const int jw = dd_sub_taps(p->win.k_w, p->win.stride_w, rw);
-  for (int j0 = 0; j0 < p->in_c; j0 += DD_NR) {
-    for (int j = 0; j < DD_NR; j++) *dst++ = 0.0f;
-    for (int a = 0; a < jh; a++)
-      for (int b = 0; b < jw; b++) {
-        int kh = rh + p->win.stride_h * (jh - 1 - a), kw = rw + p->win.stride_w * (jw - 1 - b);
-        size_t t = (size_t)kh * p->win.k_w + kw;
+  const int nr = w->bwd_nr;
+  const size_t kc = (size_t)p->out_c, ks = (size_t)jh * jw;
+  const size_t stride = dd_panel_stride(ks, kc, nr);
+  memset(dst, 0, dd_pack_size(ks, kc, (size_t)p->in_c, nr) * sizeof(float));
+  for (int a = 0; a < jh; a++)
+    for (int b = 0; b < jw; b++) {
+      const int kh = rh + p->win.stride_h * (jh - 1 - a), kw = rw + p->win.stride_w * (jw - 1 - b);
+      const size_t t = (size_t)kh * p->win.k_w + kw, tap = (size_t)a * jw + b;
+      for (int ci = 0; ci < p->in_c; ci++) {
+        float *panel = dst + (size_t)(ci / nr) * stride;
         for (int co = 0; co < p->out_c; co++)
-          for (int j = 0; j < DD_NR; j++)
-            *dst++ = j0 + j < p->in_c ? conv_weight(w, t, j0 + j, co) : 0.0f;
+          panel[dd_panel_index(tap, (size_t)co, (size_t)(ci % nr), kc, nr)] = conv_weight(w, t, ci, co);
       }
-  }
+    }
 }
 
 /* Builds and caches all sub-kernels; 0 when out of memory. */
@@ -108,8 +131,8 @@ static int conv_build_backward(dd_conv2d_weights *w) {
       int jh = dd_sub_taps(p->win.k_h, p->win.stride_h, rh);
       int jw = dd_sub_taps(p->win.k_w, p->win.stride_w, rw);
       if (jh == 0 || jw == 0) continue; /* class receives no gradient */
-      size_t k = (size_t)jh * jw * p->out_c;
-      float *dst = (float *)dd_aligned_alloc(dd_pack_size(k, (size_t)p->in_c) * sizeof(float));
+      size_t bytes = dd_pack_size((size_t)jh * jw, (size_t)p->out_c, (size_t)p->in_c, w->bwd_nr) * sizeof(float);
+      float *dst = (float *)dd_aligned_alloc(bytes);
       if (!dst) {
         for (int i = 0; i < classes; i++) dd_aligned_free(bwd[i]);
         free(bwd);
@@ -122,8 +145,26 @@ static int conv_build_backward(dd_conv2d_weights *w) {
   return 1;
 }
 
+/* A copy of the input with pad_left/pad_right zero columns (rows stay
+   unpadded: the zero row covers them), so every window row is contiguous.
+   NULL when out of memory. *wp receives the padded width. */
+static float *conv_pad_columns(const dd_window_shape *s, int c, const float *in, int *wp) {
+  const int w = s->pad_left + s->in_w + s->pad_right;
+  size_t rows = (size_t)s->n * s->in_h;
+  float *dst = (float *)dd_aligned_alloc(rows * w * c * sizeof(float) + DD_EXTRA_BYTES);
+  if (!dst) return NULL;
+  for (size_t r = 0; r < rows; r++) {
+    float *d = dst + r * w * c;
+    memset(d, 0, (size_t)s->pad_left * c * sizeof(float));
+    memcpy(d + (size_t)s->pad_left * c, in + r * s->in_w * c, (size_t)s->in_w * c * sizeof(float));
+    memset(d + (size_t)(s->pad_left + s->in_w) * c, 0, (size_t)s->pad_right * c * sizeof(float));
+  }
+  *wp = w;
+  return dst;
+}
+
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                         float *out, int relu, dd_threadpool *pool) {
+                               float *out, int relu, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
   dd_igemm_problem pr;
   pr.n = s->n;
@@ -149,11 +190,26 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   pr.dyoff = 0;
   pr.dxstep = 1;
   pr.dxoff = 0;
+  pr.nr = w->nr;
   pr.packed = w->packed;
   pr.panel_stride = w->panel_stride;
   pr.zero = w->zero;
   pr.flags = relu ? DD_UK_RELU : 0;
+  float *padded = NULL;
+  if (dd_conv_merge_rows(p)) {
+    /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
+    int wp;
+    padded = conv_pad_columns(s, p->in_c, in, &wp);
+    if (padded) {
+      pr.src = padded;
+      pr.src_w = wp;
+      pr.kc = p->win.k_w * p->in_c;
+      pr.xoff = 0;
+      pr.tw = 1;
+    }
+  }
   dd_igemm_run(&pr, pool);
+  dd_aligned_free(padded);
 }
 
 /* Data gradient from the forward panels with plain loops: used only when the
@@ -241,7 +297,8 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
       pr.dxstep = sw;
       pr.dxoff = iw0;
       pr.packed = w->bwd[rh * sw + rw];
-      pr.panel_stride = DD_NR * (1 + (size_t)jh * jw * p->out_c);
+      pr.nr = w->bwd_nr;
+      pr.panel_stride = dd_panel_stride((size_t)jh * jw, (size_t)p->out_c, w->bwd_nr);
       pr.zero = w->zero;
       pr.flags = 0;
       dd_igemm_run(&pr, pool);
@@ -254,50 +311,63 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
    pass near 256 KB so every (tap, channel block) re-reads them from cache. */
 #define DD_WGRAD_PASS_BYTES (256 * 1024)
 
+/* The filter gradient reads its input through a view: taps (kh, tj) with
+   tj < tw, each contributing `len` consecutive floats of dW's rows. Normally
+   tw = k_w and len = in_c; with merged rows (small in_c) the source is the
+   column-padded copy, tw = 1 and len = k_w*in_c (one window row per tap). */
 typedef struct wgrad_job {
   const dd_conv2d_params *p;
   const dd_window_shape *s;
-  const float *in, *dout;
+  const float *src; /* input or its column-padded copy */
+  int src_w;        /* its width */
+  int xoff;         /* column of window start for ow = 0 (-pad_left, or 0 when padded) */
+  int tw, len, seg_w; /* taps per window row, floats per tap, pixels per tap */
+  const float *dout;
   float *dw;
-  int ci_blocks; /* ceil(in_c / 4) */
+  int blocks; /* ceil(len / 4) */
   int rows_per_pass;
 } wgrad_job;
 
-/* Valid output range [lo, hi) of one tap along an axis. */
-static void wgrad_range(int out, int stride, int pad, int k, int in, int *lo, int *hi) {
-  int l = pad - k > 0 ? (pad - k + stride - 1) / stride : 0;
-  int h = (in - 1 + pad - k) >= 0 ? (in - 1 + pad - k) / stride + 1 : 0;
+/* Valid output range [lo, hi) along an axis: 0 <= o*stride + off and
+   o*stride + off + span <= in. */
+static void wgrad_range(int out, int stride, int off, int span, int in, int *lo, int *hi) {
+  int l = off < 0 ? (-off + stride - 1) / stride : 0;
+  int last = in - span - off; /* o*stride <= last */
+  int h = last >= 0 ? last / stride + 1 : 0;
   if (h > out) h = out;
   *lo = l;
   *hi = h > l ? h : l;
 }
 
-/* One item = (tap, 4-channel block of in_c): all out_c columns of those rows. */
+/* One item = (tap, block of 4 of its len rows): all out_c columns of those
+   rows, accumulated over output rows [r0, r1) of image n. */
 static void wgrad_item(const wgrad_job *job, size_t item, int n, int r0, int r1, int first) {
   const dd_conv2d_params *p = job->p;
   const dd_window_shape *s = job->s;
   const int ci_n = p->in_c, co_n = p->out_c;
-  const int tap = (int)(item / (size_t)job->ci_blocks);
-  const int i0 = (int)(item % (size_t)job->ci_blocks) * 4;
-  const int kh = tap / p->win.k_w, kw = tap % p->win.k_w;
-  const size_t mr = ci_n - i0 < 4 ? (size_t)(ci_n - i0) : 4;
+  const int tap = (int)(item / (size_t)job->blocks);
+  const int i0 = (int)(item % (size_t)job->blocks) * 4;
+  const int kh = tap / job->tw, tj = tap % job->tw;
+  const size_t mr = job->len - i0 < 4 ? (size_t)(job->len - i0) : 4;
   int oh0, oh1, ow0, ow1;
-  wgrad_range(s->out_h, p->win.stride_h, s->pad_top, kh, s->in_h, &oh0, &oh1);
-  wgrad_range(s->out_w, p->win.stride_w, s->pad_left, kw, s->in_w, &ow0, &ow1);
+  wgrad_range(s->out_h, p->win.stride_h, kh - s->pad_top, 1, s->in_h, &oh0, &oh1);
+  wgrad_range(s->out_w, p->win.stride_w, tj + job->xoff, job->seg_w, job->src_w, &ow0, &ow1);
   if (oh0 < r0) oh0 = r0;
   if (oh1 > r1) oh1 = r1;
   size_t rows = oh1 > oh0 ? (size_t)(oh1 - oh0) : 0, cols = ow1 > ow0 ? (size_t)(ow1 - ow0) : 0;
-  if (rows == 0 || cols == 0) {
-    rows = cols = 0;
-    oh0 = ow0 = 0; /* pointers below stay in bounds; nothing is read */
+  const float *a = job->src, *b = job->dout;
+  if (rows && cols) {
+    const int ih = oh0 * p->win.stride_h - s->pad_top + kh;
+    const int iw = ow0 * p->win.stride_w + job->xoff + tj;
+    a = job->src + (((size_t)n * s->in_h + ih) * job->src_w + iw) * ci_n + i0;
+    b = job->dout + (((size_t)n * s->out_h + oh0) * s->out_w + ow0) * co_n;
+  } else {
+    rows = cols = 0; /* nothing is read; the first pass still stores zeros */
   }
-  const int ih = oh0 * p->win.stride_h - s->pad_top + kh;
-  const int iw = ow0 * p->win.stride_w - s->pad_left + kw;
-  const float *a = rows ? job->in + (((size_t)n * s->in_h + ih) * s->in_w + iw) * ci_n + i0 : job->in;
-  const float *b = job->dout + (((size_t)n * s->out_h + oh0) * s->out_w + ow0) * co_n;
-  const size_t a_rs = (size_t)p->win.stride_h * s->in_w * ci_n, a_cs = (size_t)p->win.stride_w * ci_n;
+  const size_t a_rs = (size_t)p->win.stride_h * job->src_w * ci_n;
+  const size_t a_cs = (size_t)p->win.stride_w * ci_n;
   const size_t b_rs = (size_t)s->out_w * co_n, b_cs = (size_t)co_n;
-  float *c = job->dw + ((size_t)tap * ci_n + i0) * co_n;
+  float *c = job->dw + ((size_t)tap * job->len + i0) * co_n;
   for (int j0 = 0; j0 < co_n; j0 += DD_NR) {
     size_t nc = co_n - j0 < DD_NR ? (size_t)(co_n - j0) : DD_NR;
     if (nc > 4)
@@ -337,20 +407,39 @@ static void conv_bias_grad(size_t pixels, int co_n, const float *dout, float *db
 }
 
 void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
-                                 const float *in, const float *dout, float *dfilter_hwio,
-                                 float *dbias, dd_threadpool *pool) {
+                                       const float *in, const float *dout, float *dfilter_hwio,
+                                       float *dbias, dd_threadpool *pool) {
   wgrad_job job;
   job.p = p;
   job.s = s;
-  job.in = in;
+  job.src = in;
+  job.src_w = s->in_w;
+  job.xoff = -s->pad_left;
+  job.tw = p->win.k_w;
+  job.len = p->in_c;
+  job.seg_w = 1;
   job.dout = dout;
   job.dw = dfilter_hwio;
-  job.ci_blocks = (p->in_c + 3) / 4;
-  size_t row_bytes = (size_t)s->out_w * (p->out_c + (size_t)p->in_c * p->win.stride_h * p->win.stride_w) * sizeof(float);
+  float *padded = NULL;
+  if (dd_conv_merge_rows(p)) {
+    int wp;
+    padded = conv_pad_columns(s, p->in_c, in, &wp);
+    if (padded) {
+      job.src = padded;
+      job.src_w = wp;
+      job.xoff = 0;
+      job.tw = 1;
+      job.len = p->win.k_w * p->in_c;
+      job.seg_w = p->win.k_w;
+    }
+  }
+  job.blocks = (job.len + 3) / 4;
+  size_t row_bytes = (size_t)s->out_w *
+                     (p->out_c + (size_t)p->in_c * p->win.stride_h * p->win.stride_w) * sizeof(float);
   job.rows_per_pass = (int)(DD_WGRAD_PASS_BYTES / (row_bytes ? row_bytes : 1));
   if (job.rows_per_pass < 1) job.rows_per_pass = 1;
-  size_t items = (size_t)p->win.k_h * p->win.k_w * job.ci_blocks;
+  size_t items = (size_t)p->win.k_h * job.tw * job.blocks;
   dd_parallel_for(pool, items, wgrad_range_fn, &job);
+  dd_aligned_free(padded);
   if (dbias) conv_bias_grad((size_t)s->n * s->out_h * s->out_w, p->out_c, dout, dbias);
 }
-

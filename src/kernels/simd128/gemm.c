@@ -33,7 +33,8 @@ void dd_simd128_gemm(int trans_a, int trans_b, int m, int n, int k, const float 
     if (beta != 1.0f) gemm_scale(m, n, beta, c, ldc);
     return;
   }
-  float *packed = (float *)dd_aligned_alloc(dd_pack_size((size_t)k, (size_t)n) * sizeof(float));
+  const int nr = dd_panel_width((size_t)n);
+  float *packed = (float *)dd_aligned_alloc(dd_pack_size(1, (size_t)k, (size_t)n, nr) * sizeof(float));
   float *at = NULL;
   if (trans_a) at = (float *)dd_aligned_alloc((size_t)m * k * sizeof(float) + DD_EXTRA_BYTES);
   if (!packed || (trans_a && !at)) {
@@ -45,7 +46,7 @@ void dd_simd128_gemm(int trans_a, int trans_b, int m, int n, int k, const float 
   }
   if (beta != 0.0f && beta != 1.0f) gemm_scale(m, n, beta, c, ldc);
   /* op(B)[p][j] = trans_b ? b[j*ldb + p] : b[p*ldb + j] */
-  dd_pack_panels((size_t)k, (size_t)n, b, trans_b ? 1 : (size_t)ldb, trans_b ? (size_t)ldb : 1,
+  dd_pack_panels(1, (size_t)k, (size_t)n, nr, b, trans_b ? 1 : (size_t)ldb, trans_b ? (size_t)ldb : 1,
                  NULL, packed);
   if (trans_a)
     for (int i = 0; i < m; i++)
@@ -75,7 +76,8 @@ void dd_simd128_gemm(int trans_a, int trans_b, int m, int n, int k, const float 
   pr.dxstep = 1;
   pr.dxoff = 0;
   pr.packed = packed;
-  pr.panel_stride = DD_NR * (1 + (size_t)k);
+  pr.nr = nr;
+  pr.panel_stride = dd_panel_stride(1, (size_t)k, nr);
   pr.zero = NULL; /* one tap, never outside */
   pr.flags = beta != 0.0f ? DD_UK_ACCUMULATE : 0;
   dd_igemm_run(&pr, pool);

@@ -13,6 +13,8 @@
 #include "simd.h"
 
 #define DD_NR 8 /* columns per packed weight panel (two f32x4) */
+#define DD_NR_NARROW 4 /* panel width for outputs of 4 channels */
+#define DD_NR_DOT 3    /* "panel width" of the dot-product layout for <= 3 channels */
 
 /* Rows of the selected igemm micro-kernel (4 or 6; see dd_igemm_select). */
 #ifndef DD_IGEMM_MR
@@ -26,13 +28,13 @@
 
 enum { DD_UK_RELU = 1, DD_UK_ACCUMULATE = 2 };
 
-/* igemm micro-kernel: one MR x DD_NR tile.
+/* igemm micro-kernel: one MR x NR tile (NR = 8, or 4 for the narrow kernel).
  *   mr:   valid rows (1..MR); only those are stored.
  *   a:    ks groups of MR row pointers, a[s*MR + i]; each row has kc floats.
  *         Pointers of rows >= mr must still be readable (drivers repeat a
  *         valid row); their results are discarded.
- *   w:    one packed panel: DD_NR bias values, then ks*kc rows of DD_NR weights.
- *   c:    mr output row pointers; columns [coff, coff+nc) are written, nc <= DD_NR.
+ *   w:    one packed panel: NR bias values, then ks*kc rows of NR weights.
+ *   c:    mr output row pointers; columns [coff, coff+nc) are written, nc <= NR.
  *   flags: DD_UK_RELU clamps at 0; DD_UK_ACCUMULATE adds the old C. */
 typedef void (*dd_igemm_ukernel)(size_t mr, size_t nc, size_t kc, size_t ks,
                                const float *const *a,
@@ -50,6 +52,16 @@ void dd_f32_igemm_4x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
 void dd_f32_igemm_6x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
                                const float *const *a,
                                  const float *w, float *const *c, size_t coff, int flags);
+/* Narrow outputs (N == 4): 4-column panels. */
+void dd_f32_igemm_8x4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a, const float *w, float *const *c,
+                               size_t coff, int flags);
+/* N <= 3 (the data gradient into an RGB image): dot products along k. Its
+   panel is 4 bias floats, then per tap 3 rows of kc weights (see
+   dd_pack_panels with nr = DD_NR_DOT). */
+void dd_f32_igemm_3x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const float *const *a, const float *w, float *const *c,
+                                  size_t coff, int flags);
 
 typedef struct dd_igemm_config {
   dd_igemm_ukernel ukernel;
@@ -90,8 +102,9 @@ typedef struct dd_igemm_problem {
   int dst_h, dst_w, dst_c; /* dst_c: values written per destination pixel = N */
   size_t dst_ps;           /* floats between destination pixels (>= dst_c) */
   int dystep, dyoff, dxstep, dxoff;
-  const float *packed; /* ceil(N/NR) panels */
-  size_t panel_stride; /* floats per panel = NR * (1 + th*tw*kc) */
+  int nr;              /* panel width: DD_NR, DD_NR_NARROW or DD_NR_DOT (dd_panel_width) */
+  const float *packed; /* ceil(N/nr) panels */
+  size_t panel_stride; /* floats per panel: dd_panel_stride(th*tw, kc, nr) */
   const float *zero;   /* >= kc zeros */
   int flags;
 } dd_igemm_problem;
@@ -99,12 +112,27 @@ typedef struct dd_igemm_problem {
 /* Runs the problem, split over row blocks with dd_parallel_for. */
 void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool);
 
-/* Packs a K x N matrix (element (k, j) at src[k*k_stride + j*n_stride]) into
-   ceil(N/NR) panels of NR*(1+K) floats: bias (or 0) then K rows, zero-padded.
-   dst must hold dd_pack_size(K, N) floats. */
-size_t dd_pack_size(size_t k, size_t n);
-void dd_pack_panels(size_t k, size_t n, const float *src, size_t k_stride, size_t n_stride,
-                    const float *bias, float *dst);
+/* Panel width for a GEMM with n output columns: DD_NR_DOT for n <= 3,
+   DD_NR_NARROW for 4, else DD_NR. */
+int dd_panel_width(size_t n);
+
+/* Floats per panel of a GEMM with ks taps of kc rows:
+   nr*(1 + ks*kc), or 4 + 3*ks*kc in the dot layout. */
+size_t dd_panel_stride(size_t ks, size_t kc, int nr);
+
+/* Weight (tap t, row k, column jj of the panel) inside a panel. */
+static inline size_t dd_panel_index(size_t t, size_t k, size_t jj, size_t kc, int nr) {
+  if (nr == DD_NR_DOT) return 4 + (t * 3 + jj) * kc + k;
+  return (size_t)nr + (t * kc + k) * (size_t)nr + jj;
+}
+
+/* Packs the weights of ks taps x kc rows x N columns (element (k, j) with
+   k = t*kc + kk at src[k*k_stride + j*n_stride]) into ceil(N/nr) panels
+   (dd_panel_stride floats each) with bias (or 0) and zero padding.
+   dst must hold dd_pack_size(ks, kc, N, nr) floats. */
+size_t dd_pack_size(size_t ks, size_t kc, size_t n, int nr);
+void dd_pack_panels(size_t ks, size_t kc, size_t n, int nr, const float *src, size_t k_stride,
+                    size_t n_stride, const float *bias, float *dst);
 
 /* ---- the backend's entry points (signatures as in dd_kernels) ------------ */
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,

@@ -326,3 +326,124 @@ void dd_f32_gemm_tn_4x4__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
   if (mr > 2) dd_store_row4(c + 2 * ldc, c2, nc);
   if (mr > 3) dd_store_row4(c + 3 * ldc, c3, nc);
 }
+
+/* ---- igemm 8x4 for narrow outputs (N <= 4), load-splat --------------------- */
+
+/* Stores columns [0, nc) (nc <= 4) of one row, applying the flags. */
+static inline void dd_store_row4f(float *c, v128_t v, size_t nc, int flags) {
+  float t[4] = {0};
+  if (flags & DD_UK_ACCUMULATE) {
+    memcpy(t, c, nc * sizeof(float));
+    v = wasm_f32x4_add(v, wasm_v128_load(t));
+  }
+  if (flags & DD_UK_RELU) v = wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f));
+  if (nc == 4) {
+    wasm_v128_store(c, v);
+    return;
+  }
+  wasm_v128_store(t, v);
+  memcpy(c, t, nc * sizeof(float));
+}
+
+void dd_f32_igemm_8x4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                               const float *const *a, const float *w, float *const *c,
+                               size_t coff, int flags) {
+  v128_t c0 = wasm_v128_load(w);
+  v128_t c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  w += 4;
+  do {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    const float *a4 = a[4], *a5 = a[5], *a6 = a[6], *a7 = a[7];
+    a += 8;
+    for (size_t k = kc; k != 0; k--) {
+      const v128_t b = wasm_v128_load(w);
+      w += 4;
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_v128_load32_splat(a0++), b));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_v128_load32_splat(a1++), b));
+      c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_v128_load32_splat(a2++), b));
+      c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_v128_load32_splat(a3++), b));
+      c4 = wasm_f32x4_add(c4, wasm_f32x4_mul(wasm_v128_load32_splat(a4++), b));
+      c5 = wasm_f32x4_add(c5, wasm_f32x4_mul(wasm_v128_load32_splat(a5++), b));
+      c6 = wasm_f32x4_add(c6, wasm_f32x4_mul(wasm_v128_load32_splat(a6++), b));
+      c7 = wasm_f32x4_add(c7, wasm_f32x4_mul(wasm_v128_load32_splat(a7++), b));
+    }
+  } while (--ks != 0);
+  if (mr > 7) dd_store_row4f(c[7] + coff, c7, nc, flags);
+  if (mr > 6) dd_store_row4f(c[6] + coff, c6, nc, flags);
+  if (mr > 5) dd_store_row4f(c[5] + coff, c5, nc, flags);
+  if (mr > 4) dd_store_row4f(c[4] + coff, c4, nc, flags);
+  if (mr > 3) dd_store_row4f(c[3] + coff, c3, nc, flags);
+  if (mr > 2) dd_store_row4f(c[2] + coff, c2, nc, flags);
+  if (mr > 1) dd_store_row4f(c[1] + coff, c1, nc, flags);
+  dd_store_row4f(c[0] + coff, c0, nc, flags);
+}
+
+/* ---- igemm 3x3 "dot" for N <= 3 (e.g. the data gradient into RGB) ---------- */
+
+/* Horizontal sums of three vectors plus a bias: {sum a, sum b, sum c, 0}. */
+static inline v128_t dd_hsum3(v128_t a, v128_t b, v128_t c, const float *bias) {
+  /* transpose-add: pairs (a,b) and (c,0) */
+  const v128_t z = wasm_f32x4_splat(0.0f);
+  v128_t ab_lo = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5); /* a0 b0 a1 b1 */
+  v128_t ab_hi = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7); /* a2 b2 a3 b3 */
+  v128_t cz_lo = wasm_i32x4_shuffle(c, z, 0, 4, 1, 5);
+  v128_t cz_hi = wasm_i32x4_shuffle(c, z, 2, 6, 3, 7);
+  v128_t ab = wasm_f32x4_add(ab_lo, ab_hi); /* a0+a2 b0+b2 a1+a3 b1+b3 */
+  v128_t cz = wasm_f32x4_add(cz_lo, cz_hi);
+  v128_t lo = wasm_i32x4_shuffle(ab, cz, 0, 1, 4, 5);
+  v128_t hi = wasm_i32x4_shuffle(ab, cz, 2, 3, 6, 7);
+  return wasm_f32x4_add(wasm_f32x4_add(lo, hi), wasm_v128_load(bias));
+}
+
+/* Panel layout (nr = 3): 4 bias floats (the 4th unused), then per tap 3 rows
+   of kc weights (output channel j's weights contiguous over k). Each output
+   is a dot product along k, vectorised 4 k at a time, so all lanes do useful
+   work even though N is 3. */
+void dd_f32_igemm_3x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const float *const *a, const float *w, float *const *c,
+                                  size_t coff, int flags) {
+  const float *bias = w;
+  w += 4;
+  v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s02 = s00;
+  v128_t s10 = s00, s11 = s00, s12 = s00, s20 = s00, s21 = s00, s22 = s00;
+  float t00 = 0, t01 = 0, t02 = 0, t10 = 0, t11 = 0, t12 = 0, t20 = 0, t21 = 0, t22 = 0;
+  do {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2];
+    const float *w0 = w, *w1 = w + kc, *w2 = w + 2 * kc;
+    a += 3;
+    w += 3 * kc;
+    size_t k = kc;
+    for (; k >= 4; k -= 4) {
+      const v128_t v0 = wasm_v128_load(a0), v1 = wasm_v128_load(a1), v2 = wasm_v128_load(a2);
+      a0 += 4, a1 += 4, a2 += 4;
+      v128_t b = wasm_v128_load(w0);
+      w0 += 4;
+      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(v0, b));
+      s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(v1, b));
+      s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(v2, b));
+      b = wasm_v128_load(w1);
+      w1 += 4;
+      s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(v0, b));
+      s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(v1, b));
+      s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(v2, b));
+      b = wasm_v128_load(w2);
+      w2 += 4;
+      s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(v0, b));
+      s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(v1, b));
+      s22 = wasm_f32x4_add(s22, wasm_f32x4_mul(v2, b));
+    }
+    for (; k != 0; k--) {
+      const float x0 = *a0++, x1 = *a1++, x2 = *a2++, y0 = *w0++, y1 = *w1++, y2 = *w2++;
+      t00 += x0 * y0, t01 += x0 * y1, t02 += x0 * y2;
+      t10 += x1 * y0, t11 += x1 * y1, t12 += x1 * y2;
+      t20 += x2 * y0, t21 += x2 * y1, t22 += x2 * y2;
+    }
+  } while (--ks != 0);
+  const float r0[4] = {t00, t01, t02, 0}, r1[4] = {t10, t11, t12, 0}, r2[4] = {t20, t21, t22, 0};
+  v128_t o0 = wasm_f32x4_add(dd_hsum3(s00, s01, s02, bias), wasm_v128_load(r0));
+  v128_t o1 = wasm_f32x4_add(dd_hsum3(s10, s11, s12, bias), wasm_v128_load(r1));
+  v128_t o2 = wasm_f32x4_add(dd_hsum3(s20, s21, s22, bias), wasm_v128_load(r2));
+  if (mr > 2) dd_store_row4f(c[2] + coff, o2, nc, flags);
+  if (mr > 1) dd_store_row4f(c[1] + coff, o1, nc, flags);
+  dd_store_row4f(c[0] + coff, o0, nc, flags);
+}
