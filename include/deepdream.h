@@ -229,6 +229,175 @@ dd_status dd_dream_restore(dd_model *model, const void *bytes, size_t len, dd_dr
                            dd_error *err);
 void dd_dream_free(dd_dream *dream);
 
+/* ------------------------------------------------------------------------ */
+/* Training (Keras-style Sequential models)                                 */
+/* ------------------------------------------------------------------------ */
+/* A dd_net is a Sequential stack of layers (Dense, Dropout, Conv2D,
+ * MaxPooling2D, Flatten) trained with Adam on sparse categorical
+ * cross-entropy, one batch per call, as Keras' Model.fit does it.
+ *
+ *   - Activations are float32, one sample after another; a sample is a
+ *     vector (rank 1) or an NHWC image (rank 3, height x width x channels).
+ *     Flatten keeps NHWC order, as Keras' channels_last Flatten does.
+ *   - Weights use Keras' layouts: Dense kernel [in, units], Conv2D kernel
+ *     HWIO [kh, kw, in_c, out_c], biases [units]. Parameter names are
+ *     "<layer>/kernel" and "<layer>/bias".
+ *   - All randomness (Glorot-uniform initialisation, dropout masks, shuffles)
+ *     comes from seeds. The training RNG (xoshiro256**) state, the Adam moments
+ *     and the step count can be read and written, so a saved and restored net
+ *     continues bit-identically.
+ *   - Labels are class indices in [0, classes); anything else is
+ *     DD_ERR_INVALID_ARGUMENT. Shapes that disagree are DD_ERR_SHAPE.
+ *   - A dd_net must not be used from two threads at once.
+ */
+
+typedef struct dd_net dd_net;
+
+typedef enum dd_activation {
+  DD_ACTIVATION_LINEAR = 0,
+  DD_ACTIVATION_RELU = 1,
+  DD_ACTIVATION_SOFTMAX = 2 /* over the last axis */
+} dd_activation;
+
+typedef enum dd_net_padding {
+  DD_NET_PADDING_VALID = 0, /* TensorFlow's "valid" */
+  DD_NET_PADDING_SAME = 1   /* TensorFlow's "same": the extra pixel goes bottom/right */
+} dd_net_padding;
+
+typedef enum dd_layer_kind {
+  DD_LAYER_DENSE = 1,
+  DD_LAYER_DROPOUT = 2,
+  DD_LAYER_CONV2D = 3,
+  DD_LAYER_MAX_POOL2D = 4,
+  DD_LAYER_FLATTEN = 5
+} dd_layer_kind;
+
+typedef struct dd_net_options {
+  dd_backend backend; /* DD_BACKEND_AUTO */
+  int num_threads;    /* 1; 0 = one per core */
+} dd_net_options;
+
+void dd_net_options_init(dd_net_options *opt);
+
+/* A net with no layers. `input_shape` has `rank` (1 or 3) positive sizes,
+   without the batch dimension: {784} or {28, 28, 1}. `opt` may be NULL. */
+dd_status dd_net_create(int rank, const int *input_shape, const dd_net_options *opt, dd_net **out,
+                        dd_error *err);
+void dd_net_free(dd_net *net);
+
+/* Appending layers. `name` (copied; at most 127 bytes) is used in parameter
+   names and messages. Each call checks the layer against the current output
+   shape (DD_ERR_SHAPE, e.g. Conv2D on a vector or a window larger than the
+   input with VALID padding) and leaves the net unchanged on failure.
+   Parameters start at zero; call dd_net_init_params. A Dense layer on a rank-3
+   input acts on the last axis, as in Keras. */
+dd_status dd_net_add_dense(dd_net *net, const char *name, int units, dd_activation activation,
+                           int use_bias, dd_error *err);
+/* Inverted dropout: in training, each value is zeroed with probability `rate`
+   (in [0, 1)) and the others scaled by 1/(1-rate); identity in inference. */
+dd_status dd_net_add_dropout(dd_net *net, const char *name, double rate, dd_error *err);
+dd_status dd_net_add_conv2d(dd_net *net, const char *name, int filters, int kernel_h, int kernel_w,
+                            int stride_h, int stride_w, dd_net_padding padding,
+                            dd_activation activation, int use_bias, dd_error *err);
+dd_status dd_net_add_max_pool2d(dd_net *net, const char *name, int pool_h, int pool_w, int stride_h,
+                                int stride_w, dd_net_padding padding, dd_error *err);
+dd_status dd_net_add_flatten(dd_net *net, const char *name, dd_error *err);
+
+typedef struct dd_net_layer_info {
+  const char *name;   /* valid while the net lives */
+  dd_layer_kind kind;
+  dd_activation activation; /* DD_ACTIVATION_LINEAR for layers without one */
+  int out_rank;       /* 1 or 3 */
+  int out_shape[3];   /* out_rank sizes, without the batch dimension */
+  size_t param_count; /* number of trainable scalars */
+  int first_param;    /* index of the layer's first parameter tensor */
+  int n_params;       /* 0, 1 (no bias) or 2 (kernel, bias) */
+} dd_net_layer_info;
+
+int dd_net_layer_count(const dd_net *net);
+dd_status dd_net_get_layer_info(const dd_net *net, int index, dd_net_layer_info *out, dd_error *err);
+/* Floats per sample of the input and of the last layer's output (0 for NULL). */
+size_t dd_net_input_size(const dd_net *net);
+size_t dd_net_output_size(const dd_net *net);
+
+typedef struct dd_net_param_info {
+  const char *name; /* "<layer>/kernel" or "<layer>/bias", valid while the net lives */
+  int layer;        /* owning layer index */
+  int rank;         /* 1, 2 or 4 */
+  int shape[4];
+  size_t count;     /* product of shape */
+  /* The current values and Adam moments; read-only views, valid until the next
+     call that changes the net's layers or parameters. */
+  const float *value, *m, *v;
+} dd_net_param_info;
+
+int dd_net_param_count(const dd_net *net);
+dd_status dd_net_get_param_info(const dd_net *net, int index, dd_net_param_info *out, dd_error *err);
+
+typedef enum dd_param_slot { DD_PARAM_VALUE = 0, DD_PARAM_ADAM_M = 1, DD_PARAM_ADAM_V = 2 } dd_param_slot;
+/* Copies `count` floats (which must equal the parameter's count, else
+   DD_ERR_SHAPE) into the parameter or one of its Adam moments. Non-finite
+   values are DD_ERR_INVALID_ARGUMENT; v must be >= 0. */
+dd_status dd_net_param_set(dd_net *net, int index, dd_param_slot slot, const float *data,
+                           size_t count, dd_error *err);
+
+/* Keras' defaults: Glorot-uniform kernels (limit sqrt(6/(fan_in+fan_out))),
+   zero biases, drawn layer by layer from `seed`. Zeroes the Adam state and the
+   step count. */
+dd_status dd_net_init_params(dd_net *net, uint64_t seed, dd_error *err);
+
+typedef struct dd_train_options {
+  double learning_rate; /* 0.001 */
+  double beta1;         /* 0.9 */
+  double beta2;         /* 0.999 */
+  double epsilon;       /* 1e-7 */
+  /* Sparse categorical cross-entropy on logits (1) or on probabilities (0).
+     With 0 and a softmax last layer, the loss is computed from the softmax's
+     input, as TF2 Keras does; other outputs are normalised to sum 1 and
+     clipped to [1e-7, 1-1e-7], as TF.js does. */
+  int from_logits;      /* 0 */
+} dd_train_options;
+
+void dd_train_options_init(dd_train_options *opt);
+/* Sets the optimizer (Adam; Keras' update: lr_t = lr*sqrt(1-b2^t)/(1-b1^t),
+   w -= lr_t*m/(sqrt(v)+epsilon)) and the loss. Keeps the Adam state. */
+dd_status dd_net_compile(dd_net *net, const dd_train_options *opt, dd_error *err);
+
+/* Adam's step count (Keras' optimizer.iterations). */
+int64_t dd_net_iterations(const dd_net *net);
+dd_status dd_net_set_iterations(dd_net *net, int64_t iterations, dd_error *err);
+/* The training RNG (dropout masks and shuffles). */
+void dd_net_seed(dd_net *net, uint64_t seed);
+void dd_net_rng_state(const dd_net *net, uint64_t state[4]);
+/* An all-zero state is DD_ERR_INVALID_ARGUMENT (xoshiro256** cannot leave it). */
+dd_status dd_net_set_rng_state(dd_net *net, const uint64_t state[4], dd_error *err);
+
+/* Fills perm[0..n) with a uniformly random permutation of 0..n-1 drawn from
+   the training RNG (Fisher-Yates). */
+dd_status dd_net_shuffle(dd_net *net, int32_t *perm, int64_t n, dd_error *err);
+
+typedef struct dd_batch_result {
+  double loss_sum; /* sum over the samples of their cross-entropy */
+  int64_t correct; /* samples whose argmax equals the label */
+  int64_t count;   /* samples */
+} dd_batch_result;
+
+/* One training step on the samples x[index[i]], labels[index[i]] for
+   i < count (index NULL: the first `count` samples). x holds n samples of
+   dd_net_input_size floats. Forward in training mode (dropout on), mean loss
+   over the batch, backward, one Adam update. `out` (may be NULL) receives the
+   batch's loss and accuracy from that forward pass. */
+dd_status dd_net_train_batch(dd_net *net, const float *x, const int32_t *labels, int64_t n,
+                             const int32_t *index, int count, dd_batch_result *out,
+                             dd_error *err);
+/* Inference-mode loss and accuracy over all n samples, batch_size at a time. */
+dd_status dd_net_evaluate(dd_net *net, const float *x, const int32_t *labels, int64_t n,
+                          int batch_size, dd_batch_result *out, dd_error *err);
+/* Inference-mode outputs: n * dd_net_output_size floats into `out`
+   (DD_ERR_SHAPE when out_capacity is smaller). */
+dd_status dd_net_predict(dd_net *net, const float *x, int64_t n, int batch_size, float *out,
+                         size_t out_capacity, dd_error *err);
+
 #ifdef __cplusplus
 }
 #endif
