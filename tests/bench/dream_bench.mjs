@@ -1,0 +1,119 @@
+// dream_bench.mjs — a benchmark that prints (not a test):
+//  1. ms per 400x400 DeepDream gradient step per tutorial layer, ours (wasm,
+//     Node) beside TensorFlow.js's wasm backend on the same graph and weights;
+//  2. the tutorial's defaults end to end on hulk.jpg at mixed3b: ours vs a
+//     TF.js port of the same algorithm (tfjs-backend-wasm) in the same run.
+// Needs ../shared (the stand-in Inception 5h and hulk.jpg).
+// Options: --quick (skip the TF.js end-to-end run), --threads N.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { loadModel, dream, decodeImage } from '../../wasm/js/index.js';
+import { readGraphDef } from '../../models/lib/graphdef.js';
+import { graphRunner, noise } from '../js/lib/tfgraph.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const threads = Number(args[args.indexOf('--threads') + 1]) || 1;
+const shared = process.env.DD_SHARED_DIR || fileURLToPath(new URL('../../../shared', import.meta.url));
+const modelPath = `${shared}/models/inception5h-standin.pb`, hulkPath = `${shared}/images/hulk.jpg`;
+if (!existsSync(modelPath) || !existsSync(hulkPath)) { console.log('dream_bench: ../shared absent, skipped'); process.exit(0); }
+
+const LAYERS = ['conv2d0', 'conv2d1', 'conv2d2', 'mixed3a', 'mixed3b', 'mixed4a', 'mixed4b', 'mixed4c', 'mixed4d', 'mixed4e', 'mixed5a', 'mixed5b'];
+await tf.setBackend('wasm');
+const model = await loadModel(modelPath, { threads });
+const run = graphRunner(tf, readGraphDef(readFileSync(modelPath)));
+console.log(`dream_bench: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}, ours: wasm ${model.variant} x${model.threads} thread(s); TF.js ${tf.version.tfjs} wasm backend (SIMD, 1 thread in Node)`);
+
+// ---- 1. per-layer gradient step at 400x400 ----------------------------------
+const S = 400, x400 = noise(S * S * 3, 1, 0, 255);
+const t400 = tf.tensor4d(x400, [1, S, S, 3]);
+const time = (fn, reps) => { fn(); const t0 = performance.now(); for (let i = 0; i < reps; i++) fn(); return (performance.now() - t0) / reps; };
+console.log('\nms per 400x400 gradient step (d mean(square(layer)) / d input):');
+console.log('layer      ours(wasm)   TF.js(wasm)   speed-up');
+for (const layer of LAYERS) {
+  const ours = time(() => model.gradient(x400, S, S, { layer }), 2);
+  let theirs = NaN;
+  if (['conv2d2', 'mixed3b', 'mixed4c', 'mixed5b'].includes(layer)) {
+    const g = tf.grad((x) => tf.mean(tf.square(run(x, layer))));
+    theirs = time(() => tf.tidy(() => g(t400).dataSync()), 1);
+  }
+  console.log(`${layer.padEnd(10)} ${ours.toFixed(0).padStart(9)}   ${Number.isNaN(theirs) ? '         -' : theirs.toFixed(0).padStart(10)}   ${Number.isNaN(theirs) ? '' : (theirs / ours).toFixed(1) + 'x'}`);
+}
+t400.dispose();
+
+// ---- 2. end to end: the tutorial's defaults on hulk.jpg at mixed3b ------------
+const hulk = await decodeImage(readFileSync(hulkPath));
+let t0 = performance.now();
+const out = await dream(model, hulk, { layer: 'mixed3b', seed: 1 }).result;
+const oursE2E = (performance.now() - t0) / 1000;
+console.log(`\nend to end, tutorial defaults (10 iterations, 4 repeats, 0.7, blend 0.2, 400 px tiles), hulk.jpg ${hulk.width}x${hulk.height}, mixed3b:`);
+console.log(`  ours (wasm):        ${oursE2E.toFixed(1)} s  (${out.width}x${out.height})`);
+if (quick) { console.log('  TF.js port: skipped (--quick)'); process.exit(0); }
+
+// The same algorithm with TF.js: tiles, tf.grad, per-tile std normalisation,
+// three Gaussian blurs (separable, reflect, in JS), octaves with blur/resize/blend.
+function gauss1d(sigma) { const r = Math.floor(4 * sigma + 0.5), w = []; let s = 0; for (let k = -r; k <= r; k++) { const v = Math.exp(-0.5 * k * k / (sigma * sigma)); w.push(v); s += v; } return w.map((v) => v / s); }
+function blur(img, h, w, c, sh, sw, sc) {
+  let a = img;
+  const axis = (sig, n, stride, count, inner) => {
+    if (!(sig > 0)) return;
+    const k = gauss1d(sig), r = (k.length - 1) / 2, out = new Float32Array(a.length);
+    const refl = (i) => { const p = 2 * n; i = ((i % p) + p) % p; return i < n ? i : p - 1 - i; };
+    for (let o = 0; o < count; o++) for (let q = 0; q < inner; q++) {
+      const base = Math.floor(o) * n * stride + q;
+      for (let i = 0; i < n; i++) { let s = 0; for (let j = -r; j <= r; j++) s += k[j + r] * a[base + refl(i + j) * stride]; out[base + i * stride] = s; }
+    }
+    a = out;
+  };
+  axis(sh, h, w * c, 1, w * c); axis(sw, w, c, h, c); axis(sc, c, 1, h * w, 1);
+  return a;
+}
+function tileSize(n, t) { return Math.ceil(n / Math.max(1, Math.round(n / t))); }
+const randint = (a, b) => a + Math.floor(Math.random() * (b - a + 1));
+function tiledGradient(gradFn, img, h, w) {
+  const grad = new Float32Array(img.length);
+  const xt = tileSize(h, 400), yt = tileSize(w, 400), x4 = Math.floor(xt / 4), y4 = Math.floor(yt / 4);
+  for (let xs = randint(-3 * x4, -x4); xs < h; xs += xt) {
+    for (let ys = randint(-3 * y4, -y4); ys < w; ys += yt) {
+      const x0 = Math.max(xs, 0), x1 = Math.min(xs + xt, h), y0 = Math.max(ys, 0), y1 = Math.min(ys + yt, w);
+      const th = x1 - x0, tw = y1 - y0, tile = new Float32Array(th * tw * 3);
+      for (let r = 0; r < th; r++) tile.set(img.subarray(((x0 + r) * w + y0) * 3, ((x0 + r) * w + y1) * 3), r * tw * 3);
+      const g = tf.tidy(() => gradFn(tf.tensor4d(tile, [1, th, tw, 3])).dataSync());
+      let m = 0, v = 0; for (const q of g) m += q; m /= g.length; for (const q of g) v += (q - m) ** 2; const sd = Math.sqrt(v / g.length) + 1e-8;
+      for (let r = 0; r < th; r++) for (let q = 0; q < tw * 3; q++) grad[((x0 + r) * w + y0) * 3 + q] = g[r * tw * 3 + q] / sd;
+    }
+  }
+  return grad;
+}
+function optimize(gradFn, img, h, w) {
+  img = img.slice();
+  for (let i = 0; i < 10; i++) {
+    const g = tiledGradient(gradFn, img, h, w), sg = (i * 4) / 10 + 0.5;
+    const a = blur(g, h, w, 3, sg, sg, sg), b = blur(g, h, w, 3, 2 * sg, 2 * sg, 2 * sg), c = blur(g, h, w, 3, sg / 2, sg / 2, sg / 2);
+    const s = new Float32Array(g.length); let m = 0; for (let k = 0; k < s.length; k++) { s[k] = a[k] + b[k] + c[k]; m += s[k]; } m /= s.length;
+    let v = 0; for (const q of s) v += (q - m) ** 2; const step = 3.0 / (Math.sqrt(v / s.length) + 1e-8);
+    for (let k = 0; k < s.length; k++) img[k] += s[k] * step;
+  }
+  return img;
+}
+function resize(img, h, w, nh, nw) { return tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(img, [h, w, 3]).clipByValue(0, 255), [nh, nw]).dataSync()); }
+function recursive(gradFn, img, h, w, repeats) {
+  if (repeats > 0) {
+    const b = blur(img, h, w, 3, 0.5, 0.5, 0), nh = Math.floor(h * 0.7), nw = Math.floor(w * 0.7);
+    const res = recursive(gradFn, resize(b, h, w, nh, nw), nh, nw, repeats - 1);
+    const up = resize(res, nh, nw, h, w);
+    img = img.map((v, k) => 0.2 * v + 0.8 * up[k]);
+  }
+  return optimize(gradFn, img, h, w);
+}
+const rgb = Float32Array.from(hulk.data);
+const gradFn = tf.grad((x) => tf.mean(tf.square(run(x, 'mixed3b'))));
+t0 = performance.now();
+recursive(gradFn, rgb, hulk.height, hulk.width, 4);
+const theirsE2E = (performance.now() - t0) / 1000;
+console.log(`  TF.js port (wasm):  ${theirsE2E.toFixed(1)} s`);
+console.log(`  speed-up:           ${(theirsE2E / oursE2E).toFixed(1)}x`);
+model.free();
