@@ -141,7 +141,8 @@ uint64_t dd_model_fingerprint(const dd_model *model);
 /* Runs the graph on one NHWC float image of height x width x 3 and copies
    the named node's output into `out` (capacity `out_capacity` floats).
    out_shape receives [N, H, W, C] (rank < 4 outputs are padded with 1s in
-   front). DD_ERR_SHAPE when out_capacity is too small. */
+   front). DD_ERR_SHAPE when out_capacity is too small. With out == NULL only
+   out_shape is computed (shape inference, no arithmetic; input may be NULL). */
 dd_status dd_model_forward(dd_model *model, const float *input, int height, int width,
                            const char *node, float *out, size_t out_capacity, int out_shape[4],
                            dd_error *err);

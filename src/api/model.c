@@ -239,11 +239,12 @@ dd_status dd_model_resolve_objective(const dd_model *m, const dd_objective *obj,
 
 dd_status dd_model_forward(dd_model *m, const float *input, int height, int width, const char *node, float *out,
                            size_t out_capacity, int out_shape[4], dd_error *err) {
-  if (!m || !input || !node) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
+  if (!m || !node || (out && !input)) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
   int i = dd_graph_find(&m->graph, node);
   if (i < 0) return not_found(m, node, err);
   dd_tensor t;
-  dd_status s = dd_exec_forward(m->exec, i, input, dd_shape4(1, height, width, 3), &t, err);
+  dd_status s = out ? dd_exec_forward(m->exec, i, input, dd_shape4(1, height, width, 3), &t, err)
+                    : dd_exec_output_shape(m->exec, i, dd_shape4(1, height, width, 3), &t.shape, err);
   if (s != DD_OK) return s;
   size_t n = dd_shape_count(t.shape);
   if (out_shape) {

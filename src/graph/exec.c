@@ -578,6 +578,14 @@ dd_status dd_exec_forward(dd_exec *e, int target, const float *input, dd_shape i
   return DD_OK;
 }
 
+dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err) {
+  static const float dummy = 0.0f;
+  dd_status s = check_run_args(e, target, &dummy, in_shape, err);
+  if (s == DD_OK) s = make_plan(e, target, in_shape, 0, err);
+  if (s == DD_OK && out) *out = e->plan[e->plan_index[target]].shape;
+  return s;
+}
+
 /* ---- backward ------------------------------------------------------------- */
 
 /* Where the gradient for plan node `pi` must be written: its root's buffer

@@ -24,6 +24,9 @@ void dd_exec_free(dd_exec *e);
 dd_status dd_exec_forward(dd_exec *e, int target, const float *input, dd_shape in_shape,
                           dd_tensor *out, dd_error *err);
 
+/* The output shape of `target` for an input shape, without running anything. */
+dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err);
+
 /* d mean(square(target[..., channels])) / d input. channels NULL or
    n_channels 0 = all. grad_out has dd_shape_count(in_shape) floats. */
 dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
