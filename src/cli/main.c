@@ -17,6 +17,7 @@
 #include "deepdream.h"
 #include "dream/image.h"
 #include "dream/resize.h"
+#include "api/model_internal.h"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
@@ -51,6 +52,7 @@ static void usage(FILE *f) {
       "  --threads N         worker threads (1)\n"
       "  --quality N         JPEG quality (92)\n"
       "  --list-layers       print the model's layers and exit\n"
+      "  --profile           time one gradient step (tile size x tile size) per op, and exit\n"
       "  --quiet             no progress bar\n",
       f);
 }
@@ -182,7 +184,7 @@ static void progress_bar(const dd_progress *p, double t0, double f0) {
 
 typedef struct cli {
   const char *model_path, *in, *out, *grad_out, *save_state, *resume, *layer;
-  int layer_index, quiet, list, threads, quality, zoom, noise_w, noise_h;
+  int layer_index, quiet, list, profile, threads, quality, zoom, noise_w, noise_h;
   double zoom_scale;
   dd_backend backend;
   dd_dream_options o;
@@ -290,6 +292,8 @@ int main(int argc, char **argv) {
       a.quiet = 1;
     } else if (!strcmp(k, "--list-layers")) {
       a.list = 1;
+    } else if (!strcmp(k, "--profile")) {
+      a.profile = 1;
     } else if (!strcmp(k, "--model")) {
       NEED_VALUE();
       a.model_path = v;
@@ -396,7 +400,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!a.model_path) a.model_path = "models/default-model.pb";
-  if (!a.list && npos != 2) {
+  if (!a.list && !a.profile && npos != 2) {
     usage(stderr);
     return 2;
   }
@@ -430,6 +434,32 @@ int main(int argc, char **argv) {
   a.o.objective.layer_index = a.layer_index;
   a.o.objective.channels = channels;
   a.o.objective.n_channels = n_channels;
+  if (a.profile) {
+    int t = a.o.tile_size;
+    float *x = (float *)malloc(sizeof(float) * (size_t)t * t * 3), *g = (float *)malloc(sizeof(float) * (size_t)t * t * 3);
+    dd_rng r;
+    dd_rng_seed(&r, 1);
+    for (size_t i = 0; i < (size_t)t * t * 3; i++) x[i] = 255.0f * dd_rng_uniform(&r);
+    int rc2 = 1;
+    if (dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err) == DD_OK) { /* warm-up: plans, packs */
+      dd_exec_set_profile(m->exec, 1);
+      double t0 = now_s();
+      dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err);
+      double el = now_s() - t0;
+      dd_exec_profile_print(m->exec, stdout);
+      printf("one %dx%d gradient step: %.1f ms wall, %d thread(s); activation arena peak %.1f MiB\n", t, t, el * 1e3,
+             a.threads, dd_exec_arena_peak(m->exec) / 1048576.0);
+      dd_exec_set_profile(m->exec, 0);
+      rc2 = 0;
+    } else {
+      fprintf(stderr, "deepdream: %s\n", err.message);
+    }
+    free(x);
+    free(g);
+    free(channels);
+    dd_model_free(m);
+    return rc2;
+  }
   signal(SIGINT, on_sigint);
 
   int rc = 1, w = 0, h = 0, c = 3;
