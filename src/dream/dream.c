@@ -185,19 +185,6 @@ static dd_status ensure_tile(dd_dream *d, size_t floats, dd_error *err) {
 
 /* ---- the pyramid ---------------------------------------------------------- */
 
-/* Blurs rows [r0, r1) of a whole HWC float image with sigma (s, s, 0) into out
-   (rows r1 - r0), using a halo so the result equals a whole-image blur. */
-static dd_status blur_rows(const float *img, int w, int h, double sigma_sp, int r0, int r1, float *out,
-                           float *tmp, float *scratch, dd_error *err) {
-  int R = dd_gaussian_radius(sigma_sp);
-  int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > h ? h : r1 + R;
-  double sig[3] = {sigma_sp, sigma_sp, 0.0};
-  dd_status s = dd_gaussian_filter_ex(img + npix(w, s0) * 3, tmp, s1 - s0, w, 3, sig, scratch, NULL);
-  if (s != DD_OK) return dd_fail(err, s, "blur failed");
-  memcpy(out, tmp + npix(w, r0 - s0) * 3, npix(w, r1 - r0) * 3 * sizeof(float));
-  return DD_OK;
-}
-
 static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
   int n = d->n_levels;
   int ws[33], hs[33];
@@ -221,50 +208,48 @@ static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
     if (!top->f) return oom(err, topn * 4);
     for (size_t i = 0; i < topn; i++) top->f[i] = rgb[i];
   }
-  for (int L = n - 1; L > 0; L--) {
+  int R = dd_gaussian_radius(0.5);
+  for (int L = n - 1; L > 0 && s == DD_OK; L--) {
     level *src = &d->levels[L], *dst = &d->levels[L - 1];
-    size_t sn = npix(src->w, src->h) * 3;
-    /* Float copy of the source level, blurred strip by strip. */
-    float *srcf = (float *)dd_aligned_alloc(sn * sizeof(float));
-    float *blurred = (float *)dd_aligned_alloc(sn * sizeof(float));
-    int R = dd_gaussian_radius(0.5);
+    size_t sn = npix(src->w, src->h) * 3, dn = npix(dst->w, dst->h) * 3;
+    /* Blur (sigma 0.5, 0.5, 0) strip by strip: only strips are float. */
     size_t stripn = npix(src->w, STRIP_ROWS + 2 * R) * 3;
+    float *in = (float *)dd_aligned_alloc(stripn * sizeof(float));
     float *tmp = (float *)dd_aligned_alloc(stripn * sizeof(float));
     float *scr = (float *)dd_aligned_alloc(dd_gaussian_scratch_floats(STRIP_ROWS + 2 * R, src->w, 3) * sizeof(float));
-    if (!srcf || !blurred || !tmp || !scr) {
-      dd_aligned_free(srcf);
-      dd_aligned_free(blurred);
-      dd_aligned_free(tmp);
-      dd_aligned_free(scr);
-      return oom(err, sn * 8);
-    }
-    for (size_t i = 0; i < sn; i++) srcf[i] = u8mode ? (float)src->u8[i] : src->f[i];
+    uint8_t *b8 = u8mode ? (uint8_t *)malloc(sn) : NULL;
+    float *bf = u8mode ? NULL : (float *)dd_aligned_alloc(sn * sizeof(float));
+    if (!in || !tmp || !scr || (!b8 && !bf)) s = oom(err, sn * 4);
+    double sig[3] = {0.5, 0.5, 0.0};
     for (int r0 = 0; r0 < src->h && s == DD_OK; r0 += STRIP_ROWS) {
       int r1 = r0 + STRIP_ROWS > src->h ? src->h : r0 + STRIP_ROWS;
-      s = blur_rows(srcf, src->w, src->h, 0.5, r0, r1, blurred + npix(src->w, r0) * 3, tmp, scr, err);
+      int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > src->h ? src->h : r1 + R;
+      size_t off = npix(src->w, s0) * 3, cnt = npix(src->w, s1 - s0) * 3;
+      for (size_t i = 0; i < cnt; i++) in[i] = u8mode ? (float)src->u8[off + i] : src->f[off + i];
+      dd_status bs = dd_gaussian_filter_ex(in, tmp, s1 - s0, src->w, 3, sig, scr, NULL);
+      if (bs != DD_OK) {
+        s = dd_fail(err, bs, "blur failed");
+        break;
+      }
+      const float *rows = tmp + npix(src->w, r0 - s0) * 3;
+      size_t rn = npix(src->w, r1 - r0) * 3, at = npix(src->w, r0) * 3;
+      if (u8mode) dd_float_to_u8_tutorial(rows, b8 + at, rn);
+      else memcpy(bf + at, rows, rn * sizeof(float));
     }
-    dd_aligned_free(srcf);
+    dd_aligned_free(in);
     dd_aligned_free(tmp);
     dd_aligned_free(scr);
-    size_t dn = npix(dst->w, dst->h) * 3;
     if (s == DD_OK && u8mode) {
-      uint8_t *b8 = (uint8_t *)malloc(sn);
       dst->u8 = (uint8_t *)malloc(dn);
-      if (!b8 || !dst->u8) {
-        free(b8);
-        s = oom(err, sn + dn);
-      } else {
-        dd_float_to_u8_tutorial(blurred, b8, sn);
-        s = dd_resize_lanczos_u8(b8, src->w, src->h, 3, dst->u8, dst->w, dst->h, err);
-        free(b8);
-      }
+      s = dst->u8 ? dd_resize_lanczos_u8(b8, src->w, src->h, 3, dst->u8, dst->w, dst->h, err) : oom(err, dn);
     } else if (s == DD_OK) {
       dst->f = (float *)dd_aligned_alloc(dn * sizeof(float));
-      s = dst->f ? dd_resize_lanczos_float(blurred, src->w, src->h, 3, dst->f, dst->w, dst->h, err) : oom(err, dn * 4);
+      s = dst->f ? dd_resize_lanczos_float(bf, src->w, src->h, 3, dst->f, dst->w, dst->h, err) : oom(err, dn * 4);
     }
-    dd_aligned_free(blurred);
-    if (s != DD_OK) return s;
+    free(b8);
+    dd_aligned_free(bf);
   }
+  if (s != DD_OK) return s;
   return DD_OK;
 }
 

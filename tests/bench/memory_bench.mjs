@@ -1,0 +1,43 @@
+// memory_bench.mjs — prints the wasm heap needed by a 4096x4096 dream (memory
+// is bounded by the tile, not the image) and by one 400x400 gradient step per
+// tutorial layer. wasm memory never shrinks, so the heap size after a run is
+// its peak. Needs ../shared (the stand-in Inception 5h).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadModel, dream } from '../../wasm/js/index.js';
+
+const shared = process.env.DD_SHARED_DIR || fileURLToPath(new URL('../../../shared', import.meta.url));
+const modelPath = `${shared}/models/inception5h-standin.pb`;
+if (!existsSync(modelPath)) { console.log('memory_bench: ../shared absent, skipped'); process.exit(0); }
+const MiB = (b) => (b / 2 ** 20).toFixed(0);
+const what = process.argv[2] || 'all';
+
+if (what === 'all' || what === 'layers') {
+  console.log('peak wasm heap for one 400x400 gradient step (fresh module per layer):');
+  for (const layer of ['conv2d2', 'mixed3b', 'mixed4c', 'mixed4e', 'mixed5b']) {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), `layer:${layer}`]).toString().trim();
+    console.log(`  ${layer.padEnd(8)} ${out}`);
+  }
+}
+if (what.startsWith('layer:')) {
+  const layer = what.slice(6);
+  const m = await loadModel(modelPath, { threads: 1 });
+  const base = m._M.HEAPU8.length;
+  const x = new Float32Array(400 * 400 * 3).fill(100);
+  m.gradient(x, 400, 400, { layer });
+  console.log(`${MiB(m._M.HEAPU8.length)} MiB (model loaded: ${MiB(base)} MiB)`);
+  process.exit(0);
+}
+if (what === 'all' || what === '4k') {
+  const m = await loadModel(modelPath, { threads: 1 });
+  const N = 4096;
+  const img = { width: N, height: N, channels: 4, data: new Uint8Array(N * N * 4) };
+  for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 2654435761) >>> 24;
+  const t0 = performance.now();
+  let last = 0;
+  const c = dream(m, img, { layer: 'conv2d2', iterations: 1, seed: 3,
+    onProgress: (p) => { if (p.fraction - last > 0.1) { last = p.fraction; process.stderr.write(`  ${(p.fraction * 100).toFixed(0)}% octave ${p.octave + 1}/${p.numOctaves}, heap ${MiB(m._M.HEAPU8.length)} MiB\n`); } } });
+  const out = await c.result;
+  console.log(`4096x4096 RGBA dream (conv2d2, 1 iteration, 5 octaves, 400 px tiles): ${((performance.now() - t0) / 1000).toFixed(0)} s, peak wasm heap ${MiB(m._M.HEAPU8.length)} MiB, result ${out.width}x${out.height}`);
+}
