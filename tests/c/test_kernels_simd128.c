@@ -264,8 +264,9 @@ static void test_lrn(void) {
   lrn_compare(&wide, 5, 3000, 1.0f, &rng); /* scratch on the heap */
 }
 
-static void gemm_compare(int ta, int tb, int m, int n, int k, float beta, test_rng *rng) {
-  int lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 3;
+/* pad: extra leading-dimension elements (0 = dense, the XNNPACK FC case). */
+static void gemm_compare(int ta, int tb, int m, int n, int k, float beta, int pad, test_rng *rng) {
+  int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + 2 * pad, ldc = n + 3 * pad;
   size_t na = (size_t)(ta ? k : m) * lda, nb = (size_t)(tb ? n : k) * ldb, nc = (size_t)m * ldc;
   float *a = rnd(rng, na, -1, 1), *b = rnd(rng, nb, -1, 1), *c0 = rnd(rng, nc, -1, 1);
   float *c1 = test_alloc(nc), *c2 = test_alloc(nc);
@@ -274,7 +275,8 @@ static void gemm_compare(int ta, int tb, int m, int n, int k, float beta, test_r
   ref->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c0, ldc, NULL);
   dut->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c1, ldc, NULL);
   char what[128];
-  snprintf(what, sizeof what, "%s gemm ta%d tb%d %dx%dx%d beta %g", dut->name, ta, tb, m, n, k, beta);
+  snprintf(what, sizeof what, "%s gemm ta%d tb%d %dx%dx%d beta %g pad %d", dut->name, ta, tb, m, n,
+           k, beta, pad);
   CHECKF(close_rel("gemm", c1, c0, nc, ATOL_REL, RTOL), "%s", what);
   dut->gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c2, ldc, pool2);
   CHECKF(memcmp(c1, c2, nc * sizeof(float)) == 0, "%s threaded differs", what);
@@ -290,12 +292,13 @@ static void test_gemm(void) {
     for (int ta = 0; ta <= 1; ta++)
       for (int tb = 0; tb <= 1; tb++)
         for (int be = 0; be <= 1; be++)
-          gemm_compare(ta, tb, sz[i][0], sz[i][1], sz[i][2], (float)be, &rng);
+          for (int pad = 0; pad <= 1; pad++)
+            gemm_compare(ta, tb, sz[i][0], sz[i][1], sz[i][2], (float)be, pad, &rng);
 }
 
 /* ---- drivers ------------------------------------------------------------------------ */
 
-static const char *variant;
+static const char *variant __attribute__((unused));
 static void test_conv_random(void) { run_random(); }
 static void test_conv_inception_28(void) { run_inception(28, 0); }
 static void test_conv_inception_13(void) { run_inception(13, 1); }
