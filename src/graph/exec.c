@@ -53,6 +53,7 @@ struct dd_exec {
   dd_shape plan_in;
   int plan_has_grad;
   size_t scratch_off;
+  size_t grad_bytes; /* gradient region of the current plan */
   unsigned char *written; /* per plan index: gradient root written */
   dd_arena arena;
   int profile;
@@ -434,6 +435,84 @@ static void fuse(dd_exec *e, int target) {
   }
 }
 
+/* Gradient buffers live only from their first write (the backward step of
+   the last consumer in forward order) to their last read (their own node's
+   backward step; the end of the pass for the input). Place them in the arena
+   by first fit over those intervals, largest first. */
+static int does_backward_work(const dd_exec *e, int pi) {
+  const plan_node *pn = &e->plan[pi];
+  dd_op op = e->g->nodes[pn->node].op;
+  return !(op == DD_OP_PLACEHOLDER || op == DD_OP_IDENTITY || op == DD_OP_RESHAPE || pn->absorbed);
+}
+
+static dd_status place_gradients(dd_exec *e, int target, dd_error *err) {
+  int n = e->plan_len;
+  int *start = (int *)malloc(sizeof(int) * (size_t)n * 3);
+  size_t *off = (size_t *)malloc(sizeof(size_t) * (size_t)n);
+  if (!start || !off) {
+    free(start);
+    free(off);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
+  }
+  int *end = start + n, *order = start + 2 * n;
+  /* backward step of plan node pi is n-1-pi; the seed is step -1 */
+  for (int pi = 0; pi < n; pi++) {
+    start[pi] = INT32_MAX;
+    end[pi] = n - 1 - pi;
+  }
+  for (int pi = 0; pi < n; pi++) {
+    if (e->g->nodes[e->plan[pi].node].op == DD_OP_PLACEHOLDER) end[e->plan[pi].root] = n; /* copied out at the end */
+    if (!does_backward_work(e, pi)) continue;
+    const dd_node *nd = &e->g->nodes[e->plan[pi].node];
+    for (int j = 0; j < nd->n_inputs; j++) {
+      int ai = e->plan_index[nd->inputs[j]];
+      if (ai < 0) continue;
+      int r = e->plan[ai].root, step = n - 1 - pi;
+      if (step < start[r]) start[r] = step;
+    }
+  }
+  start[e->plan[e->plan_index[target]].root] = -1;
+  int m = 0;
+  for (int pi = 0; pi < n; pi++)
+    if (e->plan[pi].root == pi && start[pi] != INT32_MAX) order[m++] = pi;
+  /* largest first (insertion sort: n is a few hundred) */
+  for (int i = 1; i < m; i++) {
+    int v = order[i], k = i;
+    size_t sv = dd_shape_count(e->plan[v].shape);
+    while (k > 0 && dd_shape_count(e->plan[order[k - 1]].shape) < sv) {
+      order[k] = order[k - 1];
+      k--;
+    }
+    order[k] = v;
+  }
+  size_t total = 0;
+  for (int i = 0; i < m; i++) {
+    int v = order[i];
+    size_t size = (dd_shape_count(e->plan[v].shape) * sizeof(float) + DD_EXTRA_BYTES + 63) & ~(size_t)63;
+    size_t at = 0;
+    for (int again = 1; again;) { /* first fit among the placed buffers whose lifetimes overlap */
+      again = 0;
+      for (int k = 0; k < i; k++) {
+        int u = order[k];
+        if (start[u] > end[v] || start[v] > end[u]) continue;
+        size_t usize = (dd_shape_count(e->plan[u].shape) * sizeof(float) + DD_EXTRA_BYTES + 63) & ~(size_t)63;
+        if (at < off[u] + usize && off[u] < at + size) {
+          at = off[u] + usize;
+          again = 1;
+        }
+      }
+    }
+    off[v] = at;
+    if (at + size > total) total = at + size;
+  }
+  size_t base = dd_arena_reserve(&e->arena, total);
+  for (int i = 0; i < m; i++) e->plan[order[i]].grad_off = base + off[order[i]];
+  e->grad_bytes = total;
+  free(start);
+  free(off);
+  return DD_OK;
+}
+
 static dd_status make_plan(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err) {
   if (e->plan_target == target && dd_shape_equal(e->plan_in, in_shape) && e->plan_has_grad >= want_grad)
     return DD_OK;
@@ -460,10 +539,9 @@ static dd_status make_plan(dd_exec *e, int target, dd_shape in_shape, int want_g
     if (elems > max_elems) max_elems = elems;
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);
   }
-  for (int pi = 0; pi < e->plan_len; pi++) {
-    plan_node *pn = &e->plan[pi];
-    if (pn->root == pi && want_grad)
-      pn->grad_off = dd_arena_reserve(&e->arena, dd_shape_count(pn->shape) * sizeof(float) + DD_EXTRA_BYTES);
+  if (want_grad) {
+    dd_status ps = place_gradients(e, target, err);
+    if (ps != DD_OK) return ps;
   }
   if (want_grad) e->scratch_off = dd_arena_reserve(&e->arena, max_elems * sizeof(float) + DD_EXTRA_BYTES);
   s = dd_arena_commit(&e->arena, err);
