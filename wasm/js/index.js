@@ -12,13 +12,27 @@ export async function encodeImage(img, format = 'png', quality = 92) { return _e
 import { loadModelBytes } from './model.js';
 import { dream as startDream, dreamFromState } from './dream.js';
 import { openStore, IndexedDBStore } from './storage.js';
+import { loadRemoteModel, remoteDream, remoteResumeDream } from './remote.js';
 export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.js';
+export { RemoteModel, RemoteDream, terminateWorker } from './remote.js';
 
 /**
- * Loads a model. source: URL, Node file path, File/Blob, ArrayBuffer or typed array.
- * @returns {Promise<import('./model.js').Model>}
+ * True in a browser page (a window): there the core runs in a module Worker
+ * (worker.js) so the page stays responsive. In Node and inside workers it
+ * runs in-process.
+ */
+export const runsInWorkerByDefault = typeof window === 'object' && typeof document === 'object' && typeof Worker === 'function';
+
+/**
+ * Loads a model. source: URL, Node file path, File/Blob, ArrayBuffer, typed array or 'indexeddb://name'.
+ * In a browser page the model lives in a module Worker and this returns a
+ * RemoteModel (same properties; computing methods return promises); pass
+ * {worker: false} to load it on the calling thread, or {worker: true} in Node
+ * to use a worker_thread.
+ * @returns {Promise<import('./model.js').Model | import('./remote.js').RemoteModel>}
  */
 export async function loadModel(source, opts = {}) {
+  if (opts.worker ?? runsInWorkerByDefault) return loadRemoteModel(source, opts);
   if (typeof source === 'string' && source.startsWith('indexeddb://')) {
     const store = opts.store || new IndexedDBStore();
     const bytes = await store.loadModel(source.slice('indexeddb://'.length));
@@ -49,12 +63,14 @@ export async function copyModel(from, to, opts = {}) {
  * the state is saved while dreaming; resumeDream() continues it after a reload.
  */
 export function dream(model, source, options = {}) {
+  if (model && model.remote) return remoteDream(model, source, options);
   if (options.checkpoint) options = { ...options, checkpoint: { everyTiles: 8, ...options.checkpoint, storage: openStore(options.checkpoint.storage) } };
   return startDream(model, source, options);
 }
 
 /** Continues a checkpointed dream; yields the same final bytes as an uninterrupted run. */
 export async function resumeDream(model, id, options = {}) {
+  if (model && model.remote) return remoteResumeDream(model, id, options);
   const storage = openStore(options.checkpoint ? options.checkpoint.storage : options.storage);
   const rec = await storage.loadDream(id);
   const checkpoint = options.checkpoint === false ? undefined : { everyTiles: 8, ...(options.checkpoint || {}), storage };
@@ -65,3 +81,4 @@ export async function resumeDream(model, id, options = {}) {
 export async function listDreams(storage) { return openStore(storage).listDreams(); }
 export async function removeDream(id, storage) { return openStore(storage).removeDream(id); }
 export { DreamController, DEFAULTS, parseChannels } from './dream.js';
+export * from './train/index.js';
