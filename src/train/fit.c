@@ -3,28 +3,64 @@
 #include <math.h>
 #include <string.h>
 
+#include "../kernels/simd128/simd.h"
 #include "net.h"
+
+/* Adam over one parameter range; wasm_f32x4 (SIMDe natively). Each lane does
+   exactly the scalar tail's operations (IEEE mul, add, sqrt, div), so the
+   result does not depend on where a range starts. */
+typedef struct adam_job {
+  float *w, *m, *v;
+  const float *g;
+  size_t n;
+  float lr_t, b1, b2, c1, c2, eps;
+} adam_job;
+
+#define DD_ADAM_CHUNK 8192
+
+static void adam_range(void *ctx, size_t begin, size_t end) {
+  const adam_job *j = (const adam_job *)ctx;
+  size_t i = begin * DD_ADAM_CHUNK, stop = end * DD_ADAM_CHUNK < j->n ? end * DD_ADAM_CHUNK : j->n;
+  const v128_t b1 = wasm_f32x4_splat(j->b1), b2 = wasm_f32x4_splat(j->b2), c1 = wasm_f32x4_splat(j->c1),
+               c2 = wasm_f32x4_splat(j->c2), eps = wasm_f32x4_splat(j->eps), lr = wasm_f32x4_splat(j->lr_t);
+  for (; i + 4 <= stop; i += 4) {
+    const v128_t g = wasm_v128_load(j->g + i);
+    const v128_t m = wasm_f32x4_add(wasm_f32x4_mul(b1, wasm_v128_load(j->m + i)), wasm_f32x4_mul(c1, g));
+    const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(b2, wasm_v128_load(j->v + i)), wasm_f32x4_mul(c2, wasm_f32x4_mul(g, g)));
+    wasm_v128_store(j->m + i, m);
+    wasm_v128_store(j->v + i, v);
+    const v128_t step = wasm_f32x4_div(wasm_f32x4_mul(lr, m), wasm_f32x4_add(wasm_f32x4_sqrt(v), eps));
+    wasm_v128_store(j->w + i, wasm_f32x4_sub(wasm_v128_load(j->w + i), step));
+  }
+  for (; i < stop; i++) {
+    const float g = j->g[i];
+    const float m = j->b1 * j->m[i] + j->c1 * g;
+    const float v = j->b2 * j->v[i] + j->c2 * (g * g);
+    j->m[i] = m;
+    j->v[i] = v;
+    j->w[i] -= (j->lr_t * m) / (sqrtf(v) + j->eps);
+  }
+}
 
 void dd_net_adam_step(dd_net *net) {
   const double t = (double)(net->iterations + 1);
   const double b1 = net->topt.beta1, b2 = net->topt.beta2;
+  adam_job j;
   /* Keras' OptimizerV2 Adam: the bias correction folded into the step size. */
-  const float lr_t = (float)(net->topt.learning_rate * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t)));
-  const float b1f = (float)b1, b2f = (float)b2, c1 = (float)(1.0 - b1), c2 = (float)(1.0 - b2);
-  const float eps = (float)net->topt.epsilon;
+  j.lr_t = (float)(net->topt.learning_rate * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t)));
+  j.b1 = (float)b1;
+  j.b2 = (float)b2;
+  j.c1 = (float)(1.0 - b1);
+  j.c2 = (float)(1.0 - b2);
+  j.eps = (float)net->topt.epsilon;
   for (int pi = 0; pi < net->n_params; pi++) {
     dd_net_param *p = &net->params[pi];
-    float *restrict w = p->value, *restrict m = p->m, *restrict v = p->v;
-    const float *restrict g = p->grad;
-    const size_t n = p->count;
-    for (size_t i = 0; i < n; i++) {
-      const float gi = g[i];
-      const float mi = b1f * m[i] + c1 * gi;
-      const float vi = b2f * v[i] + c2 * (gi * gi);
-      m[i] = mi;
-      v[i] = vi;
-      w[i] -= lr_t * mi / (sqrtf(vi) + eps);
-    }
+    j.w = p->value;
+    j.m = p->m;
+    j.v = p->v;
+    j.g = p->grad;
+    j.n = p->count;
+    dd_parallel_for(net->pool, (p->count + DD_ADAM_CHUNK - 1) / DD_ADAM_CHUNK, adam_range, &j);
   }
   net->iterations++;
   dd_net_params_changed(net, -1);
