@@ -21,11 +21,13 @@
 #include <stdlib.h>
 
 #include "../api/model_internal.h"
+#include "dream_internal.h"
 #include "resize.h"
 #include "smooth.h"
 #include "tiles.h"
 
 #define STRIP_ROWS 128
+#define WHOLE_IMAGE_BYTES ((size_t)16 << 20) /* smoothed whole below this */
 #define MAX_SIDE 16384
 #define MAX_PIXELS ((int64_t)1 << 26)
 #define STATE_MAGIC 0x54534444u /* "DDST" */
@@ -64,6 +66,7 @@ struct dd_dream {
   size_t tile_cap;
   float *strip_out, *strip_scratch;
   size_t strip_cap;
+  int forced_rows; /* tests: strips of at most this many rows */
 };
 
 static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
@@ -162,7 +165,9 @@ static dd_status oom(dd_error *err, size_t bytes) {
 static dd_status ensure_strips(dd_dream *d, int w, int h, dd_error *err) {
   int radius = dd_gaussian_radius(2.0 * (4.0 * (d->opt.num_iterations - 1) / d->opt.num_iterations + 0.5));
   int rows = STRIP_ROWS + 2 * (radius > 2 ? radius : 2);
-  if (rows > h) rows = h;
+  /* small images: smooth the whole gradient at once and keep it (one pass) */
+  if (npix(w, h) * 3 * sizeof(float) <= WHOLE_IMAGE_BYTES || rows > h) rows = h;
+  if (d->forced_rows > 0) rows = d->forced_rows + 2 * radius < h ? d->forced_rows + 2 * radius : h;
   size_t need = npix(w, rows) * 3;
   if (need <= d->strip_cap) return DD_OK;
   dd_aligned_free(d->strip_out);
@@ -358,6 +363,8 @@ static int strip_rows(const dd_dream *d, double sigma) {
   (void)sigma;
   const level *l = &d->levels[d->lvl];
   int R = dd_gaussian_radius(2.0 * (4.0 * (d->opt.num_iterations - 1) / d->opt.num_iterations + 0.5));
+  if (d->forced_rows > 0) return d->forced_rows < l->h ? d->forced_rows : l->h;
+  if (d->strip_cap >= npix(l->w, l->h) * 3) return l->h; /* the whole image fits */
   int cap_rows = (int)(d->strip_cap / ((size_t)l->w * 3)) - 2 * R;
   if (cap_rows >= l->h) return l->h;
   return cap_rows < 1 ? 1 : cap_rows;
@@ -369,9 +376,9 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
   int rows = strip_rows(d, sigma);
   size_t rowlen = (size_t)l->w * 3;
   double sum = 0, sq = 0, mn = INFINITY, mx = -INFINITY;
-  const float *g;
+  const float *g = NULL;
   dd_status s;
-  /* pass 1: statistics of the smoothed gradient */
+  /* pass 1: statistics of the smoothed gradient (mean and variance in double) */
   for (int r0 = 0; r0 < l->h; r0 += rows) {
     int r1 = r0 + rows > l->h ? l->h : r0 + rows;
     if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
@@ -379,29 +386,22 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
     for (size_t i = 0; i < n; i++) {
       double v = g[i];
       sum += v;
+      sq += v * v;
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
     }
   }
   size_t total = rowlen * (size_t)l->h;
-  double mu = sum / (double)total;
-  for (int r0 = 0; r0 < l->h; r0 += rows) {
-    int r1 = r0 + rows > l->h ? l->h : r0 + rows;
-    if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
-    size_t n = rowlen * (size_t)(r1 - r0);
-    for (size_t i = 0; i < n; i++) {
-      double e = g[i] - mu;
-      sq += e * e;
-    }
-  }
-  double std = sqrt(sq / (double)total);
+  double mu = sum / (double)total, var = sq / (double)total - mu * mu;
+  double std = sqrt(var > 0 ? var : 0);
   double step = d->opt.step_size / (std + 1e-8);
   float stepf = (float)step;
   double range = mx > mn ? mx - mn : 1.0;
-  /* pass 2: the step, and the preview of the smoothed gradient */
+  /* pass 2: the step, and the preview of the smoothed gradient; a whole-image
+     strip from pass 1 is still in d->strip_out and is not recomputed */
   for (int r0 = 0; r0 < l->h; r0 += rows) {
     int r1 = r0 + rows > l->h ? l->h : r0 + rows;
-    if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    if (rows < l->h && (s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
     size_t off = rowlen * (size_t)r0, n = rowlen * (size_t)(r1 - r0);
     float *img = d->image + off;
     uint8_t *pv = d->grad_preview + off;
@@ -564,6 +564,13 @@ dd_status dd_dream_current_size(const dd_dream *d, int *w, int *h) {
   *w = d->levels[d->lvl].w;
   *h = d->levels[d->lvl].h;
   return DD_OK;
+}
+
+dd_status dd_dream_debug_strip_rows(dd_dream *d, int rows, dd_error *err) {
+  if (!d || rows < 0) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "bad arguments");
+  d->forced_rows = rows;
+  d->strip_cap = 0;
+  return ensure_strips(d, d->levels[d->lvl].w, d->levels[d->lvl].h, err);
 }
 
 int dd_dream_channels(const dd_dream *d) { return d ? d->in_channels : 0; }

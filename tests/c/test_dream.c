@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "deepdream.h"
+#include "dream/dream_internal.h"
 #include "dream_fixture.h"
 #include "testutil.h"
 
@@ -211,7 +212,40 @@ static void test_bad_options(void) {
   dd_model_free(m);
 }
 
+/* Smoothing in strips with halos must give exactly the whole-image result. */
+static void test_strips_equal_whole_image(void) {
+  dd_model *m = load_fixture();
+  const int W = 70, H = 61;
+  uint8_t *img = test_image(W, H, 3, 9);
+  dd_dream_options o = small_options();
+  o.num_iterations = 4; /* sigma up to 3.5: blur radii up to 28 rows */
+  o.num_repeats = 1;
+  dd_error err;
+  uint8_t *res[3];
+  size_t len[3];
+  int rows[3] = {0, 7, 23};
+  for (int k = 0; k < 3; k++) {
+    dd_dream *d = NULL;
+    CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &d, &err));
+    CHECK_OK(dd_dream_debug_strip_rows(d, rows[k], &err));
+    dd_progress p;
+    dd_status s;
+    while ((s = dd_dream_step(d, 1, &p, &err)) == DD_OK)
+      if (p.iteration == 0 && p.tile == 1) dd_dream_debug_strip_rows(d, rows[k], &err); /* new level */
+    CHECK(s == DD_DONE);
+    /* the state holds the float image: any difference in smoothing shows */
+    CHECK_OK(dd_dream_save_state(d, (void **)&res[k], &len[k], &err));
+    dd_dream_free(d);
+  }
+  CHECK(len[0] == len[1] && memcmp(res[0], res[1], len[0]) == 0);
+  CHECK(len[0] == len[2] && memcmp(res[0], res[2], len[0]) == 0);
+  for (int k = 0; k < 3; k++) dd_free(res[k]);
+  free(img);
+  dd_model_free(m);
+}
+
 int main(void) {
+  TEST_RUN(test_strips_equal_whole_image);
   TEST_RUN(test_deterministic_and_changes_image);
   TEST_RUN(test_resume_from_every_tile);
   TEST_RUN(test_state_is_validated);
