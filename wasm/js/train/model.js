@@ -300,8 +300,10 @@ export class Sequential {
 
   _metricKey() { return this._compiled && this._compiled.metrics.length ? this._compiled.metrics[0] : null; }
 
+  /* Callbacks may save, load, evaluate or predict during fit (each C call is
+     synchronous); only a second fit at the same time is refused. */
   _guard() {
-    if (this._busy) throw fail('DD_ERR_INVALID_ARGUMENT', 'the model is busy (a fit() is running)');
+    if (this._busy) throw fail('DD_ERR_INVALID_ARGUMENT', 'the model is busy: another fit() is running');
   }
 
   /**
@@ -419,7 +421,6 @@ export class Sequential {
   /** evaluate(x, y, {batchSize: 32, verbose: 1}) -> [loss, accuracy] (or loss without metrics). */
   async evaluate(x, y, opts = {}) {
     if (!this._compiled) throw fail('DD_ERR_INVALID_ARGUMENT', 'evaluate: compile the model first');
-    this._guard();
     const { batchSize = 32, verbose = 1, print } = opts;
     const net = await this._ensureNet();
     const { data, n } = toSamples(x, this._plan.inputShape, 'x');
@@ -441,7 +442,6 @@ export class Sequential {
 
   /** predict(x, {batchSize: 32}) -> {data: Float32Array, shape: [n, ...outputShape]} */
   async predict(x, opts = {}) {
-    this._guard();
     const { batchSize = 32 } = opts;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw fail('DD_ERR_INVALID_ARGUMENT', `predict: batchSize must be a positive integer, not ${batchSize}`);
     const net = await this._ensureNet();
@@ -541,14 +541,12 @@ export class Sequential {
    * directory (Node: model.json + weights.bin) or a TF.js IOHandler.
    */
   async save(path, opts = {}) {
-    this._guard();
     const artifacts = await this._artifacts('model', opts.includeOptimizer ?? true);
     return saveArtifacts(path, artifacts, opts, opts.checkpoint ?? null);
   }
 
   /** Saves the weights (same layout; no optimizer) and records the save in the directory's checkpoint state. */
   async saveWeights(path, opts = {}) {
-    this._guard();
     const artifacts = await this._artifacts('weights', false);
     const record = opts.checkpoint !== undefined ? opts.checkpoint : typeof path === 'string' ? { maxToKeep: Infinity } : null;
     return saveArtifacts(path, artifacts, opts, record);
@@ -556,7 +554,6 @@ export class Sequential {
 
   /** Loads weights saved by saveWeights/save (or TF.js); matched by name, else by position; shapes must agree. */
   async loadWeights(path, opts = {}) {
-    this._guard();
     const net = await this._ensureNet();
     const artifacts = await loadArtifacts(path, opts);
     const where = typeof path === 'string' ? path : 'loadWeights';
