@@ -160,3 +160,21 @@ EMSCRIPTEN_KEEPALIVE int ddw_image_encode(const uint8_t *px, int w, int h, int c
   out[1] = (uint32_t)len;
   return s;
 }
+
+/* ---- profile ------------------------------------------------------------------ */
+#include <stdio.h>
+/* Runs one gradient step on `input` (h x w x 3) twice (warm-up, then timed per
+   op) and prints the per-op table to stdout. Returns the status. */
+EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int h, int w, const char *layer,
+                                           int layer_index, float *grad, dd_error *err) {
+  dd_objective o = {layer && layer[0] ? layer : NULL, layer_index, NULL, 0};
+  dd_status s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
+  if (s != DD_OK) return s;
+  dd_exec_set_profile(m->exec, 1);
+  s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
+  dd_exec_profile_print(m->exec, stdout);
+  printf("activation arena peak %.1f MiB\n", dd_exec_arena_peak(m->exec) / 1048576.0);
+  fflush(stdout);
+  dd_exec_set_profile(m->exec, 0);
+  return s;
+}

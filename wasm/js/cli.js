@@ -19,6 +19,7 @@ DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDe
   --threads N         threads (default: one per core)
   --quality N         JPEG quality (92)
   --list-layers       print the model's layers and exit
+  --profile           time one gradient step (tile x tile) per op, and exit
   --quiet             no progress bar`;
 
 function parse(argv) {
@@ -31,6 +32,7 @@ function parse(argv) {
       case '-h': case '--help': a.help = true; break;
       case '--quiet': a.quiet = true; break;
       case '--list-layers': a.list = true; break;
+      case '--profile': a.profile = true; break;
       case '--model': a.model = v(); break;
       case '--layer': { const s = v(); a.o.layer = /^\d+$/.test(s) ? Number(s) : s; break; }
       case '--channels': a.o.channels = v(); break;
@@ -67,7 +69,7 @@ async function main() {
   let a;
   try { a = parse(process.argv.slice(2)); } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 2; }
   if (a.help) { console.log(HELP); return 0; }
-  if (!a.list && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(HELP); return 2; }
+  if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(HELP); return 2; }
   const modelPath = a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url));
   const model = await loadModel(modelPath, { threads: a.threads });
   if (a.list) {
@@ -76,8 +78,14 @@ async function main() {
     console.log(`conv layers: ${model.convLayers.length}, ${model.convLayers.reduce((s, l) => s + l.channels, 0)} channels`);
     return 0;
   }
-  const out = a.pos[a.pos.length - 1];
   if (a.o.layer === undefined) a.o.layer = Math.min(2, model.layers.length - 1);
+  if (a.profile) {
+    const t = a.o.tileSize ?? 400, x = new Float32Array(t * t * 3);
+    for (let i = 0; i < x.length; i++) x[i] = (i * 2654435761 >>> 24);
+    model.profile(x, t, t, a.o.layer);
+    return 0;
+  }
+  const out = a.pos[a.pos.length - 1];
   let image;
   if (a.noise) {
     const [w, h] = a.noise;

@@ -96,6 +96,17 @@ export class Model {
     await store.saveModel(String(url).slice(12), this.bytes(), { fingerprint: this.fingerprint });
   }
 
+  /** Prints the time per op of one gradient step (after a warm-up) to stdout / the console. */
+  profile(input, height, width, layer = 0) {
+    const M = this._M;
+    checkImage(input, height, width);
+    return withScope(M, (s) => {
+      const inp = s.f32(input), err = s.err(), grad = s.alloc(input.length * 4);
+      const name = typeof layer === 'string' ? s.str(layer) : 0;
+      check(M, M._ddw_model_profile(this.ptr, inp, height, width, name, typeof layer === 'number' ? layer : -1, grad, err), err, 'profile');
+    });
+  }
+
   /** Releases the model's wasm memory. Safe to call twice. */
   free() {
     if (this._ptr) this._M._ddw_model_free(this._ptr);
