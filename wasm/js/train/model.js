@@ -557,8 +557,8 @@ export class Sequential {
     const net = await this._ensureNet();
     const artifacts = await loadArtifacts(path, opts);
     const where = typeof path === 'string' ? path : 'loadWeights';
-    verifyChecksum(artifacts, where);
     const weights = decodeWeights(artifacts.weightSpecs, artifacts.weightData, where);
+    verifyChecksum(artifacts, where);
     this._assignWeights(net, weights.filter((w) => w.group !== 'optimizer'), where);
   }
 
@@ -584,7 +584,6 @@ export function sequential(layers = [], opts = {}) {
 export async function loadLayersModel(path, opts = {}) {
   const artifacts = await loadArtifacts(path, opts);
   const where = typeof path === 'string' ? path : 'loadLayersModel';
-  verifyChecksum(artifacts, where);
   let topo = artifacts.modelTopology;
   if (!topo || typeof topo !== 'object' || topo instanceof ArrayBuffer || ArrayBuffer.isView(topo))
     throw fail('DD_ERR_UNSUPPORTED', `${where}: the model has no JSON topology (a graph model?)`);
@@ -611,6 +610,7 @@ export async function loadLayersModel(path, opts = {}) {
   const model = new Sequential({ layers, name: Array.isArray(cfg) ? undefined : cfg.name, seed, threads: opts.threads, backend: opts.backend });
   try {
     const weights = decodeWeights(artifacts.weightSpecs, artifacts.weightData, where);
+    verifyChecksum(artifacts, where);
     const net = await model._ensureNet();
     model._assignWeights(net, weights.filter((w) => w.group !== 'optimizer'), where);
     const tc = artifacts.trainingConfig;
