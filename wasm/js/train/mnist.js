@@ -20,7 +20,8 @@ export const MNIST_IDX_FILES = {
 
 const MAX_ELEMENTS = 2 ** 31 - 1;
 const parseErr = (what, msg) => new DeepDreamError('DD_ERR_PARSE', `${what}: ${msg}`);
-const u8 = (b) => (b instanceof Uint8Array ? b : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b));
+// A plain Uint8Array view (a Node Buffer's slice() is a view, not a copy: never keep Buffers).
+const u8 = (b) => (ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b));
 
 // ---------------------------------------------------------- decompression ----
 async function streamDecompress(format, bytes, what) {
