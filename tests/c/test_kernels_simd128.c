@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/simd128/internal.h"
 #include "testutil.h"
 
 /* float result vs float oracle: |d| <= atol_rel*max|want| + rtol*|want| */
@@ -296,6 +297,90 @@ static void test_gemm(void) {
             gemm_compare(ta, tb, sz[i][0], sz[i][1], sz[i][2], (float)be, pad, &rng);
 }
 
+/* ---- micro-kernels directly, against scalar sums --------------------------------- */
+
+typedef struct uk_case {
+  const char *name;
+  dd_igemm_ukernel fn;
+  int mr, nr; /* rows; panel layout DD_NR, DD_NR_NARROW or DD_NR_DOT */
+} uk_case;
+
+/* Every igemm micro-kernel (including those only selected in wasm builds) on
+   random rows/columns/k/taps, with and without relu/accumulate. */
+static void test_ukernels(void) {
+  static const uk_case cases[] = {
+      {"4x8", dd_f32_igemm_4x8__simd128, 4, DD_NR},       {"6x8", dd_f32_igemm_6x8__simd128, 6, DD_NR},
+      {"4x8s4", dd_f32_igemm_4x8s4__simd128, 4, DD_NR},   {"6x8s4", dd_f32_igemm_6x8s4__simd128, 6, DD_NR},
+      {"8x4", dd_f32_igemm_8x4__simd128, 8, DD_NR_NARROW}, {"3x3dot", dd_f32_igemm_3x3dot__simd128, 3, DD_NR_DOT},
+      {"2x3dot", dd_f32_igemm_2x3dot__simd128, 2, DD_NR_DOT},
+  };
+  test_rng rng;
+  test_rng_seed(&rng, 15);
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    const uk_case *u = &cases[ci];
+    for (int trial = 0; trial < 40; trial++) {
+      const size_t kc = (size_t)test_randint(&rng, 1, 19), ks = (size_t)test_randint(&rng, 1, 4);
+      const size_t mr = (size_t)test_randint(&rng, 1, u->mr);
+      const size_t n = (size_t)test_randint(&rng, 1, u->nr == DD_NR_DOT ? 3 : u->nr);
+      const int flags = trial & 3;
+      float *rows = rnd(&rng, (size_t)u->mr * ks * kc, -1, 1), *bias = rnd(&rng, n, -1, 1);
+      float *wsrc = rnd(&rng, ks * kc * n, -1, 1);
+      float *packed = test_alloc(dd_pack_size(ks, kc, n, u->nr));
+      dd_pack_panels(ks, kc, n, u->nr, wsrc, n, 1, bias, packed);
+      const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
+      float out[DD_IGEMM_MR_MAX][16], want[DD_IGEMM_MR_MAX][16];
+      float *c[DD_IGEMM_MR_MAX];
+      for (int i = 0; i < u->mr; i++) {
+        size_t ri = (size_t)i < mr ? (size_t)i : mr - 1; /* rows past mr repeat a valid row */
+        for (size_t t = 0; t < ks; t++) a[t * u->mr + i] = rows + (ri * ks + t) * kc;
+        c[i] = out[i];
+        for (int j = 0; j < 16; j++) out[i][j] = want[i][j] = 100.0f + (float)j; /* sentinels */
+      }
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < n; j++) {
+          double acc = bias[j];
+          for (size_t t = 0; t < ks; t++)
+            for (size_t k = 0; k < kc; k++) acc += (double)rows[(i * ks + t) * kc + k] * wsrc[(t * kc + k) * n + j];
+          if (flags & DD_UK_ACCUMULATE) acc += want[i][j + 2];
+          if ((flags & DD_UK_RELU) && acc < 0) acc = 0;
+          want[i][j + 2] = (float)acc;
+        }
+      u->fn(mr, n, kc, ks, a, packed, c, 2, flags);
+      int ok = 1;
+      for (int i = 0; i < u->mr; i++) ok &= close_rel("ukernel", out[i], want[i], 16, 1e-6, 1e-5);
+      CHECKF(ok, "micro-kernel %s mr %zu n %zu kc %zu ks %zu flags %d", u->name, mr, n, kc, ks, flags);
+      free(rows), free(bias), free(wsrc), free(packed);
+    }
+  }
+  /* filter-gradient kernels: C (+)= sum over a strided grid of A_p (x) B_p */
+  for (int v = 0; v < 3; v++) {
+    for (int trial = 0; trial < 30; trial++) {
+      const size_t rows = (size_t)test_randint(&rng, 0, 4), cols = (size_t)test_randint(&rng, 0, 5);
+      const size_t mr = (size_t)test_randint(&rng, 1, 4);
+      const size_t nc = (size_t)test_randint(&rng, 1, v == 2 ? 4 : 8);
+      const size_t a_cs = 7, a_rs = 50, b_cs = 11, b_rs = 60, ldc = 13;
+      float *a = rnd(&rng, 300, -1, 1), *b = rnd(&rng, 330, -1, 1);
+      float c[4 * 13 + 4], want[4 * 13 + 4];
+      test_fill(&rng, c, sizeof c / sizeof c[0], -1, 1);
+      memcpy(want, c, sizeof c);
+      const int acc = trial & 1;
+      for (size_t i = 0; i < mr; i++)
+        for (size_t j = 0; j < nc; j++) {
+          double sum = acc ? want[i * ldc + j] : 0.0;
+          for (size_t r = 0; r < rows; r++)
+            for (size_t q = 0; q < cols; q++) sum += (double)a[r * a_rs + q * a_cs + i] * b[r * b_rs + q * b_cs + j];
+          want[i * ldc + j] = (float)sum;
+        }
+      if (v == 0) dd_f32_gemm_tn_4x8__simd128(mr, nc, rows, cols, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, acc);
+      if (v == 1) dd_f32_gemm_tn_4x8ls__simd128(mr, nc, rows, cols, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, acc);
+      if (v == 2) dd_f32_gemm_tn_4x4__simd128(mr, nc, rows, cols, a, a_rs, a_cs, b, b_rs, b_cs, c, ldc, acc);
+      CHECKF(close_rel("tn", c, want, sizeof c / sizeof c[0], 1e-6, 1e-5), "tn variant %d mr %zu nc %zu %zux%zu", v,
+             mr, nc, rows, cols);
+      free(a), free(b);
+    }
+  }
+}
+
 /* ---- drivers ------------------------------------------------------------------------ */
 
 static const char *variant __attribute__((unused));
@@ -310,6 +395,7 @@ int main(void) {
   CHECK(dut != NULL);
   if (!dut) return test_summary();
   pool2 = dd_threadpool_create(2);
+  TEST_RUN(test_ukernels);
   TEST_RUN(test_pool);
   TEST_RUN(test_lrn);
   TEST_RUN(test_gemm);

@@ -59,6 +59,9 @@ void dd_f32_igemm_8x4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
 /* N <= 3 (the data gradient into an RGB image): dot products along k. Its
    panel is 4 bias floats, then per tap 3 rows of kc weights (see
    dd_pack_panels with nr = DD_NR_DOT). */
+void dd_f32_igemm_2x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const float *const *a, const float *w, float *const *c,
+                                  size_t coff, int flags);
 void dd_f32_igemm_3x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
                                   const float *const *a, const float *w, float *const *c,
                                   size_t coff, int flags);
@@ -83,6 +86,9 @@ const dd_igemm_config *dd_igemm_select(void);
 void dd_f32_gemm_tn_4x8__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
                                  const float *a, size_t a_rs, size_t a_cs, const float *b,
                                  size_t b_rs, size_t b_cs, float *c, size_t ldc, int accumulate);
+void dd_f32_gemm_tn_4x8ls__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
+                                   const float *a, size_t a_rs, size_t a_cs, const float *b,
+                                   size_t b_rs, size_t b_cs, float *c, size_t ldc, int accumulate);
 void dd_f32_gemm_tn_4x4__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
                                  const float *a, size_t a_rs, size_t a_cs, const float *b,
                                  size_t b_rs, size_t b_cs, float *c, size_t ldc, int accumulate);

@@ -55,6 +55,23 @@ static inline void dd_store_row8(float *c, v128_t lo, v128_t hi, size_t nc, int 
 
 #define DD_LANE(v, l) wasm_i32x4_shuffle(v, v, l, l, l, l)
 
+/* clang's SLP vectorizer packs the row pointers a0..a5 of these kernels into
+   an i32x4 and extracts a lane for every load, which V8 runs at about half
+   speed. An empty asm statement per pointer keeps each one a scalar local.
+   Native builds (gcc) do not do this and need no barrier. */
+#if defined(__wasm__)
+#define DD_KEEP_SCALAR(p) __asm__("" : "+r"(p))
+#else
+#define DD_KEEP_SCALAR(p) ((void)0)
+#endif
+#define DD_KEEP_SCALAR4(a, b, c, d) \
+  do {                              \
+    DD_KEEP_SCALAR(a);              \
+    DD_KEEP_SCALAR(b);              \
+    DD_KEEP_SCALAR(c);              \
+    DD_KEEP_SCALAR(d);              \
+  } while (0)
+
 /* ---- igemm 4x8, load-splat ------------------------------------------------ */
 
 void dd_f32_igemm_4x8__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
@@ -77,6 +94,7 @@ void dd_f32_igemm_4x8__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       DD_MAC2(c10, c11, v1, b0, b1);
       DD_MAC2(c20, c21, v2, b0, b1);
       DD_MAC2(c30, c31, v3, b0, b1);
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
     }
   } while (--ks != 0);
   if (mr > 3) dd_store_row8(c[3] + coff, c30, c31, nc, flags);
@@ -112,6 +130,9 @@ void dd_f32_igemm_6x8__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       DD_MAC2(c40, c41, v, b0, b1);
       v = wasm_v128_load32_splat(a5++);
       DD_MAC2(c50, c51, v, b0, b1);
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
+      DD_KEEP_SCALAR(a4);
+      DD_KEEP_SCALAR(a5);
     }
   } while (--ks != 0);
   if (mr > 5) dd_store_row8(c[5] + coff, c50, c51, nc, flags);
@@ -151,6 +172,7 @@ void dd_f32_igemm_4x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       const v128_t v0 = wasm_v128_load(a0), v1 = wasm_v128_load(a1);
       const v128_t v2 = wasm_v128_load(a2), v3 = wasm_v128_load(a3);
       a0 += 4, a1 += 4, a2 += 4, a3 += 4;
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
       DD_STEP4x8(0, 0);
       DD_STEP4x8(1, 8);
       DD_STEP4x8(2, 16);
@@ -168,6 +190,7 @@ void dd_f32_igemm_4x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       DD_MAC2(c20, c21, v, b0, b1);
       v = wasm_v128_load32_splat(a3++);
       DD_MAC2(c30, c31, v, b0, b1);
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
     }
   } while (--ks != 0);
   if (mr > 3) dd_store_row8(c[3] + coff, c30, c31, nc, flags);
@@ -210,6 +233,9 @@ void dd_f32_igemm_6x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       const v128_t v0 = wasm_v128_load(a0), v1 = wasm_v128_load(a1), v2 = wasm_v128_load(a2);
       const v128_t v3 = wasm_v128_load(a3), v4 = wasm_v128_load(a4), v5 = wasm_v128_load(a5);
       a0 += 4, a1 += 4, a2 += 4, a3 += 4, a4 += 4, a5 += 4;
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
+      DD_KEEP_SCALAR(a4);
+      DD_KEEP_SCALAR(a5);
       DD_STEP6x8(0, 0);
       DD_STEP6x8(1, 8);
       DD_STEP6x8(2, 16);
@@ -231,6 +257,9 @@ void dd_f32_igemm_6x8s4__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
       DD_MAC2(c40, c41, v, b0, b1);
       v = wasm_v128_load32_splat(a5++);
       DD_MAC2(c50, c51, v, b0, b1);
+      DD_KEEP_SCALAR4(a0, a1, a2, a3);
+      DD_KEEP_SCALAR(a4);
+      DD_KEEP_SCALAR(a5);
     }
   } while (--ks != 0);
   if (mr > 5) dd_store_row8(c[5] + coff, c50, c51, nc, flags);
@@ -446,4 +475,79 @@ void dd_f32_igemm_3x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
   if (mr > 2) dd_store_row4f(c[2] + coff, o2, nc, flags);
   if (mr > 1) dd_store_row4f(c[1] + coff, o1, nc, flags);
   dd_store_row4f(c[0] + coff, o0, nc, flags);
+}
+
+/* 2-row variant of the dot kernel (fewer live registers for V8). */
+void dd_f32_igemm_2x3dot__simd128(size_t mr, size_t nc, size_t kc, size_t ks,
+                                  const float *const *a, const float *w, float *const *c,
+                                  size_t coff, int flags) {
+  const float *bias = w;
+  w += 4;
+  v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s02 = s00, s10 = s00, s11 = s00, s12 = s00;
+  float t00 = 0, t01 = 0, t02 = 0, t10 = 0, t11 = 0, t12 = 0;
+  do {
+    const float *a0 = a[0], *a1 = a[1];
+    const float *w0 = w, *w1 = w + kc, *w2 = w + 2 * kc;
+    a += 2;
+    w += 3 * kc;
+    size_t k = kc;
+    for (; k >= 4; k -= 4) {
+      const v128_t v0 = wasm_v128_load(a0), v1 = wasm_v128_load(a1);
+      a0 += 4, a1 += 4;
+      v128_t b = wasm_v128_load(w0);
+      w0 += 4;
+      s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(v0, b));
+      s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(v1, b));
+      b = wasm_v128_load(w1);
+      w1 += 4;
+      s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(v0, b));
+      s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(v1, b));
+      b = wasm_v128_load(w2);
+      w2 += 4;
+      s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(v0, b));
+      s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(v1, b));
+    }
+    for (; k != 0; k--) {
+      const float x0 = *a0++, x1 = *a1++, y0 = *w0++, y1 = *w1++, y2 = *w2++;
+      t00 += x0 * y0, t01 += x0 * y1, t02 += x0 * y2;
+      t10 += x1 * y0, t11 += x1 * y1, t12 += x1 * y2;
+    }
+  } while (--ks != 0);
+  const float r0[4] = {t00, t01, t02, 0}, r1[4] = {t10, t11, t12, 0};
+  v128_t o0 = wasm_f32x4_add(dd_hsum3(s00, s01, s02, bias), wasm_v128_load(r0));
+  v128_t o1 = wasm_f32x4_add(dd_hsum3(s10, s11, s12, bias), wasm_v128_load(r1));
+  if (mr > 1) dd_store_row4f(c[1] + coff, o1, nc, flags);
+  dd_store_row4f(c[0] + coff, o0, nc, flags);
+}
+
+/* gemm_tn 4x8 with A broadcast by load32_splat instead of shuffles. */
+void dd_f32_gemm_tn_4x8ls__simd128(size_t mr, size_t nc, size_t rows, size_t cols,
+                                   const float *a, size_t a_rs, size_t a_cs, const float *b,
+                                   size_t b_rs, size_t b_cs, float *c, size_t ldc,
+                                   int accumulate) {
+  v128_t c00, c01, c10, c11, c20, c21, c30, c31;
+  dd_load_row8(c, nc, accumulate, &c00, &c01);
+  dd_load_row8(mr > 1 ? c + ldc : c, nc, accumulate && mr > 1, &c10, &c11);
+  dd_load_row8(mr > 2 ? c + 2 * ldc : c, nc, accumulate && mr > 2, &c20, &c21);
+  dd_load_row8(mr > 3 ? c + 3 * ldc : c, nc, accumulate && mr > 3, &c30, &c31);
+  for (size_t r = 0; r < rows; r++) {
+    const float *ap = a + r * a_rs, *bp = b + r * b_rs;
+    for (size_t q = cols; q != 0; q--) {
+      const v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+      v128_t s = wasm_v128_load32_splat(ap);
+      DD_MAC2(c00, c01, s, b0, b1);
+      s = wasm_v128_load32_splat(ap + 1);
+      DD_MAC2(c10, c11, s, b0, b1);
+      s = wasm_v128_load32_splat(ap + 2);
+      DD_MAC2(c20, c21, s, b0, b1);
+      s = wasm_v128_load32_splat(ap + 3);
+      DD_MAC2(c30, c31, s, b0, b1);
+      ap += a_cs;
+      bp += b_cs;
+    }
+  }
+  dd_store_row8(c, c00, c01, nc, 0);
+  if (mr > 1) dd_store_row8(c + ldc, c10, c11, nc, 0);
+  if (mr > 2) dd_store_row8(c + 2 * ldc, c20, c21, nc, 0);
+  if (mr > 3) dd_store_row8(c + 3 * ldc, c30, c31, nc, 0);
 }
