@@ -539,6 +539,8 @@ dd_status dd_net_reserve(dd_net *net, int batch, dd_error *err) {
     if (!dd_mul_size(B, (n_floats), &bytes) || !dd_mul_size(bytes, sizeof(float), &bytes) || \
         (n_floats) * B > (size_t)INT32_MAX)                                               \
       return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "a batch of %d samples needs too much memory", batch); \
+    if (total + round64(bytes) < total)                                                   \
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "a batch of %d samples needs too much memory", batch); \
     total += round64(bytes);                                                              \
   } while (0)
   DD_ADD_BUF(net->in_size);

@@ -760,6 +760,9 @@ static void test_errors(void) {
   CHECK(dd_net_train_batch(net, x, y, 2, NULL, 3, NULL, &err) == DD_ERR_SHAPE);
   CHECK(dd_net_train_batch(net, x, y, 2, NULL, 0, NULL, &err) == DD_ERR_INVALID_ARGUMENT);
   CHECK(dd_net_iterations(net) == 0);
+  /* a batch too large for memory is an error, not a crash (x is never read) */
+  CHECK(dd_net_train_batch(net, x, y, (int64_t)1 << 30, NULL, 1 << 30, NULL, &err) == DD_ERR_OUT_OF_MEMORY);
+  CHECK(dd_net_iterations(net) == 0);
   CHECK_OK(dd_net_train_batch(net, x, y, 2, NULL, 2, NULL, NULL));
   CHECK(dd_net_iterations(net) == 1);
   float out[5];

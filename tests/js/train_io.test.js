@@ -329,3 +329,20 @@ test('callbacks: TF.js method names, running batch logs, stopTraining, History',
   await m.fit(d.x, d.y, { epochs: 1, verbose: 0, callbacks: { onBatchEnd: async () => { n++; } } });
   assert.equal(n, 4);
 });
+
+test('the threaded build (2 threads) trains bit-identically to the single-threaded one', async () => {
+  let s = 3;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const x = new Float32Array(64 * 144).map(() => rnd()), y = Int32Array.from({ length: 64 }, () => Math.floor(rnd() * 4));
+  const run = async (threads) => {
+    const m = sequential([conv2d(4, 3, { inputShape: [12, 12, 1], activation: 'relu' }), flatten(), dropout(0.2),
+      dense(32, { activation: 'relu' }), dense(4, { activation: 'softmax' })], { seed: 1, threads });
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    await m.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0 });
+    const w = await m.getWeights();
+    m.dispose();
+    return w;
+  };
+  const a = await run(1), b = await run(2);
+  a.forEach((w, i) => assert.deepEqual(w.data, b[i].data, w.name));
+});
