@@ -3,7 +3,10 @@
 // backend, measured in the same Node process on the Inception 5h shapes at the
 // tutorial's 400x400 tile. A benchmark: it prints, asserts nothing.
 //
-//   node tests/bench/kernels_wasm.mjs [--seconds S] [--only ours|tfjs] [--module glue.mjs]
+//   node tests/bench/kernels_wasm.mjs [--seconds S] [--only ours|tfjs] [--threads N] [--module glue.mjs]
+//
+// --threads N > 1 runs ours on the threaded build (deepdream-core-mt) with an
+// N-thread pool; TF.js stays single-threaded in Node (see toolchain.md §7).
 //
 // Ours: one kernel call per invocation from JS (wasm/bench.c), so V8 tiers the
 // code up; best of the timed calls after a warm-up. GFLOP/s = 2*MACs / time.
@@ -22,6 +25,7 @@ const arg = (name, def) => {
 };
 const budgetMs = 1000 * Number(arg('--seconds', '0.6'));
 const only = arg('--only', '');
+const threads = Math.max(1, Number(arg('--threads', '1')));
 
 const SHAPES = [
   { name: 'conv2d0 7x7/2 3->64 @400', hw: 400, k: 7, s: 2, ci: 3, co: 64 },
@@ -59,7 +63,7 @@ const fmt = (v, w = 7) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a').padStart(w
 const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
 
 async function measureOurs(M, sh) {
-  const h = M._dd_bench_conv_create(BACKEND_SIMD128, sh.hw, sh.k, sh.s, sh.ci, sh.co, 1);
+  const h = M._dd_bench_conv_create(BACKEND_SIMD128, sh.hw, sh.k, sh.s, sh.ci, sh.co, threads);
   if (!h) throw new Error(`dd_bench_conv_create failed for ${sh.name}`);
   const flop = M._dd_bench_conv_flops(h);
   const ms = [0, 1, 2].map((op) => bestMs(() => M._dd_bench_conv_run(h, op)));
@@ -106,12 +110,12 @@ async function loadModule(path) {
   return factory({ wasmBinary: await readFile(path.replace(/\.mjs$/, '.wasm')) });
 }
 const modulePath = arg('--module', '');
-const M = only === 'tfjs' ? null : modulePath ? await loadModule(modulePath) : await loadCore({ threads: false });
+const M = only === 'tfjs' ? null : modulePath ? await loadModule(modulePath) : await loadCore({ threads: threads > 1 });
 const { tf, note } = only === 'ours' ? { tf: null, note: 'TF.js skipped' } : await loadTfjs();
 
 console.log(`# node ${process.version}, ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}`);
 console.log(`# load average before: ${load()}`);
-console.log(`# ours: simd128 in wasm (deepdream-core-st, 1 thread); ${note}`);
+console.log(`# ours: simd128 in wasm (deepdream-core-${threads > 1 ? 'mt' : 'st'}, ${threads} thread(s)); ${note}`);
 console.log(`# GFLOP/s = 2*MACs / best time of one call after warm-up (budget ${budgetMs} ms per measurement)`);
 console.log(
   '| shape                      | fwd ours | fwd tfjs | dgrad ours | dgrad tfjs | wgrad ours | wgrad tfjs | ours dgrad/fwd |',
@@ -145,6 +149,6 @@ if (tf) {
   gTf = gflops(2 * N ** 3, bestMs(() => tf.matMul(a, b).dispose()));
   tf.dispose([a, b]);
 }
-console.log(`| gemm ${N}x${N}x${N}             | ${fmt(gOurs, 8)} | ${fmt(gTf, 8)} | (ours includes packing B)`);
+console.log(`| ${`gemm ${N}x${N}x${N}`.padEnd(26)} | ${fmt(gOurs, 8)} | ${fmt(gTf, 8)} | (1 thread; ours includes packing B)`);
 console.log(`# load average after: ${load()}`);
 if (M && M.PThread) M.PThread.terminateAllThreads();
