@@ -529,7 +529,8 @@ export class Sequential {
     const artifacts = { modelTopology: this.toJSON(), format: 'layers-model', generatedBy: GENERATED_BY, convertedBy: null,
       weightSpecs: specs, weightData };
     if (full) artifacts.trainingConfig = this._trainingConfig();
-    const meta = { formatVersion: 1, kind, epoch: this.epoch, seed: this.seed, weightsCrc32: crc32(new Uint8Array(weightData)) };
+    const meta = { formatVersion: 1, kind, epoch: this.epoch, seed: typeof this.seed === 'bigint' ? this.seed.toString() : this.seed,
+      weightsCrc32: crc32(new Uint8Array(weightData)) };
     if (kind === 'model') Object.assign(meta, { iterations: net.iterations, rngState: net.rngState });
     artifacts.userDefinedMetadata = { deepdreamWasm: meta };
     return artifacts;
@@ -606,7 +607,9 @@ export async function loadLayersModel(path, opts = {}) {
   }
   if (layers.length && !layers[0].inputShape && inputShape) layers[0].inputShape = inputShape;
   const meta = (artifacts.userDefinedMetadata && artifacts.userDefinedMetadata.deepdreamWasm) || null;
-  const seed = opts.seed ?? (meta && Number.isInteger(meta.seed) ? meta.seed : undefined);
+  const metaSeed = meta && (Number.isSafeInteger(meta.seed) && meta.seed >= 0 ? meta.seed
+    : typeof meta.seed === 'string' && /^\d{1,20}$/.test(meta.seed) ? BigInt.asUintN(64, BigInt(meta.seed)) : undefined);
+  const seed = opts.seed ?? metaSeed;
   const model = new Sequential({ layers, name: Array.isArray(cfg) ? undefined : cfg.name, seed, threads: opts.threads, backend: opts.backend });
   try {
     const weights = decodeWeights(artifacts.weightSpecs, artifacts.weightData, where);
