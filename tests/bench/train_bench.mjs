@@ -6,7 +6,7 @@
 //
 //   node tests/bench/train_bench.mjs [epochs=5]
 import os from 'node:os';
-import { sequential, dense, dropout } from '../../wasm/js/index.js';
+import { sequential, dense, dropout, conv2d, maxPooling2d, flatten } from '../../wasm/js/index.js';
 
 const EPOCHS = Number(process.argv[2] ?? 5);
 const N = 1000, BATCH = 32;
@@ -24,9 +24,12 @@ function dataset() {
 
 const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
-async function ours(x, y, threads) {
-  const model = sequential([dense(512, { activation: 'relu', inputShape: [784] }), dropout(0.2), dense(10, { activation: 'softmax' })],
-    { seed: 1, threads });
+async function ours(x, y, threads, conv = false) {
+  const layers = conv
+    ? [conv2d(16, 3, { activation: 'relu', inputShape: [28, 28, 1] }), maxPooling2d({ poolSize: 2 }), flatten(), dropout(0.2), dense(10, { activation: 'softmax' })]
+    : [dense(512, { activation: 'relu', inputShape: [784] }), dropout(0.2), dense(10, { activation: 'softmax' })];
+  const model = sequential(layers, { seed: 1, threads });
+  if (conv) x = { data: x, shape: [N, 28, 28, 1] };
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const times = [];
   let t = 0;
@@ -37,18 +40,25 @@ async function ours(x, y, threads) {
   return { times: times.slice(1), loss, acc };
 }
 
-async function tfjs(x, y) {
+async function tfjs(x, y, conv = false) {
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-backend-wasm');
   const ok = await tf.setBackend('wasm');
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const m = tf.sequential();
-  m.add(tf.layers.dense({ units: 512, activation: 'relu', inputShape: [784], kernelInitializer: 'glorotUniform' }));
-  m.add(tf.layers.dropout({ rate: 0.2 }));
+  if (conv) {
+    m.add(tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1], kernelInitializer: 'glorotUniform' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dropout({ rate: 0.2 }));
+  } else {
+    m.add(tf.layers.dense({ units: 512, activation: 'relu', inputShape: [784], kernelInitializer: 'glorotUniform' }));
+    m.add(tf.layers.dropout({ rate: 0.2 }));
+  }
   m.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform' }));
   m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const xs = tf.tensor2d(x, [N, 784]), ys = tf.tensor1d(Float32Array.from(y));
+  const xs = conv ? tf.tensor4d(x, [N, 28, 28, 1]) : tf.tensor2d(x, [N, 784]), ys = tf.tensor1d(Float32Array.from(y));
   const times = [];
   let t = 0;
   await m.fit(xs, ys, { epochs: EPOCHS + 1, batchSize: BATCH, verbose: 0, yieldEvery: 'never',
@@ -58,25 +68,35 @@ async function tfjs(x, y) {
 }
 
 const { x, y } = dataset();
-console.log(`Training benchmark: Dense(512, relu) -> Dropout(0.2) -> Dense(10, softmax), Adam, ${N} samples x 784, batch ${BATCH}`);
-console.log(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism?.() ?? os.cpus().length}; ${EPOCHS} timed epochs after 1 warm-up\n`);
-const rows = [];
-const st = await ours(x, y, 1);
-rows.push(['deepdream-wasm (st, simd128)', st]);
-const threads = Math.min(4, os.availableParallelism?.() ?? os.cpus().length);
-if (threads > 1) rows.push([`deepdream-wasm (mt, ${threads} threads)`, await ours(x, y, threads)]);
-let tfRow;
-try {
-  tfRow = await tfjs(x, y);
-  rows.push([`TF.js ${tfRow.backend}`, tfRow]);
-} catch (e) {
-  console.log(`TF.js wasm backend unavailable: ${e.message}`);
-}
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`${pad('implementation', 36)}${pad('epoch ms (median)', 19)}${pad('min', 9)}${pad('samples/s', 11)}final train loss / acc`);
-for (const [name, r] of rows) {
-  const med = median(r.times);
-  console.log(`${pad(name, 36)}${pad(med.toFixed(1), 19)}${pad(Math.min(...r.times).toFixed(1), 9)}${pad(Math.round((N / med) * 1000), 11)}${r.loss.toFixed(4)} / ${r.acc.toFixed(4)}`);
+function table(title, rows, tfRow, st) {
+  console.log(title);
+  console.log(`${pad('implementation', 36)}${pad('epoch ms (median)', 19)}${pad('min', 9)}${pad('samples/s', 11)}final train loss / acc`);
+  for (const [name, r] of rows) {
+    if (r.error) { console.log(`${pad(name, 36)}fails: ${r.error}`); continue; }
+    const med = median(r.times);
+    console.log(`${pad(name, 36)}${pad(med.toFixed(1), 19)}${pad(Math.min(...r.times).toFixed(1), 9)}${pad(Math.round((N / med) * 1000), 11)}${r.loss.toFixed(4)} / ${r.acc.toFixed(4)}`);
+  }
+  if (tfRow && !tfRow.error) console.log(`speed-up vs TF.js wasm: ${(median(tfRow.times) / median(st.times)).toFixed(2)}x (single-threaded build)`);
+  console.log('');
 }
-if (tfRow) console.log(`\nspeed-up vs TF.js wasm: ${(median(tfRow.times) / median(st.times)).toFixed(2)}x (single-threaded build)`);
+console.log(`Training benchmark: ${N} samples x 784, batch ${BATCH}, Adam, sparse categorical cross-entropy`);
+console.log(`Node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} x ${os.availableParallelism?.() ?? os.cpus().length}; ${EPOCHS} timed epochs after 1 warm-up\n`);
+const threads = Math.min(4, os.availableParallelism?.() ?? os.cpus().length);
+for (const conv of [false, true]) {
+  const rows = [];
+  const st = await ours(x, y, 1, conv);
+  rows.push(['deepdream-wasm (st, simd128)', st]);
+  if (threads > 1) rows.push([`deepdream-wasm (mt, ${threads} threads)`, await ours(x, y, threads, conv)]);
+  let tfRow;
+  try {
+    tfRow = await tfjs(x, y, conv);
+    rows.push([`TF.js ${tfRow.backend}`, tfRow]);
+  } catch (e) {
+    tfRow = { error: e.message.split('\n')[0] };
+    rows.push(['TF.js wasm', tfRow]);
+  }
+  table(conv ? 'Conv2D(16, 3x3, relu) -> MaxPooling2D(2) -> Flatten -> Dropout(0.2) -> Dense(10, softmax), 28x28x1 inputs'
+    : "The tutorial's model: Dense(512, relu) -> Dropout(0.2) -> Dense(10, softmax)", rows, tfRow, st);
+}
 process.exit(0);
