@@ -341,13 +341,15 @@ static void randomize_params(dd_net *net, uint64_t seed) {
   dd_net_params_changed(net, -1);
 }
 
-static const dd_backend backends[] = {DD_BACKEND_REFERENCE, DD_BACKEND_SIMD128};
+/* Every backend compiled in (XNNPACK natively when present). */
+static const dd_backend backends[] = {DD_BACKEND_REFERENCE, DD_BACKEND_SIMD128, DD_BACKEND_XNNPACK};
 
 /* Dense(relu) -> Dropout -> Dense(softmax), the tutorial's model in small:
    loss from probabilities, i.e. the fused softmax path; dropout in training
    mode with the drawn mask. */
 static void test_dense_dropout_softmax(void) {
   for (size_t b = 0; b < sizeof backends / sizeof *backends; b++) {
+    if (!dd_backend_available(backends[b])) continue;
     const int in = 9, B = 7;
     dd_net *net = make_net(backends[b], 1, &in);
     CHECK_OK(dd_net_add_dense(net, "dense", 12, DD_ACTIVATION_RELU, 1, NULL));
@@ -359,7 +361,7 @@ static void test_dense_dropout_softmax(void) {
     float x[9 * 7];
     int32_t y[7];
     random_data(5, x, sizeof x / sizeof *x, y, B, 5);
-    check_gradients(net, x, y, B, 1, 1000, backends[b] == DD_BACKEND_REFERENCE ? "dense/dropout/softmax (reference)" : "dense/dropout/softmax (simd128)");
+    check_gradients(net, x, y, B, 1, 1000, dd_backend_name(backends[b]));
     /* the mask zeroes about 30% and scales the rest by 1/0.7 */
     const dd_net_layer *d = &net->layers[1];
     int zeros = 0;
@@ -378,6 +380,7 @@ static void test_dense_dropout_softmax(void) {
    (the normalise-and-clip path), which also exercises softmax's backward. */
 static void test_losses(void) {
   for (size_t b = 0; b < sizeof backends / sizeof *backends; b++) {
+    if (!dd_backend_available(backends[b])) continue;
     const int in = 6, B = 5;
     float x[6 * 5];
     int32_t y[5];
@@ -432,7 +435,8 @@ static void test_losses(void) {
    channels of an image. */
 static void test_conv_pool_flatten(void) {
   for (size_t b = 0; b < sizeof backends / sizeof *backends; b++) {
-    const char *bn = backends[b] == DD_BACKEND_REFERENCE ? "reference" : "simd128";
+    if (!dd_backend_available(backends[b])) continue;
+    const char *bn = dd_backend_name(backends[b]);
     char what[96];
     {
       const int shape[3] = {9, 8, 2}, B = 3;
