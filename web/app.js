@@ -1,0 +1,782 @@
+// app.js — the demo page: dream on your own photo, tile by tile, resumable.
+// The C core runs in a module Worker (wasm/js/worker.js through remote.js), so
+// this thread only draws: every call below that computes is a message.
+import {
+  loadModel, dream, resumeDream, listDreams, removeDream, listModels, removeModel, parseChannels,
+} from '../wasm/js/index.js';
+import { SAMPLES, toImageData } from './samples.js';
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_MODEL_URL = new URL('../models/default-model.pb', import.meta.url).href;
+const MAX_DISPLAY = 1280; // long side of the on-screen canvases; the dream itself runs at full size
+const CHECKPOINT = { storage: 'indexeddb', everyTiles: 8, everySeconds: 5 };
+const TUTORIAL = { iterations: 10, stepSize: 3, tileSize: 400, rescale: 0.7, blend: 0.2 };
+const PRESETS = [
+  { layer: 2, channels: '', octaves: 4, title: 'Layer 2', sub: 'all channels' },
+  { layer: 6, channels: '', octaves: 4, title: 'Layer 6', sub: 'all channels' },
+  { layer: 7, channels: '0:3', octaves: 4, title: 'Layer 7', sub: 'channels 0:3' },
+  { layer: 11, channels: '0', octaves: 3, title: 'Layer 11', sub: 'channel 0, 3 octaves' },
+];
+
+const S = {
+  model: null, // RemoteModel
+  modelKey: null, // 'default' | 'indexeddb://name'
+  source: null, // {bitmap, width, height, origin: {kind: 'sample', name} | {kind: 'blob', blob, name} | {kind: 'blank'}}
+  run: null, // RemoteDream
+  lastRun: null,
+  result: null, // {data, width, height, channels} at full size
+  resultOptions: null,
+  busy: false, // loading a model or an image
+  pendingResume: [],
+  gradientBusy: false,
+  startedAt: 0,
+};
+
+// Figures the browser tests read (window.deepdreamDemo).
+const stats = { progressEvents: 0, checkpoints: [], dreamMs: null, lastError: null, doneCount: 0 };
+
+// ------------------------------------------------------------------ utils ----
+function fmtTime(s) {
+  if (s === null || s === undefined || !Number.isFinite(s)) return '–';
+  s = Math.max(0, Math.round(s));
+  const m = Math.floor(s / 60), h = Math.floor(m / 60);
+  return h ? `${h}:${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}` : `${m}:${String(s % 60).padStart(2, '0')}`;
+}
+function fmtBytes(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} B`;
+}
+function ago(iso) {
+  const s = (Date.now() - Date.parse(iso)) / 1000;
+  if (!(s >= 0)) return '';
+  if (s < 90) return 'just now';
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 129600) return `${Math.round(s / 3600)} h ago`;
+  return new Date(iso).toLocaleDateString();
+}
+function layerLabel(model, layer) {
+  if (typeof layer === 'number') { const l = model && model.layers[layer]; return l ? `layer ${layer} (${l.name})` : `layer ${layer}`; }
+  return String(layer);
+}
+
+function showError(e, prefix = '') {
+  const msg = e && e.message ? e.message : String(e);
+  stats.lastError = { code: e && e.code, message: msg };
+  $('error-text').textContent = `${prefix}${msg}${e && e.code ? ` (${e.code})` : ''}`;
+  $('error-notice').hidden = false;
+}
+$('error-close').addEventListener('click', () => { $('error-notice').hidden = true; });
+
+// A tiny IndexedDB of this page's own (not the library's schema): what each
+// unfinished dream was started from, so a resumed dream shows its "before".
+const demoDb = {
+  _db: null,
+  open() {
+    if (!this._db) {
+      this._db = new Promise((resolve, reject) => {
+        const req = indexedDB.open('deepdream-demo', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('origins', { keyPath: 'id' });
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+    }
+    return this._db;
+  },
+  async _tx(mode, fn) {
+    const db = await this.open();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction('origins', mode);
+      const r = fn(tx.objectStore('origins'));
+      tx.oncomplete = () => resolve(r && 'result' in r ? r.result : undefined);
+      tx.onabort = tx.onerror = () => reject(tx.error);
+    });
+  },
+  put(rec) { return this._tx('readwrite', (s) => s.put(rec)); },
+  get(id) { return this._tx('readonly', (s) => s.get(id)); },
+  remove(id) { return this._tx('readwrite', (s) => s.delete(id)).catch(() => {}); },
+};
+
+// ---------------------------------------------------------------- state ----
+function setState(state) {
+  document.body.dataset.state = state;
+  const running = state === 'running' || state === 'paused' || state === 'starting';
+  $('start').disabled = running || !S.model || !S.source || S.busy;
+  $('pause').disabled = state !== 'running';
+  $('resume').disabled = state !== 'paused';
+  $('cancel').disabled = !running;
+  for (const el of document.querySelectorAll('.controls-col fieldset')) el.disabled = running || S.busy;
+  $('resume-btn').disabled = running || S.busy;
+  $('discard-btn').disabled = running;
+  const haveResult = !!S.result && !running;
+  $('download-png').disabled = !haveResult;
+  $('download-jpeg').disabled = !haveResult;
+}
+function refreshState() { setState(document.body.dataset.state === 'loading' ? 'idle' : document.body.dataset.state); }
+
+function setStatus(text) { $('status').textContent = text; }
+function setDetail(text) { $('detail').textContent = text; }
+
+// ---------------------------------------------------------------- canvases ----
+const before = $('before'), after = $('after'), gradient = $('gradient');
+
+function sizeCanvases(w, h) {
+  const s = Math.min(1, MAX_DISPLAY / Math.max(w, h));
+  const cw = Math.max(1, Math.round(w * s)), ch = Math.max(1, Math.round(h * s));
+  for (const c of [before, after, gradient]) { c.width = cw; c.height = ch; }
+  $('frame').style.setProperty('--ar', String(w / h));
+}
+
+function drawBitmap(canvas, bmp) {
+  const ctx = canvas.getContext('2d');
+  ctx.imageSmoothingQuality = 'high';
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (bmp) ctx.drawImage(bmp, 0, 0, canvas.width, canvas.height);
+}
+
+async function drawPixels(canvas, img) {
+  const bmp = await createImageBitmap(toImageData(img));
+  drawBitmap(canvas, bmp);
+  bmp.close();
+}
+
+function setCompare(v) {
+  $('compare').value = String(v);
+  applyCompare();
+}
+function applyCompare() {
+  const v = Number($('compare').value);
+  $('frame').style.setProperty('--split', `${v}%`);
+  $('divider').hidden = v >= 100 || v <= 0 || $('show-gradient').checked;
+  $('compare').setAttribute('aria-valuetext', v >= 100 ? 'all after' : v <= 0 ? 'all before' : `${v}% after`);
+}
+$('compare').addEventListener('input', applyCompare);
+
+// --------------------------------------------------------------- images ----
+async function setSource(bitmap, origin) {
+  if (S.source && S.source.bitmap && S.source.bitmap !== bitmap) S.source.bitmap.close();
+  S.source = { bitmap, width: bitmap.width, height: bitmap.height, origin };
+  S.result = null;
+  sizeCanvases(bitmap.width, bitmap.height);
+  drawBitmap(before, bitmap);
+  drawBitmap(after, bitmap);
+  drawBitmap(gradient, null);
+  setCompare(100);
+  const mp = (bitmap.width * bitmap.height) / 1e6;
+  const name = origin.kind === 'sample' ? `${SAMPLES[origin.name].label} (built-in sample)` : origin.name || 'image';
+  let info = `${name}: ${bitmap.width} × ${bitmap.height} px`;
+  if (Math.max(bitmap.width, bitmap.height) > MAX_DISPLAY)
+    info += ` (${mp.toFixed(1)} MP) — dreamed at full size, tile by tile; shown downscaled`;
+  $('image-info').textContent = info;
+  for (const b of document.querySelectorAll('#samples button')) b.setAttribute('aria-pressed', String(origin.kind === 'sample' && b.dataset.sample === origin.name));
+  setStatus('Ready');
+  setDetail('');
+  refreshState();
+}
+
+async function sampleBitmap(name) {
+  return createImageBitmap(toImageData(SAMPLES[name].make()));
+}
+
+async function useSample(name) {
+  if (isRunning()) return;
+  await setSource(await sampleBitmap(name), { kind: 'sample', name });
+}
+
+async function useBlob(blob, name) {
+  if (isRunning()) return;
+  if (!blob.type.startsWith('image/') && blob.type !== '') { showError(new Error(`${name || 'that file'} is not an image`)); return; }
+  let bmp;
+  try {
+    bmp = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  } catch (e) {
+    showError(new Error(`cannot decode ${name || 'the image'}: ${e.message}`));
+    return;
+  }
+  await setSource(bmp, { kind: 'blob', blob, name: name || 'pasted image' });
+}
+
+function isRunning() { return !!S.run && !S.run.ended; }
+
+function buildSamples() {
+  const box = $('samples');
+  for (const [key, s] of Object.entries(SAMPLES)) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.dataset.sample = key;
+    b.textContent = s.label;
+    b.setAttribute('aria-pressed', 'false');
+    b.addEventListener('click', () => useSample(key));
+    box.append(b);
+  }
+}
+
+$('image-file').addEventListener('change', (e) => {
+  const f = e.target.files[0];
+  if (f) useBlob(f, f.name);
+  e.target.value = '';
+});
+
+const stage = $('stage');
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => {
+  if (!e.dataTransfer || ![...e.dataTransfer.types].includes('Files')) return;
+  dragDepth++;
+  stage.classList.add('dragover');
+});
+document.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; stage.classList.remove('dragover'); } });
+document.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) e.preventDefault(); });
+document.addEventListener('drop', (e) => {
+  dragDepth = 0;
+  stage.classList.remove('dragover');
+  const f = e.dataTransfer && [...e.dataTransfer.files][0];
+  if (!f) return;
+  e.preventDefault();
+  if (/\.pb$/i.test(f.name)) loadModelFile(f);
+  else useBlob(f, f.name);
+});
+document.addEventListener('paste', (e) => {
+  if (e.target instanceof HTMLInputElement && e.target.type === 'text') return;
+  const item = [...(e.clipboardData ? e.clipboardData.items : [])].find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+  if (!item) return;
+  e.preventDefault();
+  useBlob(item.getAsFile(), 'pasted image');
+});
+
+// ---------------------------------------------------------------- models ----
+function showModelProgress(fraction, text) {
+  $('model-progress-box').hidden = fraction === false;
+  const p = $('model-progress');
+  if (fraction === null) p.removeAttribute('value');
+  else if (fraction !== false) p.value = fraction;
+  $('model-progress-text').textContent = text || '';
+}
+
+async function refreshModelList(selectKey) {
+  let cached = {};
+  try { cached = await listModels(); } catch { /* no IndexedDB: only the default */ }
+  const sel = $('model-select');
+  sel.innerHTML = '';
+  const def = new Option('gabor-dream-v1 (default, offline)', 'default');
+  sel.append(def);
+  for (const [url, info] of Object.entries(cached)) {
+    sel.append(new Option(`${url.slice(12)} (${fmtBytes(info.byteLength)}, kept in this browser)`, url));
+  }
+  sel.value = selectKey && [...sel.options].some((o) => o.value === selectKey) ? selectKey : 'default';
+  $('forget-model').disabled = sel.value === 'default';
+  return cached;
+}
+
+function fingerprintKeys() {
+  try { return JSON.parse(localStorage.getItem('ddw.fingerprints') || '{}'); } catch { return {}; }
+}
+function rememberFingerprint(fp, key) {
+  const m = fingerprintKeys();
+  m[fp] = key;
+  try { localStorage.setItem('ddw.fingerprints', JSON.stringify(m)); } catch { /* private mode */ }
+}
+
+async function installModel(m, key) {
+  const old = S.model;
+  S.model = m;
+  S.modelKey = key;
+  if (old && old !== m) old.free();
+  rememberFingerprint(m.fingerprint, key);
+  try { localStorage.setItem('ddw.model', key); } catch { /* private mode */ }
+  populateLayers();
+  buildPresets();
+  const conv = m.convLayers.reduce((s, l) => s + l.channels, 0);
+  $('model-info').textContent = `${m.layers.length} dream layers, ${m.convLayers.length} conv layers (${conv} channels), ${fmtBytes(m.byteLength)}.`;
+  $('engine-info').textContent = `Engine: ${m.variant === 'mt' ? `threaded SIMD build, ${m.threads} threads` : 'single-threaded SIMD build'} in a Worker`
+    + ` · ${crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'}`;
+}
+
+async function useModel(key) {
+  if (S.modelKey === key && S.model) return S.model;
+  S.busy = true;
+  refreshState();
+  const label = key === 'default' ? 'default model' : key.slice(12);
+  try {
+    showModelProgress(0, `Loading ${label}…`);
+    const m = await loadModel(key === 'default' ? DEFAULT_MODEL_URL : key, {
+      onProgress: (f) => showModelProgress(f, `Loading ${label}… ${Math.round(f * 100)}%`),
+    });
+    await installModel(m, key);
+    showModelProgress(false);
+    $('model-select').value = key;
+    $('forget-model').disabled = key === 'default';
+    return m;
+  } catch (e) {
+    showModelProgress(false);
+    showError(e, `Cannot load ${label}: `);
+    $('model-select').value = S.modelKey || 'default';
+    throw e;
+  } finally {
+    S.busy = false;
+    refreshState();
+  }
+}
+
+async function loadModelFile(file) {
+  if (isRunning() || S.busy) return;
+  S.busy = true;
+  refreshState();
+  const name = file.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
+  try {
+    showModelProgress(0, `Reading ${file.name}… 0%`);
+    const m = await loadModel(file, {
+      onProgress: (f) => showModelProgress(f, `Reading ${file.name}… ${Math.round(f * 100)}%`),
+    });
+    const key = `indexeddb://${name}`;
+    showModelProgress(null, `Storing ${file.name} in this browser…`);
+    let stored = true;
+    try {
+      await m.save(key, { meta: { fileName: file.name } });
+    } catch (e) {
+      stored = false;
+      showError(e, `Loaded, but not kept in this browser: `);
+    }
+    await installModel(m, stored ? key : 'file');
+    await refreshModelList(stored ? key : undefined);
+    if (!stored) {
+      const o = new Option(`${file.name} (this session only)`, 'file');
+      $('model-select').append(o);
+      $('model-select').value = 'file';
+    }
+    showModelProgress(false);
+  } catch (e) {
+    showModelProgress(false);
+    showError(e, `Cannot load ${file.name}: `);
+  } finally {
+    S.busy = false;
+    refreshState();
+  }
+}
+
+$('model-file').addEventListener('change', (e) => {
+  const f = e.target.files[0];
+  e.target.value = '';
+  if (f) loadModelFile(f);
+});
+$('model-select').addEventListener('change', (e) => {
+  const key = e.target.value;
+  $('forget-model').disabled = key === 'default' || key === 'file';
+  if (key !== 'file') useModel(key).catch(() => {});
+});
+$('forget-model').addEventListener('click', async () => {
+  const key = $('model-select').value;
+  if (key === 'default' || key === 'file') return;
+  try {
+    await removeModel(key);
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  if (S.modelKey === key) S.modelKey = 'file'; // still loaded for this session
+  await refreshModelList();
+  if (S.modelKey === 'file') {
+    $('model-select').append(new Option(`${key.slice(12)} (this session only)`, 'file'));
+    $('model-select').value = 'file';
+  }
+  $('model-info').textContent += ' Removed from this browser.';
+});
+
+// ------------------------------------------------------------- settings ----
+function populateLayers(select) {
+  const m = S.model;
+  const sel = $('layer');
+  const prev = select !== undefined ? select : sel.value;
+  sel.innerHTML = '';
+  const g1 = document.createElement('optgroup');
+  g1.label = 'Dream layers';
+  for (const l of m.layers) g1.append(new Option(`${l.index} · ${l.name} — ${l.channels} channels`, String(l.index)));
+  const g2 = document.createElement('optgroup');
+  g2.label = 'Every conv layer';
+  for (const l of m.convLayers) g2.append(new Option(`${l.name} — ${l.channels} ch`, `name:${l.name}`));
+  sel.append(g1, g2);
+  const values = [...sel.options].map((o) => o.value);
+  sel.value = values.includes(prev) ? prev : values.includes('2') ? '2' : values[0];
+  updateChannelHint();
+}
+
+function selectedLayer() {
+  const v = $('layer').value;
+  return v.startsWith('name:') ? v.slice(5) : Number(v);
+}
+function layerChannels() {
+  const m = S.model, l = selectedLayer();
+  if (!m) return 0;
+  const info = typeof l === 'number' ? m.layers[l] : m.convLayers.find((c) => c.name === l) || m.layers.find((c) => c.name === l);
+  return info ? info.channels : 0;
+}
+function updateChannelHint() {
+  const n = layerChannels();
+  $('channels-hint').textContent = n ? `(of ${n}: 0 to ${n - 1})` : '';
+  validateChannels();
+}
+function validateChannels() {
+  const input = $('channels');
+  let msg = '';
+  try {
+    const ch = parseChannels(input.value.trim());
+    const n = layerChannels();
+    const bad = ch.find((c) => !(c >= 0 && c < n));
+    if (bad !== undefined) msg = `channel ${bad} is out of range (this layer has ${n})`;
+  } catch (e) {
+    msg = e.message;
+  }
+  input.setAttribute('aria-invalid', String(!!msg));
+  input.setCustomValidity(msg);
+  return msg;
+}
+$('layer').addEventListener('change', updateChannelHint);
+$('channels').addEventListener('input', validateChannels);
+$('random-seed').addEventListener('click', () => { $('seed').value = String(Math.floor(Math.random() * 1e6)); });
+
+function readSettings() {
+  const num = (id) => {
+    const el = $(id), v = el.validity; // a value between the spinner's steps is fine
+    const bad = el.value === '' || v.badInput || v.rangeUnderflow || v.rangeOverflow || !Number.isFinite(Number(el.value));
+    el.setAttribute('aria-invalid', String(bad));
+    if (bad) throw new Error(`${el.labels[0].textContent.trim()}: enter a number from ${el.min} to ${el.max || 'any'}`);
+    if ((id === 'iterations' || id === 'tile' || id === 'octaves' || id === 'seed') && !Number.isInteger(Number(el.value))) {
+      el.setAttribute('aria-invalid', 'true');
+      throw new Error(`${el.labels[0].textContent.trim()}: enter a whole number`);
+    }
+    return Number(el.value);
+  };
+  const chMsg = validateChannels();
+  if (chMsg) throw new Error(`Channels: ${chMsg}`);
+  return {
+    layer: selectedLayer(), channels: $('channels').value.trim(), iterations: num('iterations'), stepSize: num('step'),
+    tileSize: num('tile'), repeats: num('octaves'), rescale: num('rescale'), blend: num('blend'), seed: num('seed'),
+  };
+}
+
+function applySettings(o) {
+  const m = S.model;
+  if (typeof o.layer === 'number') populateLayers(String(o.layer));
+  else {
+    const isDream = m.layers.findIndex((l) => l.name === o.layer);
+    populateLayers(isDream >= 0 && !m.convLayers.some((c) => c.name === o.layer) ? String(isDream) : `name:${o.layer}`);
+  }
+  const ch = Array.isArray(o.channels) ? o.channels : parseChannels(o.channels);
+  const contiguous = ch.length > 1 && ch.every((c, i) => i === 0 || c === ch[i - 1] + 1);
+  $('channels').value = ch.length === 0 ? '' : contiguous ? `${ch[0]}:${ch.at(-1) + 1}` : ch.join(',');
+  $('iterations').value = o.iterations;
+  $('step').value = o.stepSize;
+  $('tile').value = o.tileSize;
+  $('octaves').value = o.repeats ?? o.octaves;
+  $('rescale').value = o.rescale;
+  $('blend').value = o.blend;
+  $('seed').value = String(o.seed);
+  updateChannelHint();
+}
+
+function buildPresets() {
+  const box = $('presets');
+  box.innerHTML = '';
+  const n = S.model ? S.model.layers.length : 0;
+  for (const p of PRESETS) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    const l = S.model && S.model.layers[p.layer];
+    b.innerHTML = `<strong></strong><small></small>`;
+    b.querySelector('strong').textContent = `${p.title}${l ? ` · ${l.name}` : ''}`;
+    b.querySelector('small').textContent = p.sub;
+    b.disabled = p.layer >= n;
+    b.title = b.disabled ? `This model has ${n} dream layers; load Inception 5h for layer ${p.layer}` : `Tutorial example: ${p.title}, ${p.sub}`;
+    b.addEventListener('click', () => applySettings({ ...TUTORIAL, seed: $('seed').value || 0, layer: p.layer, channels: p.channels, repeats: p.octaves }));
+    box.append(b);
+  }
+}
+
+// ---------------------------------------------------------------- dreams ----
+function progressText(p) {
+  const eta = p.eta === null || p.eta === undefined ? 'ETA –' : `ETA ${fmtTime(p.eta)}`;
+  return `${Math.floor(p.fraction * 100)}% · octave ${p.octave + 1}/${p.numOctaves} · iteration ${Math.min(p.iteration + 1, p.numIterations)}/${p.numIterations}`
+    + (p.numTiles > 0 ? ` · tile ${p.tile}/${p.numTiles}` : '') + ` · ${eta}`;
+}
+
+async function drawGradient() {
+  const run = S.run || S.lastRun;
+  if (!run || S.gradientBusy || !$('show-gradient').checked) return;
+  S.gradientBusy = true;
+  try {
+    const g = await run.currentGradient();
+    if ($('show-gradient').checked) await drawPixels(gradient, g);
+  } catch {
+    // no gradient yet (before the first tile) or the dream is gone
+  } finally {
+    S.gradientBusy = false;
+  }
+}
+$('show-gradient').addEventListener('change', () => {
+  const on = $('show-gradient').checked;
+  gradient.hidden = !on;
+  applyCompare();
+  if (on) drawGradient();
+});
+
+function attach(run, { resumed = false } = {}) {
+  S.run = run;
+  S.result = null;
+  S.startedAt = performance.now();
+  stats.progressEvents = 0;
+  stats.checkpoints = [];
+  stats.dreamMs = null;
+  setState('running');
+  setStatus(resumed ? 'Resuming…' : 'Dreaming…');
+  $('progress').value = run.progress ? run.progress.fraction : 0;
+  let lastSaved = '';
+  run.addEventListener('progress', (e) => {
+    const p = e.detail;
+    stats.progressEvents++;
+    $('progress').value = p.fraction;
+    $('progress').setAttribute('aria-valuetext', `${Math.floor(p.fraction * 100)} percent`);
+    setDetail(progressText(p) + lastSaved);
+    if ($('show-gradient').checked) drawGradient();
+  });
+  run.addEventListener('checkpoint', (e) => {
+    stats.checkpoints.push(e.detail);
+    lastSaved = ` · saved ${new Date().toLocaleTimeString()}`;
+  });
+  run.addEventListener('pause', () => { setState('paused'); setStatus('Paused'); });
+  run.addEventListener('resume', () => { setState('running'); setStatus('Dreaming…'); });
+  run.result.then(async (img) => {
+    stats.dreamMs = performance.now() - S.startedAt;
+    stats.doneCount++;
+    S.result = img;
+    S.resultOptions = run.options;
+    S.lastRun = run;
+    S.run = null;
+    demoDb.remove(run.id);
+    $('progress').value = 1;
+    setStatus(`Done in ${fmtTime(stats.dreamMs / 1000)} — ${img.width} × ${img.height} px`);
+    setDetail('Drag the Before/After slider to compare; download the full-size result below.');
+    setState('done');
+    if ($('show-gradient').checked) drawGradient();
+    refreshResumeOffer();
+  }, async (e) => {
+    S.lastRun = run;
+    S.run = null;
+    if (e && e.code === 'DD_ERR_ABORTED') {
+      await removeDream(run.id).catch(() => {});
+      demoDb.remove(run.id);
+      setStatus('Cancelled');
+      setDetail('');
+      $('progress').value = 0;
+      if (S.source) drawBitmap(after, S.source.bitmap);
+    } else {
+      setStatus('Stopped by an error');
+      showError(e);
+    }
+    setState('idle');
+    refreshResumeOffer();
+  });
+}
+
+async function start() {
+  if (isRunning() || !S.model || !S.source) return;
+  let o;
+  try {
+    o = readSettings();
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  $('error-notice').hidden = true;
+  setCompare(100);
+  drawBitmap(after, S.source.bitmap);
+  let run;
+  try {
+    run = dream(S.model, S.source.bitmap, { ...o, canvas: after, checkpoint: CHECKPOINT });
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const origin = S.source.origin;
+  demoDb.put({ id: run.id, modelKey: S.modelKey, origin: origin.kind === 'blob' ? { kind: 'blob', blob: origin.blob, name: origin.name } : origin,
+    createdAt: new Date().toISOString() }).catch(() => {});
+  attach(run);
+}
+
+$('start').addEventListener('click', start);
+$('pause').addEventListener('click', () => S.run && S.run.pause());
+$('resume').addEventListener('click', () => S.run && S.run.resume());
+$('cancel').addEventListener('click', () => { if (S.run) { setStatus('Cancelling…'); S.run.abort(); } });
+
+async function download(type) {
+  if (!S.result) return;
+  const img = S.result;
+  const c = new OffscreenCanvas(img.width, img.height);
+  c.getContext('2d').putImageData(toImageData(img), 0, 0);
+  const blob = await c.convertToBlob({ type, quality: 0.92 });
+  const o = S.resultOptions || {};
+  const layer = typeof o.layer === 'number' && S.model && S.model.layers[o.layer] ? S.model.layers[o.layer].name : o.layer;
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `deepdream-${String(layer ?? 'dream').replace(/[^A-Za-z0-9_-]+/g, '_')}-seed${o.seed ?? 0}.${type === 'image/png' ? 'png' : 'jpg'}`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 30000);
+}
+$('download-png').addEventListener('click', () => download('image/png'));
+$('download-jpeg').addEventListener('click', () => download('image/jpeg'));
+
+// ---------------------------------------------------------------- resume ----
+async function refreshResumeOffer() {
+  let list = [];
+  try { list = await listDreams(); } catch { list = []; }
+  S.pendingResume = list.filter((r) => r.fraction < 1).sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+  const box = $('resume-offer');
+  if (!S.pendingResume.length) { box.hidden = true; return; }
+  const r = S.pendingResume[0];
+  const more = S.pendingResume.length > 1 ? ` (${S.pendingResume.length - 1} more saved)` : '';
+  const same = S.model && S.model.fingerprint === r.modelFingerprint;
+  $('resume-text').textContent = `An unfinished dream: ${r.width} × ${r.height} px, ${layerLabel(same ? S.model : null, r.options.layer)}, `
+    + `${Math.floor(r.fraction * 100)}% done, saved ${ago(r.updatedAt)}${more}. Continue it from the last checkpoint?`;
+  box.hidden = false;
+  refreshState();
+}
+
+async function resumeLatest() {
+  const r = S.pendingResume[0];
+  if (!r || isRunning()) return;
+  const origin = await demoDb.get(r.id).catch(() => null);
+  try {
+    if (!S.model || S.model.fingerprint !== r.modelFingerprint) {
+      const key = (origin && origin.modelKey !== 'file' && origin.modelKey) || fingerprintKeys()[r.modelFingerprint];
+      if (!key || key === 'file') throw Object.assign(new Error('this dream was made with a model that is not loaded here: load that model, then resume'), { code: 'DD_ERR_STATE_MISMATCH' });
+      await useModel(key);
+      if (S.model.fingerprint !== r.modelFingerprint) throw Object.assign(new Error('the model kept in this browser has changed since this dream was saved'), { code: 'DD_ERR_STATE_MISMATCH' });
+    }
+    // the "before" picture
+    let bmp = null, org = { kind: 'blank' };
+    if (origin && origin.origin) {
+      org = origin.origin;
+      if (org.kind === 'sample' && SAMPLES[org.name]) bmp = await sampleBitmap(org.name);
+      else if (org.kind === 'blob' && org.blob) bmp = await createImageBitmap(org.blob, { imageOrientation: 'from-image' }).catch(() => null);
+    }
+    if (!bmp || bmp.width !== r.width || bmp.height !== r.height) {
+      const blank = new ImageData(r.width, r.height);
+      bmp = await createImageBitmap(blank);
+      org = { kind: 'blank', name: 'resumed dream' };
+    }
+    await setSource(bmp, org);
+    applySettings(r.options);
+    $('resume-offer').hidden = true;
+    const run = await resumeDream(S.model, r.id, { canvas: after, checkpoint: CHECKPOINT });
+    attach(run, { resumed: true });
+    $('progress').value = r.fraction;
+    setDetail(`Resumed at ${Math.floor(r.fraction * 100)}%`);
+    run.currentImage().then((img) => { if (!run.ended && stats.progressEvents === 0) drawPixels(after, img); }).catch(() => {});
+  } catch (e) {
+    showError(e, 'Cannot resume: ');
+    refreshResumeOffer();
+  }
+}
+$('resume-btn').addEventListener('click', resumeLatest);
+$('discard-btn').addEventListener('click', async () => {
+  const r = S.pendingResume[0];
+  if (!r) return;
+  await removeDream(r.id).catch((e) => showError(e));
+  await demoDb.remove(r.id);
+  refreshResumeOffer();
+});
+
+// ------------------------------------------------------------------ tabs ----
+const tabs = [$('tab-dream'), $('tab-train')];
+function selectTab(t) {
+  for (const x of tabs) {
+    const on = x === t;
+    x.setAttribute('aria-selected', String(on));
+    x.tabIndex = on ? 0 : -1;
+    $(x.getAttribute('aria-controls')).hidden = !on;
+  }
+  if (t.id === 'tab-train') startTrainTab();
+}
+
+let trainTab = null;
+function startTrainTab() {
+  if (!trainTab) {
+    trainTab = import('./train.js').then(async (m) => {
+      window.deepdreamDemo.train = m.trainStats;
+      return m.initTrain();
+    }).catch((e) => {
+      $('train-soon-why').textContent = `(${e.message})`;
+      $('train-soon').hidden = false;
+      return false;
+    });
+  }
+  return trainTab;
+}
+for (const t of tabs) {
+  t.addEventListener('click', () => selectTab(t));
+  t.addEventListener('keydown', (e) => {
+    const i = tabs.indexOf(t);
+    const j = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i + tabs.length - 1) % tabs.length : -1;
+    if (j >= 0) { e.preventDefault(); tabs[j].focus(); selectTab(tabs[j]); }
+  });
+}
+
+// ------------------------------------------------------------------ init ----
+window.addEventListener('unhandledrejection', (e) => { showError(e.reason || e); e.preventDefault(); });
+
+async function init() {
+  $('isolation-notice').hidden = !!globalThis.crossOriginIsolated;
+  buildSamples();
+  buildPresets();
+  await useSample('landscape');
+  let saved = null;
+  try { saved = localStorage.getItem('ddw.model'); } catch { /* private mode */ }
+  const cached = await refreshModelList(saved);
+  const key = saved && (saved === 'default' || cached[saved]) ? saved : 'default';
+  try {
+    await useModel(key);
+  } catch {
+    if (key !== 'default') await useModel('default').catch(() => {});
+  }
+  await refreshResumeOffer();
+  setState('idle');
+  setStatus(S.model ? 'Ready' : 'No model loaded');
+}
+
+const ready = init();
+window.deepdreamDemo = {
+  ready,
+  /** Resolves when the Train tab is up (true) or shows its "coming soon" panel (false). */
+  trainReady: () => startTrainTab(),
+  stats,
+  get state() { return document.body.dataset.state; },
+  get model() { return S.model && { fingerprint: S.model.fingerprint, layers: S.model.layers.length, convLayers: S.model.convLayers.length, variant: S.model.variant, threads: S.model.threads, key: S.modelKey }; },
+  get source() { return S.source && { width: S.source.width, height: S.source.height, origin: S.source.origin.kind }; },
+  get run() { return S.run; },
+  /** SHA-256 (hex) of the last result's pixels. */
+  async resultHash() {
+    if (!S.result) return null;
+    const d = await crypto.subtle.digest('SHA-256', S.result.data);
+    return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  },
+  /** Share of colour values in the result that differ from the picture it started from. */
+  async changedFraction() {
+    if (!S.result || !S.source || S.source.origin.kind === 'blank') return null;
+    const { width: w, height: h } = S.source;
+    const c = new OffscreenCanvas(w, h);
+    const ctx = c.getContext('2d');
+    ctx.drawImage(S.source.bitmap, 0, 0);
+    const a = ctx.getImageData(0, 0, w, h).data, b = S.result.data;
+    let n = 0;
+    for (let i = 0; i < a.length; i += 4) n += (a[i] !== b[i]) + (a[i + 1] !== b[i + 1]) + (a[i + 2] !== b[i + 2]);
+    return n / (w * h * 3);
+  },
+  /** Share of colour values that differ between the on-screen before and after canvases. */
+  screenDiff() {
+    const a = before.getContext('2d').getImageData(0, 0, before.width, before.height).data;
+    const b = after.getContext('2d').getImageData(0, 0, after.width, after.height).data;
+    let n = 0;
+    for (let i = 0; i < a.length; i += 4) n += (a[i] !== b[i]) + (a[i + 1] !== b[i + 1]) + (a[i + 2] !== b[i + 2]);
+    return n / (a.length * 0.75);
+  },
+};
