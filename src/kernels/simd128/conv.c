@@ -29,6 +29,8 @@ struct dd_conv2d_weights {
   float *zero;          /* max(k_w*in_c, out_c) zeros: the padding row */
   int bwd_nr;           /* data-gradient panel width (dd_panel_width(in_c)) */
   float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
+  float *pad_buf;       /* the column-padded input of merged-row convs, kept between calls */
+  size_t pad_cap;       /* bytes in pad_buf */
 };
 
 /* Inputs with this few channels (RGB) are read as whole window rows of
@@ -85,6 +87,7 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
   }
   dd_aligned_free(w->packed);
   dd_aligned_free(w->zero);
+  dd_aligned_free(w->pad_buf);
   free(w);
 }
 
@@ -147,12 +150,26 @@ static int conv_build_backward(dd_conv2d_weights *w) {
 
 /* A copy of the input with pad_left/pad_right zero columns (rows stay
    unpadded: the zero row covers them), so every window row is contiguous.
-   NULL when out of memory. *wp receives the padded width. */
-static float *conv_pad_columns(const dd_window_shape *s, int c, const float *in, int *wp) {
+   NULL when out of memory. *wp receives the padded width. With a cache
+   (buf, cap), the buffer is reused and grown across calls, so a run does no
+   allocation after warm-up; without one, the caller frees the result. */
+static float *conv_pad_columns(const dd_window_shape *s, int c, const float *in, int *wp, float **buf,
+                               size_t *cap) {
   const int w = s->pad_left + s->in_w + s->pad_right;
   size_t rows = (size_t)s->n * s->in_h;
-  float *dst = (float *)dd_aligned_alloc(rows * w * c * sizeof(float) + DD_EXTRA_BYTES);
-  if (!dst) return NULL;
+  size_t bytes = rows * w * c * sizeof(float) + DD_EXTRA_BYTES;
+  float *dst;
+  if (buf && *cap >= bytes) {
+    dst = *buf;
+  } else {
+    dst = (float *)dd_aligned_alloc(bytes);
+    if (!dst) return NULL;
+    if (buf) {
+      dd_aligned_free(*buf);
+      *buf = dst;
+      *cap = bytes;
+    }
+  }
   for (size_t r = 0; r < rows; r++) {
     float *d = dst + r * w * c;
     memset(d, 0, (size_t)s->pad_left * c * sizeof(float));
@@ -199,7 +216,7 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
     int wp;
-    padded = conv_pad_columns(s, p->in_c, in, &wp);
+    padded = conv_pad_columns(s, p->in_c, in, &wp, &w->pad_buf, &w->pad_cap);
     if (padded) {
       pr.src = padded;
       pr.src_w = wp;
@@ -209,7 +226,6 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
     }
   }
   dd_igemm_run(&pr, pool);
-  dd_aligned_free(padded);
 }
 
 /* Data gradient from the forward panels with plain loops: used only when the
@@ -434,7 +450,7 @@ void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_windo
   float *padded = NULL;
   if (dd_conv_merge_rows(p)) {
     int wp;
-    padded = conv_pad_columns(s, p->in_c, in, &wp);
+    padded = conv_pad_columns(s, p->in_c, in, &wp, NULL, NULL);
     if (padded) {
       job.src = padded;
       job.src_w = wp;
