@@ -1,0 +1,331 @@
+// TypeScript declarations for deepdream-wasm.
+
+// ---------------------------------------------------------------- errors ----
+export type DeepDreamErrorCode =
+  | 'DD_ERR_INVALID_ARGUMENT' | 'DD_ERR_OUT_OF_MEMORY' | 'DD_ERR_PARSE' | 'DD_ERR_UNSUPPORTED' | 'DD_ERR_NOT_FOUND'
+  | 'DD_ERR_SHAPE' | 'DD_ERR_GRAPH' | 'DD_ERR_STATE_MISMATCH' | 'DD_ERR_IO' | 'DD_ERR_ABORTED' | 'DD_ERR_INTERNAL';
+
+/** Every error the package throws: a stable `code` and the C core's message. */
+export class DeepDreamError extends Error {
+  readonly code: DeepDreamErrorCode | string;
+  constructor(code: string, message: string, options?: { cause?: unknown });
+}
+
+export const Status: Readonly<{
+  OK: 0; DONE: 1; INVALID_ARGUMENT: -1; OUT_OF_MEMORY: -2; PARSE: -3; UNSUPPORTED: -4; NOT_FOUND: -5;
+  SHAPE: -6; GRAPH: -7; STATE_MISMATCH: -8; IO: -9; ABORTED: -10; INTERNAL: -11;
+}>;
+
+// ------------------------------------------------------------------ core ----
+export function loadCore(opts?: { threads?: boolean }): Promise<unknown>;
+/** True when the threaded build can run here (Node, or a cross-origin isolated page). */
+export function threadsSupported(): boolean;
+/** One thread per core: navigator.hardwareConcurrency or os.availableParallelism(). */
+export function defaultThreadCount(): Promise<number>;
+/** True in a browser window: models and dreams then run in a module Worker. */
+export const runsInWorkerByDefault: boolean;
+export function terminateWorker(): void;
+
+// ---------------------------------------------------------------- images ----
+export interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  /** 3 (RGB) or 4 (RGBA: alpha passes through untouched). */
+  channels?: 3 | 4;
+}
+export type ImageSource = RawImage | ImageData | ImageBitmap | HTMLCanvasElement | OffscreenCanvas;
+export function decodeImage(bytes: Uint8Array | ArrayBuffer): Promise<Required<RawImage>>;
+export function encodeImage(img: RawImage, format?: 'png' | 'jpeg', quality?: number): Promise<Uint8Array>;
+
+// ---------------------------------------------------------------- models ----
+export interface LayerInfo {
+  index: number;
+  name: string;
+  channels: number;
+  nodeIndex: number;
+}
+export type Backend = 'auto' | 'reference' | 'simd128';
+export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView;
+
+export interface LoadModelOptions {
+  backend?: Backend;
+  /** Threads for the kernels (default: one per core; the threaded build needs cross-origin isolation). */
+  threads?: number;
+  /** Called while reading a large file: fraction 0..1. */
+  onProgress?: (fraction: number, done?: number, total?: number) => void;
+  store?: IndexedDBStore;
+}
+
+/** A loaded TensorFlow GraphDef (e.g. Inception 5h). */
+export class Model {
+  /** The dream layers: Inception 5h's 12 tutorial layers (conv2d0 .. mixed5b). */
+  readonly layers: LayerInfo[];
+  /** Every Conv2D (Inception 5h: 59 layers, 7548 channels). */
+  readonly convLayers: LayerInfo[];
+  readonly byteLength: number;
+  readonly threads: number;
+  readonly variant: 'st' | 'mt';
+  /** 64-bit fingerprint of graph and weights (16 hex digits). */
+  readonly fingerprint: string;
+  findNode(name: string): { name: string; channels: number; nodeIndex: number };
+  /** Forward to any node on an HxWx3 float image (fed as is: the tutorial feeds raw 0..255). */
+  forward(input: Float32Array, height: number, width: number, node: string): { data: Float32Array; shape: number[] };
+  /** d mean(square(layer[..., channels])) / d input. */
+  gradient(input: Float32Array, height: number, width: number, objective?: { layer?: string | number; channels?: number[] }): {
+    grad: Float32Array;
+    loss: number;
+  };
+  /** Prints the time per op of one gradient step. */
+  profile(input: Float32Array, height: number, width: number, layer?: string | number): void;
+  /** The model file's bytes. */
+  bytes(): Uint8Array;
+  /** Caches the model file, e.g. 'indexeddb://inception5h'. */
+  save(url: string, opts?: { store?: IndexedDBStore }): Promise<void>;
+  free(): void;
+}
+
+/** Loads a GraphDef from a URL, Node file path, File/Blob, bytes, or 'indexeddb://name'. */
+export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model>;
+export function saveModelBytes(url: string, bytes: Uint8Array | ArrayBuffer, opts?: { store?: IndexedDBStore; meta?: object }): Promise<void>;
+export function listModels(opts?: { store?: IndexedDBStore }): Promise<Record<string, { byteLength: number; savedAt: string }>>;
+export function removeModel(url: string, opts?: { store?: IndexedDBStore }): Promise<void>;
+export function copyModel(from: string, to: string, opts?: { store?: IndexedDBStore }): Promise<void>;
+
+// ---------------------------------------------------------------- dreams ----
+export interface DreamOptions {
+  /** A node name or a dream-layer index (default 0). */
+  layer?: string | number;
+  /** Channel subset: [0, 1, 2], '0:3', '1,5,7' or {start, end}. Default: all. */
+  channels?: number[] | string | { start?: number; end: number };
+  /** Gradient steps per octave (10). */
+  iterations?: number;
+  /** Step size (3.0). */
+  stepSize?: number;
+  /** Tile size in pixels (400). */
+  tileSize?: number;
+  /** Octaves below full size, the tutorial's num_repeats (4). Alias: octaves. */
+  repeats?: number;
+  octaves?: number;
+  /** Octave scale factor (0.7). */
+  rescale?: number;
+  /** Share of the original image at each octave (0.2). */
+  blend?: number;
+  /** All randomness comes from it; same seed and build give the same bytes (0). */
+  seed?: number | bigint | string;
+  /** Subtracted from pixels before the network (0; the TF1 example uses 117). */
+  inputMean?: number;
+  resample?: 'lanczos-u8' | 'lanczos-float';
+  /** Tiles per step between progress events (1). */
+  tilesPerStep?: number;
+  /** Redrawn after every tile with the image as it is. */
+  canvas?: HTMLCanvasElement | OffscreenCanvas;
+  signal?: AbortSignal;
+  onProgress?: (p: DreamProgress) => void;
+  /** Save the state while dreaming; resumeDream() continues it after a reload. */
+  checkpoint?: { storage?: 'indexeddb' | string | DreamStore; everyTiles?: number; everySeconds?: number; removeWhenDone?: boolean };
+  id?: string;
+}
+
+export interface DreamProgress {
+  octave: number;
+  numOctaves: number;
+  iteration: number;
+  numIterations: number;
+  tile: number;
+  numTiles: number;
+  tilesDone: number;
+  /** An estimate: tile counts depend on random offsets. */
+  tilesTotal: number;
+  /** Exact share of the work done, by pixels. */
+  fraction: number;
+  tileX: number;
+  tileY: number;
+  tileWidth: number;
+  tileHeight: number;
+  imageWidth: number;
+  imageHeight: number;
+  gradMin: number;
+  gradMax: number;
+  stepScaled: number;
+  /** Seconds since start, and the estimated seconds left (null until known). */
+  elapsed: number;
+  eta: number | null;
+}
+
+export class DreamController extends EventTarget {
+  readonly id: string;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4;
+  readonly paused: boolean;
+  readonly progress: DreamProgress | null;
+  /** The final image. Rejects with DD_ERR_ABORTED on abort. */
+  readonly result: Promise<Required<RawImage>>;
+  pause(): void;
+  resume(): void;
+  abort(): void;
+  /** The complete state as bytes. */
+  saveState(): Uint8Array;
+  currentImage(): Required<RawImage>;
+  /** The last smoothed gradient, normalised to 0..255, RGB (the tutorial's show_gradient). */
+  currentGradient(): Required<RawImage>;
+}
+
+export const DEFAULTS: Readonly<Required<Pick<DreamOptions, 'layer' | 'iterations' | 'stepSize' | 'tileSize' | 'repeats' | 'rescale' | 'blend' | 'inputMean' | 'resample' | 'tilesPerStep'>>>;
+export function parseChannels(ch: DreamOptions['channels']): number[];
+export function dream(model: Model, source: ImageSource, options?: DreamOptions): DreamController;
+export function resumeDream(model: Model, id: string, options?: Omit<DreamOptions, 'layer' | 'channels' | 'seed'> & { storage?: 'indexeddb' | string | DreamStore }): Promise<DreamController>;
+
+// --------------------------------------------------------------- storage ----
+export const FORMAT_VERSION: 1;
+export interface DreamRecordMeta {
+  id: string;
+  kind: 'deepdream-wasm/dream';
+  formatVersion: 1;
+  createdAt: string;
+  updatedAt: string;
+  modelFingerprint: string;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+  options: DreamOptions;
+  fraction: number;
+}
+export interface DreamStore {
+  saveDream(record: object): Promise<object>;
+  loadDream(id: string): Promise<DreamRecordMeta & { state: Uint8Array }>;
+  /** Unusable records are listed in `.skipped`, never loaded half-way. */
+  listDreams(): Promise<DreamRecordMeta[] & { skipped: { id: string; reason: string }[] }>;
+  removeDream(id: string): Promise<void>;
+}
+export class IndexedDBStore implements DreamStore {
+  constructor(factory?: IDBFactory);
+  saveDream(record: object): Promise<object>;
+  loadDream(id: string): Promise<DreamRecordMeta & { state: Uint8Array }>;
+  listDreams(): Promise<DreamRecordMeta[] & { skipped: { id: string; reason: string }[] }>;
+  removeDream(id: string): Promise<void>;
+  saveModel(name: string, bytes: Uint8Array | ArrayBuffer, meta?: object): Promise<void>;
+  loadModel(name: string): Promise<Uint8Array>;
+  listModels(): Promise<Record<string, { byteLength: number; savedAt: string }>>;
+  removeModel(name: string): Promise<void>;
+  close(): void;
+}
+export class FileStore implements DreamStore {
+  constructor(dir: string);
+  saveDream(record: object): Promise<object>;
+  loadDream(id: string): Promise<DreamRecordMeta & { state: Uint8Array }>;
+  listDreams(): Promise<DreamRecordMeta[] & { skipped: { id: string; reason: string }[] }>;
+  removeDream(id: string): Promise<void>;
+}
+export function openStore(target?: 'indexeddb' | string | DreamStore): DreamStore;
+export function listDreams(storage?: 'indexeddb' | string | DreamStore): ReturnType<DreamStore['listDreams']>;
+export function removeDream(id: string, storage?: 'indexeddb' | string | DreamStore): Promise<void>;
+
+// -------------------------------------------------------------- training ----
+export type Activation = 'relu' | 'softmax' | 'linear';
+export type Tensorish = Float32Array | number[] | number[][] | ArrayLike<number>;
+export interface Logs { [key: string]: number }
+
+export class Layer {
+  readonly name: string;
+  getConfig(): object;
+  static fromConfig(config: object): Layer;
+}
+export class Dense extends Layer {}
+export class Dropout extends Layer {}
+export class Conv2D extends Layer {}
+export class MaxPooling2D extends Layer {}
+export class Flatten extends Layer {}
+export function dense(units: number, opts?: { activation?: Activation; inputShape?: number[]; useBias?: boolean; name?: string }): Dense;
+export function dropout(rate: number, opts?: { name?: string }): Dropout;
+export function conv2d(filters: number, kernelSize: number | [number, number], opts?: {
+  strides?: number | [number, number]; padding?: 'valid' | 'same'; activation?: Activation; inputShape?: number[]; name?: string;
+}): Conv2D;
+export function maxPooling2d(opts?: { poolSize?: number | [number, number]; strides?: number | [number, number]; padding?: 'valid' | 'same'; name?: string }): MaxPooling2D;
+export function flatten(opts?: { name?: string }): Flatten;
+export function registerLayer(cls: typeof Layer, name?: string): void;
+export function clearSession(): void;
+
+export class Adam {
+  constructor(opts?: { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number });
+}
+export function adam(opts?: { learningRate?: number; beta1?: number; beta2?: number; epsilon?: number }): Adam;
+export class SparseCategoricalCrossentropy {
+  constructor(opts?: { fromLogits?: boolean });
+}
+export function sparseCategoricalCrossentropy(opts?: { fromLogits?: boolean }): SparseCategoricalCrossentropy;
+
+export class Callback {
+  onTrainBegin?(logs?: Logs): void | Promise<void>;
+  onTrainEnd?(logs?: Logs): void | Promise<void>;
+  onEpochBegin?(epoch: number, logs?: Logs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs?: Logs): void | Promise<void>;
+  onBatchBegin?(batch: number, logs?: Logs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
+}
+export class History extends Callback {
+  readonly epoch: number[];
+  readonly history: { [metric: string]: number[] };
+}
+export interface ModelCheckpointOptions {
+  saveWeightsOnly?: boolean;
+  saveFreq?: 'epoch' | number;
+  /** Deprecated alias: every N epochs (warns once). */
+  period?: number;
+  saveBestOnly?: boolean;
+  monitor?: string;
+  mode?: 'auto' | 'min' | 'max';
+  initialValueThreshold?: number;
+  verbose?: 0 | 1;
+  maxToKeep?: number;
+}
+export class ModelCheckpoint extends Callback {
+  constructor(filepath: string, opts?: ModelCheckpointOptions);
+}
+/** filepath may hold templates: 'training_2/cp-{epoch:04d}', '{val_loss:.2f}'; 'indexeddb://...' or a file path. */
+export function modelCheckpoint(filepath: string, opts?: ModelCheckpointOptions): ModelCheckpoint;
+export function latestCheckpoint(dir: string, opts?: object): Promise<string | null>;
+export function formatFilepath(template: string, values: Logs & { epoch?: number; batch?: number }): string;
+
+export interface FitOptions {
+  epochs?: number;
+  batchSize?: number;
+  validationData?: [Tensorish, Tensorish];
+  validationSplit?: number;
+  callbacks?: Callback[];
+  shuffle?: boolean;
+  initialEpoch?: number;
+  verbose?: 0 | 1 | 2;
+}
+export class Sequential {
+  constructor(opts?: { layers?: Layer[]; name?: string; seed?: number; threads?: number; backend?: Backend });
+  add(layer: Layer): void;
+  summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
+  compile(args: { optimizer?: 'adam' | Adam; loss: 'sparseCategoricalCrossentropy' | SparseCategoricalCrossentropy; metrics?: ('accuracy' | 'acc')[] }): void;
+  fit(x: Tensorish, y: Tensorish, opts?: FitOptions): Promise<History>;
+  evaluate(x: Tensorish, y: Tensorish, opts?: { batchSize?: number }): Promise<number[]>;
+  predict(x: Tensorish, opts?: { batchSize?: number }): Promise<Float32Array>;
+  getWeights(): Promise<Float32Array[]>;
+  setWeights(list: Float32Array[]): Promise<void>;
+  /** Architecture, weights, training config, optimizer state and counters (TF.js layout). */
+  save(path: string, opts?: object): Promise<void>;
+  saveWeights(path: string, opts?: object): Promise<void>;
+  loadWeights(path: string, opts?: object): Promise<void>;
+  dispose(): void;
+}
+export function sequential(layers?: Layer[], opts?: { name?: string; seed?: number; threads?: number; backend?: Backend }): Sequential;
+/** Loads a model saved by model.save() or by TF.js; fit() then continues where it stopped. */
+export function loadLayersModel(path: string, opts?: { customObjects?: Record<string, typeof Layer> }): Promise<Sequential>;
+
+export const MNIST_NPZ_URL: string;
+export const MNIST_IDX_BASE_URL: string;
+export interface NdArray { data: ArrayLike<number>; shape: number[]; dtype?: string }
+/** Keras' mnist.load_data(): from mnist.npz or the four IDX files (gzip or not), by URL, path or bytes. */
+export function loadMnist(opts?: object): Promise<{ train: { images: NdArray; labels: NdArray }; test: { images: NdArray; labels: NdArray } }>;
+export function prepareImages(set: { images: NdArray; labels: NdArray }, opts?: { limit?: number; flatten?: boolean; scale?: number }): {
+  x: Float32Array; y: Int32Array; n: number; shape: number[];
+};
+export function parseIdx(bytes: Uint8Array, what?: string): NdArray;
+export function parseNpy(bytes: Uint8Array, what?: string): NdArray;
+export function parseNpz(bytes: Uint8Array, what?: string): Promise<Record<string, NdArray>>;
