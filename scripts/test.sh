@@ -23,3 +23,10 @@ fi
 
 echo "== wasm tests (node --test)"
 node --test --test-concurrency=1 tests/js/
+
+echo "== browser tests (headless Chromium + playwright-core, web/server.js)"
+if [ -x /usr/bin/chromium ]; then
+  node tests/browser/run.mjs
+else
+  echo "skipped: /usr/bin/chromium is missing (apt-get install -y chromium)"
+fi

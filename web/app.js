@@ -10,6 +10,15 @@ const $ = (id) => document.getElementById(id);
 const DEFAULT_MODEL_URL = new URL('../models/default-model.pb', import.meta.url).href;
 const MAX_DISPLAY = 1280; // long side of the on-screen canvases; the dream itself runs at full size
 const CHECKPOINT = { storage: 'indexeddb', everyTiles: 8, everySeconds: 5 };
+const MAX_CHECKPOINT_MP = 6; // above this a checkpoint (the full float state) costs too much memory and time
+
+/** Checkpoints every 8 tiles or 5 s for ordinary pictures, less often for large ones, none for huge ones. */
+function checkpointPolicy(w, h) {
+  const mp = (w * h) / 1e6;
+  if (mp > MAX_CHECKPOINT_MP) return undefined;
+  if (mp <= 1) return CHECKPOINT;
+  return { storage: 'indexeddb', everySeconds: Math.round(5 * mp * mp) };
+}
 const TUTORIAL = { iterations: 10, stepSize: 3, tileSize: 400, rescale: 0.7, blend: 0.2 };
 const PRESETS = [
   { layer: 2, channels: '', octaves: 4, title: 'Layer 2', sub: 'all channels' },
@@ -155,11 +164,15 @@ $('compare').addEventListener('input', applyCompare);
 // --------------------------------------------------------------- images ----
 async function setSource(bitmap, origin) {
   if (S.source && S.source.bitmap && S.source.bitmap !== bitmap) S.source.bitmap.close();
-  S.source = { bitmap, width: bitmap.width, height: bitmap.height, origin };
-  S.result = null;
+  if (S.source && S.source.display && S.source.display !== S.source.bitmap) S.source.display.close();
   sizeCanvases(bitmap.width, bitmap.height);
-  drawBitmap(before, bitmap);
-  drawBitmap(after, bitmap);
+  // a display-size copy, scaled once off the main thread, so redraws stay cheap for large photos
+  const display = before.width === bitmap.width ? bitmap
+    : await createImageBitmap(bitmap, { resizeWidth: before.width, resizeHeight: before.height, resizeQuality: 'high' });
+  S.source = { bitmap, display, width: bitmap.width, height: bitmap.height, origin };
+  S.result = null;
+  drawBitmap(before, display);
+  drawBitmap(after, display);
   drawBitmap(gradient, null);
   setCompare(100);
   const mp = (bitmap.width * bitmap.height) / 1e6;
@@ -167,6 +180,7 @@ async function setSource(bitmap, origin) {
   let info = `${name}: ${bitmap.width} × ${bitmap.height} px`;
   if (Math.max(bitmap.width, bitmap.height) > MAX_DISPLAY)
     info += ` (${mp.toFixed(1)} MP) — dreamed at full size, tile by tile; shown downscaled`;
+  if (mp > MAX_CHECKPOINT_MP) info += `. Over ${MAX_CHECKPOINT_MP} MP no checkpoints are kept: a reload loses the dream`;
   $('image-info').textContent = info;
   for (const b of document.querySelectorAll('#samples button')) b.setAttribute('aria-pressed', String(origin.kind === 'sample' && b.dataset.sample === origin.name));
   setStatus('Ready');
@@ -180,7 +194,9 @@ async function sampleBitmap(name) {
 
 async function useSample(name) {
   if (isRunning()) return;
-  await setSource(await sampleBitmap(name), { kind: 'sample', name });
+  const pixels = toImageData(SAMPLES[name].make());
+  await setSource(await createImageBitmap(pixels), { kind: 'sample', name });
+  S.source.pixels = pixels;
 }
 
 async function useBlob(blob, name) {
@@ -518,6 +534,17 @@ $('show-gradient').addEventListener('change', () => {
   if (on) drawGradient();
 });
 
+/** Outlines the tile the worker just computed (tile coordinates are in the current octave's image). */
+function showTile(p) {
+  const box = $('tile-box');
+  if (!p || p.numTiles === 0 || !(p.imageWidth > 0) || !(p.tileWidth > 0)) { box.hidden = true; return; }
+  box.style.left = `${(100 * p.tileX) / p.imageWidth}%`;
+  box.style.top = `${(100 * p.tileY) / p.imageHeight}%`;
+  box.style.width = `${(100 * p.tileWidth) / p.imageWidth}%`;
+  box.style.height = `${(100 * p.tileHeight) / p.imageHeight}%`;
+  box.hidden = false;
+}
+
 function attach(run, { resumed = false } = {}) {
   S.run = run;
   S.result = null;
@@ -535,7 +562,9 @@ function attach(run, { resumed = false } = {}) {
     $('progress').value = p.fraction;
     $('progress').setAttribute('aria-valuetext', `${Math.floor(p.fraction * 100)} percent`);
     setDetail(progressText(p) + lastSaved);
-    if ($('show-gradient').checked) drawGradient();
+    showTile(p);
+    // the image and its smoothed gradient change once per iteration (numTiles is 0 right after)
+    if ($('show-gradient').checked && (p.numTiles === 0 || stats.progressEvents === 1)) drawGradient();
   });
   run.addEventListener('checkpoint', (e) => {
     stats.checkpoints.push(e.detail);
@@ -551,6 +580,7 @@ function attach(run, { resumed = false } = {}) {
     S.lastRun = run;
     S.run = null;
     demoDb.remove(run.id);
+    showTile(null);
     $('progress').value = 1;
     setStatus(`Done in ${fmtTime(stats.dreamMs / 1000)} — ${img.width} × ${img.height} px`);
     setDetail('Drag the Before/After slider to compare; download the full-size result below.');
@@ -560,18 +590,26 @@ function attach(run, { resumed = false } = {}) {
   }, async (e) => {
     S.lastRun = run;
     S.run = null;
+    showTile(null);
     if (e && e.code === 'DD_ERR_ABORTED') {
       await removeDream(run.id).catch(() => {});
       demoDb.remove(run.id);
       setStatus('Cancelled');
       setDetail('');
       $('progress').value = 0;
-      if (S.source) drawBitmap(after, S.source.bitmap);
+      if (S.source) drawBitmap(after, S.source.display);
     } else {
       setStatus('Stopped by an error');
       showError(e);
     }
     setState('idle');
+    if (S.model && !S.model.alive) {
+      // the worker failed (e.g. out of memory): start a fresh one with the same model
+      const key = S.modelKey;
+      S.model = null;
+      S.modelKey = null;
+      if (key && key !== 'file') await useModel(key).catch(() => {});
+    }
     refreshResumeOffer();
   });
 }
@@ -587,10 +625,14 @@ async function start() {
   }
   $('error-notice').hidden = true;
   setCompare(100);
-  drawBitmap(after, S.source.bitmap);
+  drawBitmap(after, S.source.display);
   let run;
   try {
-    run = dream(S.model, S.source.bitmap, { ...o, canvas: after, checkpoint: CHECKPOINT });
+    // a photo goes to the worker as its file (decoded there), a sample as pixels: posting a big
+    // ImageBitmap would copy it on this thread
+    const o0 = S.source.origin;
+    const input = o0.kind === 'blob' ? o0.blob : o0.kind === 'sample' && S.source.pixels ? S.source.pixels : S.source.bitmap;
+    run = dream(S.model, input, { ...o, canvas: after, checkpoint: checkpointPolicy(S.source.width, S.source.height) });
   } catch (e) {
     showError(e);
     return;
@@ -667,7 +709,7 @@ async function resumeLatest() {
     await setSource(bmp, org);
     applySettings(r.options);
     $('resume-offer').hidden = true;
-    const run = await resumeDream(S.model, r.id, { canvas: after, checkpoint: CHECKPOINT });
+    const run = await resumeDream(S.model, r.id, { canvas: after, checkpoint: checkpointPolicy(r.width, r.height) || false });
     attach(run, { resumed: true });
     $('progress').value = r.fraction;
     setDetail(`Resumed at ${Math.floor(r.fraction * 100)}%`);

@@ -69,8 +69,28 @@ test('default model: dream a small image to the end in the Worker', { skip }, as
     assert.equal(info.notice, true, 'no single-thread notice when isolated');
     assert.equal(info.model.variant, 'mt', 'the threaded build runs when cross-origin isolated');
     assert.equal(info.model.layers, 3);
-    await page.setInputFiles('#image-file', { name: 'small.png', mimeType: 'image/png', buffer: await testPng(200, 150) });
+    // drag and drop, then paste, then the file picker
+    const png = (await testPng(200, 150)).toString('base64');
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      document.getElementById('stage').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, png);
     await page.waitForFunction(() => window.deepdreamDemo.source.width === 200);
+    assert.match(await page.textContent('#image-info'), /^dropped\.png: 200 × 150 px/);
+    await page.click('#samples button[data-sample="ripples"]');
+    await page.waitForFunction(() => window.deepdreamDemo.source.width === 560);
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'clip.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, png);
+    await page.waitForFunction(() => window.deepdreamDemo.source.width === 200);
+    assert.match(await page.textContent('#image-info'), /^pasted image: 200 × 150 px/);
+    await page.setInputFiles('#image-file', { name: 'small.png', mimeType: 'image/png', buffer: await testPng(200, 150) });
+    await page.waitForFunction(() => /^small\.png/.test(document.getElementById('image-info').textContent));
     await setSettings(page, { ...SMALL, layer: 2 });
     const stats = await dreamToEnd(page);
     const changed = await page.evaluate(() => window.deepdreamDemo.changedFraction());
@@ -249,6 +269,34 @@ test('1024x768: main-thread longest task while dreaming, checkpoint write time; 
     await screenshot(page, 'done-phone-390x844.png');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at phone width`);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('a 12 MP photo: dreamed at full size, shown downscaled, the main thread stays free', { skip }, async (t) => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await openDemo(page, srv.base);
+    await page.setInputFiles('#image-file', { name: 'huge.png', mimeType: 'image/png', buffer: await testPng(4000, 3000) });
+    await page.waitForFunction(() => window.deepdreamDemo.source.width === 4000, null, { timeout: 60_000 });
+    const dims = await page.evaluate(() => ({ w: document.getElementById('after').width, h: document.getElementById('after').height,
+      info: document.getElementById('image-info').textContent }));
+    assert.deepEqual([dims.w, dims.h], [1280, 960], 'display canvases are downscaled');
+    assert.match(dims.info, /12\.0 MP/);
+    await setSettings(page, { iterations: 1, octaves: 0, tileSize: 400, seed: 2, layer: 2 });
+    await page.evaluate(() => { window.__perf.longTasks = []; window.__perf.lagMax = 0; window.__perf.measuring = true; });
+    const stats = await dreamToEnd(page, { timeout: 300_000 });
+    const perf = await page.evaluate(() => { window.__perf.measuring = false; return window.__perf; });
+    const longest = perf.longTasks.length ? Math.max(...perf.longTasks) : 0;
+    t.diagnostic(`4000x3000, default model, 1 iteration: ${stats.dreamMs.toFixed(0)} ms, ${stats.progressEvents} tiles; longest main-thread task ${longest ? `${longest.toFixed(0)} ms` : 'none (<50 ms)'}, event-loop delay ${perf.lagMax.toFixed(0)} ms`);
+    const r = await page.evaluate(() => ({ w: document.getElementById('status').textContent }));
+    assert.match(r.w, /4000 × 3000 px/);
+    assert.ok(await page.evaluate(() => window.deepdreamDemo.changedFraction()) > 0.3);
+    assert.equal(stats.checkpoints.length, 0, 'no checkpoints above 6 MP');
+    assert.ok(longest < 200, `the main thread blocked for ${longest} ms`);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

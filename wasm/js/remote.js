@@ -58,9 +58,10 @@ class WorkerHost {
     })();
   }
 
-  _fail(e) {
+  _fail(e, asIs = false) {
     if (this.dead) return;
-    this.dead = new DeepDreamError('DD_ERR_INTERNAL', `deepdream-wasm: ${e && e.message ? e.message : e}`, { cause: e });
+    this.dead = asIs && e instanceof DeepDreamError ? e
+      : new DeepDreamError('DD_ERR_INTERNAL', `deepdream-wasm: ${e && e.message ? e.message : e}`, { cause: e });
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
     for (const d of this.dreams.values()) d._onError(this.dead);
@@ -79,6 +80,11 @@ class WorkerHost {
     } else if (m.type === 'loadProgress') {
       const p = this.pending.get(m.rid);
       if (p && p.onProgress) p.onProgress(m.fraction, m.done, m.total);
+    } else if (m.type === 'fatal') {
+      // the core aborted: nothing in this worker can run any more
+      const e = reviveError(m.error);
+      this._fail(e, true);
+      this.ready.then(() => this._terminate());
     } else if (m.type === 'dream') {
       const d = this.dreams.get(m.dream);
       if (d) d._onWorkerEvent(m);
@@ -190,6 +196,9 @@ export class RemoteModel {
     this.variant = info.variant;
   }
 
+  /** False once freed, or when its worker has failed (then load the model again). */
+  get alive() { return !!this._handle && !this._host.dead; }
+
   /** @internal */
   get handle() {
     if (!this._handle) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'deepdream-wasm: the model has been freed');
@@ -260,6 +269,10 @@ function isCanvas(c) {
 /** The pixels to post and what to transfer: the caller's own buffers are copied unless options.transfer. */
 function imageMessage(source, transfer) {
   const g = globalThis;
+  if (g.Blob && source instanceof g.Blob) {
+    // an encoded picture (File/Blob): the worker decodes it, nothing big happens on this thread
+    return { image: source, list: [], width: 0, height: 0, channels: 4 };
+  }
   if (g.ImageBitmap && source instanceof g.ImageBitmap) {
     return { image: source, list: transfer ? [source] : [], width: source.width, height: source.height, channels: 4 };
   }
@@ -273,9 +286,12 @@ function imageMessage(source, transfer) {
 }
 
 /**
- * Starts a dream in the model's worker. Same options as dream.js's dream(),
- * plus: canvas (redrawn on this thread after every tile), transfer (move
- * the caller's pixel buffer instead of copying it).
+ * Starts a dream in the model's worker. source: as for dream.js's dream(),
+ * or an encoded picture as a File/Blob (decoded in the worker with
+ * createImageBitmap, EXIF orientation applied; width and height are known
+ * once the worker has it). Same options, plus: canvas (redrawn on this thread
+ * as the dream changes), transfer (move the caller's pixel buffer instead of
+ * copying it).
  */
 export function remoteDream(model, source, options = {}) {
   const o = normalizeOptions(options); // bad options throw here, as in-process

@@ -82,15 +82,20 @@ async function makeFrame(img, target) {
 }
 
 function wire(id, c, frames) {
-  const d = { id, c, frames, inFlight: 0, chain: Promise.resolve(), gradient: null };
+  const d = { id, c, frames, inFlight: 0, chain: Promise.resolve(), gradient: null, framed: false, stale: false };
   dreams.set(id, d);
   const send = (fn) => { d.chain = d.chain.then(fn).catch((e) => console.error('deepdream-wasm worker:', e)); };
   c.addEventListener('progress', (e) => {
     const detail = e.detail;
+    // The image changes once per iteration (the step after the last tile) and
+    // at each octave: numTiles is 0 right after. A frame then, and a first one.
+    if (detail.numTiles === 0 || !d.framed) d.stale = true;
     let img = null;
-    if (d.frames && d.inFlight < 2) {
+    if (d.frames && d.stale && d.inFlight < 2) {
       img = c.currentImage(); // read now: the next step changes the image
       d.inFlight++;
+      d.stale = false;
+      d.framed = true;
     }
     send(async () => {
       const frame = img ? await makeFrame(img, d.frames) : null;
@@ -121,10 +126,24 @@ function wire(id, c, frames) {
   });
 }
 
+/** When the core aborts (e.g. out of memory in the fixed-size threaded build) it is unusable: tell the page at once. */
+function watchCore(M) {
+  if (!M || M.__ddWatched) return;
+  M.__ddWatched = true;
+  M.onAbort = (what) => {
+    const text = String(what ?? '');
+    const oom = /OOM|out of memory|Cannot enlarge memory/i.test(text);
+    port.post({ type: 'fatal', error: { name: 'DeepDreamError', code: oom ? 'DD_ERR_OUT_OF_MEMORY' : 'DD_ERR_INTERNAL',
+      message: oom ? `deepdream-wasm: the core ran out of memory (${M.ddVariant} build, ${(M.HEAPU8.length / 2 ** 20).toFixed(0)} MiB): use a smaller picture or tile size`
+        : `deepdream-wasm: the core aborted: ${text}` } });
+  };
+}
+
 // ------------------------------------------------------------------ ops ----
 const ops = {
   async init({ threads }) {
     const M = await loadCore({ threads });
+    watchCore(M);
     return { variant: M.ddVariant, threadsSupported: threadsSupported(),
       crossOriginIsolated: typeof globalThis.crossOriginIsolated === 'boolean' ? globalThis.crossOriginIsolated : null };
   },
@@ -137,6 +156,7 @@ const ops = {
       port.post({ type: 'loadProgress', rid, fraction, done, total });
     };
     const m = await loadModel(source, { ...opts, worker: false, onProgress });
+    watchCore(m._M);
     const handle = nextHandle++;
     models.set(handle, m);
     return modelInfo(handle, m);
@@ -164,8 +184,24 @@ const ops = {
     models.delete(handle);
   },
 
-  dream({ handle, id, image, options, checkpoint, frames }) {
-    const c = dream(model(handle), image, { ...options, id, checkpoint: storageFor(checkpoint) });
+  async dream({ handle, id, image, options, checkpoint, frames }) {
+    const m = model(handle);
+    let decoded = null;
+    if (typeof Blob !== 'undefined' && image instanceof Blob) {
+      if (typeof createImageBitmap !== 'function')
+        throw Object.assign(new Error('deepdream-wasm: decoding a Blob needs createImageBitmap (a browser)'), { name: 'DeepDreamError', code: 'DD_ERR_UNSUPPORTED' });
+      try {
+        decoded = image = await createImageBitmap(image, { imageOrientation: 'from-image' });
+      } catch (e) {
+        throw Object.assign(new Error(`deepdream-wasm: cannot decode the picture: ${e.message}`), { name: 'DeepDreamError', code: 'DD_ERR_PARSE' });
+      }
+    }
+    let c;
+    try {
+      c = dream(m, image, { ...options, id, checkpoint: storageFor(checkpoint) });
+    } finally {
+      if (decoded) decoded.close();
+    }
     wire(id, c, frames);
     return { id: c.id, width: c.width, height: c.height, channels: c.channels, options: c.options };
   },
