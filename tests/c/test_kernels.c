@@ -453,6 +453,8 @@ static const pool_case pool_cases[] = {
     {1, 7, 7, 3, 3, 3, 2, 2, 1},  {2, 8, 9, 5, 3, 3, 2, 2, 1}, {1, 9, 9, 4, 3, 3, 1, 1, 1},
     {1, 7, 7, 6, 7, 7, 1, 1, 0},  {2, 14, 13, 3, 5, 5, 3, 3, 0}, {1, 6, 5, 2, 2, 2, 2, 2, 0},
     {1, 5, 8, 7, 3, 2, 1, 2, 1},  {2, 4, 4, 9, 5, 5, 1, 1, 1},
+    /* 16-channel blocks (simd128's wide path) plus a 4-channel and a scalar tail */
+    {1, 6, 7, 21, 3, 3, 2, 2, 1}, {1, 5, 6, 18, 3, 2, 2, 1, 0},
 };
 #define NUM_POOL_CASES ((int)(sizeof pool_cases / sizeof pool_cases[0]))
 

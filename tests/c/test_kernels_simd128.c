@@ -228,6 +228,9 @@ static void test_pool(void) {
   pool_compare(1, 11, 10, 5, 2, 2, 0, &rng);
   pool_compare(1, 6, 7, 204, 3, 1, 1, &rng);
   pool_compare(1, 5, 5, 21, 5, 1, 1, &rng);
+  pool_compare(3, 9, 9, 48, 3, 2, 1, &rng);   /* a thread's channel slices end mid-image */
+  pool_compare(1, 10, 11, 20, 2, 3, 0, &rng); /* stride > window: cells no window reaches */
+  pool_compare(1, 9, 9, 36, 3, 2, 1, &rng);   /* 16 + 16 + 4 channels */
 }
 
 static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scale, test_rng *rng) {

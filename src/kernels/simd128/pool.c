@@ -166,42 +166,74 @@ static void pool_zero_slice(const pool_job *job, int n, int c0, int c1) {
     memset(d, 0, (size_t)(c1 - c0) * sizeof(float));
 }
 
-/* Routes g[0..4) to the first maxima of 4 channels over a window. */
-static void max_back_vec4(const float *base, size_t rs, int c, int hh, int ww, const float *g,
-                          float *dbase) {
-  v128_t best = wasm_v128_load(base), idx = wasm_i32x4_splat(0);
-  int cell = 0;
-  for (int i = 0; i < hh; i++) {
-    const float *q = base + (size_t)i * rs;
-    for (int j = 0; j < ww; j++, q += c, cell++) {
-      const v128_t v = wasm_v128_load(q);
-      const v128_t gt = wasm_f32x4_gt(v, best);
-      best = wasm_v128_bitselect(v, best, gt);
-      idx = wasm_v128_bitselect(wasm_i32x4_splat(cell), idx, gt);
-    }
-  }
-  int32_t cells[4];
-  wasm_v128_store(cells, idx);
-  for (int l = 0; l < 4; l++) {
-    int ci = cells[l] / ww, cj = cells[l] % ww;
-    dbase[(size_t)ci * rs + (size_t)cj * c + l] += g[l];
-  }
-}
-
-static void max_back_scalar(const float *base, size_t rs, int c, int hh, int ww, float g,
-                            float *dbase) {
-  float best = base[0];
-  int bi = 0, bj = 0;
-  for (int i = 0; i < hh; i++)
-    for (int j = 0; j < ww; j++) {
-      float v = base[(size_t)i * rs + (size_t)j * c];
-      if (v > best) {
-        best = v;
-        bi = i;
-        bj = j;
+/* Routes the gradient g of one window to the first maximum of each channel in
+   [c0, c1). base and dbase point at the window's first cell (channel 0) in the
+   input and din; rs is the row stride in floats. Each lane tracks its argmax
+   as an element offset from the window's first cell (no division), the max
+   with pmax (best < v ? v : best, which is the strict '>' of the scan); the
+   16 or 4 offsets are then scattered. */
+static void max_back_window(const float *base, float *dbase, size_t rs, int c, int hh, int ww,
+                            int c0, int c1, const float *g) {
+  int ch = c0;
+  for (; ch + 16 <= c1; ch += 16) {
+    const float *b = base + ch;
+    v128_t m0 = wasm_v128_load(b), m1 = wasm_v128_load(b + 4);
+    v128_t m2 = wasm_v128_load(b + 8), m3 = wasm_v128_load(b + 12);
+    v128_t o0 = wasm_i32x4_splat(0), o1 = o0, o2 = o0, o3 = o0;
+    for (int i = 0; i < hh; i++) {
+      for (int j = i == 0; j < ww; j++) {
+        const int off = (int)((size_t)i * rs + (size_t)j * c);
+        const float *q = b + off;
+        const v128_t vo = wasm_i32x4_splat(off);
+        const v128_t v0 = wasm_v128_load(q), v1 = wasm_v128_load(q + 4);
+        const v128_t v2 = wasm_v128_load(q + 8), v3 = wasm_v128_load(q + 12);
+        o0 = wasm_v128_bitselect(vo, o0, wasm_f32x4_gt(v0, m0));
+        o1 = wasm_v128_bitselect(vo, o1, wasm_f32x4_gt(v1, m1));
+        o2 = wasm_v128_bitselect(vo, o2, wasm_f32x4_gt(v2, m2));
+        o3 = wasm_v128_bitselect(vo, o3, wasm_f32x4_gt(v3, m3));
+        m0 = wasm_f32x4_pmax(m0, v0);
+        m1 = wasm_f32x4_pmax(m1, v1);
+        m2 = wasm_f32x4_pmax(m2, v2);
+        m3 = wasm_f32x4_pmax(m3, v3);
       }
     }
-  dbase[(size_t)bi * rs + (size_t)bj * c] += g;
+    int32_t o[16];
+    wasm_v128_store(o, o0);
+    wasm_v128_store(o + 4, o1);
+    wasm_v128_store(o + 8, o2);
+    wasm_v128_store(o + 12, o3);
+    float *d = dbase + ch;
+    const float *gg = g + ch;
+    for (int l = 0; l < 16; l++) d[o[l] + l] += gg[l];
+  }
+  for (; ch + 4 <= c1; ch += 4) {
+    const float *b = base + ch;
+    v128_t m = wasm_v128_load(b), o = wasm_i32x4_splat(0);
+    for (int i = 0; i < hh; i++)
+      for (int j = i == 0; j < ww; j++) {
+        const int off = (int)((size_t)i * rs + (size_t)j * c);
+        const v128_t v = wasm_v128_load(b + off);
+        o = wasm_v128_bitselect(wasm_i32x4_splat(off), o, wasm_f32x4_gt(v, m));
+        m = wasm_f32x4_pmax(m, v);
+      }
+    int32_t oo[4];
+    wasm_v128_store(oo, o);
+    float *d = dbase + ch;
+    for (int l = 0; l < 4; l++) d[oo[l] + l] += g[ch + l];
+  }
+  for (; ch < c1; ch++) {
+    float best = base[ch];
+    size_t bo = 0;
+    for (int i = 0; i < hh; i++)
+      for (int j = 0; j < ww; j++) {
+        const size_t off = (size_t)i * rs + (size_t)j * c;
+        if (base[ch + off] > best) {
+          best = base[ch + off];
+          bo = off;
+        }
+      }
+    dbase[ch + bo] += g[ch];
+  }
 }
 
 /* Adds g[0..4) to 4 channels of every cell of a window. */
@@ -212,15 +244,21 @@ static void avg_back_vec4(float *dbase, size_t rs, int c, int hh, int ww, v128_t
   }
 }
 
-/* Items are (n, slice of DD_POOL_SLICE channels). */
+/* Items are (n, slice of DD_POOL_SLICE channels); a range is walked as runs
+   of consecutive slices of one image, each run in one pass over the image
+   (all its channels per pixel). */
 static void pool_backward_items(const pool_job *job, size_t begin, size_t end, int is_max) {
   const dd_window_shape *s = job->s;
   const int c = job->c, slices = (c + DD_POOL_SLICE - 1) / DD_POOL_SLICE;
   const size_t rs = (size_t)s->in_w * c;
-  for (size_t item = begin; item < end; item++) {
+  for (size_t item = begin; item < end;) {
     const int n = (int)(item / (size_t)slices);
+    const size_t run_end = ((size_t)n + 1) * (size_t)slices < end ? ((size_t)n + 1) * (size_t)slices : end;
     const int c0 = (int)(item % (size_t)slices) * DD_POOL_SLICE;
-    const int c1 = c0 + DD_POOL_SLICE < c ? c0 + DD_POOL_SLICE : c;
+    const int c1 = (int)(run_end - (size_t)n * (size_t)slices) * DD_POOL_SLICE < c
+                       ? (int)(run_end - (size_t)n * (size_t)slices) * DD_POOL_SLICE
+                       : c;
+    item = run_end;
     pool_zero_slice(job, n, c0, c1);
     for (int oh = 0; oh < s->out_h; oh++)
       for (int ow = 0; ow < s->out_w; ow++) {
@@ -229,12 +267,10 @@ static void pool_backward_items(const pool_job *job, size_t begin, size_t end, i
         const float *g = job->dout + (((size_t)n * s->out_h + oh) * s->out_w + ow) * c;
         const int hh = r.h1 - r.h0, ww = r.w1 - r.w0;
         float *dbase = job->din + off;
-        int ch = c0;
         if (is_max) {
-          const float *base = job->in + off;
-          for (; ch + 4 <= c1; ch += 4) max_back_vec4(base + ch, rs, c, hh, ww, g + ch, dbase + ch);
-          for (; ch < c1; ch++) max_back_scalar(base + ch, rs, c, hh, ww, g[ch], dbase + ch);
+          max_back_window(job->in + off, dbase, rs, c, hh, ww, c0, c1, g);
         } else {
+          int ch = c0;
           const float inv = 1.0f / (float)(hh * ww);
           for (; ch + 4 <= c1; ch += 4)
             avg_back_vec4(dbase + ch, rs, c, hh, ww,
