@@ -12,7 +12,7 @@ export async function encodeImage(img, format = 'png', quality = 92) { return _e
 import { loadModelBytes } from './model.js';
 import { dream as startDream, dreamFromState } from './dream.js';
 import { openStore, IndexedDBStore } from './storage.js';
-import { loadRemoteModel, remoteDream, remoteResumeDream } from './remote.js';
+import { loadRemoteModel, remoteDream, remoteResumeDream, remoteListDreams } from './remote.js';
 export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.js';
 export { RemoteModel, RemoteDream, terminateWorker } from './remote.js';
 
@@ -78,7 +78,13 @@ export async function resumeDream(model, id, options = {}) {
     options: rec.options, fraction: rec.fraction }, { ...options, checkpoint });
 }
 
-export async function listDreams(storage) { return openStore(storage).listDreams(); }
+export async function listDreams(storage) {
+  if (runsInWorkerByDefault && (storage === undefined || storage === 'indexeddb')) {
+    const list = await remoteListDreams(storage);
+    if (list) return list;
+  }
+  return openStore(storage).listDreams();
+}
 export async function removeDream(id, storage) { return openStore(storage).removeDream(id); }
 export { DreamController, DEFAULTS, parseChannels } from './dream.js';
 export * from './train/index.js';

@@ -137,6 +137,17 @@ export function terminateWorker() {
   h.ready.then(() => h._terminate());
 }
 
+/**
+ * listDreams() through the running worker (IndexedDB's getAll() also reads the
+ * states: that copy stays off the page's thread). null when no worker runs.
+ */
+export async function remoteListDreams(storage) {
+  if (!host || host.dead) return null;
+  const { list, skipped } = await host.call('listDreams', { storage: storage === undefined ? 'indexeddb' : storage });
+  list.skipped = skipped;
+  return list;
+}
+
 // ---------------------------------------------------------------- model ----
 function modelSource(source) {
   if (typeof source === 'string' || source instanceof URL) {

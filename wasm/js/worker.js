@@ -57,6 +57,12 @@ function entry(id) {
   return d;
 }
 
+const stores = new Map();
+function storeFor(storage = 'indexeddb') {
+  if (!stores.has(storage)) stores.set(storage, openStore(storage));
+  return stores.get(storage);
+}
+
 function storageFor(ck) {
   if (!ck) return undefined;
   return { ...ck, storage: ck.storage === 'indexeddb' || ck.storage === undefined ? 'indexeddb' : ck.storage };
@@ -226,8 +232,12 @@ const ops = {
     if (e && e.gradient) return { ...e.gradient, data: e.gradient.data.slice() };
     return entry(id); // throws NOT_FOUND
   },
-  async listDreams({ storage }) { return openStore(storage).listDreams(); },
-  async removeDream({ id, storage }) { return openStore(storage).removeDream(id); },
+  async listDreams({ storage }) {
+    // getAll() reads every state too: done here, only the small metadata goes to the page
+    const list = await storeFor(storage).listDreams();
+    return { list: [...list], skipped: list.skipped || [] };
+  },
+  async removeDream({ id, storage }) { return storeFor(storage).removeDream(id); },
 };
 
 port.on(async (msg) => {
