@@ -303,6 +303,39 @@ test('a 12 MP photo: dreamed at full size, shown downscaled, the main thread sta
   }
 });
 
+test('API in a page: a core that runs out of memory is an error with a code, not a hang; a new model works after it', { skip }, async (t) => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await page.goto(`${srv.base}/web/`);
+    const r = await page.evaluate(async () => {
+      const api = await import('/wasm/js/index.js');
+      const m = await api.loadModel('/models/default-model.pb');
+      const W = 4000, H = 3000, data = new Uint8ClampedArray(W * H * 4);
+      for (let i = 0; i < W * H; i++) data.set([i % 251, (i / 7) % 255, 128, 255], i * 4);
+      // a checkpoint of the full float state every 8 tiles: more than the threaded build's 1 GiB holds
+      const c = api.dream(m, new ImageData(data, W, H), { layer: 2, iterations: 1, repeats: 0, checkpoint: { storage: 'indexeddb', everyTiles: 8 } });
+      const out = await Promise.race([c.result.then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message, alive: m.alive })),
+        new Promise((res) => setTimeout(() => res({ hang: true }), 90_000))]);
+      const m2 = await api.loadModel('/models/default-model.pb');
+      const small = await api.dream(m2, new ImageData(new Uint8ClampedArray(64 * 48 * 4).fill(200), 64, 48), { layer: 1, iterations: 1, repeats: 0 }).result;
+      out.after = small.width;
+      await m2.free();
+      return out;
+    });
+    t.diagnostic(JSON.stringify(r));
+    assert.notEqual(r.hang, true, 'the dream neither finished nor failed');
+    if (!r.ok) {
+      assert.equal(r.code, 'DD_ERR_OUT_OF_MEMORY');
+      assert.equal(r.alive, false, 'the model of an aborted core is marked unusable');
+    }
+    assert.equal(r.after, 64, 'a fresh worker dreams after the failure');
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
 test('Train tab: two epochs, checkpoints listed, untrained vs restored, delete', { skip }, async (t) => {
   const b = await openBrowser();
   try {

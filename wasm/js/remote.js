@@ -301,8 +301,9 @@ function imageMessage(source, transfer) {
  * or an encoded picture as a File/Blob (decoded in the worker with
  * createImageBitmap, EXIF orientation applied; width and height are known
  * once the worker has it). Same options, plus: canvas (redrawn on this thread
- * as the dream changes), transfer (move the caller's pixel buffer instead of
- * copying it).
+ * whenever the image changes: after each iteration's last tile and at each
+ * octave; frameEvery: 'tile' redraws after every tile), transfer (move the
+ * caller's pixel buffer instead of copying it).
  */
 export function remoteDream(model, source, options = {}) {
   const o = normalizeOptions(options); // bad options throw here, as in-process
@@ -333,7 +334,7 @@ export async function remoteResumeDream(model, id, options = {}) {
 function workerOptions(options) {
   const out = {};
   for (const [k, v] of Object.entries(options)) {
-    if (['canvas', 'signal', 'onProgress', 'checkpoint', 'transfer', 'storage', 'id'].includes(k)) continue;
+    if (['canvas', 'signal', 'onProgress', 'checkpoint', 'transfer', 'storage', 'id', 'frameEvery'].includes(k)) continue;
     if (typeof v === 'function') continue;
     out[k] = typeof v === 'bigint' ? v.toString() : v;
   }
@@ -369,7 +370,7 @@ export class RemoteDream extends EventTarget {
   }
 
   /** @internal */
-  _frameSize() { return this.canvas ? { width: this.canvas.width, height: this.canvas.height } : null; }
+  _frameSize() { return this.canvas ? { width: this.canvas.width, height: this.canvas.height, every: this._opts.frameEvery === 'tile' ? 'tile' : 'change' } : null; }
 
   /** @internal */
   _start(p) {

@@ -11,6 +11,8 @@
 // A frame is the current image as an ImageBitmap (browsers, only when the page
 // asked for frames: it has a target canvas), at most the page's canvas size,
 // with at most two frames unacknowledged so a slow page never queues up work.
+// The image changes once per iteration and octave (the tiles only accumulate
+// the gradient), so frames are sent then; frameEvery: 'tile' sends one per step.
 import { isNode, loadCore, threadsSupported } from './core.js';
 import { loadModel, dream, resumeDream } from './index.js';
 import { IndexedDBStore, openStore } from './storage.js';
@@ -95,7 +97,7 @@ function wire(id, c, frames) {
     const detail = e.detail;
     // The image changes once per iteration (the step after the last tile) and
     // at each octave: numTiles is 0 right after. A frame then, and a first one.
-    if (detail.numTiles === 0 || !d.framed) d.stale = true;
+    if (detail.numTiles === 0 || !d.framed || (d.frames && d.frames.every === 'tile')) d.stale = true;
     let img = null;
     if (d.frames && d.stale && d.inFlight < 2) {
       img = c.currentImage(); // read now: the next step changes the image
