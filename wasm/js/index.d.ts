@@ -49,6 +49,10 @@ export type Backend = 'auto' | 'reference' | 'simd128';
 export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView;
 
 export interface LoadModelOptions {
+  /** Run the core in a Worker (default: true in a browser window, false elsewhere; Node: worker_threads). */
+  worker?: boolean;
+  /** Move (not copy) an ArrayBuffer source to the worker. */
+  transfer?: boolean;
   backend?: Backend;
   /** Threads for the kernels (default: one per core; the threaded build needs cross-origin isolation). */
   threads?: number;
@@ -85,8 +89,43 @@ export class Model {
   free(): void;
 }
 
-/** Loads a GraphDef from a URL, Node file path, File/Blob, bytes, or 'indexeddb://name'. */
-export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model>;
+/** The same model, hosted by a module Worker (what loadModel returns in a browser window). */
+export class RemoteModel {
+  readonly layers: LayerInfo[];
+  readonly convLayers: LayerInfo[];
+  readonly fingerprint: string;
+  readonly byteLength: number;
+  readonly alive: boolean;
+  findNode(name: string): Promise<{ name: string; channels: number; nodeIndex: number }>;
+  forward(input: Float32Array, height: number, width: number, node: string): Promise<{ data: Float32Array; shape: number[] }>;
+  gradient(input: Float32Array, height: number, width: number, objective?: { layer?: string | number; channels?: number[] }): Promise<{
+    grad: Float32Array;
+    loss: number;
+  }>;
+  bytes(): Promise<Uint8Array>;
+  save(url: string, opts?: object): Promise<void>;
+  /** Frees the model; the worker ends with the last model. */
+  free(): void;
+}
+/** A dream running in the worker: the DreamController API, with promise-returning readers. */
+export class RemoteDream extends EventTarget {
+  readonly id: string;
+  readonly paused: boolean;
+  readonly ended: boolean;
+  readonly progress: DreamProgress | null;
+  readonly result: Promise<Required<RawImage>>;
+  pause(): void;
+  resume(): void;
+  abort(): void;
+  saveState(): Promise<Uint8Array>;
+  currentImage(): Promise<Required<RawImage>>;
+  currentGradient(): Promise<Required<RawImage>>;
+  setCanvas(canvas: HTMLCanvasElement | null): void;
+}
+
+/** Loads a GraphDef from a URL, Node file path, File/Blob, bytes, or 'indexeddb://name'.
+    In a browser window the model lives in a module Worker (a RemoteModel). */
+export function loadModel(source: ModelSource, opts?: LoadModelOptions): Promise<Model | RemoteModel>;
 export function saveModelBytes(url: string, bytes: Uint8Array | ArrayBuffer, opts?: { store?: IndexedDBStore; meta?: object }): Promise<void>;
 export function listModels(opts?: { store?: IndexedDBStore }): Promise<Record<string, { byteLength: number; savedAt: string }>>;
 export function removeModel(url: string, opts?: { store?: IndexedDBStore }): Promise<void>;
@@ -125,6 +164,10 @@ export interface DreamOptions {
   /** Save the state while dreaming; resumeDream() continues it after a reload. */
   checkpoint?: { storage?: 'indexeddb' | string | DreamStore; everyTiles?: number; everySeconds?: number; removeWhenDone?: boolean };
   id?: string;
+  /** Worker dreams: redraw the canvas when the image changes (default) or after every tile. */
+  frameEvery?: 'change' | 'tile';
+  /** Worker dreams: move the source pixels to the worker instead of copying them. */
+  transfer?: boolean;
 }
 
 export interface DreamProgress {
@@ -175,6 +218,8 @@ export class DreamController extends EventTarget {
 export const DEFAULTS: Readonly<Required<Pick<DreamOptions, 'layer' | 'iterations' | 'stepSize' | 'tileSize' | 'repeats' | 'rescale' | 'blend' | 'inputMean' | 'resample' | 'tilesPerStep'>>>;
 export function parseChannels(ch: DreamOptions['channels']): number[];
 export function dream(model: Model, source: ImageSource, options?: DreamOptions): DreamController;
+export function dream(model: RemoteModel, source: ImageSource | Blob, options?: DreamOptions): RemoteDream;
+export function resumeDream(model: RemoteModel, id: string, options?: Omit<DreamOptions, 'layer' | 'channels' | 'seed'> & { storage?: 'indexeddb' | string | DreamStore }): Promise<RemoteDream>;
 export function resumeDream(model: Model, id: string, options?: Omit<DreamOptions, 'layer' | 'channels' | 'seed'> & { storage?: 'indexeddb' | string | DreamStore }): Promise<DreamController>;
 
 // --------------------------------------------------------------- storage ----
