@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "deepdream.h"
@@ -170,15 +171,23 @@ static double now_s(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* A bar redrawn in place on a terminal; one line per iteration in logs. */
 static void progress_bar(const dd_progress *p, double t0, double f0) {
+  static int last_key = -1; /* CLI-local display state */
+  int tty = isatty(fileno(stderr));
+  int key = p->octave * 10000 + p->iteration;
+  if (!tty && key == last_key && p->fraction < 1.0) return;
+  last_key = key;
   int width = 30, fill = (int)(p->fraction * width + 0.5);
   double el = now_s() - t0, gained = p->fraction - f0;
   double eta = gained > 0 ? el / gained * (1 - p->fraction) : 0;
-  fprintf(stderr, "\r[");
+  char tile[32] = "-";
+  if (p->num_tiles) snprintf(tile, sizeof tile, "%d/%d", p->tile, p->num_tiles);
+  fprintf(stderr, "%s[", tty ? "\r" : "");
   for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
-  fprintf(stderr, "] %3.0f%%  octave %d/%d  iteration %d/%d  tile %d/%d  %dx%d  %.0fs, ETA %.0fs   ", p->fraction * 100,
-          p->octave + 1, p->num_octaves, p->iteration + (p->iteration < p->num_iterations), p->num_iterations, p->tile,
-          p->num_tiles, p->image_w, p->image_h, el, eta);
+  fprintf(stderr, "] %3.0f%%  octave %d/%d  iteration %d/%d  tile %s  %dx%d  %.0fs, ETA %.0fs%s", p->fraction * 100,
+          p->octave + 1, p->num_octaves, p->iteration + (p->iteration < p->num_iterations), p->num_iterations, tile,
+          p->image_w, p->image_h, el, eta, tty ? "   " : "\n");
   fflush(stderr);
 }
 
@@ -218,7 +227,7 @@ static uint8_t *run_dream(const cli *a, dd_dream *d, int *wp, int *hp, int *cp, 
   }
   if (!a->quiet) {
     progress_bar(&p, t0, 0);
-    fprintf(stderr, "\n");
+    if (isatty(fileno(stderr))) fprintf(stderr, "\n");
   }
   if (s != DD_DONE) {
     fprintf(stderr, "deepdream: %s: %s\n", label, err.message);

@@ -59,10 +59,14 @@ function parse(argv) {
   return a;
 }
 
+let lastLine = '';
 function bar(p) {
   const w = 30, fill = Math.round(p.fraction * w);
   const eta = p.eta == null ? '?' : `${p.eta.toFixed(0)}s`;
-  process.stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  octave ${p.octave + 1}/${p.numOctaves}  iteration ${Math.min(p.iteration + 1, p.numIterations)}/${p.numIterations}  tile ${p.tile}/${p.numTiles}  ${p.imageWidth}x${p.imageHeight}  ETA ${eta}   `);
+  const where = `octave ${p.octave + 1}/${p.numOctaves}  iteration ${Math.min(p.iteration + 1, p.numIterations)}/${p.numIterations}`;
+  const line = `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${where}  tile ${p.numTiles ? `${p.tile}/${p.numTiles}` : '-'}  ${p.imageWidth}x${p.imageHeight}  ETA ${eta}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
+  else if (where !== lastLine) { lastLine = where; process.stderr.write(`${line}\n`); } // logs: one line per iteration
 }
 
 async function main() {
@@ -111,7 +115,7 @@ async function main() {
     if (e.code === 'DD_ERR_ABORTED' && checkpoint) { console.error(`deepdream-wasm: interrupted; resume with --checkpoint ${a.checkpoint} --resume ${c.id}`); return 130; }
     throw e;
   }
-  if (!a.quiet) process.stderr.write(`\ndream: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+  if (!a.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}dream: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
   const jpeg = /\.jpe?g$/i.test(out);
   await writeFile(out, await encodeImage(result, jpeg ? 'jpeg' : 'png', a.quality ?? 92));
   if (!a.quiet) process.stderr.write(`wrote ${out} (${result.width}x${result.height})\n`);
