@@ -128,3 +128,41 @@ double test_now_ms(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+int golden_load(const char *name, golden *g) {
+  const char *root = getenv("DD_SOURCE_DIR");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/golden/%s", root ? root : ".", name);
+  size_t len = 0;
+  unsigned char *b = test_read_file(path, &len);
+  memset(g, 0, sizeof *g);
+  if (!b) {
+    test_fail_at(__FILE__, __LINE__, "cannot read golden file %s (DD_SOURCE_DIR set?)", path);
+    return 0;
+  }
+  uint32_t u[6] = {0};
+  if (len < 12 || memcmp(b, "DDG1", 4) != 0) goto bad;
+  for (int i = 0; i < 2; i++) u[i] = (uint32_t)b[4 + 4 * i] | (uint32_t)b[5 + 4 * i] << 8 |
+                                     (uint32_t)b[6 + 4 * i] << 16 | (uint32_t)b[7 + 4 * i] << 24;
+  g->dtype = (int)u[0];
+  g->ndim = (int)u[1];
+  if ((g->dtype != 1 && g->dtype != 2) || g->ndim < 1 || g->ndim > 4) goto bad;
+  size_t off = 12 + 4 * (size_t)g->ndim, count = 1;
+  if (len < off) goto bad;
+  for (int i = 0; i < g->ndim; i++) {
+    const unsigned char *q = b + 12 + 4 * i;
+    g->dims[i] = (int)((uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24);
+    count *= (size_t)g->dims[i];
+  }
+  size_t esz = g->dtype == 1 ? 4 : 1;
+  if (len != off + count * esz) goto bad;
+  g->count = count;
+  g->data = malloc(count * esz + 16);
+  memcpy(g->data, b + off, count * esz); /* the test hosts are little-endian */
+  free(b);
+  return 1;
+bad:
+  free(b);
+  test_fail_at(__FILE__, __LINE__, "malformed golden file %s", path);
+  return 0;
+}

@@ -36,4 +36,16 @@ const char *test_shared_path(const char *rel);
 /* Reads a whole file; NULL on failure. */
 unsigned char *test_read_file(const char *path, size_t *len);
 double test_now_ms(void);
+
+/* Golden files (format: tests/golden/README.md), read from
+   $DD_SOURCE_DIR/tests/golden/<name>. Returns 0 (after a test failure) when
+   the file is missing or malformed; free g->data with free(). */
+typedef struct golden {
+  int dtype; /* 1 float32, 2 uint8 */
+  int ndim;
+  int dims[4];
+  size_t count;
+  void *data;
+} golden;
+int golden_load(const char *name, golden *g);
 #endif
