@@ -7,19 +7,39 @@
 
 #ifdef DD_THREADS
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* A job is cut into up to DD_CHUNKS_PER_THREAD chunks per thread, claimed
+   through an atomic counter by the caller and the workers alike: a worker that
+   wakes late (or a core taken by another process) costs its chunks, not the
+   whole share. Results never depend on who runs a chunk: items are
+   independent. Between jobs the threads spin for up to DD_SPIN_NS before
+   blocking on a condition variable, so the back-to-back parallel regions of a
+   gradient step do not pay a futex wake-up each (in wasm, Atomics.wait /
+   notify through the JS runtime). */
+#ifndef DD_CHUNKS_PER_THREAD
+#define DD_CHUNKS_PER_THREAD 4
+#endif
+#ifndef DD_SPIN_NS
+#define DD_SPIN_NS 200000
+#endif
 
 struct dd_threadpool {
   int size; /* workers + the calling thread */
   pthread_t *threads;
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
-  /* the current job */
+  /* the current job: written by the caller before `generation` is bumped */
   dd_range_fn fn;
   void *ctx;
-  size_t n;
-  unsigned generation;
-  int pending; /* workers that have not finished the current job */
-  int stop;
+  size_t n, chunks;
+  atomic_size_t next;      /* next chunk to claim */
+  atomic_uint generation;  /* bumped once per job */
+  atomic_int pending;      /* workers that have not finished the current job */
+  atomic_int sleepers;     /* workers blocked (or about to block) on work_cv */
+  atomic_int waiting;      /* the caller is blocked (or about to block) on done_cv */
+  atomic_int stop;
 };
 
 typedef struct worker_arg {
@@ -27,34 +47,77 @@ typedef struct worker_arg {
   int index;
 } worker_arg;
 
-static void run_share(dd_threadpool *p, int index, dd_range_fn fn, void *ctx, size_t n) {
-  size_t begin = n * (size_t)index / (size_t)p->size;
-  size_t end = n * (size_t)(index + 1) / (size_t)p->size;
-  if (begin < end) fn(ctx, begin, end);
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Claims and runs chunks until none is left. */
+static void run_chunks(dd_threadpool *p) {
+  const size_t n = p->n, chunks = p->chunks;
+  for (;;) {
+    size_t k = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+    if (k >= chunks) return;
+    size_t begin = n * k / chunks, end = n * (k + 1) / chunks;
+    if (begin < end) p->fn(p->ctx, begin, end);
+  }
+}
+
+/* Spins until *v != old or DD_SPIN_NS pass; returns the last value read. */
+static unsigned spin_while_equal_u(atomic_uint *v, unsigned old) {
+  unsigned cur = atomic_load_explicit(v, memory_order_acquire);
+  if (cur != old) return cur;
+  uint64_t t0 = mono_ns();
+  for (unsigned i = 1;; i++) {
+    cpu_relax();
+    cur = atomic_load_explicit(v, memory_order_acquire);
+    if (cur != old) return cur;
+    if ((i & 255) == 0 && mono_ns() - t0 > DD_SPIN_NS) return cur;
+  }
+}
+
+static int spin_while_positive(atomic_int *v) {
+  int cur = atomic_load_explicit(v, memory_order_acquire);
+  if (cur <= 0) return cur;
+  uint64_t t0 = mono_ns();
+  for (unsigned i = 1;; i++) {
+    cpu_relax();
+    cur = atomic_load_explicit(v, memory_order_acquire);
+    if (cur <= 0) return cur;
+    if ((i & 255) == 0 && mono_ns() - t0 > DD_SPIN_NS) return cur;
+  }
 }
 
 static void *worker_main(void *arg) {
   worker_arg *wa = (worker_arg *)arg;
   dd_threadpool *p = wa->pool;
-  int index = wa->index;
   free(wa);
   unsigned seen = 0;
   for (;;) {
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop && p->generation == seen) pthread_cond_wait(&p->work_cv, &p->mu);
-    if (p->stop) {
+    unsigned g = spin_while_equal_u(&p->generation, seen);
+    if (g == seen) {
+      pthread_mutex_lock(&p->mu);
+      atomic_fetch_add(&p->sleepers, 1);
+      while (!atomic_load(&p->stop) && (g = atomic_load(&p->generation)) == seen)
+        pthread_cond_wait(&p->work_cv, &p->mu);
+      atomic_fetch_sub(&p->sleepers, 1);
       pthread_mutex_unlock(&p->mu);
-      return NULL;
     }
-    seen = p->generation;
-    dd_range_fn fn = p->fn;
-    void *ctx = p->ctx;
-    size_t n = p->n;
-    pthread_mutex_unlock(&p->mu);
-    run_share(p, index, fn, ctx, n);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0) pthread_cond_signal(&p->done_cv);
-    pthread_mutex_unlock(&p->mu);
+    if (atomic_load(&p->stop)) return NULL;
+    seen = g;
+    run_chunks(p);
+    if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
+      pthread_mutex_lock(&p->mu);
+      pthread_cond_signal(&p->done_cv);
+      pthread_mutex_unlock(&p->mu);
+    }
   }
 }
 
@@ -68,6 +131,12 @@ dd_threadpool *dd_threadpool_create(int num_threads) {
     free(p);
     return NULL;
   }
+  atomic_init(&p->next, 0);
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->pending, 0);
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->waiting, 0);
+  atomic_init(&p->stop, 0);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->done_cv, NULL);
@@ -89,7 +158,7 @@ dd_threadpool *dd_threadpool_create(int num_threads) {
 void dd_threadpool_destroy(dd_threadpool *p) {
   if (!p) return;
   pthread_mutex_lock(&p->mu);
-  p->stop = 1;
+  atomic_store(&p->stop, 1);
   pthread_cond_broadcast(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
   for (int i = 1; i < p->size; i++) pthread_join(p->threads[i], NULL);
@@ -108,18 +177,28 @@ void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
     fn(ctx, 0, n);
     return;
   }
-  pthread_mutex_lock(&p->mu);
+  size_t chunks = (size_t)p->size * DD_CHUNKS_PER_THREAD;
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->pending = p->size - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->work_cv);
-  pthread_mutex_unlock(&p->mu);
-  run_share(p, 0, fn, ctx, n);
-  pthread_mutex_lock(&p->mu);
-  while (p->pending > 0) pthread_cond_wait(&p->done_cv, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  p->chunks = chunks < n ? chunks : n;
+  atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+  atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
+  atomic_fetch_add(&p->generation, 1); /* publishes the job (seq_cst: pairs with sleepers) */
+  if (atomic_load(&p->sleepers) > 0) {
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+  }
+  run_chunks(p);
+  if (spin_while_positive(&p->pending) > 0) {
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->waiting, 1);
+    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    atomic_store(&p->waiting, 0);
+    pthread_mutex_unlock(&p->mu);
+  }
+  atomic_thread_fence(memory_order_acquire);
 }
 
 #else /* no threads */

@@ -16,6 +16,9 @@
 
 #include "../ops/ops.h"
 
+/* Concat inputs handled by one pass over the rows. */
+#define DD_CONCAT_BATCH 16
+
 typedef enum fuse_kind { FUSE_NONE = 0, FUSE_BIAS = 1, FUSE_BIAS_RELU = 2 } fuse_kind;
 
 typedef struct prepared {
@@ -571,14 +574,14 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
   size_t rows = count / (size_t)pn->shape.c;
   switch (n->op) {
     case DD_OP_PLACEHOLDER:
-      memcpy(out, input, count * sizeof(float));
+      dd_copy_par(e->pool, count, input, out);
       break;
     case DD_OP_IDENTITY:
     case DD_OP_RESHAPE:
       break;
     case DD_OP_CONV2D: {
       e->k->conv2d_forward(e->prep[pn->node].conv, &pn->ws, input_act(e, n, 0), out, pn->fuse == FUSE_BIAS_RELU, e->pool);
-      if (pn->raw_conv) dd_bias_sub(rows, pn->shape.c, out, e->prep[pn->node].bias, out);
+      if (pn->raw_conv) dd_bias_sub_par(e->pool, rows, pn->shape.c, out, e->prep[pn->node].bias, out);
       break;
     }
     case DD_OP_BIAS_ADD:
@@ -597,11 +600,16 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
       e->k->lrn_forward(&n->attr.lrn, rows, pn->shape.c, input_act(e, n, 0), out, e->pool);
       break;
     case DD_OP_CONCAT: {
-      int off = 0;
-      for (int j = 0; j < n->n_inputs; j++) {
-        int c = e->plan[e->plan_index[n->inputs[j]]].shape.c;
-        dd_concat_put(rows, pn->shape.c, off, c, input_act(e, n, j), out);
-        off += c;
+      const float *parts[DD_CONCAT_BATCH];
+      int cs[DD_CONCAT_BATCH];
+      for (int j0 = 0, off = 0; j0 < n->n_inputs; j0 += DD_CONCAT_BATCH) {
+        int m = n->n_inputs - j0 < DD_CONCAT_BATCH ? n->n_inputs - j0 : DD_CONCAT_BATCH;
+        for (int j = 0; j < m; j++) {
+          parts[j] = input_act(e, n, j0 + j);
+          cs[j] = e->plan[e->plan_index[n->inputs[j0 + j]]].shape.c;
+        }
+        dd_concat_forward_par(e->pool, rows, pn->shape.c, m, parts, cs, out + off);
+        for (int j = 0; j < m; j++) off += cs[j];
       }
       break;
     }
@@ -680,8 +688,8 @@ static float *grad_dst(dd_exec *e, int pi, int *accumulate) {
 static void grad_done(dd_exec *e, int pi, int accumulate) {
   int r = e->plan[pi].root;
   if (accumulate)
-    dd_add_inplace(dd_shape_count(e->plan[r].shape), dd_arena_ptr(&e->arena, e->scratch_off),
-                   dd_arena_ptr(&e->arena, e->plan[r].grad_off));
+    dd_add_inplace_par(e->pool, dd_shape_count(e->plan[r].shape), dd_arena_ptr(&e->arena, e->scratch_off),
+                       dd_arena_ptr(&e->arena, e->plan[r].grad_off));
   e->written[r] = 1;
 }
 static float *grad(dd_exec *e, int pi) { return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].grad_off); }
@@ -698,7 +706,7 @@ static void backward_node(dd_exec *e, int pi) {
   int acc;
   switch (n->op) {
     case DD_OP_CONV2D: {
-      if (pn->fuse == FUSE_BIAS_RELU) dd_relu_backward(count, act(e, pi), dy, dy);
+      if (pn->fuse == FUSE_BIAS_RELU) dd_relu_backward_par(e->pool, count, act(e, pi), dy, dy);
       float *dx = grad_dst(e, ai, &acc);
       e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, dx, e->pool);
       grad_done(e, ai, acc);
@@ -706,13 +714,13 @@ static void backward_node(dd_exec *e, int pi) {
     }
     case DD_OP_BIAS_ADD: {
       float *dx = grad_dst(e, ai, &acc);
-      memcpy(dx, dy, count * sizeof(float));
+      dd_copy_par(e->pool, count, dy, dx);
       grad_done(e, ai, acc);
       break;
     }
     case DD_OP_RELU: {
       float *dx = grad_dst(e, ai, &acc);
-      dd_relu_backward(count, act(e, pi), dy, dx);
+      dd_relu_backward_par(e->pool, count, act(e, pi), dy, dx);
       grad_done(e, ai, acc);
       break;
     }
@@ -735,14 +743,22 @@ static void backward_node(dd_exec *e, int pi) {
       break;
     }
     case DD_OP_CONCAT: {
-      int off = 0;
-      for (int j = 0; j < n->n_inputs; j++) {
-        int bi = e->plan_index[n->inputs[j]];
-        int c = e->plan[bi].shape.c;
-        float *dx = grad_dst(e, bi, &acc);
-        dd_concat_get(rows, pn->shape.c, off, c, dy, dx);
-        grad_done(e, bi, acc);
-        off += c;
+      /* One pass over the rows for a batch of inputs; an input whose gradient
+         already holds a value is accumulated into in place (no scratch). */
+      float *dparts[DD_CONCAT_BATCH];
+      int cs[DD_CONCAT_BATCH];
+      unsigned char accs[DD_CONCAT_BATCH];
+      for (int j0 = 0, off = 0; j0 < n->n_inputs; j0 += DD_CONCAT_BATCH) {
+        int m = n->n_inputs - j0 < DD_CONCAT_BATCH ? n->n_inputs - j0 : DD_CONCAT_BATCH;
+        for (int j = 0; j < m; j++) {
+          int bi = e->plan_index[n->inputs[j0 + j]], r = e->plan[bi].root;
+          dparts[j] = grad(e, bi);
+          cs[j] = e->plan[bi].shape.c;
+          accs[j] = e->written[r];
+          e->written[r] = 1;
+        }
+        dd_concat_backward_par(e->pool, rows, pn->shape.c, m, dy + off, dparts, cs, accs);
+        for (int j = 0; j < m; j++) off += cs[j];
       }
       break;
     }
@@ -786,7 +802,7 @@ dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels
   memset(e->written, 0, (size_t)e->plan_len);
   int acc;
   float *dy = grad_dst(e, ti, &acc);
-  dd_mean_square_backward(rows, c, y, channels, n_channels, dy);
+  dd_mean_square_backward_par(e->pool, rows, c, y, channels, n_channels, dy);
   grad_done(e, ti, acc);
   for (int pi = e->plan_len - 1; pi >= 0; pi--) {
     if (e->profile) {
@@ -802,7 +818,7 @@ dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels
     if (e->g->nodes[e->plan[pi].node].op == DD_OP_PLACEHOLDER) in_pi = pi;
   size_t n_in = dd_shape_count(in_shape);
   if (in_pi >= 0 && e->written[e->plan[in_pi].root])
-    memcpy(grad_out, grad(e, in_pi), n_in * sizeof(float));
+    dd_copy_par(e->pool, n_in, grad(e, in_pi), grad_out);
   else
     memset(grad_out, 0, n_in * sizeof(float));
   return DD_OK;

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "../core/core.h"
+
 /* out[r][c] = in[r][c] + bias[c] (in may equal out). */
 void dd_bias_add(size_t rows, int c, const float *in, const float *bias, float *out);
 /* dbias[c] = sum_r dout[r][c] */
@@ -38,5 +40,28 @@ double dd_mean_square(size_t rows, int c, const float *x, const int *channels, i
 /* d/dx of dd_mean_square: 2*x/count on the selected channels, 0 elsewhere. */
 void dd_mean_square_backward(size_t rows, int c, const float *x, const int *channels,
                              int n_channels, float *dx);
+
+/* ---- the same, split over a thread pool (NULL = inline) ----------------------
+   Element-wise work is cut into blocks of DD_OPS_BLOCK floats (rows for the
+   row ops); every element is computed exactly as by the serial version, so
+   results do not depend on the thread count. Tensors smaller than a few
+   blocks run inline: a parallel region costs more than it saves there. */
+#define DD_OPS_BLOCK 16384
+void dd_relu_backward_par(dd_threadpool *pool, size_t n, const float *out, const float *dout, float *din);
+void dd_add_inplace_par(dd_threadpool *pool, size_t n, const float *x, float *y);
+void dd_copy_par(dd_threadpool *pool, size_t n, const float *src, float *dst);
+void dd_bias_sub_par(dd_threadpool *pool, size_t rows, int c, const float *in, const float *bias, float *out);
+void dd_mean_square_backward_par(dd_threadpool *pool, size_t rows, int c, const float *x, const int *channels,
+                                 int n_channels, float *dx);
+/* Concat along channels, in one pass over the rows: the n_parts tensors
+   rows x c_parts[j] go side by side into the first sum(c_parts) channels of
+   each row of `out` (row stride c_total; pass out + offset for later ones). */
+void dd_concat_forward_par(dd_threadpool *pool, size_t rows, int c_total, int n_parts, const float *const *parts,
+                           const int *c_parts, float *out);
+/* Its backward: dparts[j] = (or += when accumulate[j]) the channels of part j
+   of `whole` (row stride c_total, parts from its first channel on). Parts may
+   share a buffer: per row they are processed in order. */
+void dd_concat_backward_par(dd_threadpool *pool, size_t rows, int c_total, int n_parts, const float *whole,
+                            float *const *dparts, const int *c_parts, const unsigned char *accumulate);
 
 #endif

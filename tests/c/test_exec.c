@@ -204,6 +204,82 @@ static void test_gradient_finite_differences(void) {
   dd_graph_free(&m.g);
 }
 
+/* A concat that lists one tensor twice (its gradient accumulates inside the
+   concat's backward) beside a pooled copy of it. */
+static void test_concat_repeated_input(void) {
+  mini m;
+  memset(&m, 0, sizeof m);
+  test_rng r;
+  test_rng_seed(&r, 21);
+  dd_graph *g = &m.g;
+  dd_graph_init(g);
+  m.input = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  int a = conv_block(g, &r, "conv_a", m.input, 3, 3, 3, 5, 1, DD_PADDING_SAME, 1, NULL);
+  int p = gb_op(g, "pool_a", DD_OP_MAX_POOL, a, -1);
+  g->nodes[p].attr.pool = (dd_window){3, 3, 1, 1, DD_PADDING_SAME};
+  int cat = dd_graph_add_node(g, "cat", 3, DD_OP_CONCAT);
+  int ins[3] = {a, p, a};
+  dd_graph_set_inputs(g, cat, ins, 3, NULL);
+  g->nodes[cat].attr.concat.axis = 3;
+  CHECK_OK(dd_graph_validate(g, NULL));
+  int ch[3] = {0, 6, 12};
+  check_gradient(&m, cat, NULL, 0, 9, 8);
+  check_gradient(&m, cat, ch, 3, 8, 9);
+  dd_graph_free(g);
+}
+
+/* The executor with a 2-thread pool against the same executor on one thread,
+   bit for bit, on inputs large enough that the element-wise ops, concats and
+   kernels all split their work: forward outputs, losses and gradients. */
+static void test_threads_bit_identical(void) {
+  mini m;
+  build_mini(&m, 5);
+  const int H = 203, W = 190;
+  size_t n = (size_t)H * W * 3;
+  float *in = test_alloc(n), *g1 = test_alloc(n), *g2 = test_alloc(n);
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * n);
+  make_input(&in64, in, H, W, 8);
+  int ch[3] = {2, 9, 15};
+  struct { int target; const int *ch; int nch; } cases[] = {
+      {m.mixed, NULL, 0}, {m.mixed, ch, 3}, {m.branch3, NULL, 0}, {m.conv0, NULL, 0}, {m.softmax, ch, 1}, {m.lrn0, ch, 1},
+  };
+  for (int b = 0; b < 3; b++) {
+    const dd_kernels *k = backend(b);
+    if (!k) continue;
+    dd_exec *e1 = NULL, *e2 = NULL;
+    dd_error err;
+    CHECK_OK(dd_exec_create(&m.g, k, 1, &e1, &err));
+    CHECK_OK(dd_exec_create(&m.g, k, 2, &e2, &err));
+    if (!e1 || !e2) break;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+      const char *name = m.g.nodes[cases[t].target].name;
+      dd_tensor o1, o2;
+      CHECK_OK(dd_exec_forward(e1, cases[t].target, in, dd_shape4(1, H, W, 3), &o1, &err));
+      CHECK_OK(dd_exec_forward(e2, cases[t].target, in, dd_shape4(1, H, W, 3), &o2, &err));
+      size_t no = dd_shape_count(o1.shape);
+      CHECKF(dd_shape_equal(o1.shape, o2.shape) && memcmp(o1.data, o2.data, no * sizeof(float)) == 0,
+             "%s: forward %s differs between 1 and 2 threads", k->name, name);
+      float l1 = -1, l2 = -2;
+      for (size_t i = 0; i < n; i++) g2[i] = NAN;
+      CHECK_OK(dd_exec_objective_gradient(e1, cases[t].target, cases[t].ch, cases[t].nch, in, dd_shape4(1, H, W, 3), g1,
+                                          &l1, &err));
+      CHECK_OK(dd_exec_objective_gradient(e2, cases[t].target, cases[t].ch, cases[t].nch, in, dd_shape4(1, H, W, 3), g2,
+                                          &l2, &err));
+      double gmax = 0;
+      for (size_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(g1[i]));
+      CHECKF(gmax > 0, "%s: gradient of %s is zero", k->name, name);
+      CHECKF(memcmp(g1, g2, n * sizeof(float)) == 0 && l1 == l2,
+             "%s: gradient of %s (%d channels) differs between 1 and 2 threads (loss %.9g vs %.9g)", k->name, name,
+             cases[t].nch, l1, l2);
+    }
+    dd_exec_free(e1);
+    dd_exec_free(e2);
+  }
+  free(in), free(g1), free(g2), free(in64.d);
+  dd_graph_free(&m.g);
+}
+
 static void test_errors(void) {
   mini m;
   build_mini(&m, 4);
@@ -232,6 +308,8 @@ static void test_errors(void) {
 int main(void) {
   TEST_RUN(test_forward_matches_double);
   TEST_RUN(test_gradient_finite_differences);
+  TEST_RUN(test_concat_repeated_input);
+  TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_errors);
   return test_summary();
 }
