@@ -10,11 +10,14 @@
 #include <stdatomic.h>
 #include <time.h>
 
-/* A job is cut into up to DD_CHUNKS_PER_THREAD chunks per thread, claimed
-   through an atomic counter by the caller and the workers alike: a worker that
-   wakes late (or a core taken by another process) costs its chunks, not the
-   whole share. Results never depend on who runs a chunk: items are
-   independent. Between jobs the threads spin for up to DD_SPIN_NS before
+/* A job is cut into up to DD_CHUNKS_PER_THREAD chunks per thread. Thread t
+   (the caller is 0) owns a contiguous run of them, as a static split would
+   give it, and claims them in order from its own counter; when its run is
+   done it steals from the others' counters. So on an idle machine every
+   thread works through its own contiguous share (cache locality from one
+   parallel region to the next), while a worker that wakes late, or a core
+   taken by another process, costs chunks, not a whole share. Results never
+   depend on who runs a chunk: items are independent. Between jobs the threads spin for up to DD_SPIN_NS before
    blocking on a condition variable, so the back-to-back parallel regions of a
    gradient step do not pay a futex wake-up each (in wasm, Atomics.wait /
    notify through the JS runtime). */
@@ -34,13 +37,19 @@ struct dd_threadpool {
   dd_range_fn fn;
   void *ctx;
   size_t n, chunks;
-  atomic_size_t next;      /* next chunk to claim */
+  struct dd_queue *queues; /* per thread */
   atomic_uint generation;  /* bumped once per job */
   atomic_int pending;      /* workers that have not finished the current job */
   atomic_int sleepers;     /* workers blocked (or about to block) on work_cv */
   atomic_int waiting;      /* the caller is blocked (or about to block) on done_cv */
   atomic_int stop;
 };
+
+/* The chunks [next, end) a thread owns; one cache line each. */
+typedef struct dd_queue {
+  _Alignas(64) atomic_size_t next;
+  size_t end;
+} dd_queue;
 
 typedef struct worker_arg {
   dd_threadpool *pool;
@@ -59,15 +68,19 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* Claims and runs chunks until none is left. */
-static void run_chunks(dd_threadpool *p) {
+static void drain(dd_threadpool *p, dd_queue *q) {
   const size_t n = p->n, chunks = p->chunks;
   for (;;) {
-    size_t k = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
-    if (k >= chunks) return;
+    size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
+    if (k >= q->end) return;
     size_t begin = n * k / chunks, end = n * (k + 1) / chunks;
     if (begin < end) p->fn(p->ctx, begin, end);
   }
+}
+
+/* Runs thread `self`'s chunks, then steals the others' until none is left. */
+static void run_chunks(dd_threadpool *p, int self) {
+  for (int i = 0; i < p->size; i++) drain(p, &p->queues[(self + i) % p->size]);
 }
 
 /* Spins until *v != old or DD_SPIN_NS pass; returns the last value read. */
@@ -98,6 +111,7 @@ static int spin_while_positive(atomic_int *v) {
 static void *worker_main(void *arg) {
   worker_arg *wa = (worker_arg *)arg;
   dd_threadpool *p = wa->pool;
+  const int self = wa->index;
   free(wa);
   unsigned seen = 0;
   for (;;) {
@@ -112,7 +126,7 @@ static void *worker_main(void *arg) {
     }
     if (atomic_load(&p->stop)) return NULL;
     seen = g;
-    run_chunks(p);
+    run_chunks(p, self);
     if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done_cv);
@@ -127,11 +141,14 @@ dd_threadpool *dd_threadpool_create(int num_threads) {
   if (!p) return NULL;
   p->size = num_threads;
   p->threads = (pthread_t *)calloc((size_t)num_threads, sizeof(pthread_t));
-  if (!p->threads) {
+  p->queues = (dd_queue *)dd_aligned_calloc((size_t)num_threads * sizeof(dd_queue));
+  if (!p->threads || !p->queues) {
+    free(p->threads);
+    dd_aligned_free(p->queues);
     free(p);
     return NULL;
   }
-  atomic_init(&p->next, 0);
+  for (int i = 0; i < num_threads; i++) atomic_init(&p->queues[i].next, 0);
   atomic_init(&p->generation, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->sleepers, 0);
@@ -166,6 +183,7 @@ void dd_threadpool_destroy(dd_threadpool *p) {
   pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->done_cv);
   free(p->threads);
+  dd_aligned_free(p->queues);
   free(p);
 }
 
@@ -178,11 +196,15 @@ void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
     return;
   }
   size_t chunks = (size_t)p->size * DD_CHUNKS_PER_THREAD;
+  if (chunks > n) chunks = n;
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->chunks = chunks < n ? chunks : n;
-  atomic_store_explicit(&p->next, 0, memory_order_relaxed);
+  p->chunks = chunks;
+  for (int t = 0; t < p->size; t++) {
+    atomic_store_explicit(&p->queues[t].next, chunks * (size_t)t / (size_t)p->size, memory_order_relaxed);
+    p->queues[t].end = chunks * (size_t)(t + 1) / (size_t)p->size;
+  }
   atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
   atomic_fetch_add(&p->generation, 1); /* publishes the job (seq_cst: pairs with sleepers) */
   if (atomic_load(&p->sleepers) > 0) {
@@ -190,7 +212,7 @@ void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
     pthread_cond_broadcast(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
   }
-  run_chunks(p);
+  run_chunks(p, 0);
   if (spin_while_positive(&p->pending) > 0) {
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->waiting, 1);

@@ -231,6 +231,12 @@ static void test_pool(void) {
   pool_compare(3, 9, 9, 48, 3, 2, 1, &rng);   /* a thread's channel slices end mid-image */
   pool_compare(1, 10, 11, 20, 2, 3, 0, &rng); /* stride > window: cells no window reaches */
   pool_compare(1, 9, 9, 36, 3, 2, 1, &rng);   /* 16 + 16 + 4 channels */
+  /* backward bands of input rows on 2 threads: 4 bands (tall), windows taller
+     than a band, VALID windows that skip rows */
+  pool_compare(1, 101, 7, 20, 3, 2, 1, &rng);
+  pool_compare(2, 11, 9, 12, 5, 1, 1, &rng);
+  pool_compare(1, 9, 10, 6, 7, 2, 0, &rng);
+  pool_compare(1, 12, 6, 17, 2, 3, 0, &rng);
 }
 
 static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scale, test_rng *rng) {

@@ -1,14 +1,11 @@
 /* pool.c — simd128 max/avg pooling, NHWC, vectorised over channels.
  *
- * Forward passes split output rows across threads. Backward passes scatter
- * into overlapping input windows, so they split channel slices instead (no
- * two threads touch the same din element). Semantics match TensorFlow and the
+ * Forward passes split output rows across threads; backward passes split
+ * bands of input rows (see below). Semantics match TensorFlow and the
  * reference backend: padding is excluded from windows and from the average's
  * divisor; max backward routes to the first maximum in row-major scan order
  * (strict '>' while scanning). */
 #include "internal.h"
-
-#define DD_POOL_SLICE 16 /* channels per backward work item */
 
 typedef struct pool_job {
   const dd_window *win;
@@ -158,24 +155,35 @@ void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s,
 
 /* ---- backward ------------------------------------------------------------------ */
 
-/* Zeroes channels [c0, c1) of every din pixel of image n. */
-static void pool_zero_slice(const pool_job *job, int n, int c0, int c1) {
-  const dd_window_shape *s = job->s;
-  float *d = job->din + (size_t)n * s->in_h * s->in_w * job->c + c0;
-  for (size_t px = 0; px < (size_t)s->in_h * s->in_w; px++, d += job->c)
-    memset(d, 0, (size_t)(c1 - c0) * sizeof(float));
+/* Backward passes scatter into overlapping input windows. Work is split into
+   bands of input rows, all channels at once (one pass over memory): a band
+   zeroes its din rows, then walks every window that touches them and adds
+   only into its own rows. Windows straddling two bands are scanned by both
+   (each keeps its part), so no two threads write the same element and every
+   din element receives its contributions in the same (oh, ow) order whatever
+   the split: results are bit-identical for any thread count. */
+
+/* Adds g[l] at d[o[l] + l] for lanes l < n whose offset lies in [lo, hi). */
+static void scatter_lanes(float *d, const int32_t *o, const float *g, int n, int checked, int lo, int hi) {
+  if (!checked) {
+    for (int l = 0; l < n; l++) d[o[l] + l] += g[l];
+  } else {
+    for (int l = 0; l < n; l++)
+      if (o[l] >= lo && o[l] < hi) d[o[l] + l] += g[l];
+  }
 }
 
-/* Routes the gradient g of one window to the first maximum of each channel in
-   [c0, c1). base and dbase point at the window's first cell (channel 0) in the
-   input and din; rs is the row stride in floats. Each lane tracks its argmax
-   as an element offset from the window's first cell (no division), the max
-   with pmax (best < v ? v : best, which is the strict '>' of the scan); the
-   16 or 4 offsets are then scattered. */
+/* Routes the gradient g of one window to the first maximum of each of its c
+   channels. base and dbase point at the window's first cell in the input and
+   din; rs is the row stride in floats. Each lane tracks its argmax as an
+   element offset from the window's first cell (no division) and the max with
+   pmax (best < v ? v : best: the strict '>' of a row-major scan); the offsets
+   of 16 (or 4) channels are then scattered. With `checked`, only offsets in
+   [lo, hi) (the caller's band of rows) are written. */
 static void max_back_window(const float *base, float *dbase, size_t rs, int c, int hh, int ww,
-                            int c0, int c1, const float *g) {
-  int ch = c0;
-  for (; ch + 16 <= c1; ch += 16) {
+                            const float *g, int checked, int lo, int hi) {
+  int ch = 0;
+  for (; ch + 16 <= c; ch += 16) {
     const float *b = base + ch;
     v128_t m0 = wasm_v128_load(b), m1 = wasm_v128_load(b + 4);
     v128_t m2 = wasm_v128_load(b + 8), m3 = wasm_v128_load(b + 12);
@@ -202,101 +210,127 @@ static void max_back_window(const float *base, float *dbase, size_t rs, int c, i
     wasm_v128_store(o + 4, o1);
     wasm_v128_store(o + 8, o2);
     wasm_v128_store(o + 12, o3);
-    float *d = dbase + ch;
-    const float *gg = g + ch;
-    for (int l = 0; l < 16; l++) d[o[l] + l] += gg[l];
+    scatter_lanes(dbase + ch, o, g + ch, 16, checked, lo, hi);
   }
-  for (; ch + 4 <= c1; ch += 4) {
+  for (; ch + 4 <= c; ch += 4) {
     const float *b = base + ch;
-    v128_t m = wasm_v128_load(b), o = wasm_i32x4_splat(0);
+    v128_t m = wasm_v128_load(b), ov = wasm_i32x4_splat(0);
     for (int i = 0; i < hh; i++)
       for (int j = i == 0; j < ww; j++) {
         const int off = (int)((size_t)i * rs + (size_t)j * c);
         const v128_t v = wasm_v128_load(b + off);
-        o = wasm_v128_bitselect(wasm_i32x4_splat(off), o, wasm_f32x4_gt(v, m));
+        ov = wasm_v128_bitselect(wasm_i32x4_splat(off), ov, wasm_f32x4_gt(v, m));
         m = wasm_f32x4_pmax(m, v);
       }
-    int32_t oo[4];
-    wasm_v128_store(oo, o);
-    float *d = dbase + ch;
-    for (int l = 0; l < 4; l++) d[oo[l] + l] += g[ch + l];
+    int32_t o[4];
+    wasm_v128_store(o, ov);
+    scatter_lanes(dbase + ch, o, g + ch, 4, checked, lo, hi);
   }
-  for (; ch < c1; ch++) {
+  for (; ch < c; ch++) {
     float best = base[ch];
-    size_t bo = 0;
+    int32_t bo = 0;
     for (int i = 0; i < hh; i++)
       for (int j = 0; j < ww; j++) {
-        const size_t off = (size_t)i * rs + (size_t)j * c;
+        const int off = (int)((size_t)i * rs + (size_t)j * c);
         if (base[ch + off] > best) {
           best = base[ch + off];
           bo = off;
         }
       }
-    dbase[ch + bo] += g[ch];
+    scatter_lanes(dbase + ch, &bo, g + ch, 1, checked, lo, hi);
   }
 }
 
-/* Adds g[0..4) to 4 channels of every cell of a window. */
-static void avg_back_vec4(float *dbase, size_t rs, int c, int hh, int ww, v128_t g) {
-  for (int i = 0; i < hh; i++) {
-    float *q = dbase + (size_t)i * rs;
-    for (int j = 0; j < ww; j++, q += c) wasm_v128_store(q, wasm_f32x4_add(wasm_v128_load(q), g));
+/* Adds g*inv to every channel of the window's rows [i0, i1). */
+static void avg_back_window(float *dbase, size_t rs, int c, int i0, int i1, int ww, const float *g, float inv) {
+  const v128_t vinv = wasm_f32x4_splat(inv);
+  for (int i = i0; i < i1; i++) {
+    float *row = dbase + (size_t)i * rs;
+    for (int j = 0; j < ww; j++) {
+      float *q = row + (size_t)j * c;
+      int ch = 0;
+      for (; ch + 4 <= c; ch += 4)
+        wasm_v128_store(q + ch, wasm_f32x4_add(wasm_v128_load(q + ch),
+                                               wasm_f32x4_mul(wasm_v128_load(g + ch), vinv)));
+      for (; ch < c; ch++) q[ch] += g[ch] * inv;
+    }
   }
 }
 
-/* Items are (n, slice of DD_POOL_SLICE channels); a range is walked as runs
-   of consecutive slices of one image, each run in one pass over the image
-   (all its channels per pixel). */
-static void pool_backward_items(const pool_job *job, size_t begin, size_t end, int is_max) {
+/* Input rows [r0, r1) of image n. */
+static void pool_backward_band(const pool_job *job, int n, int r0, int r1, int is_max) {
+  const dd_window *win = job->win;
   const dd_window_shape *s = job->s;
-  const int c = job->c, slices = (c + DD_POOL_SLICE - 1) / DD_POOL_SLICE;
+  const int c = job->c;
   const size_t rs = (size_t)s->in_w * c;
-  for (size_t item = begin; item < end;) {
-    const int n = (int)(item / (size_t)slices);
-    const size_t run_end = ((size_t)n + 1) * (size_t)slices < end ? ((size_t)n + 1) * (size_t)slices : end;
-    const int c0 = (int)(item % (size_t)slices) * DD_POOL_SLICE;
-    const int c1 = (int)(run_end - (size_t)n * (size_t)slices) * DD_POOL_SLICE < c
-                       ? (int)(run_end - (size_t)n * (size_t)slices) * DD_POOL_SLICE
-                       : c;
-    item = run_end;
-    pool_zero_slice(job, n, c0, c1);
-    for (int oh = 0; oh < s->out_h; oh++)
-      for (int ow = 0; ow < s->out_w; ow++) {
-        pool_span r = pool_window(job->win, s, oh, ow);
-        const size_t off = (((size_t)n * s->in_h + r.h0) * s->in_w + r.w0) * c;
-        const float *g = job->dout + (((size_t)n * s->out_h + oh) * s->out_w + ow) * c;
-        const int hh = r.h1 - r.h0, ww = r.w1 - r.w0;
-        float *dbase = job->din + off;
-        if (is_max) {
-          max_back_window(job->in + off, dbase, rs, c, hh, ww, c0, c1, g);
-        } else {
-          int ch = c0;
-          const float inv = 1.0f / (float)(hh * ww);
-          for (; ch + 4 <= c1; ch += 4)
-            avg_back_vec4(dbase + ch, rs, c, hh, ww,
-                          wasm_f32x4_mul(wasm_v128_load(g + ch), wasm_f32x4_splat(inv)));
-          for (; ch < c1; ch++)
-            for (int i = 0; i < hh; i++)
-              for (int j = 0; j < ww; j++) dbase[(size_t)i * rs + (size_t)j * c + ch] += g[ch] * inv;
-        }
+  float *din_n = job->din + (size_t)n * s->in_h * rs;
+  memset(din_n + (size_t)r0 * rs, 0, (size_t)(r1 - r0) * rs * sizeof(float));
+  /* output rows whose window [oh*sh - pt, oh*sh - pt + kh) meets [r0, r1) */
+  const int sh = win->stride_h, pt = s->pad_top;
+  int oh0 = r0 + pt - win->k_h + 1; /* oh*sh >= r0 + pt - kh + 1 */
+  oh0 = oh0 <= 0 ? 0 : (oh0 + sh - 1) / sh;
+  int oh1 = (r1 + pt + sh - 1) / sh; /* oh*sh < r1 + pt */
+  if (oh1 > s->out_h) oh1 = s->out_h;
+  for (int oh = oh0; oh < oh1; oh++)
+    for (int ow = 0; ow < s->out_w; ow++) {
+      pool_span r = pool_window(win, s, oh, ow);
+      if (r.h1 <= r0 || r.h0 >= r1 || r.w1 <= r.w0) continue;
+      const size_t off = ((size_t)r.h0 * s->in_w + r.w0) * c;
+      const float *g = job->dout + (((size_t)n * s->out_h + oh) * s->out_w + ow) * c;
+      const int hh = r.h1 - r.h0, ww = r.w1 - r.w0;
+      float *dbase = din_n + off;
+      if (is_max) {
+        const int checked = r.h0 < r0 || r.h1 > r1;
+        const int lo = (r0 - r.h0) * (int)rs, hi = (r1 - r.h0) * (int)rs;
+        max_back_window(job->in + (size_t)n * s->in_h * rs + off, dbase, rs, c, hh, ww, g, checked, lo, hi);
+      } else {
+        const int i0 = r.h0 < r0 ? r0 - r.h0 : 0, i1 = r.h1 > r1 ? r1 - r.h0 : hh;
+        avg_back_window(dbase, rs, c, i0, i1, ww, g, 1.0f / (float)(hh * ww));
       }
+    }
+}
+
+/* Bands per image: one without threads (a single pass), else one per thread
+   (each thread's static share of the pool is one contiguous band), two per
+   thread on tall images so a late thread's half can be stolen. A band
+   rescans the windows straddling its edges, so bands stay tall. */
+static int pool_bands(const dd_window *win, const dd_window_shape *s, dd_threadpool *pool) {
+  const int threads = dd_threadpool_size(pool);
+  (void)win;
+  if (threads <= 1 || s->in_h < 4 * threads) return 1;
+  return s->in_h >= 48 * threads ? 2 * threads : threads;
+}
+
+typedef struct band_job {
+  pool_job p;
+  int bands;
+} band_job;
+
+/* Items are (n, band); a range is walked as one band per image it covers. */
+static void pool_backward_items(const band_job *job, size_t begin, size_t end, int is_max) {
+  const int in_h = job->p.s->in_h, bands = job->bands;
+  for (size_t item = begin; item < end;) {
+    const int n = (int)(item / (size_t)bands);
+    const size_t run_end = ((size_t)n + 1) * (size_t)bands < end ? ((size_t)n + 1) * (size_t)bands : end;
+    const int b0 = (int)(item - (size_t)n * (size_t)bands), b1 = (int)(run_end - (size_t)n * (size_t)bands);
+    item = run_end;
+    const int r0 = (int)((int64_t)in_h * b0 / bands), r1 = (int)((int64_t)in_h * b1 / bands);
+    if (r0 < r1) pool_backward_band(&job->p, n, r0, r1, is_max);
   }
 }
 
-static void max_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const pool_job *)ctx, b, e, 1); }
-static void avg_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const pool_job *)ctx, b, e, 0); }
+static void max_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const band_job *)ctx, b, e, 1); }
+static void avg_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const band_job *)ctx, b, e, 0); }
 
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *in, const float *dout, float *din,
                                   dd_threadpool *pool) {
-  pool_job job = {win, s, c, in, dout, NULL, din};
-  size_t items = (size_t)s->n * ((c + DD_POOL_SLICE - 1) / DD_POOL_SLICE);
-  dd_parallel_for(pool, items, max_backward_fn, &job);
+  band_job job = {{win, s, c, in, dout, NULL, din}, pool_bands(win, s, pool)};
+  dd_parallel_for(pool, (size_t)s->n * job.bands, max_backward_fn, &job);
 }
 
 void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *dout, float *din, dd_threadpool *pool) {
-  pool_job job = {win, s, c, NULL, dout, NULL, din};
-  size_t items = (size_t)s->n * ((c + DD_POOL_SLICE - 1) / DD_POOL_SLICE);
-  dd_parallel_for(pool, items, avg_backward_fn, &job);
+  band_job job = {{win, s, c, NULL, dout, NULL, din}, pool_bands(win, s, pool)};
+  dd_parallel_for(pool, (size_t)s->n * job.bands, avg_backward_fn, &job);
 }
