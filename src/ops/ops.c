@@ -25,7 +25,12 @@ void dd_relu(size_t n, const float *in, float *out) {
 }
 
 void dd_relu_backward(size_t n, const float *out, const float *dout, float *din) {
-  for (size_t i = 0; i < n; i++) din[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+  /* both loads unconditional, so the select vectorises (a conditional load of
+     dout[i] kept clang from it: 1.4 vs ~6 Gelem/s in wasm) */
+  for (size_t i = 0; i < n; i++) {
+    const float d = dout[i];
+    din[i] = out[i] > 0.0f ? d : 0.0f;
+  }
 }
 
 void dd_softmax(size_t rows, int c, const float *in, float *out) {
