@@ -82,14 +82,44 @@ static float *igemm_locate(const dd_igemm_problem *pr, size_t m, int *n, int *by
   return pr->dst + (((size_t)*n * pr->dst_h + dy) * pr->dst_w + dx) * pr->dst_ps;
 }
 
+/* A grid position (n, y, x), walked row-major: the blocks of a range are
+   consecutive, so only a range's first block pays the divisions (a wasm
+   i32 division is tens of cycles; with one narrow panel per block, as in
+   the RGB data gradient, they were a sizeable share of the block's time). */
+typedef struct igemm_cursor {
+  int n, y, x;
+} igemm_cursor;
+
+static igemm_cursor igemm_cursor_at(const dd_igemm_problem *pr, size_t m) {
+  igemm_cursor q;
+  size_t t = m / (size_t)pr->gw;
+  q.x = (int)(m % (size_t)pr->gw);
+  q.y = (int)(t % (size_t)pr->gh);
+  q.n = (int)(t / (size_t)pr->gh);
+  return q;
+}
+
+static void igemm_cursor_next(const dd_igemm_problem *pr, igemm_cursor *q) {
+  if (++q->x == pr->gw) {
+    q->x = 0;
+    if (++q->y == pr->gh) {
+      q->y = 0;
+      q->n++;
+    }
+  }
+}
+
 /* Fills the indirection table a[tap*mr_max + i] and output rows c[i] for the
-   block of rows [m0, m0+mr); rows past mr repeat row mr-1. */
-static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t m0, size_t mr,
+   block of mr rows starting at *cur (which is advanced past them); rows past
+   mr repeat row mr-1. */
+static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t mr, igemm_cursor *cur,
                                  const float **a, float **c) {
+  igemm_cursor q = *cur;
   for (int i = 0; i < mr_max; i++) {
-    size_t m = m0 + ((size_t)i < mr ? (size_t)i : mr - 1);
-    int n, by, bx;
-    c[i] = igemm_locate(pr, m, &n, &by, &bx);
+    if (i > 0 && (size_t)i < mr) igemm_cursor_next(pr, &q);
+    const int n = q.n, by = q.y * pr->ystep + pr->yoff, bx = q.x * pr->xstep + pr->xoff;
+    const size_t dy = (size_t)(q.y * pr->dystep + pr->dyoff), dx = (size_t)(q.x * pr->dxstep + pr->dxoff);
+    c[i] = pr->dst + (((size_t)n * pr->dst_h + dy) * pr->dst_w + dx) * pr->dst_ps;
     const float *img = pr->src + (size_t)n * pr->src_h * pr->src_w * pr->src_ps;
     const float **ai = a + i;
     for (int ti = 0; ti < pr->th; ti++) {
@@ -103,6 +133,8 @@ static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t 
       }
     }
   }
+  igemm_cursor_next(pr, &q);
+  *cur = q;
 }
 
 static void igemm_range(void *ctx, size_t b0, size_t b1) {
@@ -114,10 +146,11 @@ static void igemm_range(void *ctx, size_t b0, size_t b1) {
   const size_t mr_max = (size_t)job->mr, nr = (size_t)pr->nr;
   for (size_t p0 = 0; p0 < job->panels; p0 += job->chunk) {
     size_t p1 = p0 + job->chunk < job->panels ? p0 + job->chunk : job->panels;
+    igemm_cursor cur = igemm_cursor_at(pr, b0 * mr_max);
     for (size_t b = b0; b < b1; b++) {
       size_t m0 = b * mr_max;
       size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
-      igemm_block_pointers(pr, job->mr, m0, mr, a, c);
+      igemm_block_pointers(pr, job->mr, mr, &cur, a, c);
       for (size_t p = p0; p < p1; p++) {
         size_t j0 = p * nr;
         size_t nc = n_total - j0 < nr ? n_total - j0 : nr;
