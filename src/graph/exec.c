@@ -35,6 +35,7 @@ typedef struct plan_node {
   fuse_kind fuse;    /* CONV2D: what its epilogue computes */
   int absorbed;      /* BIAS_ADD/RELU computed by a fused conv: no work */
   int raw_conv;      /* CONV2D whose weights carry a bias that must be undone */
+  int premasked;     /* FUSE_BIAS_RELU conv whose gradient writers (all Concats) apply its relu mask */
   dd_window_shape ws;
   size_t act_off, grad_off;
   double ms;         /* profile */
@@ -438,6 +439,30 @@ static void fuse(dd_exec *e, int target) {
   }
 }
 
+/* A fused conv+relu whose output reaches the backward pass only through
+   Concats has its relu mask applied by the Concat's gradient copy: the mask
+   is linear, so masking each contribution equals masking their sum, and it
+   saves a pass over the conv's output. */
+static void mark_premasked(dd_exec *e, int target) {
+  const dd_graph *g = e->g;
+  const int troot = e->plan[e->plan_index[target]].root;
+  for (int pi = 0; pi < e->plan_len; pi++) e->plan[pi].premasked = e->plan[pi].fuse == FUSE_BIAS_RELU && pi != troot;
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    const plan_node *pn = &e->plan[pi];
+    const dd_node *n = &g->nodes[pn->node];
+    dd_op op = n->op;
+    if (op == DD_OP_PLACEHOLDER || op == DD_OP_IDENTITY || op == DD_OP_RESHAPE || pn->absorbed) continue;
+    for (int j = 0; j < n->n_inputs; j++) {
+      int ai = e->plan_index[n->inputs[j]];
+      if (ai < 0) continue;
+      plan_node *r = &e->plan[e->plan[ai].root];
+      if (op != DD_OP_CONCAT) r->premasked = 0;
+    }
+  }
+  /* Identity/Reshape consumers pass the gradient on to their own consumers,
+     which were checked above under the same root. */
+}
+
 /* Gradient buffers live only from their first write (the backward step of
    the last consumer in forward order) to their last read (their own node's
    backward step; the end of the pass for the input). Place them in the arena
@@ -532,6 +557,7 @@ static dd_status make_plan(dd_exec *e, int target, dd_shape in_shape, int want_g
     return dd_fail(err, DD_ERR_GRAPH, "node '%s' depends on %d image inputs; exactly one is supported",
                    e->g->nodes[target].name, has_input);
   fuse(e, target);
+  mark_premasked(e, target);
   dd_arena_reset(&e->arena);
   size_t max_elems = 0;
   for (int pi = 0; pi < e->plan_len; pi++) {
@@ -706,7 +732,7 @@ static void backward_node(dd_exec *e, int pi) {
   int acc;
   switch (n->op) {
     case DD_OP_CONV2D: {
-      if (pn->fuse == FUSE_BIAS_RELU) dd_relu_backward_par(e->pool, count, act(e, pi), dy, dy);
+      if (pn->fuse == FUSE_BIAS_RELU && !pn->premasked) dd_relu_backward_par(e->pool, count, act(e, pi), dy, dy);
       float *dx = grad_dst(e, ai, &acc);
       e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, dx, e->pool);
       grad_done(e, ai, acc);
@@ -746,6 +772,7 @@ static void backward_node(dd_exec *e, int pi) {
       /* One pass over the rows for a batch of inputs; an input whose gradient
          already holds a value is accumulated into in place (no scratch). */
       float *dparts[DD_CONCAT_BATCH];
+      const float *masks[DD_CONCAT_BATCH];
       int cs[DD_CONCAT_BATCH];
       unsigned char accs[DD_CONCAT_BATCH];
       for (int j0 = 0, off = 0; j0 < n->n_inputs; j0 += DD_CONCAT_BATCH) {
@@ -753,11 +780,12 @@ static void backward_node(dd_exec *e, int pi) {
         for (int j = 0; j < m; j++) {
           int bi = e->plan_index[n->inputs[j0 + j]], r = e->plan[bi].root;
           dparts[j] = grad(e, bi);
+          masks[j] = e->plan[r].premasked ? act(e, r) : NULL;
           cs[j] = e->plan[bi].shape.c;
           accs[j] = e->written[r];
           e->written[r] = 1;
         }
-        dd_concat_backward_par(e->pool, rows, pn->shape.c, m, dy + off, dparts, cs, accs);
+        dd_concat_backward_par(e->pool, rows, pn->shape.c, m, dy + off, dparts, masks, cs, accs);
         for (int j = 0; j < m; j++) off += cs[j];
       }
       break;

@@ -149,6 +149,7 @@ typedef struct row_job {
   int n_parts;
   const float *const *parts;
   float *const *dparts;
+  const float *const *masks;
   const int *c_parts;
   const unsigned char *accumulate;
 } row_job;
@@ -244,19 +245,30 @@ static void concat_bwd_range(void *ctx, size_t begin, size_t end) {
     for (int p = 0; p < j->n_parts; p++) {
       const size_t cp = (size_t)j->c_parts[p];
       float *d = j->dparts[p] + r * cp;
-      if (j->accumulate[p])
+      const float *m = j->masks && j->masks[p] ? j->masks[p] + r * cp : NULL;
+      if (m && j->accumulate[p]) {
+        for (size_t i = 0; i < cp; i++) {
+          const float v = w[i];
+          d[i] += m[i] > 0.0f ? v : 0.0f;
+        }
+      } else if (m) {
+        dd_relu_backward(cp, m, w, d);
+      } else if (j->accumulate[p]) {
         dd_add_inplace(cp, w, d);
-      else
+      } else {
         memcpy(d, w, cp * sizeof(float));
+      }
       w += cp;
     }
   }
 }
 
 void dd_concat_backward_par(dd_threadpool *pool, size_t rows, int c_total, int n_parts, const float *whole,
-                            float *const *dparts, const int *c_parts, const unsigned char *accumulate) {
+                            float *const *dparts, const float *const *masks, const int *c_parts,
+                            const unsigned char *accumulate) {
   row_job j = {0};
   j.rows = rows, j.c = c_total, j.in = whole, j.n_parts = n_parts, j.dparts = dparts, j.c_parts = c_parts;
+  j.masks = masks;
   j.accumulate = accumulate;
   row_run(pool, &j, concat_bwd_range);
 }

@@ -59,9 +59,12 @@ void dd_mean_square_backward_par(dd_threadpool *pool, size_t rows, int c, const 
 void dd_concat_forward_par(dd_threadpool *pool, size_t rows, int c_total, int n_parts, const float *const *parts,
                            const int *c_parts, float *out);
 /* Its backward: dparts[j] = (or += when accumulate[j]) the channels of part j
-   of `whole` (row stride c_total, parts from its first channel on). Parts may
+   of `whole` (row stride c_total, parts from its first channel on), where
+   masks[j] (NULL = none; masks itself may be NULL), a tensor shaped like the
+   part, is > 0 (the relu backward fused in); else 0 (or += 0). Parts may
    share a buffer: per row they are processed in order. */
 void dd_concat_backward_par(dd_threadpool *pool, size_t rows, int c_total, int n_parts, const float *whole,
-                            float *const *dparts, const int *c_parts, const unsigned char *accumulate);
+                            float *const *dparts, const float *const *masks, const int *c_parts,
+                            const unsigned char *accumulate);
 
 #endif

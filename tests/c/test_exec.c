@@ -226,6 +226,25 @@ static void test_concat_repeated_input(void) {
   check_gradient(&m, cat, NULL, 0, 9, 8);
   check_gradient(&m, cat, ch, 3, 8, 9);
   dd_graph_free(g);
+  /* a relu conv that only Concats consume (its relu mask is applied by the
+     Concat's gradient copy), listed twice: masked copy, then masked add */
+  memset(&m, 0, sizeof m);
+  dd_graph_init(g);
+  m.input = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  int b = conv_block(g, &r, "conv_b", m.input, 3, 3, 3, 4, 1, DD_PADDING_SAME, 1, NULL);
+  int c2 = conv_block(g, &r, "conv_c", m.input, 1, 1, 3, 3, 1, DD_PADDING_SAME, 1, NULL);
+  int cat2 = dd_graph_add_node(g, "cat2", 4, DD_OP_CONCAT);
+  int ins2[3] = {b, c2, b};
+  dd_graph_set_inputs(g, cat2, ins2, 3, NULL);
+  g->nodes[cat2].attr.concat.axis = 3;
+  /* a linear layer after it, so the gradient reaching the Concat is not
+     already zero where the relu is (as d mean(square(relu)) would be) */
+  int head = conv_block(g, &r, "head", cat2, 1, 1, 11, 5, 1, DD_PADDING_SAME, 0, NULL);
+  CHECK_OK(dd_graph_validate(g, NULL));
+  int chb[2] = {1, 4};
+  check_gradient(&m, head, NULL, 0, 8, 7);
+  check_gradient(&m, head, chb, 2, 7, 8);
+  dd_graph_free(g);
 }
 
 /* The executor with a 2-thread pool against the same executor on one thread,
