@@ -303,7 +303,7 @@ test('a 12 MP photo: dreamed at full size, shown downscaled, the main thread sta
   }
 });
 
-test('API in a page: a core that runs out of memory is an error with a code, not a hang; a new model works after it', { skip }, async (t) => {
+test('API in a page: running out of memory is an error with a code, not a hang; dreaming works after it', { skip }, async (t) => {
   const b = await openBrowser();
   try {
     const { page } = b;
@@ -317,8 +317,11 @@ test('API in a page: a core that runs out of memory is an error with a code, not
       const c = api.dream(m, new ImageData(data, W, H), { layer: 2, iterations: 1, repeats: 0, checkpoint: { storage: 'indexeddb', everyTiles: 8 } });
       const out = await Promise.race([c.result.then(() => ({ ok: true }), (e) => ({ code: e.code, message: e.message, alive: m.alive })),
         new Promise((res) => setTimeout(() => res({ hang: true }), 90_000))]);
+      const tiny = () => new ImageData(new Uint8ClampedArray(64 * 48 * 4).fill(200), 64, 48);
+      // malloc returns NULL in the core (no abort): the same model keeps working
+      if (out.alive) out.sameModelAfter = (await api.dream(m, tiny(), { layer: 1, iterations: 1, repeats: 0 }).result).width;
       const m2 = await api.loadModel('/models/default-model.pb');
-      const small = await api.dream(m2, new ImageData(new Uint8ClampedArray(64 * 48 * 4).fill(200), 64, 48), { layer: 1, iterations: 1, repeats: 0 }).result;
+      const small = await api.dream(m2, tiny(), { layer: 1, iterations: 1, repeats: 0 }).result;
       out.after = small.width;
       await m2.free();
       return out;
@@ -327,7 +330,9 @@ test('API in a page: a core that runs out of memory is an error with a code, not
     assert.notEqual(r.hang, true, 'the dream neither finished nor failed');
     if (!r.ok) {
       assert.equal(r.code, 'DD_ERR_OUT_OF_MEMORY');
-      assert.equal(r.alive, false, 'the model of an aborted core is marked unusable');
+      // either the core reported the failed allocation and lives on (the model still dreams), or it aborted
+      // and its model is marked unusable
+      if (r.alive) assert.equal(r.sameModelAfter, 64, 'the model still dreams after a clean out-of-memory error');
     }
     assert.equal(r.after, 64, 'a fresh worker dreams after the failure');
     assert.deepEqual(b.errors, []);
