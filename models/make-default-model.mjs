@@ -95,20 +95,8 @@ export function defaultModel() {
   return writeGraphDef([...ops.slice(0, 1), ...consts, ...ops.slice(1)]);
 }
 
-/** A procedural sample picture (RGB, width x height) for the quick start: sky, hills, sun. */
-export function samplePicture(width = 640, height = 400) {
-  const px = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const t = y / height, hill = height * (0.62 + 0.08 * Math.sin(x / 53) + 0.05 * Math.sin(x / 17 + 1));
-    let r = 90 + 120 * t, g = 140 + 80 * t, b = 230 - 60 * t;
-    const sd = Math.hypot(x - width * 0.72, y - height * 0.28);
-    if (sd < height * 0.11) { r = 255; g = 220; b = 120; }
-    if (y > hill) { const k = (y - hill) / height; r = 60 + 80 * k; g = 120 - 40 * k + 20 * Math.sin(x / 9); b = 50; }
-    const i = (y * width + x) * 3;
-    px[i] = Math.max(0, Math.min(255, r)); px[i + 1] = Math.max(0, Math.min(255, g)); px[i + 2] = Math.max(0, Math.min(255, b));
-  }
-  return { data: px, width, height, channels: 3 };
-}
+/** The quick start's procedural sample picture (sky, hills, sun), shared with the demo page. */
+export { samplePicture } from '../web/samples.js';
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const out = process.argv[2] || fileURLToPath(new URL('./default-model.pb', import.meta.url));

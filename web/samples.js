@@ -1,8 +1,8 @@
 // samples.js — built-in pictures, generated (no photos are shipped).
-// landscape() is models/make-default-model.mjs's samplePicture() (that module
-// imports node:fs, so the page carries its own copy; keep them in step).
+// samplePicture() is also the quick start's input (models/make-default-model.mjs
+// re-exports it), so this file must stay free of Node and DOM imports.
 
-/** models/make-default-model.mjs samplePicture(): sky, sun, hills. RGB. */
+/** Sky, sun, hills. RGB. */
 export function samplePicture(width = 640, height = 400) {
   const px = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
