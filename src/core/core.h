@@ -97,6 +97,11 @@ dd_threadpool *dd_threadpool_create(int num_threads); /* NULL when num_threads <
 void dd_threadpool_destroy(dd_threadpool *pool);
 int dd_threadpool_size(const dd_threadpool *pool);    /* 1 for NULL */
 void dd_parallel_for(dd_threadpool *pool, size_t n, dd_range_fn fn, void *ctx);
+/* The same, telling fn which thread runs the range: 0 <= thread <
+   dd_threadpool_size(pool), and no two ranges run at once on one thread, so
+   fn may use per-thread scratch indexed by it. */
+typedef void (*dd_range_fn_t)(void *ctx, size_t begin, size_t end, int thread);
+void dd_parallel_for_t(dd_threadpool *pool, size_t n, dd_range_fn_t fn, void *ctx);
 
 /* FNV-1a 64-bit, for fingerprints. */
 uint64_t dd_fnv1a64(uint64_t h, const void *data, size_t len);

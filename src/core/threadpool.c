@@ -34,7 +34,8 @@ struct dd_threadpool {
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
   /* the current job: written by the caller before `generation` is bumped */
-  dd_range_fn fn;
+  dd_range_fn fn;     /* one of fn, fn_t is set */
+  dd_range_fn_t fn_t;
   void *ctx;
   size_t n, chunks;
   struct dd_queue *queues; /* per thread */
@@ -68,19 +69,24 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void drain(dd_threadpool *p, dd_queue *q) {
+static void drain(dd_threadpool *p, dd_queue *q, int self) {
   const size_t n = p->n, chunks = p->chunks;
   for (;;) {
     size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
     if (k >= q->end) return;
     size_t begin = n * k / chunks, end = n * (k + 1) / chunks;
-    if (begin < end) p->fn(p->ctx, begin, end);
+    if (begin < end) {
+      if (p->fn_t)
+        p->fn_t(p->ctx, begin, end, self);
+      else
+        p->fn(p->ctx, begin, end);
+    }
   }
 }
 
 /* Runs thread `self`'s chunks, then steals the others' until none is left. */
 static void run_chunks(dd_threadpool *p, int self) {
-  for (int i = 0; i < p->size; i++) drain(p, &p->queues[(self + i) % p->size]);
+  for (int i = 0; i < p->size; i++) drain(p, &p->queues[(self + i) % p->size], self);
 }
 
 /* Spins until *v != old or DD_SPIN_NS pass; returns the last value read. */
@@ -189,15 +195,11 @@ void dd_threadpool_destroy(dd_threadpool *p) {
 
 int dd_threadpool_size(const dd_threadpool *p) { return p ? p->size : 1; }
 
-void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
-  if (n == 0) return;
-  if (!p || n == 1) {
-    fn(ctx, 0, n);
-    return;
-  }
+static void run_job(dd_threadpool *p, size_t n, dd_range_fn fn, dd_range_fn_t fn_t, void *ctx) {
   size_t chunks = (size_t)p->size * DD_CHUNKS_PER_THREAD;
   if (chunks > n) chunks = n;
   p->fn = fn;
+  p->fn_t = fn_t;
   p->ctx = ctx;
   p->n = n;
   p->chunks = chunks;
@@ -223,6 +225,24 @@ void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
   atomic_thread_fence(memory_order_acquire);
 }
 
+void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
+  if (n == 0) return;
+  if (!p || n == 1) {
+    fn(ctx, 0, n);
+    return;
+  }
+  run_job(p, n, fn, NULL, ctx);
+}
+
+void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) {
+  if (n == 0) return;
+  if (!p || n == 1) {
+    fn(ctx, 0, n, 0);
+    return;
+  }
+  run_job(p, n, NULL, fn, ctx);
+}
+
 #else /* no threads */
 
 dd_threadpool *dd_threadpool_create(int num_threads) {
@@ -237,5 +257,9 @@ int dd_threadpool_size(const dd_threadpool *p) {
 void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
   (void)p;
   if (n) fn(ctx, 0, n);
+}
+void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) {
+  (void)p;
+  if (n) fn(ctx, 0, n, 0);
 }
 #endif

@@ -110,6 +110,13 @@ static const cshape random_shapes[] = {
     {"r", 1, 6, 7, 13, 204, 3, 2, 1},   {"r", 2, 5, 5, 33, 37, 1, 1, 1},
     {"r", 1, 3, 2, 9, 10, 5, 1, 1},     {"r", 1, 1, 1, 5, 9, 3, 1, 1},
     {"r", 1, 2, 9, 7, 8, 3, 2, 1},      {"r", 1, 15, 6, 3, 6, 5, 2, 0},   {"r", 1, 8, 9, 4, 5, 3, 2, 0},
+    /* 3x3 stride 1 with >= 8 channels each side: the Winograd path. Odd and
+       even sizes (partial 2x2 tiles), VALID, batches, channel counts that
+       are not multiples of 4 or 8, images smaller than a tile, more tiles
+       than one block */
+    {"w", 2, 7, 9, 9, 13, 3, 1, 1},     {"w", 1, 6, 5, 11, 8, 3, 1, 0},   {"w", 1, 1, 1, 8, 8, 3, 1, 1},
+    {"w", 1, 2, 3, 16, 17, 3, 1, 1},    {"w", 3, 5, 4, 8, 9, 3, 1, 0},    {"w", 1, 19, 23, 12, 20, 3, 1, 1},
+    {"w", 2, 33, 17, 10, 8, 3, 1, 1},   {"w", 1, 3, 3, 8, 8, 3, 1, 0},
 };
 
 static void run_random(void) {

@@ -13,6 +13,10 @@
  * is the single class (0,0). The sub-kernels are packed on the first
  * backward call and cached in the weights.
  *
+ * 3x3 stride-1 convolutions with at least 8 input and output channels take
+ * Winograd F(2x2, 3x3) instead (winograd.c), forward and data gradient; its
+ * transformed filters are built on first use and cached in the weights.
+ *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
  * grid with strides, reading X and dY in place. */
@@ -31,7 +35,24 @@ struct dd_conv2d_weights {
   float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
   float *pad_buf;       /* the column-padded input of merged-row convs, kept between calls */
   size_t pad_cap;       /* bytes in pad_buf */
+  int wino;             /* 1: Winograd eligible (dd_conv_winograd) */
+  dd_wino_filter *wino_fwd, *wino_bwd; /* built on first use; NULL until then */
+  int wino_failed;      /* a transform could not be allocated: direct path from then on */
+  float *wino_scratch;  /* per-thread Winograd blocks, kept between calls */
+  size_t wino_cap;      /* floats in wino_scratch */
 };
+
+/* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 8 channels on
+   both sides (fewer leave the micro-kernel's 8 columns mostly empty).
+   Native builds read DD_WINOGRAD=0 to force the direct path (benchmarks). */
+static int dd_conv_winograd(const dd_conv2d_params *p) {
+#ifndef __EMSCRIPTEN__
+  const char *e = getenv("DD_WINOGRAD");
+  if (e && e[0] == '0') return 0;
+#endif
+  return p->win.k_h == 3 && p->win.k_w == 3 && p->win.stride_h == 1 && p->win.stride_w == 1 &&
+         p->in_c >= 8 && p->out_c >= 8;
+}
 
 /* Inputs with this few channels (RGB) are read as whole window rows of
    k_w*in_c floats from a horizontally padded copy, instead of one short
@@ -58,6 +79,7 @@ dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filte
   w->p = *p;
   w->nr = dd_panel_width((size_t)p->out_c);
   w->bwd_nr = dd_panel_width((size_t)p->in_c);
+  w->wino = dd_conv_winograd(p);
   w->fwd_ks = dd_conv_merge_rows(p) ? p->win.k_h : p->win.k_h * p->win.k_w;
   w->fwd_kc = (int)(k / (size_t)w->fwd_ks);
   w->panel_stride = dd_panel_stride((size_t)w->fwd_ks, (size_t)w->fwd_kc, w->nr);
@@ -88,6 +110,9 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
   dd_aligned_free(w->packed);
   dd_aligned_free(w->zero);
   dd_aligned_free(w->pad_buf);
+  dd_wino_destroy(w->wino_fwd);
+  dd_wino_destroy(w->wino_bwd);
+  dd_aligned_free(w->wino_scratch);
   free(w);
 }
 
@@ -97,6 +122,49 @@ static float conv_weight(const dd_conv2d_weights *w, size_t t, int ci, int co) {
   const size_t kc = (size_t)w->fwd_kc, nr = (size_t)w->nr;
   const float *panel = w->packed + (size_t)co / nr * w->panel_stride;
   return panel[dd_panel_index(g / kc, g % kc, (size_t)co % nr, kc, w->nr)];
+}
+
+/* The Winograd filters: forward g[a][b][ci][co] = W[a][b][ci][co]; data
+   gradient g[a][b][co][ci] = W[2-a][2-b][ci][co] (flipped, transposed). */
+static double wino_fwd_weight(const void *ctx, int a, int b, int s, int d) {
+  return conv_weight((const dd_conv2d_weights *)ctx, (size_t)(a * 3 + b), s, d);
+}
+static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
+  return conv_weight((const dd_conv2d_weights *)ctx, (size_t)((2 - a) * 3 + (2 - b)), d, s);
+}
+
+/* Runs pr through the forward (bwd = 0) or data-gradient Winograd filter,
+   building it and the scratch on first use. 0 when they cannot be
+   allocated: the caller takes the direct path. */
+static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
+  if (!w->wino || w->wino_failed) return 0;
+  dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
+  if (!*slot) {
+    float *bias = NULL;
+    if (!bwd) { /* the bias sits in the forward panels' headers */
+      bias = (float *)malloc((size_t)w->p.out_c * sizeof(float));
+      if (!bias) goto fail;
+      for (int co = 0; co < w->p.out_c; co++)
+        bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
+    }
+    *slot = bwd ? dd_wino_create(w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
+                : dd_wino_create(w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
+    free(bias);
+    if (!*slot) goto fail;
+  }
+  size_t need = dd_wino_scratch_floats(*slot, pr, dd_threadpool_size(pool));
+  if (need > w->wino_cap) {
+    float *buf = (float *)dd_aligned_alloc(need * sizeof(float) + DD_EXTRA_BYTES);
+    if (!buf) return 0; /* a smaller call may still fit later */
+    dd_aligned_free(w->wino_scratch);
+    w->wino_scratch = buf;
+    w->wino_cap = need;
+  }
+  dd_wino_run(*slot, pr, w->wino_scratch, pool);
+  return 1;
+fail:
+  w->wino_failed = 1;
+  return 0;
 }
 
 /* Packs the data-gradient sub-kernel of parity class (rh, rw): taps (a, b)
@@ -212,6 +280,10 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   pr.panel_stride = w->panel_stride;
   pr.zero = w->zero;
   pr.flags = relu ? DD_UK_RELU : 0;
+  if (w->wino) {
+    dd_wino_problem wp = {s->n, in, s->in_h, s->in_w, out, s->out_h, s->out_w, s->pad_top, s->pad_left, relu};
+    if (conv_winograd(w, 0, &wp, pool)) return;
+  }
   float *padded = NULL;
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
@@ -273,6 +345,12 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
                                float *din, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
   const int sh = p->win.stride_h, sw = p->win.stride_w;
+  if (w->wino) {
+    /* din(ih) = sum_a dout(ih - (2 - pad_top) + a) W[2 - a]: a 3x3 correlation */
+    dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, 2 - s->pad_top,
+                          2 - s->pad_left, 0};
+    if (conv_winograd(w, 1, &wp, pool)) return;
+  }
   if (!conv_build_backward(w)) {
     conv_backward_data_scalar(w, s, dout, din);
     return;

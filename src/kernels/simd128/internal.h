@@ -140,6 +140,33 @@ size_t dd_pack_size(size_t ks, size_t kc, size_t n, int nr);
 void dd_pack_panels(size_t ks, size_t kc, size_t n, int nr, const float *src, size_t k_stride,
                     size_t n_stride, const float *bias, float *dst);
 
+/* ---- Winograd F(2x2, 3x3) (winograd.c) --------------------------------------
+ * A 3x3 stride-1 correlation of src (n x src_h x src_w x src_c) into dst
+ * (n x dst_h x dst_w x dst_c): dst(y, x) = bias + sum over a, b < 3 and
+ * channels s of src(y - pad_top + a, x - pad_left + b)[s] * g[a][b][s][d],
+ * src pixels outside the image reading as zero; dst overwritten. */
+typedef struct dd_wino_filter dd_wino_filter;
+typedef double (*dd_wino_weight_fn)(const void *ctx, int a, int b, int s, int d);
+typedef struct dd_wino_problem {
+  int n;
+  const float *src;
+  int src_h, src_w;
+  float *dst;
+  int dst_h, dst_w;
+  int pad_top, pad_left;
+  int relu;
+} dd_wino_problem;
+
+/* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) once; bias
+   (dst_c floats) may be NULL. NULL when out of memory or on bad sizes. */
+dd_wino_filter *dd_wino_create(int src_c, int dst_c, dd_wino_weight_fn weight, const void *ctx,
+                               const float *bias);
+void dd_wino_destroy(dd_wino_filter *f);
+/* Scratch floats dd_wino_run needs for this problem on `threads` threads. */
+size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr, int threads);
+void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scratch,
+                 dd_threadpool *pool);
+
 /* ---- the backend's entry points (signatures as in dd_kernels) ------------ */
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
                                    const float *bias, dd_conv2d_weights **out, dd_error *err);
