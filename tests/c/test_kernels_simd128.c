@@ -23,6 +23,23 @@ static int close_rel(const char *what, const float *got, const float *want, size
 
 #define RTOL 1e-4
 #define ATOL_REL 1e-5
+/* simd128's Winograd F(4x4, 3x3) (3x3 stride 1, >= 8 channels each side)
+   rounds in its transforms too: the worst error seen on these shapes is
+   1.4e-5 of the output's scale (printed at the end), against 2.5e-6 for the
+   direct sum (F(2x2, 3x3), DD_WINOGRAD=2, stays within the direct bound). */
+#define WINO_ATOL_REL 5e-5
+
+/* max |got - want| / max |want| */
+static double err_of_scale(const float *got, const float *want, size_t n) {
+  double scale = 0, worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
+    double d = fabs((double)got[i] - (double)want[i]);
+    worst = d > worst ? d : worst;
+  }
+  return worst / (scale > 0 ? scale : 1.0);
+}
+static double worst_direct, worst_wino; /* over forward and data gradient */
 
 typedef struct cshape {
   const char *name;
@@ -31,6 +48,13 @@ typedef struct cshape {
 
 static dd_threadpool *pool2;
 static const dd_kernels *ref, *dut; /* reference and the backend under test */
+
+/* 1 when dut computes this shape by Winograd F(4x4, 3x3) (see conv.c). */
+static int conv_is_winograd(const cshape *c) {
+  const char *e = getenv("DD_WINOGRAD");
+  return strcmp(dut->name, "simd128") == 0 && c->k == 3 && c->s == 1 && c->ci >= 8 && c->co >= 8 &&
+         !(e && (e[0] == '0' || e[0] == '2'));
+}
 
 static float *rnd(test_rng *r, size_t n, float lo, float hi) {
   float *x = test_alloc(n);
@@ -58,6 +82,9 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
   char what[200];
   snprintf(what, sizeof what, "%s %s n%d %dx%d %d->%d k%d s%d %s", dut->name, c->name, c->n, c->h,
            c->w, c->ci, c->co, c->k, c->s, c->same ? "SAME" : "VALID");
+  const int wino = conv_is_winograd(c);
+  const double atol = wino ? WINO_ATOL_REL : ATOL_REL;
+  double *worst = wino ? &worst_wino : &worst_direct, e;
   dd_conv2d_weights *wr = NULL, *wd = NULL;
   CHECK_OK(ref->conv2d_create(&p, f, b, &wr, NULL));
   CHECK_OK(dut->conv2d_create(&p, f, b, &wd, NULL));
@@ -66,7 +93,8 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
     ref->conv2d_forward(wr, &s, x, y0, relu, NULL);
     for (size_t i = 0; i < ny; i++) y1[i] = NAN;
     dut->conv2d_forward(wd, &s, x, y1, relu, NULL);
-    CHECKF(close_rel("forward", y1, y0, ny, ATOL_REL, RTOL), "%s forward relu=%d", what, relu);
+    CHECKF(close_rel("forward", y1, y0, ny, atol, RTOL), "%s forward relu=%d", what, relu);
+    if ((e = err_of_scale(y1, y0, ny)) > *worst) *worst = e;
     if (threads) {
       memcpy(y0, y1, ny * sizeof(float));
       dut->conv2d_forward(wd, &s, x, y1, relu, pool2);
@@ -76,7 +104,8 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
   ref->conv2d_backward_data(wr, &s, g, dx0, NULL);
   for (size_t i = 0; i < nx; i++) dx1[i] = NAN;
   dut->conv2d_backward_data(wd, &s, g, dx1, NULL);
-  CHECKF(close_rel("backward_data", dx1, dx0, nx, ATOL_REL, RTOL), "%s backward_data", what);
+  CHECKF(close_rel("backward_data", dx1, dx0, nx, atol, RTOL), "%s backward_data", what);
+  if ((e = err_of_scale(dx1, dx0, nx)) > *worst) *worst = e;
   if (threads) {
     memcpy(dx0, dx1, nx * sizeof(float));
     dut->conv2d_backward_data(wd, &s, g, dx1, pool2);
@@ -427,6 +456,8 @@ int main(void) {
   (void)variant;
   TEST_RUN(test_conv_inception_13);
   TEST_RUN(test_conv_inception_28);
+  printf("# %s conv forward/data-gradient worst error, of the output's scale: direct %.1e, Winograd %.1e\n",
+         dut->name, worst_direct, worst_wino);
   dd_threadpool_destroy(pool2);
   return test_summary();
 }

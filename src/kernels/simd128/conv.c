@@ -14,7 +14,7 @@
  * backward call and cached in the weights.
  *
  * 3x3 stride-1 convolutions with at least 8 input and output channels take
- * Winograd F(2x2, 3x3) instead (winograd.c), forward and data gradient; its
+ * Winograd F(4x4, 3x3) instead (winograd.c), forward and data gradient; its
  * transformed filters are built on first use and cached in the weights.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
@@ -35,23 +35,28 @@ struct dd_conv2d_weights {
   float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
   float *pad_buf;       /* the column-padded input of merged-row convs, kept between calls */
   size_t pad_cap;       /* bytes in pad_buf */
-  int wino;             /* 1: Winograd eligible (dd_conv_winograd) */
+  int wino;             /* Winograd tile size (dd_conv_winograd), 0: direct */
   dd_wino_filter *wino_fwd, *wino_bwd; /* built on first use; NULL until then */
   int wino_failed;      /* a transform could not be allocated: direct path from then on */
   float *wino_scratch;  /* per-thread Winograd blocks, kept between calls */
   size_t wino_cap;      /* floats in wino_scratch */
 };
 
-/* Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with >= 8 channels on
-   both sides (fewer leave the micro-kernel's 8 columns mostly empty).
-   Native builds read DD_WINOGRAD=0 to force the direct path (benchmarks). */
+/* Winograd tile size for a convolution: F(4x4, 3x3) for 3x3 stride-1
+   convolutions with >= 8 channels on both sides (fewer leave the
+   micro-kernel's 8 columns mostly empty), else 0 (direct). Native builds
+   read DD_WINOGRAD: 0 forces the direct path, 2 takes F(2x2, 3x3). */
 static int dd_conv_winograd(const dd_conv2d_params *p) {
+  int m = 4;
 #ifndef __EMSCRIPTEN__
   const char *e = getenv("DD_WINOGRAD");
   if (e && e[0] == '0') return 0;
+  if (e && e[0] == '2') m = 2;
 #endif
   return p->win.k_h == 3 && p->win.k_w == 3 && p->win.stride_h == 1 && p->win.stride_w == 1 &&
-         p->in_c >= 8 && p->out_c >= 8;
+                 p->in_c >= 8 && p->out_c >= 8
+             ? m
+             : 0;
 }
 
 /* Inputs with this few channels (RGB) are read as whole window rows of
@@ -137,7 +142,7 @@ static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
    building it and the scratch on first use. 0 when they cannot be
    allocated: the caller takes the direct path. */
 static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
-  if (!w->wino || w->wino_failed) return 0;
+  if (!w->wino || w->wino_failed || !dd_wino_worthwhile(w->wino, pr->dst_h, pr->dst_w)) return 0;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
     float *bias = NULL;
@@ -147,8 +152,8 @@ static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *p
       for (int co = 0; co < w->p.out_c; co++)
         bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
     }
-    *slot = bwd ? dd_wino_create(w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
-                : dd_wino_create(w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
+    *slot = bwd ? dd_wino_create(w->wino, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
+                : dd_wino_create(w->wino, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
     free(bias);
     if (!*slot) goto fail;
   }

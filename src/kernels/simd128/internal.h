@@ -157,10 +157,14 @@ typedef struct dd_wino_problem {
   int relu;
 } dd_wino_problem;
 
-/* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) once; bias
+/* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) once for
+   output tiles of m x m (2 or 4; (m+2)^2/9 times the filter's floats); bias
    (dst_c floats) may be NULL. NULL when out of memory or on bad sizes. */
-dd_wino_filter *dd_wino_create(int src_c, int dst_c, dd_wino_weight_fn weight, const void *ctx,
-                               const float *bias);
+dd_wino_filter *dd_wino_create(int m, int src_c, int dst_c, dd_wino_weight_fn weight,
+                               const void *ctx, const float *bias);
+/* 1 when F(m x m, 3x3) does clearly fewer multiplies than the direct sum on
+   a dst_h x dst_w output (not on images of a few pixels). */
+int dd_wino_worthwhile(int m, int dst_h, int dst_w);
 void dd_wino_destroy(dd_wino_filter *f);
 /* Scratch floats dd_wino_run needs for this problem on `threads` threads. */
 size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr, int threads);
