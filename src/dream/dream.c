@@ -262,37 +262,54 @@ static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
 
 static double level_base(const level *l, size_t i) { return l->u8 ? (double)l->u8[i] : (double)l->f[i]; }
 
+/* The image, gradient and preview buffers, sized once for the top (largest)
+   level and reused by every level: no large allocation while dreaming and
+   no heap fragmentation from octaves of growing size (a 4096x4096 dream has
+   to fit the threaded build's fixed 1 GiB). */
+static dd_status alloc_buffers(dd_dream *d, dd_error *err) {
+  const level *top = &d->levels[d->n_levels - 1];
+  const size_t n = npix(top->w, top->h) * 3;
+  if (!d->image) d->image = (float *)dd_aligned_alloc(n * sizeof(float) + DD_EXTRA_BYTES);
+  if (!d->grad) d->grad = (float *)dd_aligned_calloc(n * sizeof(float) + DD_EXTRA_BYTES);
+  if (!d->grad_preview) d->grad_preview = (uint8_t *)calloc(n, 1);
+  if (!d->image || !d->grad || !d->grad_preview) return oom(err, n * 9);
+  return DD_OK;
+}
+
 /* Starts level d->lvl: image = base (level 0) or blend of base and the
    upscaled result of the level below (held in d->image). */
 static dd_status start_level(dd_dream *d, dd_error *err) {
   level *l = &d->levels[d->lvl];
   size_t n = npix(l->w, l->h) * 3;
-  float *img = (float *)dd_aligned_alloc(n * sizeof(float) + DD_EXTRA_BYTES);
-  if (!img) return oom(err, n * 4);
+  dd_status s = alloc_buffers(d, err);
+  if (s != DD_OK) return s;
   if (d->lvl == 0) {
-    for (size_t i = 0; i < n; i++) img[i] = (float)level_base(l, i);
+    for (size_t i = 0; i < n; i++) d->image[i] = (float)level_base(l, i);
   } else {
+    /* upscale into the gradient buffer (free until this level's first
+       tile), blend there, then swap it with the image */
     const level *below = &d->levels[d->lvl - 1];
-    dd_status s;
+    float *img = d->grad;
     if (d->opt.resample == DD_RESAMPLE_LANCZOS_U8)
       s = dd_resize_tutorial(d->image, below->w, below->h, 3, img, l->w, l->h, err);
     else
       s = dd_resize_lanczos_float(d->image, below->w, below->h, 3, img, l->w, l->h, err);
-    if (s != DD_OK) {
-      dd_aligned_free(img);
-      return s;
-    }
+    if (s != DD_OK) return s;
     /* blend * image + (1.0 - blend) * img_upscaled, in float32 as numpy does */
     float b = (float)d->opt.blend, nb = (float)(1.0 - d->opt.blend);
     for (size_t i = 0; i < n; i++) img[i] = b * (float)level_base(l, i) + nb * img[i];
+    d->grad = d->image;
+    d->image = img;
+    /* the level below's base image is never read again (saved states carry
+       the levels from the current one up) */
+    level *lb = &d->levels[d->lvl - 1];
+    free(lb->u8);
+    dd_aligned_free(lb->f);
+    lb->u8 = NULL;
+    lb->f = NULL;
   }
-  dd_aligned_free(d->image);
-  d->image = img;
-  dd_aligned_free(d->grad);
-  free(d->grad_preview);
-  d->grad = (float *)dd_aligned_calloc(n * sizeof(float) + DD_EXTRA_BYTES);
-  d->grad_preview = (uint8_t *)calloc(n, 1);
-  if (!d->grad || !d->grad_preview) return oom(err, n * 5);
+  memset(d->grad, 0, n * sizeof(float));
+  memset(d->grad_preview, 0, n);
   int cap = dd_tiles_max_count(l->h, l->w, d->opt.tile_size);
   if (cap > d->tiles_cap) {
     free(d->tiles);
@@ -547,6 +564,11 @@ dd_status dd_dream_step(dd_dream *d, int max_tiles, dd_progress *progress, dd_er
       if (d->iteration == d->opt.num_iterations) {
         if (d->lvl + 1 == d->n_levels) {
           d->done = 1;
+          /* the whole-image gradient is not needed once done (the preview
+             stays for dd_dream_read_gradient): the caller's result buffer
+             may need the room */
+          dd_aligned_free(d->grad);
+          d->grad = NULL;
         } else {
           d->lvl++;
           if ((s = start_level(d, err)) != DD_OK) break;
@@ -850,13 +872,11 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
   if (s == DD_OK) {
     level *cur = &d->levels[d->lvl];
     size_t cn = npix(cur->w, cur->h) * 3;
-    d->image = (float *)dd_aligned_alloc(cn * sizeof(float) + DD_EXTRA_BYTES);
-    d->grad = (float *)dd_aligned_calloc(cn * sizeof(float) + DD_EXTRA_BYTES);
-    d->grad_preview = (uint8_t *)malloc(cn);
-    if (!d->image || !d->grad || !d->grad_preview) s = oom(err, cn * 9);
-    else if (!get(&b, d->image, cn * 4) || !get(&b, d->grad_preview, cn) || (d->tile > 0 && !get(&b, d->grad, cn * 4)))
+    s = alloc_buffers(d, err);
+    if (s == DD_OK &&
+        (!get(&b, d->image, cn * 4) || !get(&b, d->grad_preview, cn) || (d->tile > 0 && !get(&b, d->grad, cn * 4))))
       s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
-    else if (b.pos != b.len)
+    else if (s == DD_OK && b.pos != b.len)
       s = dd_fail(err, DD_ERR_PARSE, "dream state has %zu unexpected trailing bytes", b.len - b.pos);
     if (s == DD_OK) s = ensure_strips(d, cur->w, cur->h, err);
     d->started = 1;

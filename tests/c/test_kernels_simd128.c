@@ -23,8 +23,8 @@ static int close_rel(const char *what, const float *got, const float *want, size
 
 #define RTOL 1e-4
 #define ATOL_REL 1e-5
-/* simd128's Winograd F(4x4, 3x3) (3x3 stride 1, >= 8 channels each side)
-   rounds in its transforms too: the worst error seen on these shapes is
+/* simd128's Winograd (3x3 stride 1, >= 8 channels each side: F(4x4, 3x3)
+   forward, F(2x2, 3x3) data gradient) rounds in its transforms too: the worst error seen on these shapes is
    1.4e-5 of the output's scale (printed at the end), against 2.5e-6 for the
    direct sum (F(2x2, 3x3), DD_WINOGRAD=2, stays within the direct bound). */
 #define WINO_ATOL_REL 5e-5
@@ -49,7 +49,7 @@ typedef struct cshape {
 static dd_threadpool *pool2;
 static const dd_kernels *ref, *dut; /* reference and the backend under test */
 
-/* 1 when dut computes this shape by Winograd F(4x4, 3x3) (see conv.c). */
+/* 1 when dut computes this shape by Winograd (see conv.c). */
 static int conv_is_winograd(const cshape *c) {
   const char *e = getenv("DD_WINOGRAD");
   return strcmp(dut->name, "simd128") == 0 && c->k == 3 && c->s == 1 && c->ci >= 8 && c->co >= 8 &&

@@ -14,8 +14,9 @@
  * backward call and cached in the weights.
  *
  * 3x3 stride-1 convolutions with at least 8 input and output channels take
- * Winograd F(4x4, 3x3) instead (winograd.c), forward and data gradient; its
- * transformed filters are built on first use and cached in the weights.
+ * Winograd instead (winograd.c): F(4x4, 3x3) forward, F(2x2, 3x3) for the
+ * data gradient (memory, see conv_winograd); the transformed filters are
+ * built on first use and cached in the weights.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
@@ -142,7 +143,11 @@ static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
    building it and the scratch on first use. 0 when they cannot be
    allocated: the caller takes the direct path. */
 static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
-  if (!w->wino || w->wino_failed || !dd_wino_worthwhile(w->wino, pr->dst_h, pr->dst_w)) return 0;
+  /* the data gradient takes F(2x2): its transformed filter is 16/9 of the
+     weights instead of 4x. With F(4x4) both ways a 4096x4096 dream to
+     mixed5b no longer fit the threaded build's fixed 1 GiB (measured). */
+  const int m = bwd && w->wino > 2 ? 2 : w->wino;
+  if (!m || w->wino_failed || !dd_wino_worthwhile(m, pr->dst_h, pr->dst_w)) return 0;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
     float *bias = NULL;
@@ -152,8 +157,8 @@ static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *p
       for (int co = 0; co < w->p.out_c; co++)
         bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
     }
-    *slot = bwd ? dd_wino_create(w->wino, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
-                : dd_wino_create(w->wino, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
+    *slot = bwd ? dd_wino_create(m, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
+                : dd_wino_create(m, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
     free(bias);
     if (!*slot) goto fail;
   }
