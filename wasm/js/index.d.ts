@@ -56,6 +56,9 @@ export interface LoadModelOptions {
   backend?: Backend;
   /** Threads for the kernels (default: one per core; the threaded build needs cross-origin isolation). */
   threads?: number;
+  /** Which core build: true = the threaded one (its load fails where SharedArrayBuffer is unavailable), false = the
+   *  single-threaded one; default: threaded when threads > 1 and the page is cross-origin isolated. */
+  useThreadedBuild?: boolean;
   /** Called while reading a large file: fraction 0..1. */
   onProgress?: (fraction: number, done?: number, total?: number) => void;
   store?: IndexedDBStore;
