@@ -14,9 +14,9 @@
  * backward call and cached in the weights.
  *
  * 3x3 stride-1 convolutions with at least 8 input and output channels take
- * Winograd instead (winograd.c): F(4x4, 3x3) forward, F(2x2, 3x3) for the
- * data gradient (memory, see conv_winograd); the transformed filters are
- * built on first use and cached in the weights.
+ * Winograd instead (winograd.c): F(4x4, 3x3) forward, F(4x4) or, for large
+ * filters, F(2x2, 3x3) for the data gradient (memory, see conv_winograd);
+ * the transformed filters are built on first use and cached in the weights.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
@@ -42,6 +42,9 @@ struct dd_conv2d_weights {
   float *wino_scratch;  /* per-thread Winograd blocks, kept between calls */
   size_t wino_cap;      /* floats in wino_scratch */
 };
+
+/* Largest data-gradient filter transformed for F(4x4, 3x3) (see conv_winograd). */
+#define DD_WINO_BWD_F4_BYTES (2u << 20)
 
 /* Winograd tile size for a convolution: F(4x4, 3x3) for 3x3 stride-1
    convolutions with >= 8 channels on both sides (fewer leave the
@@ -143,10 +146,17 @@ static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
    building it and the scratch on first use. 0 when they cannot be
    allocated: the caller takes the direct path. */
 static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
-  /* the data gradient takes F(2x2): its transformed filter is 16/9 of the
-     weights instead of 4x. With F(4x4) both ways a 4096x4096 dream to
-     mixed5b no longer fit the threaded build's fixed 1 GiB (measured). */
-  const int m = bwd && w->wino > 2 ? 2 : w->wino;
+  /* The data gradient takes F(2x2) (transformed filter 16/9 of the weights
+     instead of 4x) unless its F(4x4) filter is small: with F(4x4) both ways
+     for every 3x3 conv, a 4096x4096 dream to mixed5b no longer fit the
+     threaded build's fixed 1 GiB (measured). Large filters belong to the
+     deep layers, whose small images cost little either way; conv2d2 and
+     mixed3a (the costly 100x100 and 50x50 ones) stay F(4x4). The choice
+     depends on the shape only, so results do not depend on call order. */
+  const int m = bwd && w->wino > 2 &&
+                        (size_t)w->p.in_c * w->p.out_c * 36 * sizeof(float) > DD_WINO_BWD_F4_BYTES
+                    ? 2
+                    : w->wino;
   if (!m || w->wino_failed || !dd_wino_worthwhile(m, pr->dst_h, pr->dst_w)) return 0;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
