@@ -126,3 +126,9 @@ EMSCRIPTEN_KEEPALIVE dd_bench_gemm *dd_bench_gemm_create(int backend, int n) {
 EMSCRIPTEN_KEEPALIVE void dd_bench_gemm_run(dd_bench_gemm *g) {
   g->k->gemm(0, 0, g->n, g->n, g->n, g->a, g->n, g->b, g->n, 0.0f, g->c, g->n, NULL);
 }
+
+/* The heap's high-water mark in bytes (the program break: dlmalloc never
+   lowers it), for tests/bench/memory_bench.mjs. The wasm memory itself grows
+   in steps of up to 20% and can be larger. */
+#include <unistd.h>
+EMSCRIPTEN_KEEPALIVE double dd_bench_heap_top(void) { return (double)(uintptr_t)sbrk(0); }
