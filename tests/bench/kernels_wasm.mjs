@@ -31,6 +31,7 @@ const SHAPES = [
   { name: 'conv2d0 7x7/2 3->64 @400', hw: 400, k: 7, s: 2, ci: 3, co: 64 },
   { name: 'conv2d2 3x3 64->192 @100', hw: 100, k: 3, s: 1, ci: 64, co: 192 },
   { name: 'mixed3b 1x1 256->128 @50', hw: 50, k: 1, s: 1, ci: 256, co: 128 },
+  { name: 'mixed3b 5x5 32->96 @50', hw: 50, k: 5, s: 1, ci: 32, co: 96 },
   { name: 'mixed4c 3x3 128->256 @25', hw: 25, k: 3, s: 1, ci: 128, co: 256 },
   { name: 'mixed5b 1x1 832->384 @13', hw: 13, k: 1, s: 1, ci: 832, co: 384 },
 ];

@@ -13,10 +13,11 @@
  * is the single class (0,0). The sub-kernels are packed on the first
  * backward call and cached in the weights.
  *
- * 3x3 stride-1 convolutions with at least 8 input and output channels take
- * Winograd instead (winograd.c): F(4x4, 3x3) forward, F(4x4) or, for large
- * filters, F(2x2, 3x3) for the data gradient (memory, see conv_winograd);
- * the transformed filters are built on first use and cached in the weights.
+ * 3x3 and 5x5 stride-1 convolutions with at least 8 input and output
+ * channels take Winograd instead (winograd.c): 3x3 F(4x4, 3x3) forward and
+ * F(4x4) or, for large filters, F(2x2, 3x3) for the data gradient (memory,
+ * see conv_winograd); 5x5 F(2x2, 5x5) both ways. The transformed filters are
+ * built on first use and cached in the weights.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
@@ -46,21 +47,22 @@ struct dd_conv2d_weights {
 /* Largest data-gradient filter transformed for F(4x4, 3x3) (see conv_winograd). */
 #define DD_WINO_BWD_F4_BYTES (2u << 20)
 
-/* Winograd tile size for a convolution: F(4x4, 3x3) for 3x3 stride-1
-   convolutions with >= 8 channels on both sides (fewer leave the
-   micro-kernel's 8 columns mostly empty), else 0 (direct). Native builds
-   read DD_WINOGRAD: 0 forces the direct path, 2 takes F(2x2, 3x3). */
+/* Winograd output tile size for a convolution: F(4x4, 3x3) for 3x3 and
+   F(2x2, 5x5) for 5x5 stride-1 convolutions with >= 8 channels on both
+   sides (fewer leave the micro-kernel's 8 columns mostly empty), else 0
+   (direct). Native builds read DD_WINOGRAD: 0 forces the direct path, 2
+   takes F(2x2, 3x3) for 3x3. */
 static int dd_conv_winograd(const dd_conv2d_params *p) {
-  int m = 4;
+  int m3 = 4;
 #ifndef __EMSCRIPTEN__
   const char *e = getenv("DD_WINOGRAD");
   if (e && e[0] == '0') return 0;
-  if (e && e[0] == '2') m = 2;
+  if (e && e[0] == '2') m3 = 2;
 #endif
-  return p->win.k_h == 3 && p->win.k_w == 3 && p->win.stride_h == 1 && p->win.stride_w == 1 &&
-                 p->in_c >= 8 && p->out_c >= 8
-             ? m
-             : 0;
+  if (p->win.stride_h != 1 || p->win.stride_w != 1 || p->in_c < 8 || p->out_c < 8 ||
+      p->win.k_h != p->win.k_w)
+    return 0;
+  return p->win.k_h == 3 ? m3 : p->win.k_h == 5 ? 2 : 0;
 }
 
 /* Inputs with this few channels (RGB) are read as whole window rows of
@@ -133,13 +135,17 @@ static float conv_weight(const dd_conv2d_weights *w, size_t t, int ci, int co) {
   return panel[dd_panel_index(g / kc, g % kc, (size_t)co % nr, kc, w->nr)];
 }
 
-/* The Winograd filters: forward g[a][b][ci][co] = W[a][b][ci][co]; data
-   gradient g[a][b][co][ci] = W[2-a][2-b][ci][co] (flipped, transposed). */
+/* The Winograd filters (k x k): forward g[a][b][ci][co] = W[a][b][ci][co];
+   data gradient g[a][b][co][ci] = W[k-1-a][k-1-b][ci][co] (flipped,
+   transposed). */
 static double wino_fwd_weight(const void *ctx, int a, int b, int s, int d) {
-  return conv_weight((const dd_conv2d_weights *)ctx, (size_t)(a * 3 + b), s, d);
+  const dd_conv2d_weights *w = (const dd_conv2d_weights *)ctx;
+  return conv_weight(w, (size_t)(a * w->p.win.k_w + b), s, d);
 }
 static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
-  return conv_weight((const dd_conv2d_weights *)ctx, (size_t)((2 - a) * 3 + (2 - b)), d, s);
+  const dd_conv2d_weights *w = (const dd_conv2d_weights *)ctx;
+  const int k = w->p.win.k_w;
+  return conv_weight(w, (size_t)((k - 1 - a) * k + (k - 1 - b)), d, s);
 }
 
 /* Runs pr through the forward (bwd = 0) or data-gradient Winograd filter,
@@ -153,11 +159,12 @@ static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *p
      deep layers, whose small images cost little either way; conv2d2 and
      mixed3a (the costly 100x100 and 50x50 ones) stay F(4x4). The choice
      depends on the shape only, so results do not depend on call order. */
+  const int r = w->p.win.k_h;
   const int m = bwd && w->wino > 2 &&
                         (size_t)w->p.in_c * w->p.out_c * 36 * sizeof(float) > DD_WINO_BWD_F4_BYTES
                     ? 2
                     : w->wino;
-  if (!m || w->wino_failed || !dd_wino_worthwhile(m, pr->dst_h, pr->dst_w)) return 0;
+  if (!m || w->wino_failed || !dd_wino_worthwhile(m, r, pr->dst_h, pr->dst_w)) return 0;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
     float *bias = NULL;
@@ -167,8 +174,8 @@ static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *p
       for (int co = 0; co < w->p.out_c; co++)
         bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
     }
-    *slot = bwd ? dd_wino_create(m, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
-                : dd_wino_create(m, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
+    *slot = bwd ? dd_wino_create(m, r, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
+                : dd_wino_create(m, r, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
     free(bias);
     if (!*slot) goto fail;
   }
@@ -366,9 +373,10 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
   const dd_conv2d_params *p = &w->p;
   const int sh = p->win.stride_h, sw = p->win.stride_w;
   if (w->wino) {
-    /* din(ih) = sum_a dout(ih - (2 - pad_top) + a) W[2 - a]: a 3x3 correlation */
-    dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, 2 - s->pad_top,
-                          2 - s->pad_left, 0};
+    /* din(ih) = sum_a dout(ih - (k-1 - pad_top) + a) W[k-1 - a]: a k x k correlation */
+    const int k1 = p->win.k_h - 1;
+    dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, k1 - s->pad_top,
+                          k1 - s->pad_left, 0};
     if (conv_winograd(w, 1, &wp, pool)) return;
   }
   if (!conv_build_backward(w)) {

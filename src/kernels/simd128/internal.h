@@ -140,9 +140,9 @@ size_t dd_pack_size(size_t ks, size_t kc, size_t n, int nr);
 void dd_pack_panels(size_t ks, size_t kc, size_t n, int nr, const float *src, size_t k_stride,
                     size_t n_stride, const float *bias, float *dst);
 
-/* ---- Winograd F(2x2, 3x3) (winograd.c) --------------------------------------
- * A 3x3 stride-1 correlation of src (n x src_h x src_w x src_c) into dst
- * (n x dst_h x dst_w x dst_c): dst(y, x) = bias + sum over a, b < 3 and
+/* ---- Winograd F(m x m, r x r) (winograd.c) ---------------------------------
+ * A stride-1 r x r correlation of src (n x src_h x src_w x src_c) into dst
+ * (n x dst_h x dst_w x dst_c): dst(y, x) = bias + sum over a, b < r and
  * channels s of src(y - pad_top + a, x - pad_left + b)[s] * g[a][b][s][d],
  * src pixels outside the image reading as zero; dst overwritten. */
 typedef struct dd_wino_filter dd_wino_filter;
@@ -157,14 +157,15 @@ typedef struct dd_wino_problem {
   int relu;
 } dd_wino_problem;
 
-/* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) once for
-   output tiles of m x m (2 or 4; (m+2)^2/9 times the filter's floats); bias
-   (dst_c floats) may be NULL. NULL when out of memory or on bad sizes. */
-dd_wino_filter *dd_wino_create(int m, int src_c, int dst_c, dd_wino_weight_fn weight,
+/* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) (a, b < r)
+   once for output tiles of m x m: (m, r) = (2, 3), (4, 3) or (2, 5), taking
+   (m+r-1)^2 / r^2 times the filter's floats; bias (dst_c floats) may be
+   NULL. NULL when out of memory or on bad sizes. */
+dd_wino_filter *dd_wino_create(int m, int r, int src_c, int dst_c, dd_wino_weight_fn weight,
                                const void *ctx, const float *bias);
-/* 1 when F(m x m, 3x3) does clearly fewer multiplies than the direct sum on
-   a dst_h x dst_w output (not on images of a few pixels). */
-int dd_wino_worthwhile(int m, int dst_h, int dst_w);
+/* 1 when F(m x m, r x r) does clearly fewer multiplies than the direct sum
+   on a dst_h x dst_w output (not on images of a few pixels). */
+int dd_wino_worthwhile(int m, int r, int dst_h, int dst_w);
 void dd_wino_destroy(dd_wino_filter *f);
 /* Scratch floats dd_wino_run needs for this problem on `threads` threads. */
 size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr, int threads);

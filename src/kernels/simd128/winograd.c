@@ -1,13 +1,14 @@
-/* winograd.c — 3x3 stride-1 convolution by Winograd's minimal filtering
- * F(mxm, 3x3) (Lavin & Gray 2015), m = 4 (or 2: a quarter of the memory for
- * the transformed filters, 2.25x instead of 4x): each 4x4 block of outputs costs 36 multiplies per (input, output)
- * channel pair instead of 144, 4x less arithmetic (2.25x for m = 2) for the
- * 3x3 convolutions that dominate Inception's gradient step. Used for the
- * forward pass and, with the filter flipped and transposed, for the data
- * gradient (itself a 3x3 stride-1 correlation).
+/* winograd.c — stride-1 convolution by Winograd's minimal filtering
+ * F(m x m, r x r) (Lavin & Gray 2015): F(4x4, 3x3) computes each 4x4 block of
+ * outputs with 36 multiplies per (input, output) channel pair instead of
+ * 144 (4x less arithmetic), F(2x2, 3x3) with 16 instead of 36 (2.25x, and a
+ * quarter of F(4x4)'s memory for the transformed filter), F(2x2, 5x5) with
+ * 36 instead of 100 (2.8x). Used for the forward pass and, with the filter
+ * flipped and transposed, for the data gradient (itself a stride-1
+ * correlation of the same size).
  *
- *   V = B^T d B   (a = m+2: a x a input patch d, per input channel)
- *   U = G g G^T   (3x3 filter g, per channel pair; once, in double)
+ *   V = B^T d B   (a = m+r-1: a x a input patch d, per input channel)
+ *   U = G g G^T   (r x r filter g, per channel pair; once, in double)
  *   M[xi] = V[xi] . U[xi]  for the a*a positions xi: a*a GEMMs over channels
  *   Y = A^T M A   (m x m outputs) + bias, relu
  *
@@ -18,8 +19,9 @@
  * group (one tap, kc = src_c: the same register-blocked inner loop as every
  * other convolution here) into M[a*a][T][8], and transform M into the
  * output pixels. Results differ from the direct convolution by rounding
- * only: relative errors of ~1e-7 (m = 2) and ~1e-6 (m = 4) of the output's
- * scale, against ~1e-7 for the direct sum (tests/c/test_kernels_simd128.c). */
+ * only; the transforms with larger points round more: the worst error seen
+ * is ~1.5e-5 of the output's scale against ~2.5e-6 for the direct sum
+ * (tests/c/test_kernels_simd128.c prints both). */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -31,7 +33,7 @@ struct dd_wino_filter {
   int src_c, dst_c;
   int panels;          /* ceil(dst_c / 8) */
   size_t panel_stride; /* floats per (panel, xi): 8 zero "bias" + src_c rows of 8 */
-  int m, nxi;          /* output tile m x m (2 or 4), positions (m+2)^2 */
+  int m, r, a, nxi;    /* output tile m x m, filter r x r, input tile a = m+r-1, a*a positions */
   float *u;            /* [panel][xi] micro-kernel panels */
   float *bias;         /* panels*8 floats (zeros past dst_c) */
   float *zero;         /* src_c + 4 zeros: the padding patch row */
@@ -54,32 +56,47 @@ static int wino_block_tiles(int nxi, int src_c, size_t tiles, int threads, int m
   return t < (size_t)mr ? mr : (int)t;
 }
 
-static const double wino_g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-static const double wino_g4[6][3] = {{1.0 / 4, 0, 0},
-                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                     {0, 0, 1}};
+/* G (a x r) of F(2,3) (points 0, +-1, inf) and of F(4,3), F(2,5) (points 0,
+   +-1, +-2, inf): row j = (1, p_j, .., p_j^(r-1)) / prod_{l != j}(p_j - p_l). */
+static const double wino_g23[4][5] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double wino_g43[6][5] = {{1.0 / 4, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                      {0, 0, 1}};
+static const double wino_g25[6][5] = {{1.0 / 4, 0, 0, 0, 0},
+                                      {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                      {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                      {1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
+                                      {1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
+                                      {0, 0, 0, 0, 1}};
 
-/* U = G g G^T of one channel pair into the panels of tile size m. */
-static void wino_put(dd_wino_filter *f, int m, const double g[3][3], int s, int d) {
-  const int a = m + 2;
-  const double(*G)[3] = m == 2 ? wino_g2 : wino_g4;
-  double gg[6][3];
-  for (int r = 0; r < a; r++)
-    for (int b = 0; b < 3; b++) gg[r][b] = G[r][0] * g[0][b] + G[r][1] * g[1][b] + G[r][2] * g[2][b];
+/* U = G g G^T of one channel pair into the panels. */
+static void wino_put(dd_wino_filter *f, const double g[5][5], int s, int d) {
+  const int a = f->a, r = f->r;
+  const double(*G)[5] = f->r == 5 ? wino_g25 : f->m == 4 ? wino_g43 : wino_g23;
+  double gg[6][5];
+  for (int i = 0; i < a; i++)
+    for (int b = 0; b < r; b++) {
+      double acc = 0;
+      for (int k = 0; k < r; k++) acc += G[i][k] * g[k][b];
+      gg[i][b] = acc;
+    }
   float *base = f->u + (size_t)(d / DD_NR) * a * a * f->panel_stride + DD_NR +
                 (size_t)s * DD_NR + (size_t)(d % DD_NR);
-  for (int r = 0; r < a; r++)
-    for (int c = 0; c < a; c++)
-      base[(size_t)(r * a + c) * f->panel_stride] =
-          (float)(gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2]);
+  for (int i = 0; i < a; i++)
+    for (int c = 0; c < a; c++) {
+      double acc = 0;
+      for (int k = 0; k < r; k++) acc += gg[i][k] * G[c][k];
+      base[(size_t)(i * a + c) * f->panel_stride] = (float)acc;
+    }
 }
 
-dd_wino_filter *dd_wino_create(int m, int src_c, int dst_c, dd_wino_weight_fn weight,
+dd_wino_filter *dd_wino_create(int m, int r, int src_c, int dst_c, dd_wino_weight_fn weight,
                                const void *ctx, const float *bias) {
-  if ((m != 2 && m != 4) || src_c <= 0 || dst_c <= 0) return NULL;
+  if (!((m == 2 && r == 3) || (m == 4 && r == 3) || (m == 2 && r == 5)) || src_c <= 0 || dst_c <= 0)
+    return NULL;
   dd_wino_filter *f = (dd_wino_filter *)calloc(1, sizeof *f);
   if (!f) return NULL;
   f->src_c = src_c;
@@ -87,7 +104,9 @@ dd_wino_filter *dd_wino_create(int m, int src_c, int dst_c, dd_wino_weight_fn we
   f->panels = (dst_c + DD_NR - 1) / DD_NR;
   f->panel_stride = (size_t)DD_NR * (1 + (size_t)src_c);
   f->m = m;
-  f->nxi = (m + 2) * (m + 2);
+  f->r = r;
+  f->a = m + r - 1;
+  f->nxi = f->a * f->a;
   f->u = (float *)dd_aligned_calloc((size_t)f->panels * f->nxi * f->panel_stride * sizeof(float));
   f->bias = (float *)dd_aligned_calloc((size_t)f->panels * DD_NR * sizeof(float));
   f->zero = (float *)dd_aligned_calloc(((size_t)src_c + 4) * sizeof(float));
@@ -98,10 +117,10 @@ dd_wino_filter *dd_wino_create(int m, int src_c, int dst_c, dd_wino_weight_fn we
   if (bias) memcpy(f->bias, bias, (size_t)dst_c * sizeof(float));
   for (int s = 0; s < src_c; s++)
     for (int d = 0; d < dst_c; d++) {
-      double g[3][3];
-      for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) g[a][b] = weight(ctx, a, b, s, d);
-      wino_put(f, m, g, s, d);
+      double g[5][5];
+      for (int a = 0; a < r; a++)
+        for (int b = 0; b < r; b++) g[a][b] = weight(ctx, a, b, s, d);
+      wino_put(f, g, s, d);
     }
   return f;
 }
@@ -114,9 +133,9 @@ void dd_wino_destroy(dd_wino_filter *f) {
   free(f);
 }
 
-int dd_wino_worthwhile(int m, int dst_h, int dst_w) {
-  const size_t tiles = (size_t)((dst_h + m - 1) / m) * ((dst_w + m - 1) / m);
-  return tiles * (size_t)((m + 2) * (m + 2)) * 4 < (size_t)dst_h * dst_w * 9 * 3;
+int dd_wino_worthwhile(int m, int r, int dst_h, int dst_w) {
+  const size_t tiles = (size_t)((dst_h + m - 1) / m) * ((dst_w + m - 1) / m), a = (size_t)(m + r - 1);
+  return tiles * a * a * 4 < (size_t)dst_h * dst_w * (size_t)(r * r) * 3;
 }
 
 size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr, int threads) {
@@ -140,10 +159,11 @@ typedef struct wino_job {
 /* ---- transforms, one f32x4 of channels at a time ---------------------------
  * The 1-D transforms x -> B^T x (input) and x -> A^T x (output) applied to
  * columns, then rows. F(2,3): B^T rows (1,0,-1,0), (0,1,1,0), (0,-1,1,0),
- * (0,1,0,-1); A^T rows (1,1,1,0), (0,1,-1,-1). F(4,3) (points 0, +-1, +-2):
- * B^T rows (4,0,-5,0,1,0), (0,-4,-4,1,1,0), (0,4,-4,-1,1,0), (0,-2,-1,2,1,0),
- * (0,2,-1,-2,1,0), (0,4,0,-5,0,1); A^T rows (1,1,1,1,1,0), (0,1,-1,2,-2,0),
- * (0,1,1,4,4,0), (0,1,-1,8,-8,1). */
+ * (0,1,0,-1); A^T rows (1,1,1,0), (0,1,-1,-1). F(4,3) and F(2,5) (points 0,
+ * +-1, +-2) share B^T: rows (4,0,-5,0,1,0), (0,-4,-4,1,1,0), (0,4,-4,-1,1,0),
+ * (0,-2,-1,2,1,0), (0,2,-1,-2,1,0), (0,4,0,-5,0,1). A^T of F(4,3): rows
+ * (1,1,1,1,1,0), (0,1,-1,2,-2,0), (0,1,1,4,4,0), (0,1,-1,8,-8,1); of F(2,5):
+ * (1,1,1,1,1,0), (0,1,-1,2,-2,1). */
 #define V_ADD wasm_f32x4_add
 #define V_SUB wasm_f32x4_sub
 #define V_MUL wasm_f32x4_mul
@@ -185,9 +205,16 @@ static inline void wino_at4(const v128_t *x, size_t xs, v128_t *y, size_t ys) {
   y[3 * ys] = V_ADD(V_ADD(d12, V_MUL(eight, d34)), x[5 * xs]);
 }
 
-/* Scalar 1-D transforms for the channel tail (src_c not a multiple of 4). */
-static void wino_bt_scalar(int m, const float *x, size_t xs, float *y, size_t ys) {
-  if (m == 2) {
+static inline void wino_at25(const v128_t *x, size_t xs, v128_t *y, size_t ys) {
+  const v128_t two = wasm_f32x4_splat(2.0f);
+  y[0] = V_ADD(V_ADD(V_ADD(x[0], x[xs]), V_ADD(x[2 * xs], x[3 * xs])), x[4 * xs]);
+  y[ys] = V_ADD(V_ADD(V_SUB(x[xs], x[2 * xs]), V_MUL(two, V_SUB(x[3 * xs], x[4 * xs]))), x[5 * xs]);
+}
+
+/* Scalar 1-D input transform for the channel tail (src_c not a multiple of
+   4); a = 4 (F(2,3)) or 6 (F(4,3) and F(2,5) share B). */
+static void wino_bt_scalar(int a, const float *x, size_t xs, float *y, size_t ys) {
+  if (a == 4) {
     const float d0 = x[0], d1 = x[xs], d2 = x[2 * xs], d3 = x[3 * xs];
     y[0] = d0 - d2, y[ys] = d1 + d2, y[2 * ys] = d2 - d1, y[3 * ys] = d1 - d3;
     return;
@@ -204,39 +231,39 @@ static void wino_bt_scalar(int m, const float *x, size_t xs, float *y, size_t ys
 
 /* V[xi][0..src_c) (xi_stride floats apart) of one tile from its a*a patch
    rows p[] (row-major). */
-static void wino_input_tile(int m, const float *const *p, int src_c, float *v, size_t xi_stride) {
-  const int a = m + 2;
+static void wino_input_tile(int a, const float *const *p, int src_c, float *v, size_t xi_stride) {
   int ch = 0;
   for (; ch + 4 <= src_c; ch += 4) {
     v128_t d[WINO_MAX_XI], t[WINO_MAX_XI], o[WINO_MAX_XI];
     for (int k = 0; k < a * a; k++) d[k] = wasm_v128_load(p[k] + ch);
     for (int c = 0; c < a; c++) /* columns: t = B^T d */
-      if (m == 2) wino_bt2(d + c, (size_t)a, t + c, (size_t)a);
+      if (a == 4) wino_bt2(d + c, (size_t)a, t + c, (size_t)a);
       else wino_bt4(d + c, (size_t)a, t + c, (size_t)a);
     for (int r = 0; r < a; r++) /* rows: o = t B */
-      if (m == 2) wino_bt2(t + r * a, 1, o + r * a, 1);
+      if (a == 4) wino_bt2(t + r * a, 1, o + r * a, 1);
       else wino_bt4(t + r * a, 1, o + r * a, 1);
     for (int k = 0; k < a * a; k++) wasm_v128_store(v + (size_t)k * xi_stride + ch, o[k]);
   }
   for (; ch < src_c; ch++) {
     float d[WINO_MAX_XI], t[WINO_MAX_XI], o[WINO_MAX_XI];
     for (int k = 0; k < a * a; k++) d[k] = p[k][ch];
-    for (int c = 0; c < a; c++) wino_bt_scalar(m, d + c, (size_t)a, t + c, (size_t)a);
-    for (int r = 0; r < a; r++) wino_bt_scalar(m, t + r * a, 1, o + r * a, 1);
+    for (int c = 0; c < a; c++) wino_bt_scalar(a, d + c, (size_t)a, t + c, (size_t)a);
+    for (int r = 0; r < a; r++) wino_bt_scalar(a, t + r * a, 1, o + r * a, 1);
     for (int k = 0; k < a * a; k++) v[(size_t)k * xi_stride + ch] = o[k];
   }
 }
 
 /* Y = A^T M A for one f32x4 of columns: x[a*a] -> y[m*m] (row-major). */
-static void wino_output_tile(int m, const v128_t *x, v128_t *y) {
-  const int a = m + 2;
+static void wino_output_tile(int m, int a, const v128_t *x, v128_t *y) {
   v128_t t[4 * 6];
   for (int c = 0; c < a; c++) /* columns: t (m x a) = A^T x */
-    if (m == 2) wino_at2(x + c, (size_t)a, t + c, (size_t)a);
-    else wino_at4(x + c, (size_t)a, t + c, (size_t)a);
+    if (a == 4) wino_at2(x + c, (size_t)a, t + c, (size_t)a);
+    else if (m == 4) wino_at4(x + c, (size_t)a, t + c, (size_t)a);
+    else wino_at25(x + c, (size_t)a, t + c, (size_t)a);
   for (int r = 0; r < m; r++) /* rows: y = t A */
-    if (m == 2) wino_at2(t + r * a, 1, y + r * m, 1);
-    else wino_at4(t + r * a, 1, y + r * m, 1);
+    if (a == 4) wino_at2(t + r * a, 1, y + r * m, 1);
+    else if (m == 4) wino_at4(t + r * a, 1, y + r * m, 1);
+    else wino_at25(t + r * a, 1, y + r * m, 1);
 }
 
 static inline void wino_store(float *dst, v128_t v, const float *bias, int relu, int nc) {
@@ -255,7 +282,7 @@ static inline void wino_store(float *dst, v128_t v, const float *bias, int relu,
 static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
   const dd_wino_filter *f = job->f;
   const dd_wino_problem *pr = job->pr;
-  const int src_c = f->src_c, T = job->t, mr = job->mr, m = f->m, a = m + 2, nxi = f->nxi;
+  const int src_c = f->src_c, T = job->t, mr = job->mr, m = f->m, a = f->a, nxi = f->nxi;
   const size_t t0 = block * (size_t)T;
   const int cnt = job->tiles - t0 < (size_t)T ? (int)(job->tiles - t0) : T;
   const size_t v_xi = (size_t)T * src_c; /* floats between V[xi] and V[xi+1] */
@@ -277,7 +304,7 @@ static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
                            : f->zero;
       }
     }
-    wino_input_tile(m, p, src_c, v + (size_t)i * src_c, v_xi);
+    wino_input_tile(a, p, src_c, v + (size_t)i * src_c, v_xi);
     if (++tx == job->tw) {
       tx = 0;
       if (++ty == job->th) ty = 0, n++;
@@ -306,7 +333,7 @@ static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
       for (int h = 0; h < 2 && 4 * h < nc; h++) { /* the panel's two f32x4 halves */
         v128_t x[WINO_MAX_XI], y[16];
         for (int xi = 0; xi < nxi; xi++) x[xi] = wasm_v128_load(mm + ((size_t)xi * T + i) * DD_NR + 4 * h);
-        wino_output_tile(m, x, y);
+        wino_output_tile(m, a, x, y);
         for (int dy = 0; dy < oh; dy++)
           for (int dx = 0; dx < ow; dx++)
             wino_store(img + ((size_t)(toy[i] + dy) * pr->dst_w + tox[i] + dx) * f->dst_c + j0 + 4 * h,
