@@ -286,27 +286,33 @@ static dd_status start_level(dd_dream *d, dd_error *err) {
   if (d->lvl == 0) {
     for (size_t i = 0; i < n; i++) d->image[i] = (float)level_base(l, i);
   } else {
+    /* the level below's base image is never read again (saved states carry
+       the levels from the current one up) */
+    level *below = &d->levels[d->lvl - 1];
+    free(below->u8);
+    dd_aligned_free(below->f);
+    below->u8 = NULL;
+    below->f = NULL;
     /* upscale into the gradient buffer (free until this level's first
-       tile), blend there, then swap it with the image */
-    const level *below = &d->levels[d->lvl - 1];
+       tile), blend there, then swap it with the image. The resize's scratch
+       is the image buffer's unused tail (it holds the smaller level below). */
+    const level *top = &d->levels[d->n_levels - 1];
+    const size_t used = (npix(below->w, below->h) * 3 * sizeof(float) + 63) & ~(size_t)63;
+    const size_t cap = npix(top->w, top->h) * 3 * sizeof(float);
+    uint8_t *scratch = used < cap ? (uint8_t *)d->image + used : NULL;
+    const size_t scratch_bytes = used < cap ? cap - used : 0;
     float *img = d->grad;
     if (d->opt.resample == DD_RESAMPLE_LANCZOS_U8)
-      s = dd_resize_tutorial(d->image, below->w, below->h, 3, img, l->w, l->h, err);
+      s = dd_resize_tutorial_scratch(d->image, below->w, below->h, 3, img, l->w, l->h, scratch, scratch_bytes, err);
     else
-      s = dd_resize_lanczos_float(d->image, below->w, below->h, 3, img, l->w, l->h, err);
+      s = dd_resize_lanczos_float_scratch(d->image, below->w, below->h, 3, img, l->w, l->h, scratch, scratch_bytes,
+                                          err);
     if (s != DD_OK) return s;
     /* blend * image + (1.0 - blend) * img_upscaled, in float32 as numpy does */
     float b = (float)d->opt.blend, nb = (float)(1.0 - d->opt.blend);
     for (size_t i = 0; i < n; i++) img[i] = b * (float)level_base(l, i) + nb * img[i];
     d->grad = d->image;
     d->image = img;
-    /* the level below's base image is never read again (saved states carry
-       the levels from the current one up) */
-    level *lb = &d->levels[d->lvl - 1];
-    free(lb->u8);
-    dd_aligned_free(lb->f);
-    lb->u8 = NULL;
-    lb->f = NULL;
   }
   memset(d->grad, 0, n * sizeof(float));
   memset(d->grad_preview, 0, n);

@@ -211,7 +211,7 @@ static void vertical_f32(const float *in, size_t row, const coeffs *co, float *o
 
 /* One driver for both sample types: esz 1 = uint8, 4 = float. */
 static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int ow, int oh, int is_u8,
-                             dd_error *err) {
+                             void *scratch, size_t scratch_bytes, dd_error *err) {
   dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
   if (st != DD_OK) return st;
   const size_t esz = is_u8 ? 1 : sizeof(float);
@@ -236,18 +236,23 @@ static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int
     }
     void *hdst = out;
     if (need_v) {
-      tmp = malloc((size_t)ow * (size_t)(rows > 0 ? rows : 1) * c * esz);
-      if (!tmp) {
-        st = dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for a %dx%d intermediate", ow, rows);
-        goto done;
+      const size_t bytes = (size_t)ow * (size_t)(rows > 0 ? rows : 1) * c * esz;
+      if (scratch && scratch_bytes >= bytes) {
+        hdst = scratch;
+      } else {
+        tmp = malloc(bytes);
+        if (!tmp) {
+          st = dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for a %dx%d intermediate", ow, rows);
+          goto done;
+        }
+        hdst = tmp;
       }
-      hdst = tmp;
     }
     if (is_u8)
       horizontal_u8((const uint8_t *)in, w, c, y0, rows, &ch, (uint8_t *)hdst);
     else
       horizontal_f32((const float *)in, w, c, y0, rows, &ch, (float *)hdst);
-    vin = tmp;
+    vin = hdst;
   }
   if (need_v) {
     const int vw = need_h ? ow : w;
@@ -273,12 +278,23 @@ done:
 
 dd_status dd_resize_lanczos_u8(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
                                dd_error *err) {
-  return resize_impl(in, w, h, c, out, ow, oh, 1, err);
+  return resize_impl(in, w, h, c, out, ow, oh, 1, NULL, 0, err);
 }
 
 dd_status dd_resize_lanczos_float(const float *in, int w, int h, int c, float *out, int ow, int oh,
                                   dd_error *err) {
-  return resize_impl(in, w, h, c, out, ow, oh, 0, err);
+  return resize_impl(in, w, h, c, out, ow, oh, 0, NULL, 0, err);
+}
+
+dd_status dd_resize_lanczos_float_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                                          void *scratch, size_t scratch_bytes, dd_error *err) {
+  return resize_impl(in, w, h, c, out, ow, oh, 0, scratch, scratch_bytes, err);
+}
+
+size_t dd_resize_scratch_bytes(int w, int h, int c, int ow, int is_u8) {
+  if (w < 1 || h < 1 || c < 1 || ow < 1) return 0;
+  const size_t inter = (size_t)ow * (size_t)h * (size_t)c; /* at most all rows */
+  return is_u8 ? (size_t)w * h * c + inter : inter * sizeof(float);
 }
 
 void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n) {
@@ -292,20 +308,33 @@ void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n) {
 
 dd_status dd_resize_tutorial(const float *in, int w, int h, int c, float *out, int ow, int oh,
                              dd_error *err) {
+  return dd_resize_tutorial_scratch(in, w, h, c, out, ow, oh, NULL, 0, err);
+}
+
+dd_status dd_resize_tutorial_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                                     void *scratch, size_t scratch_bytes, dd_error *err) {
   dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
   if (st != DD_OK) return st;
   const size_t n_in = (size_t)w * h * c, n_out = (size_t)ow * oh * c;
-  uint8_t *a = (uint8_t *)malloc(n_in), *b = (uint8_t *)malloc(n_out);
-  if (!a || !b) {
-    free(a);
-    free(b);
-    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for %zu + %zu bytes", n_in, n_out);
+  uint8_t *a, *own = NULL;
+  void *rest = NULL;
+  size_t rest_bytes = 0;
+  if (scratch && scratch_bytes >= n_in) {
+    a = (uint8_t *)scratch;
+    rest = a + n_in;
+    rest_bytes = scratch_bytes - n_in;
+  } else {
+    a = own = (uint8_t *)malloc(n_in);
+    if (!a) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for %zu bytes", n_in);
   }
+  /* The 8-bit result sits in the last quarter of out's bytes and is widened
+     in place, front to back: float i (bytes 4i..4i+3) only overwrites bytes
+     3n+j with j < i, which were already read. */
+  uint8_t *b = (uint8_t *)out + 3 * n_out;
   dd_float_to_u8_tutorial(in, a, n_in);
-  st = dd_resize_lanczos_u8(a, w, h, c, b, ow, oh, err);
+  st = resize_impl(a, w, h, c, b, ow, oh, 1, rest, rest_bytes, err);
   if (st == DD_OK)
     for (size_t i = 0; i < n_out; i++) out[i] = (float)b[i];
-  free(a);
-  free(b);
+  free(own);
   return st;
 }

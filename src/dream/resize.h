@@ -69,8 +69,21 @@ dd_status dd_resize_lanczos_float(const float *in, int w, int h, int c, float *o
 void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n);
 
 /* The tutorial's resize_image() on a float HWC image: clip to 0..255,
-   truncate to uint8, Pillow LANCZOS, back to float (integral values). */
+   truncate to uint8, Pillow LANCZOS, back to float (integral values).
+   Its 8-bit output is staged in the last quarter of `out`'s bytes. */
 dd_status dd_resize_tutorial(const float *in, int w, int h, int c, float *out, int ow, int oh,
                              dd_error *err);
+
+/* Bytes of scratch with which the resizes below allocate nothing large
+   (the 8-bit input copy and the intermediate image). */
+size_t dd_resize_scratch_bytes(int w, int h, int c, int ow, int is_u8);
+
+/* dd_resize_tutorial and dd_resize_lanczos_float, with caller scratch of
+   scratch_bytes (not overlapping in or out); with less than
+   dd_resize_scratch_bytes (or NULL) they allocate as usual. */
+dd_status dd_resize_tutorial_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                                     void *scratch, size_t scratch_bytes, dd_error *err);
+dd_status dd_resize_lanczos_float_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
+                                          void *scratch, size_t scratch_bytes, dd_error *err);
 
 #endif /* DD_DREAM_RESIZE_H */
