@@ -190,7 +190,10 @@ static dd_status ensure_tile(dd_dream *d, size_t floats, dd_error *err) {
 
 /* ---- the pyramid ---------------------------------------------------------- */
 
-static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
+/* Builds the levels from the top image *rgb; in 8-bit mode the top level
+   takes *rgb over (set to NULL) instead of copying it. */
+static dd_status build_pyramid(dd_dream *d, uint8_t **rgbp, dd_error *err) {
+  const uint8_t *rgb = *rgbp;
   int n = d->n_levels;
   int ws[33], hs[33];
   dd_status s = level_sizes(d->width, d->height, &d->opt, ws, hs, err);
@@ -205,9 +208,8 @@ static dd_status build_pyramid(dd_dream *d, const uint8_t *rgb, dd_error *err) {
   level *top = &d->levels[n - 1];
   size_t topn = npix(top->w, top->h) * 3;
   if (u8mode) {
-    top->u8 = (uint8_t *)malloc(topn);
-    if (!top->u8) return oom(err, topn);
-    memcpy(top->u8, rgb, topn);
+    top->u8 = *rgbp;
+    *rgbp = NULL;
   } else {
     top->f = (float *)dd_aligned_alloc(topn * sizeof(float));
     if (!top->f) return oom(err, topn * 4);
@@ -508,7 +510,7 @@ dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t
       if (d->alpha) d->alpha[i] = pixels[i * 4 + 3];
     }
     dd_rng_seed(&d->rng, opt->seed);
-    s = build_pyramid(d, rgb, err);
+    s = build_pyramid(d, &rgb, err);
   }
   free(rgb);
   if (s == DD_OK) s = start_level(d, err);
