@@ -478,7 +478,21 @@ static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *o
   s = level_sizes(d->width, d->height, opt, ws, hs, err);
   if (s != DD_OK) return s;
   for (int L = 0; L < d->n_levels; L++) d->pixels_total += (double)ws[L] * hs[L] * opt->num_iterations;
-  return DD_OK;
+  /* size the activation arena for the largest tile of any octave now: grown
+     tile shape by tile shape it left holes of 100+ MB in the heap */
+  int th = 0, tw = 0;
+  for (int L = 0; L < d->n_levels; L++) {
+    int a = dd_tile_size(hs[L], opt->tile_size), b = dd_tile_size(ws[L], opt->tile_size);
+    th = a > th ? a : th;
+    tw = b > tw ? b : tw;
+  }
+  dd_error e2 = {0};
+  s = dd_exec_reserve(m->exec, d->target, dd_shape4(1, th, tw, 3), &e2);
+  if (s == DD_ERR_OUT_OF_MEMORY) {
+    if (err) *err = e2;
+    return s;
+  }
+  return DD_OK; /* other errors come back from the first tile, with its shape */
 }
 
 dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t *pixels, int width, int height,

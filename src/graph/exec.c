@@ -581,6 +581,11 @@ static dd_status make_plan(dd_exec *e, int target, dd_shape in_shape, int want_g
   return DD_OK;
 }
 
+dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err) {
+  if (!e || target < 0 || target >= e->g->n_nodes) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve: bad arguments");
+  return make_plan(e, target, in_shape, 1, err);
+}
+
 /* ---- forward -------------------------------------------------------------- */
 
 static float *act(dd_exec *e, int pi) { return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].act_off); }

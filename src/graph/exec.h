@@ -24,6 +24,12 @@ void dd_exec_free(dd_exec *e);
 dd_status dd_exec_forward(dd_exec *e, int target, const float *input, dd_shape in_shape,
                           dd_tensor *out, dd_error *err);
 
+/* Plans a gradient to `target` for inputs of in_shape and sizes the
+   activation arena for it, without running anything: a caller that will
+   run several shapes reserves the largest first, so the arena is allocated
+   once instead of growing (and leaving holes in the heap) shape by shape. */
+dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err);
+
 /* The output shape of `target` for an input shape, without running anything. */
 dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err);
 
