@@ -2,6 +2,7 @@
 // is bounded by the tile, not the image) and by one 400x400 gradient step per
 // tutorial layer. wasm memory never shrinks, so the heap size after a run is
 // its peak. Needs ../shared (the stand-in Inception 5h).
+//   node tests/bench/memory_bench.mjs [all|layers|4k [LAYER]]   (4k: conv2d2 unless LAYER)
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel, dream } from '../../wasm/js/index.js';
@@ -38,8 +39,9 @@ if (what === 'all' || what === '4k') {
   for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 2654435761) >>> 24;
   const t0 = performance.now();
   let last = 0;
-  const c = dream(m, img, { layer: 'conv2d2', iterations: 1, seed: 3,
+  const layer = process.argv[3] || 'conv2d2';
+  const c = dream(m, img, { layer, iterations: 1, seed: 3,
     onProgress: (p) => { if (p.fraction - last > 0.1) { last = p.fraction; process.stderr.write(`  ${(p.fraction * 100).toFixed(0)}% octave ${p.octave + 1}/${p.numOctaves}, heap ${heap(m)}\n`); } } });
   const out = await c.result;
-  console.log(`4096x4096 RGBA dream (conv2d2, 1 iteration, 5 octaves, 400 px tiles): ${((performance.now() - t0) / 1000).toFixed(0)} s, heap ${heap(m)}, result ${out.width}x${out.height}`);
+  console.log(`4096x4096 RGBA dream (${layer}, 1 iteration, 5 octaves, 400 px tiles): ${((performance.now() - t0) / 1000).toFixed(0)} s, heap ${heap(m)}, result ${out.width}x${out.height}`);
 }
