@@ -12,14 +12,9 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadModel } from '../../wasm/js/index.js';
+import { stepOptions, printStepTable } from './lib/step_common.mjs';
 
-const args = process.argv.slice(2);
-const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
-const reps = Math.max(1, Number(arg('--reps', '5')));
-const threads = Math.max(2, Number(arg('--threads', '2')));
-const LAYERS = arg('--layers', 'conv2d2,mixed3b,mixed4c,mixed5b').split(',');
-const withTf = !args.includes('--no-tfjs');
-const mt1 = args.includes('--mt1');
+const { reps, threads, layers: LAYERS, withTf, mt1 } = stepOptions();
 const shared = process.env.DD_SHARED_DIR || fileURLToPath(new URL('../../../shared', import.meta.url));
 const modelPath = `${shared}/models/inception5h-standin.pb`;
 if (!existsSync(modelPath)) { console.log('step_bench: ../shared absent, skipped'); process.exit(0); }
@@ -47,11 +42,7 @@ for (const layer of LAYERS) {
   const gm1 = m1 ? best(() => m1.gradient(x, S, S, { layer })) : NaN;
   rows.push({ layer, g1, g2, f1, gm1 });
 }
-const hdr = `layer | 1-thread gradient ms | ${threads}-thread gradient ms | scaling | 1-thread forward ms${mt1 ? ' | mt build 1-thread gradient ms' : ''}`;
-console.log('\n' + hdr);
-console.log(hdr.replace(/[^|]/g, '-'));
-for (const r of rows)
-  console.log(`${r.layer} | ${r.g1.toFixed(0)} | ${r.g2.toFixed(0)} | ${(r.g1 / r.g2).toFixed(2)}x | ${r.f1.toFixed(0)}${mt1 ? ` | ${r.gm1.toFixed(0)}` : ''}`);
+printStepTable(rows, threads, mt1);
 
 if (withTf) {
   const tf = await import('@tensorflow/tfjs');

@@ -21,15 +21,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, extname, sep } from 'node:path';
 import os from 'node:os';
+import { stepOptions, printStepTable } from './lib/step_common.mjs';
 
-const args = process.argv.slice(2);
-const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
-const reps = Math.max(1, Number(arg('--reps', '5')));
-const threads = Math.max(2, Number(arg('--threads', '2')));
-const LAYERS = arg('--layers', 'conv2d2,mixed3b,mixed4c,mixed5b').split(',');
-const withTf = !args.includes('--no-tfjs');
-const mt1 = args.includes('--mt1');
-const raw = args.includes('--raw');
+const { arg, has, reps, threads, layers: LAYERS, withTf, mt1 } = stepOptions();
+const raw = has('--raw');
 const tfThreads = Math.max(1, Number(arg('--tfjs-threads', '1')));
 const timeoutS = Number(arg('--timeout', '900'));
 
@@ -177,11 +172,7 @@ try {
   console.log(`step_browser: Chromium ${version}; ${env.cores} cores (navigator.hardwareConcurrency); crossOriginIsolated ${env.coi}; ` +
     `${os.cpus()[0].model}; load ${load0.toFixed(2)} at start; best of ${reps}; 1 thread = ${info.stVariant} build, ` +
     `${info.mtThreads} threads = ${info.mtVariant} build; ${how}`);
-  const hdr = `layer | 1-thread gradient ms | ${threads}-thread gradient ms | scaling | 1-thread forward ms${mt1 ? ' | mt build 1-thread gradient ms' : ''}`;
-  console.log('\n' + hdr);
-  console.log(hdr.replace(/[^|]/g, '-'));
-  for (const r of rows)
-    console.log(`${r.layer} | ${r.g1.toFixed(0)} | ${r.g2.toFixed(0)} | ${(r.g1 / r.g2).toFixed(2)}x | ${r.f1.toFixed(0)}${mt1 ? ` | ${r.gm1.toFixed(0)}` : ''}`);
+  printStepTable(rows, threads, mt1);
 
   if (withTf) {
     const layer = 'mixed4c';
