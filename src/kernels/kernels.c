@@ -63,3 +63,14 @@ const dd_kernels *dd_kernels_get(dd_backend backend) {
   }
   return NULL;
 }
+
+dd_status dd_conv2d_check(const dd_conv2d_params *p, const float *filter_hwio, const void *out,
+                          dd_error *err) {
+  if (!p || !filter_hwio || !out)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: NULL argument");
+  if (p->in_c <= 0 || p->out_c <= 0 || p->win.k_h <= 0 || p->win.k_w <= 0 ||
+      p->win.stride_h <= 0 || p->win.stride_w <= 0)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: bad parameters %dx%d/%dx%d %d->%d",
+                   p->win.k_h, p->win.k_w, p->win.stride_h, p->win.stride_w, p->in_c, p->out_c);
+  return DD_OK;
+}

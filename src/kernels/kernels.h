@@ -52,6 +52,12 @@ typedef struct dd_conv2d_params {
   int in_c, out_c;
 } dd_conv2d_params;
 
+/* The arguments every backend's conv2d_create checks first: non-NULL
+   params, filter and out; positive sizes and strides. DD_OK or
+   DD_ERR_INVALID_ARGUMENT with a message. */
+dd_status dd_conv2d_check(const dd_conv2d_params *p, const float *filter_hwio, const void *out,
+                          dd_error *err);
+
 typedef struct dd_lrn_params {
   int depth_radius;
   float bias, alpha, beta;

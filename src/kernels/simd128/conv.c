@@ -78,12 +78,8 @@ static int dd_sub_taps(int k, int s, int r) { return r < k ? (k - r + s - 1) / s
 
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
                              const float *bias, dd_conv2d_weights **out, dd_error *err) {
-  if (!p || !filter_hwio || !out)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: NULL argument");
-  if (p->in_c <= 0 || p->out_c <= 0 || p->win.k_h <= 0 || p->win.k_w <= 0 ||
-      p->win.stride_h <= 0 || p->win.stride_w <= 0)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: bad parameters %dx%d/%dx%d %d->%d",
-                   p->win.k_h, p->win.k_w, p->win.stride_h, p->win.stride_w, p->in_c, p->out_c);
+  dd_status st = dd_conv2d_check(p, filter_hwio, out, err);
+  if (st != DD_OK) return st;
   size_t k = (size_t)p->win.k_h * p->win.k_w * p->in_c;
   dd_conv2d_weights *w = (dd_conv2d_weights *)calloc(1, sizeof *w);
   if (!w) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory");
