@@ -12,6 +12,7 @@
 // bytes, written to a temporary file, fsync'ed and renamed over the old one.
 import { isNode } from './core.js';
 import { DeepDreamError } from './errors.js';
+import { atomicWrite, ioError } from './persist.js';
 
 export const FORMAT_VERSION = 1;
 export const DB_NAME = 'deepdream-wasm';
@@ -19,12 +20,6 @@ export const DB_VERSION = 1;
 const DREAM_KIND = 'deepdream-wasm/dream';
 const MODEL_KIND = 'deepdream-wasm/model';
 const MAGIC = [0x44, 0x44, 0x43, 0x4b]; // "DDCK"
-
-function ioError(what, e) {
-  if (e && (e.name === 'QuotaExceededError' || /quota/i.test(e.message || '')))
-    return new DeepDreamError('DD_ERR_IO', `${what}: the browser's storage quota is exhausted; free space or remove old dreams/models`, { cause: e });
-  return new DeepDreamError('DD_ERR_IO', `${what}: ${e && e.message ? e.message : e}`, { cause: e });
-}
 
 function checkRecord(r, kind) {
   if (!r || typeof r !== 'object') return 'not an object';
@@ -171,20 +166,7 @@ export class FileStore {
     head.set(MAGIC);
     new DataView(head.buffer).setUint32(4, json.length, true);
     const file = this._file(path, record.id);
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    try {
-      const fh = await fs.open(tmp, 'w');
-      try {
-        await fh.writeFile(Buffer.concat([head, json, state]));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fs.rename(tmp, file);
-    } catch (e) {
-      await fs.rm(tmp, { force: true }).catch(() => {});
-      throw ioError(`writing checkpoint ${file}`, e);
-    }
+    await atomicWrite(fs, file, Buffer.concat([head, json, state]), `writing checkpoint ${file}`);
     return { ...header, state };
   }
 

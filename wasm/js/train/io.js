@@ -22,6 +22,7 @@
 // state file (model_checkpoint_path: "...", all_model_checkpoint_paths: "...").
 import { isNode } from '../core.js';
 import { DeepDreamError } from '../errors.js';
+import { atomicWrite, ioError } from '../persist.js';
 
 const fail = (code, msg, cause) => new DeepDreamError(code, msg, cause ? { cause } : undefined);
 
@@ -183,13 +184,6 @@ function idbFactory(opts) {
   return f;
 }
 
-function ioError(what, e) {
-  if (e && (e.name === 'QuotaExceededError' || /quota/i.test(e.message || '')))
-    return fail('DD_ERR_IO', `${what}: the browser's storage quota is exhausted`, e);
-  if (e instanceof DeepDreamError) return e;
-  return fail('DD_ERR_IO', `${what}: ${e && e.message ? e.message : e}`, e);
-}
-
 /** Opens TF.js' database (creating its two stores as TF.js does). Close it after use: TF.js opens per action too. */
 export function openTfjsDb(opts = {}) {
   const factory = idbFactory(opts);
@@ -304,23 +298,6 @@ async function node() {
     nodeMods = { fs, path };
   }
   return nodeMods;
-}
-
-async function atomicWrite(fs, file, bytes) {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  try {
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw ioError(`writing ${file}`, e);
-  }
 }
 
 /** Writes <dir>/weights.bin then <dir>/model.json (TF.js' JSON with a weightsManifest). */
