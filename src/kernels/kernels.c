@@ -1,51 +1,5 @@
-/* kernels.c — TensorFlow window geometry and the backend registry. */
+/* kernels.c — the backend registry: which backends this build has. */
 #include "kernels.h"
-
-/* One spatial axis of TensorFlow's GetWindowedOutputSize (dilation 1):
-   SAME:  out = ceil(in / stride), total padding = max((out-1)*stride + k - in, 0),
-          the smaller half before, the extra pixel after (bottom/right);
-   VALID: out = ceil((in - k + 1) / stride), no padding. */
-static int dd_window_axis(int in, int k, int stride, dd_padding padding, int *out, int *pad_before,
-                          int *pad_after) {
-  if (padding == DD_PADDING_SAME) {
-    int o = (in + stride - 1) / stride;
-    long total = (long)(o - 1) * stride + k - in;
-    if (total < 0) total = 0;
-    *out = o;
-    *pad_before = (int)(total / 2);
-    *pad_after = (int)(total - total / 2);
-    return 1;
-  }
-  if (k > in) return 0;
-  *out = (in - k) / stride + 1;
-  *pad_before = 0;
-  *pad_after = 0;
-  return 1;
-}
-
-dd_status dd_window_shape_init(const dd_window *win, int n, int in_h, int in_w,
-                               dd_window_shape *out, dd_error *err) {
-  if (!win || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "window shape: NULL argument");
-  if (win->k_h <= 0 || win->k_w <= 0 || win->stride_h <= 0 || win->stride_w <= 0)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "window %dx%d stride %dx%d: sizes must be positive",
-                   win->k_h, win->k_w, win->stride_h, win->stride_w);
-  if (win->padding != DD_PADDING_SAME && win->padding != DD_PADDING_VALID)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "window: unknown padding %d", (int)win->padding);
-  if (n <= 0 || in_h <= 0 || in_w <= 0)
-    return dd_fail(err, DD_ERR_SHAPE, "window: empty input %dx%dx%d", n, in_h, in_w);
-  dd_window_shape s;
-  s.n = n;
-  s.in_h = in_h;
-  s.in_w = in_w;
-  if (!dd_window_axis(in_h, win->k_h, win->stride_h, win->padding, &s.out_h, &s.pad_top,
-                      &s.pad_bottom) ||
-      !dd_window_axis(in_w, win->k_w, win->stride_w, win->padding, &s.out_w, &s.pad_left,
-                      &s.pad_right))
-    return dd_fail(err, DD_ERR_SHAPE, "VALID window %dx%d does not fit input %dx%d", win->k_h,
-                   win->k_w, in_h, in_w);
-  *out = s;
-  return DD_OK;
-}
 
 #ifndef DD_HAVE_XNNPACK
 const dd_kernels *dd_kernels_xnnpack(void) { return NULL; }
@@ -62,15 +16,4 @@ const dd_kernels *dd_kernels_get(dd_backend backend) {
     case DD_BACKEND_XNNPACK: return dd_kernels_xnnpack();
   }
   return NULL;
-}
-
-dd_status dd_conv2d_check(const dd_conv2d_params *p, const float *filter_hwio, const void *out,
-                          dd_error *err) {
-  if (!p || !filter_hwio || !out)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: NULL argument");
-  if (p->in_c <= 0 || p->out_c <= 0 || p->win.k_h <= 0 || p->win.k_w <= 0 ||
-      p->win.stride_h <= 0 || p->win.stride_w <= 0)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_create: bad parameters %dx%d/%dx%d %d->%d",
-                   p->win.k_h, p->win.k_w, p->win.stride_h, p->win.stride_w, p->in_c, p->out_c);
-  return DD_OK;
 }
