@@ -114,25 +114,11 @@ typedef struct pending_inputs {
   int64_t n_attr; /* Concat/ConcatV2 attr N, -1 when absent */
 } pending_inputs;
 
-typedef enum gd_op {
-  GD_PLACEHOLDER, GD_CONST, GD_IDENTITY, GD_CONV2D, GD_BIAS_ADD, GD_RELU, GD_MAX_POOL,
-  GD_AVG_POOL, GD_LRN, GD_CONCAT, GD_CONCAT_V2, GD_MATMUL, GD_SOFTMAX, GD_RESHAPE, GD_NOOP,
-  GD_UNKNOWN
-} gd_op;
-
-static const struct {
-  const char *name;
-  dd_op op;
-} op_table[] = {
-    [GD_PLACEHOLDER] = {"Placeholder", DD_OP_PLACEHOLDER}, [GD_CONST] = {"Const", DD_OP_CONST},
-    [GD_IDENTITY] = {"Identity", DD_OP_IDENTITY},          [GD_CONV2D] = {"Conv2D", DD_OP_CONV2D},
-    [GD_BIAS_ADD] = {"BiasAdd", DD_OP_BIAS_ADD},           [GD_RELU] = {"Relu", DD_OP_RELU},
-    [GD_MAX_POOL] = {"MaxPool", DD_OP_MAX_POOL},           [GD_AVG_POOL] = {"AvgPool", DD_OP_AVG_POOL},
-    [GD_LRN] = {"LRN", DD_OP_LRN},                         [GD_CONCAT] = {"Concat", DD_OP_CONCAT},
-    [GD_CONCAT_V2] = {"ConcatV2", DD_OP_CONCAT},           [GD_MATMUL] = {"MatMul", DD_OP_MATMUL},
-    [GD_SOFTMAX] = {"Softmax", DD_OP_SOFTMAX},             [GD_RESHAPE] = {"Reshape", DD_OP_RESHAPE},
-    [GD_NOOP] = {"NoOp", DD_OP_COUNT},
-};
+/* The TensorFlow names of graph ops come from ops.def (dd_op_lookup). Where
+   one op has several, the variant is the name's position in its TF list: */
+enum { TF_CONCAT = 0, TF_CONCAT_V2 = 1 }; /* "Concat" (axis first), "ConcatV2" (axis last) */
+/* NoOp has no graph op: it is only ever a control input, and is skipped. */
+#define TF_NOOP "NoOp"
 
 typedef struct importer {
   const uint8_t *bytes;
@@ -143,8 +129,8 @@ typedef struct importer {
   /* per graph node (dense, NoOps skipped): where its data input names are */
   pending_inputs *pend;
   size_t cap_pend;
-  gd_op *gdop;
-  size_t cap_gdop;
+  unsigned char *variant; /* per graph node: its TF name variant (TF_CONCAT, ...) */
+  size_t cap_variant;
   slice *in_names;
   size_t n_in_names, cap_in_names;
   /* per NodeDef scratch */
@@ -619,20 +605,20 @@ static dd_status build_const(importer *im, dd_node *node) {
 }
 
 /* ---- per-op attrs ------------------------------------------------------------- */
-static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
+static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node) {
   dd_status s = DD_OK;
   attr_value v;
   int found;
   switch (op) {
-    case GD_PLACEHOLDER: return check_type_attr(im, "dtype", DT_FLOAT);
-    case GD_CONST: return build_const(im, node);
-    case GD_IDENTITY:
-    case GD_RELU:
-    case GD_SOFTMAX: return check_type_attr(im, "T", DT_FLOAT);
-    case GD_BIAS_ADD:
+    case DD_OP_PLACEHOLDER: return check_type_attr(im, "dtype", DT_FLOAT);
+    case DD_OP_CONST: return build_const(im, node);
+    case DD_OP_IDENTITY:
+    case DD_OP_RELU:
+    case DD_OP_SOFTMAX: return check_type_attr(im, "T", DT_FLOAT);
+    case DD_OP_BIAS_ADD:
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       return check_nhwc(im);
-    case GD_CONV2D: {
+    case DD_OP_CONV2D: {
       int dh, dw;
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       if ((s = check_nhwc(im)) != DD_OK) return s;
@@ -646,8 +632,8 @@ static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
                        "supported (only 1)", lab(im->name).s, dh, dw);
       return DD_OK;
     }
-    case GD_MAX_POOL:
-    case GD_AVG_POOL: {
+    case DD_OP_MAX_POOL:
+    case DD_OP_AVG_POOL: {
       dd_window *w = &node->attr.pool;
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       if ((s = check_nhwc(im)) != DD_OK) return s;
@@ -655,7 +641,7 @@ static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
       if ((s = get_nhwc4(im, "strides", 1, 1, &w->stride_h, &w->stride_w)) != DD_OK) return s;
       return get_padding(im, &w->padding);
     }
-    case GD_LRN: {
+    case DD_OP_LRN: {
       dd_lrn_params *p = &node->attr.lrn;
       p->depth_radius = 5;
       p->bias = 1.0f;
@@ -683,10 +669,9 @@ static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
       }
       return DD_OK;
     }
-    case GD_CONCAT:
-    case GD_CONCAT_V2:
+    case DD_OP_CONCAT:
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
-      if (op == GD_CONCAT_V2 && (s = check_type_attr(im, "Tidx", DT_INT32)) != DD_OK) return s;
+      if (variant == TF_CONCAT_V2 && (s = check_type_attr(im, "Tidx", DT_INT32)) != DD_OK) return s;
       if ((s = get_attr(im, "N", &v, &found)) != DD_OK) return s;
       if (found) {
         if (!(v.has & HAS_I)) return attr_kind_error(im, "N", "an int");
@@ -696,7 +681,7 @@ static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
         im->pend[node - im->g.nodes].n_attr = v.i; /* checked against the inputs in resolve() */
       }
       return DD_OK; /* the axis: after inputs are resolved */
-    case GD_MATMUL: {
+    case DD_OP_MATMUL: {
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       static const char *const keys[2] = {"transpose_a", "transpose_b"};
       int *dst[2] = {&node->attr.matmul.transpose_a, &node->attr.matmul.transpose_b};
@@ -708,18 +693,17 @@ static dd_status build_attrs(importer *im, gd_op op, dd_node *node) {
       }
       return DD_OK;
     }
-    case GD_RESHAPE:
+    case DD_OP_RESHAPE:
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       return check_type_attr(im, "Tshape", DT_INT32);
-    default: return DD_OK;
+    case DD_OP_COUNT: break;
   }
+  return DD_OK;
 }
 
 /* ---- NodeDef -------------------------------------------------------------------- */
-static gd_op lookup_op(slice op) {
-  for (int k = 0; k < GD_UNKNOWN; k++)
-    if (slice_eq(op, op_table[k].name)) return (gd_op)k;
-  return GD_UNKNOWN;
+static dd_op lookup_op(slice op, int *variant) {
+  return dd_op_lookup(DD_OP_FORMAT_TF, (const char *)op.p, op.n, variant);
 }
 
 /* Parses one data input name: strips ":0", rejects ":N". Sets *control for "^x". */
@@ -830,14 +814,15 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
   if ((s = check_name(im)) != DD_OK) return s;
   if (im->opname.n == 0)
     return dd_fail(im->err, DD_ERR_PARSE, "node '%s' has no op", lab(im->name).s);
-  gd_op op = lookup_op(im->opname);
-  if (op == GD_UNKNOWN)
-    return dd_fail(im->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'",
-                   lab(im->opname).s, lab(im->name).s);
-  if (op == GD_NOOP) { /* ignored; only ever a control input */
+  if (slice_eq(im->opname, TF_NOOP)) { /* ignored; only ever a control input */
     im->n_in_names = in_first;
     return DD_OK;
   }
+  int variant;
+  dd_op op = lookup_op(im->opname, &variant);
+  if (op == DD_OP_COUNT)
+    return dd_fail(im->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'",
+                   lab(im->opname).s, lab(im->name).s);
   /* Data inputs: keep base names in place, drop control inputs. */
   size_t kept = in_first;
   for (size_t k = in_first; k < im->n_in_names; k++) {
@@ -850,31 +835,35 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
   if (kept - in_first > (size_t)INT32_MAX / 2)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "node '%s' has too many inputs", lab(im->name).s);
 
-  int idx = dd_graph_add_node(&im->g, (const char *)im->name.p, im->name.n, op_table[op].op);
+  int idx = dd_graph_add_node(&im->g, (const char *)im->name.p, im->name.n, op);
   if (idx < 0) return oom(im, "node");
   int first = dd_graph_find(&im->g, im->g.nodes[idx].name);
   if (first != idx)
     return dd_fail(im->err, DD_ERR_GRAPH, "duplicate node name '%s' (nodes %d and %d)",
                    lab(im->name).s, first, idx);
   if (!grow((void **)&im->pend, &im->cap_pend, (size_t)idx + 1, sizeof *im->pend) ||
-      !grow((void **)&im->gdop, &im->cap_gdop, (size_t)idx + 1, sizeof *im->gdop))
+      !grow((void **)&im->variant, &im->cap_variant, (size_t)idx + 1, sizeof *im->variant))
     return oom(im, "node list");
   im->pend[idx].first = in_first;
   im->pend[idx].count = (int)(kept - in_first);
   im->pend[idx].n_attr = -1;
-  im->gdop[idx] = op;
-  return build_attrs(im, op, &im->g.nodes[idx]);
+  im->variant[idx] = (unsigned char)variant;
+  return build_attrs(im, op, variant, &im->g.nodes[idx]);
 }
 
 /* ---- pass 2: inputs, Concat axes, Reshape shapes ----------------------------------- */
 static const char *node_name(const importer *im, int i) { return im->g.nodes[i].name; }
+/* The TF op type node i was imported from ("ConcatV2", ...), for messages. */
+static const char *tf_name(const importer *im, int i) {
+  const char *n = dd_op_format_name(im->g.nodes[i].op, DD_OP_FORMAT_TF, im->variant[i]);
+  return n ? n : dd_op_name(im->g.nodes[i].op);
+}
 
 /* The value of a scalar/vector int32 Const feeding `node`, for messages and folding. */
 static dd_status int_const_input(importer *im, int node, int in, const char *role, int max_count,
                                  int32_t *vals, int *n) {
   const dd_node *c = &im->g.nodes[in];
-  const char *op = dd_op_name(im->g.nodes[node].op);
-  if (im->gdop[node] == GD_CONCAT_V2) op = "ConcatV2";
+  const char *op = tf_name(im, node);
   if (c->op != DD_OP_CONST || c->attr.value.dtype != DD_DTYPE_INT32)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': %s input '%s' must be an int32 Const "
                    "(it is %s%s)", op, lab_str(node_name(im, node)).s, role,
@@ -899,7 +888,7 @@ static dd_status resolve(importer *im) {
   dd_status s = DD_OK;
   for (int i = 0; i < g->n_nodes && s == DD_OK; i++) {
     const char *nm = g->nodes[i].name;
-    const char *op = im->gdop[i] == GD_CONCAT_V2 ? "ConcatV2" : dd_op_name(g->nodes[i].op);
+    const char *op = tf_name(im, i);
     int n = im->pend[i].count;
     if (!grow((void **)&ins, &cap_ins, (size_t)n + 1, sizeof *ins)) {
       s = dd_fail(im->err, DD_ERR_OUT_OF_MEMORY, "node '%s': out of memory for inputs", lab_str(nm).s);
@@ -922,13 +911,13 @@ static dd_status resolve(importer *im) {
     const int *data = ins;
     int n_data = n;
     dd_node *node = &g->nodes[i];
-    if (im->gdop[i] == GD_CONCAT || im->gdop[i] == GD_CONCAT_V2) {
+    if (node->op == DD_OP_CONCAT) {
       if (n < 2) {
         s = dd_fail(im->err, DD_ERR_GRAPH, "%s node '%s' has %d inputs; it needs an axis and at "
                     "least one tensor", op, lab_str(nm).s, n);
         break;
       }
-      int legacy = im->gdop[i] == GD_CONCAT;
+      int legacy = im->variant[i] == TF_CONCAT;
       int axis_in = legacy ? ins[0] : ins[n - 1];
       int32_t axis;
       int count;
@@ -952,7 +941,7 @@ static dd_status resolve(importer *im) {
                     "inputs", op, lab_str(nm).s, (long long)im->pend[i].n_attr, n_data);
         break;
       }
-    } else if (im->gdop[i] == GD_RESHAPE) {
+    } else if (node->op == DD_OP_RESHAPE) {
       if (n != 2) {
         s = dd_fail(im->err, DD_ERR_GRAPH, "Reshape node '%s' has %d inputs, expected 2 (tensor, "
                     "shape)", lab_str(nm).s, n);
@@ -1022,7 +1011,7 @@ dd_status dd_graphdef_import(const uint8_t *bytes, size_t len, int borrow_bytes,
   if (s == DD_OK) s = resolve(&im);
   if (s == DD_OK) s = dd_graph_validate(&im.g, err);
   free(im.pend);
-  free(im.gdop);
+  free(im.variant);
   free(im.in_names);
   free(im.attrs);
   if (s != DD_OK) {

@@ -187,18 +187,69 @@ int dd_graph_find(const dd_graph *g, const char *name) {
   return i;
 }
 
+/* ---- the op list (ops.def) --------------------------------------------------- */
+typedef struct op_row {
+  const char *name;
+  int min_in, max_in;
+  int view;
+  dd_attr_kind attr;
+  const char *names[2][DD_OP_MAX_NAMES]; /* per dd_op_format; NULL after the last (a longer
+                                           list is a compile-time excess-initializer warning) */
+} op_row;
+
+#define DD_OP_NAMES_(...) {__VA_ARGS__}
+static const op_row op_rows[] = {
+#define DD_OP(id, name, min_in, max_in, view, attr, tf, onnx) \
+  [DD_OP_##id] = {name, min_in, max_in, view, DD_ATTR_##attr, {DD_OP_NAMES_ tf, DD_OP_NAMES_ onnx}},
+#include "ops.def"
+};
+/* Every per-op table is complete: a row per op (ggml's check). */
+_Static_assert(sizeof op_rows / sizeof op_rows[0] == DD_OP_COUNT, "op_rows must have one row per op");
+
+static const op_row *op_row_of(dd_op op) {
+  return (int)op >= 0 && (int)op < DD_OP_COUNT ? &op_rows[op] : NULL;
+}
+
 const char *dd_op_name(dd_op op) {
-  static const char *const names[DD_OP_COUNT] = {
-      [DD_OP_PLACEHOLDER] = "Placeholder", [DD_OP_CONST] = "Const",
-      [DD_OP_IDENTITY] = "Identity",       [DD_OP_CONV2D] = "Conv2D",
-      [DD_OP_BIAS_ADD] = "BiasAdd",        [DD_OP_RELU] = "Relu",
-      [DD_OP_MAX_POOL] = "MaxPool",        [DD_OP_AVG_POOL] = "AvgPool",
-      [DD_OP_LRN] = "LRN",                 [DD_OP_CONCAT] = "Concat",
-      [DD_OP_MATMUL] = "MatMul",           [DD_OP_SOFTMAX] = "Softmax",
-      [DD_OP_RESHAPE] = "Reshape",
-  };
-  if ((int)op < 0 || (int)op >= DD_OP_COUNT) return "Unknown";
-  return names[op];
+  const op_row *r = op_row_of(op);
+  return r ? r->name : "Unknown";
+}
+
+int dd_op_is_view(dd_op op) {
+  const op_row *r = op_row_of(op);
+  return r ? r->view : 0;
+}
+
+dd_attr_kind dd_op_attr_kind(dd_op op) {
+  const op_row *r = op_row_of(op);
+  return r ? r->attr : DD_ATTR_NONE;
+}
+
+void dd_op_arity(dd_op op, int *min_in, int *max_in) {
+  const op_row *r = op_row_of(op);
+  *min_in = r ? r->min_in : 0;
+  *max_in = r ? r->max_in : 0;
+}
+
+dd_op dd_op_lookup(dd_op_format fmt, const char *name, size_t len, int *variant) {
+  if (variant) *variant = 0;
+  if ((int)fmt < 0 || (int)fmt > DD_OP_FORMAT_ONNX || !name || len == 0) return DD_OP_COUNT;
+  for (int op = 0; op < DD_OP_COUNT; op++)
+    for (int v = 0; v < DD_OP_MAX_NAMES && op_rows[op].names[fmt][v]; v++) {
+      const char *n = op_rows[op].names[fmt][v];
+      if (strlen(n) == len && memcmp(n, name, len) == 0) { /* name may hold NULs */
+        if (variant) *variant = v;
+        return (dd_op)op;
+      }
+    }
+  return DD_OP_COUNT;
+}
+
+const char *dd_op_format_name(dd_op op, dd_op_format fmt, int variant) {
+  const op_row *r = op_row_of(op);
+  if (!r || (int)fmt < 0 || (int)fmt > DD_OP_FORMAT_ONNX || variant < 0 || variant >= DD_OP_MAX_NAMES)
+    return NULL;
+  return r->names[fmt][variant];
 }
 
 /* ---- validation ------------------------------------------------------------ */
@@ -266,45 +317,49 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
                      "constants are only allowed as Concat axes and Reshape shapes, which become "
                      "attributes", op, n->name, k, g->nodes[in].name);
   }
-  int want = -1; /* exact arity; -2 = at least one */
-  switch (n->op) {
-    case DD_OP_PLACEHOLDER:
-    case DD_OP_CONST: want = 0; break;
-    case DD_OP_CONV2D:
-    case DD_OP_BIAS_ADD:
-    case DD_OP_MATMUL: want = 2; break;
-    case DD_OP_CONCAT: want = -2; break;
-    default: want = 1; break;
+  int min_in, max_in;
+  dd_op_arity(n->op, &min_in, &max_in);
+  if (n->n_inputs < min_in || (max_in >= 0 && n->n_inputs > max_in)) {
+    if (min_in == max_in)
+      return dd_fail(err, DD_ERR_GRAPH, "%s node '%s' has %d inputs, expected %d", op, n->name,
+                     n->n_inputs, min_in);
+    if (max_in < 0)
+      return dd_fail(err, DD_ERR_GRAPH, "%s node '%s' has %d inputs, expected at least %d", op,
+                     n->name, n->n_inputs, min_in);
+    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s' has %d inputs, expected %d to %d", op, n->name,
+                   n->n_inputs, min_in, max_in);
   }
-  if (want == -2 ? n->n_inputs < 1 : n->n_inputs != want)
-    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s' has %d inputs, expected %s%d", op, n->name,
-                   n->n_inputs, want == -2 ? "at least " : "", want == -2 ? 1 : want);
+  /* operands that must be constants */
   switch (n->op) {
-    case DD_OP_CONST: return check_const(n, err);
-    case DD_OP_CONV2D: {
+    case DD_OP_CONV2D:
       if (!is_const(g, n->inputs[1], DD_DTYPE_FLOAT, 4))
         return dd_fail(err, DD_ERR_GRAPH, "Conv2D node '%s': filter '%s' must be a rank-4 float "
                        "Const (HWIO)", n->name, g->nodes[n->inputs[1]].name);
-      dd_window w = {1, 1, n->attr.conv.strides[0], n->attr.conv.strides[1], n->attr.conv.padding};
-      return check_window(n, &w, 0, err);
-    }
+      break;
     case DD_OP_BIAS_ADD:
       if (!is_const(g, n->inputs[1], DD_DTYPE_FLOAT, 1))
         return dd_fail(err, DD_ERR_GRAPH, "BiasAdd node '%s': bias '%s' must be a rank-1 float Const",
                        n->name, g->nodes[n->inputs[1]].name);
-      return DD_OK;
+      break;
     case DD_OP_MATMUL: {
       int b = n->inputs[1];
       if (g->nodes[b].op == DD_OP_CONST && !is_const(g, b, DD_DTYPE_FLOAT, 2))
         return dd_fail(err, DD_ERR_GRAPH, "MatMul node '%s': Const operand '%s' must be a rank-2 "
                        "float matrix", n->name, g->nodes[b].name);
-      if ((n->attr.matmul.transpose_a & ~1) || (n->attr.matmul.transpose_b & ~1))
-        return dd_fail(err, DD_ERR_GRAPH, "MatMul node '%s': transpose flags must be 0 or 1", n->name);
-      return DD_OK;
+      break;
     }
-    case DD_OP_MAX_POOL:
-    case DD_OP_AVG_POOL: return check_window(n, &n->attr.pool, 1, err);
-    case DD_OP_LRN: {
+    default: break;
+  }
+  /* attrs, by kind */
+  switch (dd_op_attr_kind(n->op)) {
+    case DD_ATTR_NONE: return DD_OK;
+    case DD_ATTR_VALUE: return check_const(n, err);
+    case DD_ATTR_CONV: {
+      dd_window w = {1, 1, n->attr.conv.strides[0], n->attr.conv.strides[1], n->attr.conv.padding};
+      return check_window(n, &w, 0, err);
+    }
+    case DD_ATTR_POOL: return check_window(n, &n->attr.pool, 1, err);
+    case DD_ATTR_LRN: {
       const dd_lrn_params *p = &n->attr.lrn;
       if (p->depth_radius < 0 || p->depth_radius > 1 << 20)
         return dd_fail(err, DD_ERR_GRAPH, "LRN node '%s': depth_radius %d outside [0, 2^20]",
@@ -315,12 +370,16 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
                        n->name, (double)p->bias, (double)p->alpha, (double)p->beta);
       return DD_OK;
     }
-    case DD_OP_CONCAT:
+    case DD_ATTR_CONCAT:
       if (n->attr.concat.axis < -1 || n->attr.concat.axis >= DD_MAX_RANK)
         return dd_fail(err, DD_ERR_GRAPH, "Concat node '%s': axis %d outside [0, %d) and not -1",
                        n->name, n->attr.concat.axis, DD_MAX_RANK);
       return DD_OK;
-    case DD_OP_RESHAPE: {
+    case DD_ATTR_MATMUL:
+      if ((n->attr.matmul.transpose_a & ~1) || (n->attr.matmul.transpose_b & ~1))
+        return dd_fail(err, DD_ERR_GRAPH, "MatMul node '%s': transpose flags must be 0 or 1", n->name);
+      return DD_OK;
+    case DD_ATTR_RESHAPE: {
       int rank = n->attr.reshape.rank, wild = 0;
       if (rank < 0 || rank > DD_MAX_RANK)
         return dd_fail(err, DD_ERR_GRAPH, "Reshape node '%s': rank %d outside [0, %d]", n->name,
@@ -335,8 +394,8 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
       }
       return DD_OK;
     }
-    default: return DD_OK;
   }
+  return DD_OK;
 }
 
 /* Appends s to buf (size cap) without overflowing; keeps it NUL-terminated. */

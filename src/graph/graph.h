@@ -1,10 +1,11 @@
 /* graph.h — the engine's graph IR: a DAG of single-output nodes.
  *
  * Format importers (formats/graphdef.c) build a dd_graph; the executor
- * (graph/exec.c) plans, runs forward and differentiates it. The IR has
- * already resolved TensorFlow idioms: Concat's axis (legacy input 0 or
- * ConcatV2's last input) is an attribute, Reshape's target shape is an
- * attribute, control inputs are dropped, Identity is kept (a view).
+ * (src/engine/) plans, runs forward and differentiates it. The ops and their
+ * per-op facts are one list, ops.def. The IR has already resolved TensorFlow
+ * idioms: Concat's axis (legacy input 0 or ConcatV2's last input) is an
+ * attribute, Reshape's target shape is an attribute, control inputs are
+ * dropped, Identity is kept (a view).
  */
 #ifndef DD_GRAPH_H
 #define DD_GRAPH_H
@@ -12,25 +13,45 @@
 #include "../core/core.h"
 #include "../kernels/kernels.h"
 
+/* The ops, in ops.def's order (one row there per op). */
 typedef enum dd_op {
-  DD_OP_PLACEHOLDER = 0, /* the image input, [N,H,W,C] */
-  DD_OP_CONST,           /* a float or int32 constant */
-  DD_OP_IDENTITY,
-  DD_OP_CONV2D,          /* inputs: x, filter (Const, HWIO) */
-  DD_OP_BIAS_ADD,        /* inputs: x, bias (Const, [C]) */
-  DD_OP_RELU,
-  DD_OP_MAX_POOL,
-  DD_OP_AVG_POOL,
-  DD_OP_LRN,
-  DD_OP_CONCAT,          /* inputs: the tensors; attr axis */
-  DD_OP_MATMUL,          /* inputs: a, b (b may be a Const [K,N]) */
-  DD_OP_SOFTMAX,
-  DD_OP_RESHAPE,         /* inputs: x; attr shape */
+#define DD_OP(id, name, min_in, max_in, view, attr, tf, onnx) DD_OP_##id,
+#include "ops.def"
   DD_OP_COUNT
 } dd_op;
 
-/* TensorFlow's op type name for an op ("Conv2D", ...). */
+/* Which member of dd_node.attr an op uses (ops.def's ATTR column). */
+typedef enum dd_attr_kind {
+  DD_ATTR_NONE,
+  DD_ATTR_VALUE,   /* attr.value */
+  DD_ATTR_CONV,    /* attr.conv */
+  DD_ATTR_POOL,    /* attr.pool */
+  DD_ATTR_LRN,     /* attr.lrn */
+  DD_ATTR_CONCAT,  /* attr.concat */
+  DD_ATTR_MATMUL,  /* attr.matmul */
+  DD_ATTR_RESHAPE  /* attr.reshape */
+} dd_attr_kind;
+
+/* The display name of an op ("Conv2D", ...); "Unknown" outside the enum. */
 const char *dd_op_name(dd_op op);
+/* 1 when the op is a view (ops.def VIEW: Identity, Reshape): its output is
+   its first input under another name or shape, with no storage and no work
+   of its own, forward or backward. 0 otherwise and outside the enum. */
+int dd_op_is_view(dd_op op);
+dd_attr_kind dd_op_attr_kind(dd_op op);
+/* Data inputs the op takes in the IR: [*min_in, *max_in], max -1 = any. */
+void dd_op_arity(dd_op op, int *min_in, int *max_in);
+
+/* The model formats whose op names ops.def lists. */
+typedef enum dd_op_format { DD_OP_FORMAT_TF = 0, DD_OP_FORMAT_ONNX = 1 } dd_op_format;
+/* Most names one op has in one format (ops.def lists at most this many). */
+#define DD_OP_MAX_NAMES 3
+/* The op that `fmt` calls name[0..len) (not NUL-terminated), or DD_OP_COUNT
+   when none does. *variant (may be NULL) receives the name's position in the
+   op's list: TF "Concat" is DD_OP_CONCAT variant 0, "ConcatV2" variant 1. */
+dd_op dd_op_lookup(dd_op_format fmt, const char *name, size_t len, int *variant);
+/* The variant-th name of `op` in `fmt`, or NULL when there is none. */
+const char *dd_op_format_name(dd_op op, dd_op_format fmt, int variant);
 
 typedef enum dd_dtype { DD_DTYPE_FLOAT = 1, DD_DTYPE_INT32 = 3 } dd_dtype;
 
@@ -81,7 +102,7 @@ void *dd_graph_own(dd_graph *g, void *p);
 /* Index of the node with this name ("name:0" accepted), or -1. */
 int dd_graph_find(const dd_graph *g, const char *name);
 /* Checks every input index, arity and attr; rejects cycles. On success the
-   nodes may be in any order; dd_graph_topo_order gives an executable one. */
+   nodes may be in any order (the executor orders what a target needs). */
 dd_status dd_graph_validate(const dd_graph *g, dd_error *err);
 
 #endif /* DD_GRAPH_H */
