@@ -2,7 +2,7 @@
 #ifndef DD_MODEL_INTERNAL_H
 #define DD_MODEL_INTERNAL_H
 
-#include "../graph/exec.h"
+#include "../engine/exec.h"
 #include "../graph/graph.h"
 
 struct dd_model {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "graph/exec.h"
+#include "engine/exec.h"
 #include "graph_ref64.h"
 #include "testutil.h"
 

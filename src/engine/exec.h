@@ -2,16 +2,18 @@
  * a DeepDream objective with respect to the input.
  *
  * A plan is the pruned, topologically ordered list of nodes a target needs,
- * with shapes for one input size and activation offsets in one arena. Plans
- * are cached per (target, input size); re-planning a size that fits reuses
- * the arena, so a run does no allocation after warm-up. Conv and MatMul
- * weights are prepared for the kernel backend once, when the executor is
- * created (the data-gradient layout lazily, on first backward use).
+ * with shapes for one input size and activation offsets in one arena. The
+ * executor keeps one plan, made again when the target, the input shape or
+ * the need for a gradient changes; re-planning a size that fits reuses the
+ * arena, so a run does no allocation after warm-up. Conv and MatMul weights
+ * are prepared for the kernel backend once, when the executor is created.
+ *
+ * The engine's files and the plan's invariants: engine.h.
  */
 #ifndef DD_EXEC_H
 #define DD_EXEC_H
 
-#include "graph.h"
+#include "../graph/graph.h"
 
 typedef struct dd_exec dd_exec;
 
@@ -38,6 +40,12 @@ dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_sha
 dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
                                      const float *input, dd_shape in_shape, float *grad_out,
                                      float *loss_out, dd_error *err);
+
+/* Fusion of Conv2D -> BiasAdd [-> Relu] into the conv's epilogue, and the
+   Concat pre-masking that relies on it: on (1) by default. Off runs every
+   op on its own (results equal up to rounding); for tests. Takes effect at
+   the next run (the plan is made again). */
+void dd_exec_set_fusion(dd_exec *e, int enabled);
 
 /* Peak bytes of activations and gradients held by the arena so far. */
 size_t dd_exec_arena_peak(const dd_exec *e);

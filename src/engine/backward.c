@@ -1,0 +1,166 @@
+/* backward.c — the reverse pass over the current plan: the input gradient of
+ * the DeepDream objective mean(square(target[..., channels])).
+ *
+ * Gradient buffers are per storage root (engine.h). The first contribution
+ * to a root is written in place; later ones go to scratch and are added
+ * (Concat accumulates in place itself). Nodes are visited in reverse plan
+ * order, so a root's gradient is complete before its own node runs. */
+#include <string.h>
+
+#include "../ops/ops.h"
+#include "engine.h"
+
+/* Where the gradient for plan node `pi` must be written: its root's buffer
+   when nothing has been written there yet, else scratch (then accumulated). */
+static float *grad_dst(dd_exec *e, int pi, int *accumulate) {
+  int r = e->plan[pi].root;
+  if (!e->written[r]) {
+    *accumulate = 0;
+    return dd_arena_ptr(&e->arena, e->plan[r].grad_off);
+  }
+  *accumulate = 1;
+  return dd_arena_ptr(&e->arena, e->scratch_off);
+}
+static void grad_done(dd_exec *e, int pi, int accumulate) {
+  int r = e->plan[pi].root;
+  if (accumulate)
+    dd_add_inplace_par(e->pool, dd_shape_count(e->plan[r].shape), dd_arena_ptr(&e->arena, e->scratch_off),
+                       dd_arena_ptr(&e->arena, e->plan[r].grad_off));
+  e->written[r] = 1;
+}
+
+static void backward_node(dd_exec *e, int pi) {
+  dd_plan_node *pn = &e->plan[pi];
+  const dd_node *n = &e->g->nodes[pn->node];
+  if (!dd_plan_backward_works(e, pi)) return;
+  if (!e->written[pn->root]) return; /* no gradient reaches this node */
+  int ai = e->plan_index[n->inputs[0]];
+  float *dy = dd_grad(e, pi);
+  size_t count = dd_shape_count(pn->shape);
+  size_t rows = count / (size_t)pn->shape.c;
+  int acc;
+  switch (n->op) {
+    case DD_OP_CONV2D: {
+      if (pn->fuse == DD_FUSE_BIAS_RELU && !pn->premasked) dd_relu_backward_par(e->pool, count, dd_act(e, pi), dy, dy);
+      float *dx = grad_dst(e, ai, &acc);
+      e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, dx, e->pool);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_BIAS_ADD: {
+      float *dx = grad_dst(e, ai, &acc);
+      dd_copy_par(e->pool, count, dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_RELU: {
+      float *dx = grad_dst(e, ai, &acc);
+      dd_relu_backward_par(e->pool, count, dd_act(e, pi), dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_MAX_POOL: {
+      float *dx = grad_dst(e, ai, &acc);
+      e->k->max_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dd_act(e, ai), dy, dx, e->pool);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_AVG_POOL: {
+      float *dx = grad_dst(e, ai, &acc);
+      e->k->avg_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dy, dx, e->pool);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_LRN: {
+      float *dx = grad_dst(e, ai, &acc);
+      e->k->lrn_backward(&n->attr.lrn, rows, pn->shape.c, dd_act(e, ai), dy, dx, e->pool);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_CONCAT: {
+      /* One pass over the rows for a batch of inputs; an input whose gradient
+         already holds a value is accumulated into in place (no scratch). */
+      float *dparts[DD_CONCAT_BATCH];
+      const float *masks[DD_CONCAT_BATCH];
+      int cs[DD_CONCAT_BATCH];
+      unsigned char accs[DD_CONCAT_BATCH];
+      for (int j0 = 0, off = 0; j0 < n->n_inputs; j0 += DD_CONCAT_BATCH) {
+        int m = n->n_inputs - j0 < DD_CONCAT_BATCH ? n->n_inputs - j0 : DD_CONCAT_BATCH;
+        for (int j = 0; j < m; j++) {
+          int bi = e->plan_index[n->inputs[j0 + j]], r = e->plan[bi].root;
+          dparts[j] = dd_grad(e, bi);
+          masks[j] = e->plan[r].premasked ? dd_act(e, r) : NULL;
+          cs[j] = e->plan[bi].shape.c;
+          accs[j] = e->written[r];
+          e->written[r] = 1;
+        }
+        dd_concat_backward_par(e->pool, rows, pn->shape.c, m, dy + off, dparts, masks, cs, accs);
+        for (int j = 0; j < m; j++) off += cs[j];
+      }
+      break;
+    }
+    case DD_OP_MATMUL: {
+      int k = e->plan[ai].shape.c, nn = pn->shape.c, tb = n->attr.matmul.transpose_b;
+      float *dx = grad_dst(e, ai, &acc);
+      /* dA = dY * op(B)^T */
+      e->k->gemm(0, !tb, (int)rows, k, nn, dy, nn, e->prep[pn->node].matrix, tb ? k : nn, 0.0f, dx, k, e->pool);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_SOFTMAX: {
+      float *dx = grad_dst(e, ai, &acc);
+      dd_softmax_backward(rows, pn->shape.c, dd_act(e, pi), dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_PLACEHOLDER: /* dd_plan_backward_works excluded these */
+    case DD_OP_IDENTITY:
+    case DD_OP_RESHAPE:
+    case DD_OP_CONST:
+    case DD_OP_COUNT: break;
+  }
+}
+
+dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
+                                     const float *input, dd_shape in_shape, float *grad_out,
+                                     float *loss_out, dd_error *err) {
+  dd_status s = dd_exec_check_run_args(e, target, input, in_shape, err);
+  if (s != DD_OK) return s;
+  if (!grad_out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "grad_out is NULL");
+  s = dd_plan_make(e, target, in_shape, 1, err);
+  if (s != DD_OK) return s;
+  int ti = e->plan_index[target];
+  int c = e->plan[ti].shape.c;
+  for (int j = 0; j < n_channels && channels; j++)
+    if (channels[j] < 0 || channels[j] >= c)
+      return dd_fail(err, DD_ERR_NOT_FOUND, "channel %d does not exist in '%s', which has channels 0..%d", channels[j],
+                     e->g->nodes[target].name, c - 1);
+  dd_forward_run(e, input);
+  size_t rows = dd_shape_count(e->plan[ti].shape) / (size_t)c;
+  const float *y = dd_act(e, ti);
+  if (loss_out) *loss_out = (float)dd_mean_square(rows, c, y, channels, n_channels);
+  memset(e->written, 0, (size_t)e->plan_len);
+  int acc;
+  float *dy = grad_dst(e, ti, &acc);
+  dd_mean_square_backward_par(e->pool, rows, c, y, channels, n_channels, dy);
+  grad_done(e, ti, acc);
+  for (int pi = e->plan_len - 1; pi >= 0; pi--) {
+    if (e->profile) {
+      double t0 = dd_now_ms();
+      backward_node(e, pi);
+      e->plan[pi].ms += dd_now_ms() - t0;
+    } else {
+      backward_node(e, pi);
+    }
+  }
+  int in_pi = -1;
+  for (int pi = 0; pi < e->plan_len; pi++)
+    if (e->g->nodes[e->plan[pi].node].op == DD_OP_PLACEHOLDER) in_pi = pi;
+  size_t n_in = dd_shape_count(in_shape);
+  if (in_pi >= 0 && e->written[e->plan[in_pi].root])
+    dd_copy_par(e->pool, n_in, dd_grad(e, in_pi), grad_out);
+  else
+    memset(grad_out, 0, n_in * sizeof(float));
+  return DD_OK;
+}
+

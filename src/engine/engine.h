@@ -1,0 +1,136 @@
+/* engine.h — the executor's internals, shared by its files; not a header for
+ * other layers (they use exec.h). One job per file:
+ *
+ *   exec.c      dd_exec_create/free: per-node weights prepared once (conv
+ *               filters repacked by the backend with a following BiasAdd
+ *               folded in, constants aligned), consumer counts
+ *   plan.c      planning: the pruned topological order a target needs,
+ *               shape inference, conv+bias+relu fusion, Concat pre-masking,
+ *               kernel prepare for the plan's geometry, the arena layout
+ *   memplan.c   gradient buffers placed by lifetime (memplan.h)
+ *   forward.c   the forward pass; dd_exec_forward, dd_exec_output_shape
+ *   backward.c  the reverse pass; dd_exec_objective_gradient
+ *   profile.c   per-node timing and its table
+ */
+#ifndef DD_ENGINE_H
+#define DD_ENGINE_H
+
+#include "exec.h"
+#include "memplan.h"
+
+/* Concat inputs handled by one pass over the rows. */
+#define DD_CONCAT_BATCH 16
+
+typedef enum dd_fuse_kind { DD_FUSE_NONE = 0, DD_FUSE_BIAS = 1, DD_FUSE_BIAS_RELU = 2 } dd_fuse_kind;
+
+/* Per graph node, prepared once by dd_exec_create. */
+typedef struct dd_prepared {
+  dd_conv2d_weights *conv; /* CONV2D: the backend's weights */
+  int bias_node;           /* CONV2D: the BiasAdd folded into conv's weights, or -1 */
+  const float *bias;       /* CONV2D with bias_node, BIAS_ADD: aligned bias [C] */
+  const float *matrix;     /* MATMUL: aligned B [K][N] (or [N][K] with transpose_b) */
+} dd_prepared;
+
+/* One node of the current plan.
+ *
+ * Invariants (plan.c establishes them; dd_plan_check tests them):
+ *   root      the plan index whose storage holds this node's output, both
+ *             activation and gradient. A node that owns storage is its own
+ *             root. A view (dd_op_is_view: Identity, Reshape) has its input's
+ *             root; an absorbed node has its fused conv's. Roots are final:
+ *             plan[plan[p].root].root == plan[p].root, and only roots have
+ *             act_off (and, in a gradient plan, grad_off) of their own.
+ *   fuse      CONV2D only. DD_FUSE_BIAS: the conv's BiasAdd (prep.bias_node,
+ *             its single consumer, folded into the weights) is absorbed;
+ *             DD_FUSE_BIAS_RELU: so is that BiasAdd's single-consumer Relu,
+ *             and the conv's epilogue applies the relu. Neither absorbed node
+ *             is the target. Fusion off (dd_exec_set_fusion): always NONE.
+ *   absorbed  BIAS_ADD or RELU computed by a fused conv's epilogue: no work
+ *             forward or backward; root = the conv. Exactly the nodes a fuse
+ *             covers are absorbed.
+ *   raw_conv  CONV2D whose weights carry a folded bias (bias_node >= 0) that
+ *             its output must not have (the conv is the target, its BiasAdd
+ *             is not in the plan, or fusion is off): the forward subtracts
+ *             the bias again. Excludes fuse != NONE.
+ *   premasked a DD_FUSE_BIAS_RELU conv, not the target's root, whose gradient
+ *             reaches it only through Concats: they apply its relu mask while
+ *             copying the gradient (the mask is linear, so masking each
+ *             contribution equals masking their sum) and the conv's backward
+ *             skips the mask. Implies fuse == DD_FUSE_BIAS_RELU.
+ */
+typedef struct dd_plan_node {
+  int node;            /* graph index */
+  dd_shape shape;      /* output shape [n, h, w, c] (rank < 4 padded in front) */
+  int root;            /* see above */
+  dd_fuse_kind fuse;   /* see above */
+  int absorbed;        /* see above */
+  int raw_conv;        /* see above */
+  int premasked;       /* see above */
+  dd_window_shape ws;  /* CONV2D, MAX/AVG_POOL: window geometry for this shape */
+  size_t act_off;      /* roots: activation offset in the arena */
+  size_t grad_off;     /* roots in a gradient plan: gradient offset in the arena */
+  double ms;           /* profile: accumulated time */
+} dd_plan_node;
+
+struct dd_exec {
+  const dd_graph *g;
+  const dd_kernels *k;
+  dd_threadpool *pool;
+  dd_prepared *prep;  /* per graph node */
+  int *consumers;     /* per graph node: number of consumers in the whole graph */
+  void **owned;       /* aligned copies of constants */
+  int n_owned;
+  int fusion;         /* 1 (default): conv+bias+relu fusion and pre-masking */
+  int profile;
+  /* the current plan: one at a time, rebuilt when the target, input shape or
+     gradient need changes */
+  dd_plan_node *plan;
+  int plan_len, plan_cap;
+  int *plan_index;    /* per graph node: its plan index or -1 */
+  int plan_target;    /* -1: no valid plan */
+  dd_shape plan_in;
+  int plan_has_grad;
+  size_t scratch_off; /* gradient plans: scratch for accumulated contributions */
+  size_t grad_bytes;  /* gradient region of the current plan */
+  unsigned char *written; /* per plan index: gradient root written (backward) */
+  dd_arena arena;
+};
+
+/* plan.c: makes the plan for (target, in_shape, want_grad) current, reusing
+   it when it already is. */
+dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err);
+/* plan.c: 1 when the current plan keeps every invariant above; otherwise 0
+   with the first broken one described in why (cap bytes). For tests. */
+int dd_plan_check(const dd_exec *e, char *why, size_t cap);
+/* forward.c: runs the current plan's forward pass. */
+void dd_forward_run(dd_exec *e, const float *input);
+/* exec.c: checks the arguments every run entry point takes. */
+dd_status dd_exec_check_run_args(dd_exec *e, int target, const float *input, dd_shape s, dd_error *err);
+
+/* Node idx when it is a float Const, else NULL. */
+static inline const dd_const *dd_float_const(const dd_graph *g, int idx) {
+  if (idx < 0 || idx >= g->n_nodes) return NULL;
+  const dd_node *n = &g->nodes[idx];
+  if (n->op != DD_OP_CONST || n->attr.value.dtype != DD_DTYPE_FLOAT) return NULL;
+  return &n->attr.value;
+}
+
+/* 1 when plan node pi's backward step writes gradients to its inputs: not
+   the image input, not a view, not absorbed into a fused conv. */
+static inline int dd_plan_backward_works(const dd_exec *e, int pi) {
+  const dd_plan_node *pn = &e->plan[pi];
+  const dd_op op = e->g->nodes[pn->node].op;
+  return !(op == DD_OP_PLACEHOLDER || dd_op_is_view(op) || pn->absorbed);
+}
+
+/* Storage of plan node pi (its root's), activations and gradients. */
+static inline float *dd_act(const dd_exec *e, int pi) {
+  return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].act_off);
+}
+static inline float *dd_grad(const dd_exec *e, int pi) {
+  return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].grad_off);
+}
+/* profile.c: a monotonic clock in milliseconds. */
+double dd_now_ms(void);
+
+#endif /* DD_ENGINE_H */

@@ -1,0 +1,453 @@
+/* plan.c — planning: what a target needs, in what order, with which shapes,
+ * fused how, stored where (engine.h states the plan-node invariants).
+ *
+ * A plan is the nodes a target needs (constants excluded) in topological
+ * order, each with an output shape and a storage root. Views (Identity,
+ * Reshape) and nodes fused into a convolution's epilogue (BiasAdd, Relu)
+ * share their producer's storage. Activations are kept for the backward
+ * pass; gradient buffers are per storage root, placed by lifetime
+ * (memplan.c). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+/* The executor's switches over ops (infer_shape here, forward.c, backward.c)
+   have no default case, so -Wswitch names every switch a new op must join;
+   this count makes the rest of "Adding an op" (ARCHITECTURE.md) a build
+   error until it has been walked through. */
+_Static_assert(DD_OP_COUNT == 13, "a graph op was added or removed: walk through \"Adding an op\" in "
+               "ARCHITECTURE.md, then update this count");
+
+static int is_param(const dd_node *n) { return n->op == DD_OP_CONST; }
+
+/* Post-order DFS from target over non-constant inputs -> topological order. */
+static dd_status collect(dd_exec *e, int target, dd_error *err) {
+  const dd_graph *g = e->g;
+  for (int i = 0; i < g->n_nodes; i++) e->plan_index[i] = -1;
+  e->plan_len = 0;
+  int *stack = (int *)malloc(((size_t)g->n_nodes + 1) * 2 * sizeof(int));
+  unsigned char *state = (unsigned char *)calloc((size_t)g->n_nodes + 1, 1); /* 1 open, 2 done */
+  if (!stack || !state) {
+    free(stack);
+    free(state);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
+  }
+  if (e->plan_cap < g->n_nodes) {
+    dd_plan_node *p = (dd_plan_node *)realloc(e->plan, (size_t)g->n_nodes * sizeof(dd_plan_node));
+    unsigned char *w = (unsigned char *)realloc(e->written, (size_t)g->n_nodes);
+    if (!p || !w) {
+      if (p) e->plan = p;
+      if (w) e->written = w;
+      free(stack);
+      free(state);
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    e->plan = p;
+    e->written = w;
+    e->plan_cap = g->n_nodes;
+  }
+  dd_status s = DD_OK;
+  int sp = 0;
+  stack[sp++] = target;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    int next_in = stack[sp - 1];
+    int v = stack[sp - 2];
+    const dd_node *n = &g->nodes[v];
+    if (next_in == 0) {
+      if (state[v] == 2) {
+        sp -= 2;
+        continue;
+      }
+      if (state[v] == 1) {
+        s = dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", n->name);
+        break;
+      }
+      state[v] = 1;
+    }
+    if (next_in < n->n_inputs) {
+      stack[sp - 1] = next_in + 1;
+      int u = n->inputs[next_in];
+      if (is_param(&g->nodes[u]) || state[u] == 2) continue;
+      if (state[u] == 1) {
+        s = dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", g->nodes[u].name);
+        break;
+      }
+      stack[sp++] = u;
+      stack[sp++] = 0;
+      continue;
+    }
+    state[v] = 2;
+    sp -= 2;
+    dd_plan_node *pn = &e->plan[e->plan_len];
+    memset(pn, 0, sizeof *pn);
+    pn->node = v;
+    pn->root = e->plan_len;
+    e->plan_index[v] = e->plan_len++;
+  }
+  free(stack);
+  free(state);
+  return s;
+}
+
+static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *err) {
+  const dd_graph *g = e->g;
+  dd_plan_node *pn = &e->plan[pi];
+  const dd_node *n = &g->nodes[pn->node];
+  const dd_plan_node *a = NULL;
+  if (n->op != DD_OP_PLACEHOLDER) {
+    if (n->n_inputs < 1) return dd_fail(err, DD_ERR_GRAPH, "node '%s' (%s) has no input", n->name, dd_op_name(n->op));
+    int ai = e->plan_index[n->inputs[0]];
+    if (ai < 0)
+      return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': input '%s' is a constant; only the image input may flow here",
+                     n->name, g->nodes[n->inputs[0]].name);
+    a = &e->plan[ai];
+  }
+  switch (n->op) {
+    case DD_OP_PLACEHOLDER:
+      pn->shape = in_shape;
+      return DD_OK;
+    case DD_OP_IDENTITY:
+      pn->shape = a->shape;
+      pn->root = a->root;
+      return DD_OK;
+    case DD_OP_RELU:
+    case DD_OP_LRN:
+    case DD_OP_SOFTMAX:
+      pn->shape = a->shape;
+      return DD_OK;
+    case DD_OP_BIAS_ADD: {
+      const dd_const *b = dd_float_const(g, n->inputs[1]);
+      if (!b || b->count != a->shape.c)
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': bias has %lld values for %d channels", n->name,
+                       b ? (long long)b->count : 0LL, a->shape.c);
+      pn->shape = a->shape;
+      return DD_OK;
+    }
+    case DD_OP_CONV2D: {
+      const dd_const *w = dd_float_const(g, n->inputs[1]);
+      if (w->dims[2] != a->shape.c)
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': filter expects %lld input channels, got %d", n->name,
+                       (long long)w->dims[2], a->shape.c);
+      dd_window win = {(int)w->dims[0], (int)w->dims[1], n->attr.conv.strides[0], n->attr.conv.strides[1],
+                       n->attr.conv.padding};
+      dd_status s = dd_window_shape_init(&win, a->shape.n, a->shape.h, a->shape.w, &pn->ws, err);
+      if (s != DD_OK) return dd_fail(err, s, "node '%s': %s", n->name, err ? err->message : "bad window");
+      pn->shape = dd_shape4(a->shape.n, pn->ws.out_h, pn->ws.out_w, (int)w->dims[3]);
+      return DD_OK;
+    }
+    case DD_OP_MAX_POOL:
+    case DD_OP_AVG_POOL: {
+      dd_status s = dd_window_shape_init(&n->attr.pool, a->shape.n, a->shape.h, a->shape.w, &pn->ws, err);
+      if (s != DD_OK) return dd_fail(err, s, "node '%s': %s", n->name, err ? err->message : "bad window");
+      pn->shape = dd_shape4(a->shape.n, pn->ws.out_h, pn->ws.out_w, a->shape.c);
+      return DD_OK;
+    }
+    case DD_OP_CONCAT: {
+      int axis = n->attr.concat.axis;
+      if (axis != 3 && axis != -1)
+        return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': Concat on axis %d; only the channel axis is supported",
+                       n->name, axis);
+      dd_shape s = a->shape;
+      s.c = 0;
+      for (int j = 0; j < n->n_inputs; j++) {
+        int bi = e->plan_index[n->inputs[j]];
+        if (bi < 0) return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': constant Concat input", n->name);
+        dd_shape b = e->plan[bi].shape;
+        if (b.n != s.n || b.h != s.h || b.w != s.w)
+          return dd_fail(err, DD_ERR_SHAPE, "node '%s': Concat input %d is %dx%dx%d, expected %dx%dx%d", n->name, j,
+                         b.n, b.h, b.w, s.n, s.h, s.w);
+        s.c += b.c;
+      }
+      pn->shape = s;
+      return DD_OK;
+    }
+    case DD_OP_RESHAPE: {
+      size_t count = dd_shape_count(a->shape);
+      int64_t dims[DD_MAX_RANK];
+      int rank = n->attr.reshape.rank, infer = -1;
+      int64_t known = 1;
+      if (rank < 1 || rank > DD_MAX_RANK) return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': Reshape rank %d", n->name, rank);
+      for (int j = 0; j < rank; j++) {
+        dims[j] = n->attr.reshape.dims[j];
+        if (dims[j] == -1 && infer < 0) infer = j;
+        else if (dims[j] <= 0) return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape dim %lld", n->name, (long long)dims[j]);
+        else known *= dims[j];
+      }
+      if (infer >= 0) {
+        if (known <= 0 || count % (size_t)known != 0)
+          return dd_fail(err, DD_ERR_SHAPE, "node '%s': cannot reshape %zu values into a multiple of %lld", n->name, count,
+                         (long long)known);
+        dims[infer] = (int64_t)(count / (size_t)known);
+      } else if ((size_t)known != count) {
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': cannot reshape %zu values into %lld", n->name, count, (long long)known);
+      }
+      int64_t d4[4] = {1, 1, 1, 1};
+      for (int j = 0; j < rank; j++) d4[4 - rank + j] = dims[j];
+      if (rank == 2) { /* [rows, cols] -> rows x 1 x 1 x cols */
+        d4[0] = dims[0];
+        d4[1] = d4[2] = 1;
+        d4[3] = dims[1];
+      }
+      for (int j = 0; j < 4; j++)
+        if (d4[j] > INT32_MAX) return dd_fail(err, DD_ERR_SHAPE, "node '%s': dimension too large", n->name);
+      pn->shape = dd_shape4((int)d4[0], (int)d4[1], (int)d4[2], (int)d4[3]);
+      pn->root = a->root;
+      return DD_OK;
+    }
+    case DD_OP_MATMUL: {
+      const dd_const *b = dd_float_const(g, n->inputs[1]);
+      int rows = a->shape.n * a->shape.h * a->shape.w, k = a->shape.c;
+      if (n->attr.matmul.transpose_a)
+        return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': MatMul with transpose_a", n->name);
+      int tb = n->attr.matmul.transpose_b;
+      int64_t bk = tb ? b->dims[1] : b->dims[0], bn = tb ? b->dims[0] : b->dims[1];
+      if (bk != k)
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': MatMul of [%d,%d] by [%lld,%lld]", n->name, rows, k, (long long)bk,
+                       (long long)bn);
+      pn->shape = dd_shape4(rows, 1, 1, (int)bn);
+      return DD_OK;
+    }
+    case DD_OP_CONST: /* never planned: constants are operands */
+    case DD_OP_COUNT: break;
+  }
+  return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': op %s cannot be executed", n->name, dd_op_name(n->op));
+}
+
+/* Fuse Conv2D -> BiasAdd [-> Relu] chains whose intermediates have a single
+   consumer and are not the target: the conv computes the epilogue into the
+   last node's storage. With fusion off, every conv whose weights carry a
+   folded bias runs raw and its BiasAdd and Relu run on their own. */
+static void fuse(dd_exec *e, int target) {
+  const dd_graph *g = e->g;
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    dd_plan_node *pn = &e->plan[pi];
+    const dd_node *n = &g->nodes[pn->node];
+    if (n->op != DD_OP_CONV2D) continue;
+    int bn = e->prep[pn->node].bias_node;
+    if (bn < 0) continue;
+    int bpi = e->plan_index[bn];
+    if (bpi < 0 || pn->node == target || !e->fusion) {
+      pn->raw_conv = 1; /* weights carry the bias; the raw conv output is wanted */
+      continue;
+    }
+    pn->fuse = DD_FUSE_BIAS;
+    dd_plan_node *bp = &e->plan[bpi];
+    bp->absorbed = 1;
+    bp->root = pi;
+    if (bn != target && e->consumers[bn] == 1) {
+      for (int ri = bpi + 1; ri < e->plan_len; ri++) {
+        const dd_node *r = &g->nodes[e->plan[ri].node];
+        if (r->op == DD_OP_RELU && r->inputs[0] == bn) {
+          pn->fuse = DD_FUSE_BIAS_RELU;
+          e->plan[ri].absorbed = 1;
+          e->plan[ri].root = pi;
+          break;
+        }
+      }
+    }
+  }
+  /* Views take their root after fusion (in plan order, so a view of a view
+     finds its input's final root). */
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    const dd_node *n = &g->nodes[e->plan[pi].node];
+    if (dd_op_is_view(n->op)) e->plan[pi].root = e->plan[e->plan_index[n->inputs[0]]].root;
+  }
+}
+
+/* A fused conv+relu whose output reaches the backward pass only through
+   Concats has its relu mask applied by the Concat's gradient copy: the mask
+   is linear, so masking each contribution equals masking their sum, and it
+   saves a pass over the conv's output. */
+static void mark_premasked(dd_exec *e, int target) {
+  const dd_graph *g = e->g;
+  const int troot = e->plan[e->plan_index[target]].root;
+  /* candidates: fused conv+relu other than the target's storage; then any
+     gradient writer that is not a Concat disqualifies its input's root */
+  for (int pi = 0; pi < e->plan_len; pi++) e->plan[pi].premasked = e->plan[pi].fuse == DD_FUSE_BIAS_RELU && pi != troot;
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    const dd_node *n = &g->nodes[e->plan[pi].node];
+    if (!dd_plan_backward_works(e, pi) || n->op == DD_OP_CONCAT) continue;
+    for (int j = 0; j < n->n_inputs; j++) {
+      int ai = e->plan_index[n->inputs[j]];
+      if (ai >= 0) e->plan[e->plan[ai].root].premasked = 0;
+    }
+  }
+  /* Views pass the gradient on to their own consumers, which were checked
+     above under the same root. */
+}
+
+/* Gradient buffers live only from their first write (the backward step of
+   the last consumer in forward order) to their last read (their own node's
+   backward step; the end of the pass for the input). Backward step of plan
+   node pi is n-1-pi; the seed (the objective's gradient) is step -1. */
+static size_t grad_bytes(const dd_plan_node *pn) {
+  return (dd_shape_count(pn->shape) * sizeof(float) + DD_EXTRA_BYTES + 63) & ~(size_t)63;
+}
+
+static dd_status place_gradients(dd_exec *e, int target, dd_error *err) {
+  int n = e->plan_len;
+  int *start = (int *)malloc(sizeof(int) * (size_t)n * 4);
+  dd_usage_record *rec = (dd_usage_record *)malloc(sizeof *rec * (size_t)n);
+  if (!start || !rec) {
+    free(start);
+    free(rec);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory planning %d gradient buffers", n);
+  }
+  int *end = start + n, *order = start + 2 * n, *owner = start + 3 * n;
+  for (int pi = 0; pi < n; pi++) {
+    start[pi] = INT32_MAX;
+    end[pi] = n - 1 - pi;
+  }
+  for (int pi = 0; pi < n; pi++) {
+    if (e->g->nodes[e->plan[pi].node].op == DD_OP_PLACEHOLDER) end[e->plan[pi].root] = n; /* copied out at the end */
+    if (!dd_plan_backward_works(e, pi)) continue;
+    const dd_node *nd = &e->g->nodes[e->plan[pi].node];
+    for (int j = 0; j < nd->n_inputs; j++) {
+      int ai = e->plan_index[nd->inputs[j]];
+      if (ai < 0) continue;
+      int r = e->plan[ai].root, step = n - 1 - pi;
+      if (step < start[r]) start[r] = step;
+    }
+  }
+  start[e->plan[e->plan_index[target]].root] = -1;
+  int m = 0;
+  for (int pi = 0; pi < n; pi++)
+    if (e->plan[pi].root == pi && start[pi] != INT32_MAX) {
+      rec[m].first = start[pi];
+      rec[m].last = end[pi];
+      rec[m].size = grad_bytes(&e->plan[pi]);
+      owner[m++] = pi;
+    }
+  size_t total = dd_memplan_place(rec, m, order);
+  size_t base = dd_arena_reserve(&e->arena, total);
+  for (int i = 0; i < m; i++) e->plan[owner[i]].grad_off = base + rec[i].offset;
+  e->grad_bytes = total;
+  free(start);
+  free(rec);
+  return DD_OK;
+}
+
+dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err) {
+  if (e->plan_target == target && dd_shape_equal(e->plan_in, in_shape) && e->plan_has_grad >= want_grad)
+    return DD_OK;
+  e->plan_target = -1;
+  dd_status s = collect(e, target, err);
+  if (s != DD_OK) return s;
+  int has_input = 0;
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    if (e->g->nodes[e->plan[pi].node].op == DD_OP_PLACEHOLDER) has_input++;
+    s = infer_shape(e, pi, in_shape, err);
+    if (s != DD_OK) return s;
+  }
+  if (has_input != 1)
+    return dd_fail(err, DD_ERR_GRAPH, "node '%s' depends on %d image inputs; exactly one is supported",
+                   e->g->nodes[target].name, has_input);
+  fuse(e, target);
+  mark_premasked(e, target);
+  dd_arena_reset(&e->arena);
+  size_t max_elems = 0;
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    dd_plan_node *pn = &e->plan[pi];
+    size_t bytes, elems = dd_shape_count(pn->shape);
+    if (!dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
+      return dd_fail(err, DD_ERR_SHAPE, "node '%s': tensor too large", e->g->nodes[pn->node].name);
+    if (elems > max_elems) max_elems = elems;
+    if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);
+  }
+  if (want_grad) {
+    dd_status ps = place_gradients(e, target, err);
+    if (ps != DD_OK) return ps;
+  }
+  if (want_grad) e->scratch_off = dd_arena_reserve(&e->arena, max_elems * sizeof(float) + DD_EXTRA_BYTES);
+  s = dd_arena_commit(&e->arena, err);
+  if (s != DD_OK) return s;
+  e->plan_target = target;
+  e->plan_in = in_shape;
+  e->plan_has_grad = want_grad;
+  return DD_OK;
+}
+
+dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err) {
+  if (!e || target < 0 || target >= e->g->n_nodes) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve: bad arguments");
+  return dd_plan_make(e, target, in_shape, 1, err);
+}
+
+dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err) {
+  static const float dummy = 0.0f;
+  dd_status s = dd_exec_check_run_args(e, target, &dummy, in_shape, err);
+  if (s == DD_OK) s = dd_plan_make(e, target, in_shape, 0, err);
+  if (s == DD_OK && out) *out = e->plan[e->plan_index[target]].shape;
+  return s;
+}
+
+
+void dd_exec_set_fusion(dd_exec *e, int enabled) {
+  if (!e) return;
+  e->fusion = enabled != 0;
+  e->plan_target = -1; /* the next run plans again */
+}
+
+/* ---- the invariants of engine.h, checked --------------------------------------- */
+#define BROKEN(...) (snprintf(why, cap, __VA_ARGS__), 0)
+
+int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
+  const dd_graph *g = e->g;
+  if (e->plan_target < 0) return BROKEN("no current plan");
+  const int n = e->plan_len, troot = e->plan[e->plan_index[e->plan_target]].root;
+  for (int pi = 0; pi < n; pi++) {
+    const dd_plan_node *pn = &e->plan[pi];
+    const dd_node *nd = &g->nodes[pn->node];
+    const char *name = nd->name;
+    if (pn->root < 0 || pn->root >= n || e->plan[pn->root].root != pn->root)
+      return BROKEN("'%s': root %d is not a final root", name, pn->root);
+    if (dd_op_is_view(nd->op)) {
+      if (pn->root != e->plan[e->plan_index[nd->inputs[0]]].root)
+        return BROKEN("view '%s' does not share its input's root", name);
+    } else if (pn->absorbed) {
+      const dd_plan_node *c = &e->plan[pn->root];
+      if ((nd->op != DD_OP_BIAS_ADD && nd->op != DD_OP_RELU) || c->fuse == DD_FUSE_NONE ||
+          g->nodes[c->node].op != DD_OP_CONV2D)
+        return BROKEN("'%s' is absorbed but not into a fused conv", name);
+      if (pn->node == e->plan_target) return BROKEN("the target '%s' is absorbed", name);
+    } else if (pn->root != pi) {
+      return BROKEN("'%s' owns no storage but is neither a view nor absorbed", name);
+    }
+    if (pn->fuse != DD_FUSE_NONE || pn->raw_conv) {
+      if (nd->op != DD_OP_CONV2D || e->prep[pn->node].bias_node < 0)
+        return BROKEN("'%s' is fused or raw but not a conv with a folded bias", name);
+    }
+    if (nd->op == DD_OP_CONV2D && e->prep[pn->node].bias_node >= 0 && (pn->raw_conv != 0) == (pn->fuse != DD_FUSE_NONE))
+      return BROKEN("conv '%s' with a folded bias must be either fused or raw (fuse %d, raw %d)", name,
+                    (int)pn->fuse, pn->raw_conv);
+    if (pn->fuse != DD_FUSE_NONE) {
+      if (!e->fusion) return BROKEN("conv '%s' is fused with fusion off", name);
+      int bpi = e->plan_index[e->prep[pn->node].bias_node], absorbed = 0, relu = 0;
+      if (bpi < 0 || !e->plan[bpi].absorbed || e->plan[bpi].root != pi)
+        return BROKEN("conv '%s': its BiasAdd is not absorbed into it", name);
+      for (int q = 0; q < n; q++)
+        if (e->plan[q].absorbed && e->plan[q].root == pi) {
+          absorbed++;
+          const dd_node *qn = &g->nodes[e->plan[q].node];
+          if (qn->op == DD_OP_RELU && qn->inputs[0] == e->plan[bpi].node) relu++;
+        }
+      if (absorbed != (pn->fuse == DD_FUSE_BIAS ? 1 : 2) || relu != (pn->fuse == DD_FUSE_BIAS_RELU))
+        return BROKEN("conv '%s': fuse %d but %d absorbed nodes (%d relu)", name, (int)pn->fuse, absorbed, relu);
+    }
+    if (pn->premasked) {
+      if (pn->fuse != DD_FUSE_BIAS_RELU || pi == troot)
+        return BROKEN("'%s' is premasked but not a fused conv+relu apart from the target", name);
+      for (int q = 0; q < n; q++) {
+        const dd_node *qn = &g->nodes[e->plan[q].node];
+        if (!dd_plan_backward_works(e, q)) continue;
+        for (int j = 0; j < qn->n_inputs; j++) {
+          int ai = e->plan_index[qn->inputs[j]];
+          if (ai >= 0 && e->plan[ai].root == pi && qn->op != DD_OP_CONCAT)
+            return BROKEN("'%s' is premasked but '%s' (not a Concat) writes its gradient", name, qn->name);
+        }
+      }
+    }
+  }
+  return 1;
+}
