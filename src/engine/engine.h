@@ -41,10 +41,12 @@ typedef struct dd_prepared {
  *             plan[plan[p].root].root == plan[p].root, and only roots have
  *             act_off (and, in a gradient plan, grad_off) of their own.
  *   fuse      CONV2D only. DD_FUSE_BIAS: the conv's BiasAdd (prep.bias_node,
- *             its single consumer, folded into the weights) is absorbed;
+ *             its single consumer, folded into the weights) is absorbed (it
+ *             may be the target: the conv's output is its value);
  *             DD_FUSE_BIAS_RELU: so is that BiasAdd's single-consumer Relu,
- *             and the conv's epilogue applies the relu. Neither absorbed node
- *             is the target. Fusion off (dd_exec_set_fusion): always NONE.
+ *             and the conv's epilogue applies the relu; never when the
+ *             BiasAdd is the target (its value would be lost). Fusion off
+ *             (dd_exec_set_fusion): always NONE.
  *   absorbed  BIAS_ADD or RELU computed by a fused conv's epilogue: no work
  *             forward or backward; root = the conv. Exactly the nodes a fuse
  *             covers are absorbed.

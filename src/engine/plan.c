@@ -410,7 +410,8 @@ int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
       if ((nd->op != DD_OP_BIAS_ADD && nd->op != DD_OP_RELU) || c->fuse == DD_FUSE_NONE ||
           g->nodes[c->node].op != DD_OP_CONV2D)
         return BROKEN("'%s' is absorbed but not into a fused conv", name);
-      if (pn->node == e->plan_target) return BROKEN("the target '%s' is absorbed", name);
+      if (nd->op == DD_OP_RELU && nd->inputs[0] == e->plan_target)
+        return BROKEN("Relu '%s' is absorbed although its BiasAdd is the target", name);
     } else if (pn->root != pi) {
       return BROKEN("'%s' owns no storage but is neither a view nor absorbed", name);
     }

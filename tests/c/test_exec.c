@@ -1,12 +1,17 @@
 /* test_exec.c — the executor against an independent double-precision
  * interpreter (graph_ref64.h): forward values of every node kind, and the
  * DeepDream input gradient against central finite differences in double,
- * on an Inception-shaped miniature graph, for every backend in the build. */
+ * on an Inception-shaped miniature graph, for every backend in the build;
+ * the plan's memory (no two buffers live at one step overlap) and
+ * invariants on every plan of the default model, the stand-in and random
+ * graphs; fusion on vs off. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "engine/engine.h" /* white-box: the plan's memory and invariants */
 #include "engine/exec.h"
+#include "formats/graphdef.h"
 #include "graph_ref64.h"
 #include "testutil.h"
 
@@ -324,11 +329,366 @@ static void test_errors(void) {
   dd_graph_free(&m.g);
 }
 
+/* ---- the plan's memory ------------------------------------------------------------ */
+
+/* An independent account of the current plan's buffers: every root's
+   activation lives for the whole run; a gradient buffer lives from the first
+   backward step that touches it to the last (the seed is step -1, the final
+   copy of the input's gradient step n); scratch lives through the backward
+   pass. Derived here from the plan's nodes and ops (not from the planner's
+   lifetimes): any two buffers live at one step must not share a byte, and
+   every buffer must lie inside the arena. Returns the number of buffers. */
+typedef struct buf { size_t off, size; int first, last; int root; const char *what; } buf;
+
+static int op_moves_gradient(const dd_exec *e, int pi) {
+  dd_op op = e->g->nodes[e->plan[pi].node].op;
+  return op != DD_OP_PLACEHOLDER && op != DD_OP_IDENTITY && op != DD_OP_RESHAPE && !e->plan[pi].absorbed;
+}
+
+static void touch(buf *b, int step) {
+  if (step < b->first) b->first = step;
+  if (step > b->last) b->last = step;
+}
+
+static int check_plan_memory(const dd_exec *e, int want_grad, const char *label) {
+  const int n = e->plan_len;
+  buf *bufs = (buf *)calloc((size_t)n * 2 + 1, sizeof *bufs);
+  int *gbuf = (int *)malloc(sizeof(int) * (size_t)n); /* root -> its gradient buffer, -1 */
+  int nb = 0;
+  size_t max_elems = 0;
+  for (int pi = 0; pi < n; pi++) {
+    const dd_plan_node *pn = &e->plan[pi];
+    size_t cnt = dd_shape_count(pn->shape);
+    if (cnt > max_elems) max_elems = cnt;
+    gbuf[pi] = -1;
+    if (pn->root != pi) continue;
+    bufs[nb++] = (buf){pn->act_off, cnt * sizeof(float) + DD_EXTRA_BYTES, -2, n + 1, pi, "activation"};
+  }
+  if (want_grad) {
+    for (int pi = 0; pi < n; pi++)
+      if (e->plan[pi].root == pi) {
+        gbuf[pi] = nb;
+        bufs[nb++] = (buf){e->plan[pi].grad_off, dd_shape_count(e->plan[pi].shape) * sizeof(float) + DD_EXTRA_BYTES,
+                           INT32_MAX, INT32_MIN, pi, "gradient"};
+      }
+    bufs[nb++] = (buf){e->scratch_off, max_elems * sizeof(float) + DD_EXTRA_BYTES, -1, n, -1, "scratch"};
+    touch(&bufs[gbuf[e->plan[e->plan_index[e->plan_target]].root]], -1);
+    for (int pi = 0; pi < n; pi++) {
+      const dd_node *nd = &e->g->nodes[e->plan[pi].node];
+      if (nd->op == DD_OP_PLACEHOLDER) touch(&bufs[gbuf[e->plan[pi].root]], n);
+      if (!op_moves_gradient(e, pi)) continue;
+      const int step = n - 1 - pi;
+      touch(&bufs[gbuf[e->plan[pi].root]], step); /* reads its output's gradient */
+      for (int j = 0; j < nd->n_inputs; j++) {
+        int ai = e->plan_index[nd->inputs[j]];
+        if (ai >= 0) touch(&bufs[gbuf[e->plan[ai].root]], step); /* writes its input's */
+      }
+    }
+  }
+  int bad = 0;
+  for (int i = 0; i < nb && !bad; i++) {
+    const buf *a = &bufs[i];
+    if (a->first > a->last) continue; /* never touched */
+    if (a->off + a->size > e->arena.used) {
+      CHECKF(0, "%s: %s buffer of '%s' ends at %zu, past the arena's %zu bytes", label, a->what,
+             a->root >= 0 ? e->g->nodes[e->plan[a->root].node].name : "-", a->off + a->size, e->arena.used);
+      bad = 1;
+    }
+    for (int j = i + 1; j < nb && !bad; j++) {
+      const buf *b = &bufs[j];
+      if (b->first > b->last || a->first > b->last || b->first > a->last) continue;
+      if (a->off < b->off + b->size && b->off < a->off + a->size) {
+        CHECKF(0, "%s: %s of '%s' [%zu, +%zu) steps %d..%d overlaps %s of '%s' [%zu, +%zu) steps %d..%d", label,
+               a->what, a->root >= 0 ? e->g->nodes[e->plan[a->root].node].name : "-", a->off, a->size, a->first,
+               a->last, b->what, b->root >= 0 ? e->g->nodes[e->plan[b->root].node].name : "-", b->off, b->size,
+               b->first, b->last);
+        bad = 1;
+      }
+    }
+  }
+  char why[256];
+  if (!dd_plan_check(e, why, sizeof why)) {
+    CHECKF(0, "%s: plan invariant broken: %s", label, why);
+    bad = 1;
+  }
+  free(bufs);
+  free(gbuf);
+  return bad ? -1 : nb;
+}
+
+/* The planner itself on random records: live-at-once records never overlap,
+   and each sits at the lowest offset free of them (first fit). */
+static void test_memplan_random_records(void) {
+  test_rng r;
+  test_rng_seed(&r, 99);
+  for (int trial = 0; trial < 300; trial++) {
+    int n = test_randint(&r, 0, 40), order[40];
+    dd_usage_record rec[40];
+    for (int i = 0; i < n; i++) {
+      int a = test_randint(&r, -1, 30), b = test_randint(&r, -1, 30);
+      rec[i].first = a < b ? a : b;
+      rec[i].last = a < b ? b : a;
+      rec[i].size = (size_t)test_randint(&r, 1, 8) * 64 * (size_t)(test_randint(&r, 0, 3) ? 1 : 37);
+    }
+    size_t total = dd_memplan_place(rec, n, order);
+    int x = -1, y = -1;
+    CHECKF(!dd_memplan_conflict(rec, n, &x, &y), "trial %d: records %d and %d overlap", trial, x, y);
+    size_t top = 0, sum = 0;
+    for (int i = 0; i < n; i++) {
+      if (rec[i].offset + rec[i].size > top) top = rec[i].offset + rec[i].size;
+      sum += rec[i].size;
+      /* first fit: at offset 0 or directly after a live-at-once record */
+      int flush = rec[i].offset == 0;
+      for (int j = 0; j < n && !flush; j++)
+        if (j != i && rec[j].first <= rec[i].last && rec[i].first <= rec[j].last &&
+            rec[j].offset + rec[j].size == rec[i].offset)
+          flush = 1;
+      CHECKF(flush, "trial %d: record %d at %zu follows no live buffer", trial, i, rec[i].offset);
+    }
+    CHECK(total == top && total <= sum);
+  }
+  /* disjoint lifetimes share memory; overlapping ones stack, largest first */
+  dd_usage_record rec[3] = {{0, 2, 128, 0}, {3, 5, 256, 0}, {2, 3, 64, 0}};
+  int order[3];
+  CHECK(dd_memplan_place(rec, 3, order) == 256 + 64);
+  CHECK(rec[1].offset == 0 && rec[0].offset == 0 && rec[2].offset == 256);
+  /* the conflict check itself finds an overlap */
+  rec[2].offset = 100;
+  CHECK(dd_memplan_conflict(rec, 3, NULL, NULL) == 1);
+}
+
+/* Every target of a graph, gradient and forward plans, at one input size. */
+static int check_every_plan(const dd_graph *g, const dd_kernels *k, dd_shape in, const char *label) {
+  dd_exec *e = NULL;
+  dd_error err;
+  CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+  if (!e) return 0;
+  int planned = 0;
+  for (int fusion = 1; fusion >= 0; fusion--) {
+    dd_exec_set_fusion(e, fusion);
+    for (int t = 0; t < g->n_nodes; t++) {
+      if (g->nodes[t].op == DD_OP_CONST) continue;
+      for (int want_grad = 0; want_grad <= 1; want_grad++) {
+        char what[160];
+        snprintf(what, sizeof what, "%s target '%s' (%s, fusion %d)", label, g->nodes[t].name,
+                 want_grad ? "gradient" : "forward", fusion);
+        dd_status s = want_grad ? dd_exec_reserve(e, t, in, &err) : dd_exec_output_shape(e, t, in, NULL, &err);
+        if (s != DD_OK) continue; /* e.g. a shape the head cannot take */
+        planned++;
+        if (check_plan_memory(e, want_grad, what) < 0) {
+          dd_exec_free(e);
+          return planned;
+        }
+      }
+    }
+  }
+  dd_exec_free(e);
+  return planned;
+}
+
+static void test_plan_memory_models(void) {
+  mini m;
+  build_mini(&m, 9);
+  CHECKF(check_every_plan(&m.g, dd_kernels_reference(), dd_shape4(1, 29, 23, 3), "mini") > 20, "mini: too few plans");
+  dd_graph_free(&m.g);
+  const char *src = getenv("DD_SOURCE_DIR");
+  char path[1024];
+  const char *models[2] = {NULL, test_shared_path("models/inception5h-standin.pb")};
+  if (src) {
+    snprintf(path, sizeof path, "%s/models/default-model.pb", src);
+    models[0] = path;
+  }
+  for (int i = 0; i < 2; i++) {
+    size_t len = 0;
+    unsigned char *bytes = models[i] ? test_read_file(models[i], &len) : NULL;
+    if (!bytes) {
+      printf("  (skipped: %s not found)\n", models[i] ? models[i] : "default-model.pb");
+      continue;
+    }
+    dd_graph g;
+    dd_error err;
+    CHECK_OK(dd_graphdef_import(bytes, len, 0, &g, &err));
+    int plans = check_every_plan(&g, dd_kernels_simd128(), dd_shape4(1, 67, 59, 3), models[i]);
+    printf("  %s: %d plans checked\n", models[i], plans);
+    CHECK(plans > 10);
+    dd_graph_free(&g);
+    free(bytes);
+  }
+}
+
+/* Random small DAGs of every executable op: convs with bias and relu (some
+   with a second consumer of the BiasAdd, which blocks fusion), pools, LRN,
+   Concats of same-size tensors (some listing one twice), Identity, and a
+   Reshape + MatMul + Softmax head. */
+static void build_random_graph(dd_graph *g, test_rng *r) {
+  dd_graph_init(g);
+  int nodes[64], ch[64], sz[64], n = 0, cnt = 0;
+  char name[32];
+  nodes[n] = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  ch[n] = 3, sz[n++] = 1;
+  int steps = test_randint(r, 3, 12);
+  for (int s = 0; s < steps && n < 60; s++) {
+    int x = test_randint(r, 0, n - 1);
+    snprintf(name, sizeof name, "n%d", cnt++);
+    switch (test_randint(r, 0, 6)) {
+      case 0:
+      case 1: { /* conv block */
+        int k = test_randint(r, 0, 2) * 2 + 1, co = test_randint(r, 1, 9), stride = test_randint(r, 1, 4) == 4 ? 2 : 1;
+        int pre;
+        int relu = test_randint(r, 0, 3) != 0;
+        int y = conv_block(g, r, name, nodes[x], k, k, ch[x], co, stride, DD_PADDING_SAME, relu, &pre);
+        nodes[n] = y, ch[n] = co, sz[n++] = sz[x] * stride;
+        if (relu && test_randint(r, 0, 4) == 0) { /* a second consumer of the pre-relu value */
+          snprintf(name, sizeof name, "n%d", cnt++);
+          nodes[n] = gb_op(g, name, DD_OP_IDENTITY, pre, -1), ch[n] = co, sz[n++] = sz[x] * stride;
+        }
+        break;
+      }
+      case 2: {
+        int p = gb_op(g, name, test_randint(r, 0, 1) ? DD_OP_MAX_POOL : DD_OP_AVG_POOL, nodes[x], -1);
+        int stride = test_randint(r, 1, 2);
+        g->nodes[p].attr.pool = (dd_window){3, 3, stride, stride, DD_PADDING_SAME};
+        nodes[n] = p, ch[n] = ch[x], sz[n++] = sz[x] * stride;
+        break;
+      }
+      case 3: {
+        int l = gb_op(g, name, DD_OP_LRN, nodes[x], -1);
+        g->nodes[l].attr.lrn = (dd_lrn_params){2, 2.0f, 1e-2f, 0.75f};
+        nodes[n] = l, ch[n] = ch[x], sz[n++] = sz[x];
+        break;
+      }
+      case 4:
+      case 5: { /* concat of up to 3 nodes with x's downsampling */
+        int ins[3], m = 0, c = 0;
+        for (int tries = 0; tries < 8 && m < 3; tries++) {
+          int y = test_randint(r, 0, n - 1);
+          if (sz[y] == sz[x] && nodes[y] != nodes[0]) ins[m++] = nodes[y], c += ch[y];
+        }
+        if (m == 0) break;
+        int cat = dd_graph_add_node(g, name, strlen(name), DD_OP_CONCAT);
+        dd_graph_set_inputs(g, cat, ins, m, NULL);
+        g->nodes[cat].attr.concat.axis = 3;
+        nodes[n] = cat, ch[n] = c, sz[n++] = sz[x];
+        break;
+      }
+      case 6:
+        nodes[n] = gb_op(g, name, DD_OP_IDENTITY, nodes[x], -1), ch[n] = ch[x], sz[n++] = sz[x];
+        break;
+    }
+  }
+  /* the head: flatten the last node's channels, a dense layer, softmax */
+  int last = n - 1;
+  int rs = gb_op(g, "flat", DD_OP_RESHAPE, nodes[last], -1);
+  g->nodes[rs].attr.reshape.rank = 2;
+  g->nodes[rs].attr.reshape.dims[0] = -1;
+  g->nodes[rs].attr.reshape.dims[1] = ch[last];
+  float *w = test_alloc((size_t)ch[last] * 4);
+  test_fill(r, w, (size_t)ch[last] * 4, -0.5f, 0.5f);
+  int64_t md[2] = {ch[last], 4};
+  int mm = gb_op(g, "fc", DD_OP_MATMUL, rs, gb_const(g, "fc_w", 2, md, w));
+  free(w);
+  gb_op(g, "softmax", DD_OP_SOFTMAX, mm, -1);
+}
+
+static void test_plan_memory_random_graphs(void) {
+  test_rng r;
+  test_rng_seed(&r, 7);
+  int plans = 0;
+  for (int i = 0; i < 40; i++) {
+    dd_graph g;
+    build_random_graph(&g, &r);
+    dd_error err;
+    dd_status s = dd_graph_validate(&g, &err);
+    CHECKF(s == DD_OK, "random graph %d: %s", i, err.message);
+    char label[32];
+    snprintf(label, sizeof label, "random graph %d", i);
+    if (s == DD_OK) plans += check_every_plan(&g, i % 2 ? dd_kernels_simd128() : dd_kernels_reference(),
+                                              dd_shape4(1, 13, 11, 3), label);
+    dd_graph_free(&g);
+  }
+  printf("  %d plans checked\n", plans);
+  CHECK(plans > 400);
+}
+
+/* ---- fusion: the same graph with and without it ------------------------------------ */
+
+static int count_plan(const dd_exec *e, int what) {
+  int c = 0;
+  for (int pi = 0; pi < e->plan_len; pi++)
+    c += what == 0 ? e->plan[pi].absorbed : what == 1 ? e->plan[pi].premasked : e->plan[pi].raw_conv;
+  return c;
+}
+
+/* Gradients and losses agree to rounding (fused, the bias is added in the
+   conv's epilogue; unfused, a raw conv subtracts the folded bias and BiasAdd
+   adds it again), fusion absorbs nodes and pre-masks Concat inputs, and off
+   it does neither. */
+static void compare_fusion(const dd_graph *g, int target, const int *ch, int nch, int H, int W, int expect_fused,
+                           const char *label) {
+  size_t n = (size_t)H * W * 3;
+  float *in = test_alloc(n), *g_on = test_alloc(n), *g_off = test_alloc(n);
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * n);
+  make_input(&in64, in, H, W, 31);
+  for (int b = 0; b < 3; b++) {
+    const dd_kernels *k = backend(b);
+    if (!k) continue;
+    dd_exec *e = NULL;
+    dd_error err;
+    CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+    float l_on = 0, l_off = 0;
+    CHECK_OK(dd_exec_objective_gradient(e, target, ch, nch, in, dd_shape4(1, H, W, 3), g_on, &l_on, &err));
+    int absorbed = count_plan(e, 0), premasked = count_plan(e, 1);
+    dd_exec_set_fusion(e, 0);
+    CHECK_OK(dd_exec_objective_gradient(e, target, ch, nch, in, dd_shape4(1, H, W, 3), g_off, &l_off, &err));
+    CHECKF(count_plan(e, 0) == 0 && count_plan(e, 1) == 0, "%s: fusion off still absorbs or premasks", label);
+    if (expect_fused) CHECKF(absorbed > 0, "%s: fusion absorbed nothing", label);
+    if (expect_fused > 1) CHECKF(premasked > 0, "%s: no Concat input pre-masked", label);
+    double rel = test_rel_l2(g_off, g_on, n), gmax = 0;
+    for (size_t i = 0; i < n; i++) gmax = fmax(gmax, fabs(g_on[i]));
+    CHECKF(gmax > 0, "%s: zero gradient", label);
+    CHECKF(rel < 2e-6, "%s (%s): gradient with fusion off differs by rel L2 %.3g", label, k->name, rel);
+    CHECKF(fabs(l_on - l_off) <= 1e-6 * fabs(l_on), "%s (%s): loss %.9g vs %.9g", label, k->name, l_on, l_off);
+    /* back on: the fused plan again, bit for bit */
+    dd_exec_set_fusion(e, 1);
+    CHECK_OK(dd_exec_objective_gradient(e, target, ch, nch, in, dd_shape4(1, H, W, 3), g_off, &l_off, &err));
+    CHECKF(memcmp(g_on, g_off, n * sizeof(float)) == 0 && l_on == l_off, "%s: fusion on again differs", label);
+    dd_exec_free(e);
+  }
+  free(in), free(g_on), free(g_off), free(in64.d);
+}
+
+static void test_fusion_on_off(void) {
+  mini m;
+  build_mini(&m, 12);
+  int ch[2] = {0, 7};
+  compare_fusion(&m.g, m.mixed, NULL, 0, 31, 27, 2, "mini mixed");
+  compare_fusion(&m.g, m.mixed, ch, 2, 27, 31, 2, "mini mixed, 2 channels");
+  compare_fusion(&m.g, m.conv1, NULL, 0, 21, 20, 1, "mini conv1");
+  compare_fusion(&m.g, m.branch3, NULL, 0, 19, 19, 1, "mini pre-relu target");
+  compare_fusion(&m.g, m.softmax, ch, 1, 29, 23, 2, "mini softmax");
+  dd_graph_free(&m.g);
+  test_rng r;
+  test_rng_seed(&r, 17);
+  for (int i = 0; i < 12; i++) {
+    dd_graph g;
+    build_random_graph(&g, &r);
+    char label[32];
+    snprintf(label, sizeof label, "random graph %d", i);
+    compare_fusion(&g, g.n_nodes - 1, NULL, 0, 17, 15, 0, label);
+    dd_graph_free(&g);
+  }
+}
+
 int main(void) {
   TEST_RUN(test_forward_matches_double);
   TEST_RUN(test_gradient_finite_differences);
   TEST_RUN(test_concat_repeated_input);
   TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_errors);
+  TEST_RUN(test_memplan_random_records);
+  TEST_RUN(test_plan_memory_models);
+  TEST_RUN(test_plan_memory_random_graphs);
+  TEST_RUN(test_fusion_on_off);
   return test_summary();
 }
