@@ -10,20 +10,31 @@
 
 /* ---- constants ------------------------------------------------------------ */
 
-static const float *aligned_floats(dd_exec *e, const dd_const *c, dd_error *err) {
-  if (((uintptr_t)c->f & 3u) == 0) return c->f;
+/* *out = the constant's floats at a 4-byte aligned address: its own, or a
+   copy the executor owns. Fails (err filled) when it is empty or on OOM. */
+static dd_status aligned_floats(dd_exec *e, const dd_node *owner, const dd_const *c, const float **out,
+                                dd_error *err) {
+  *out = NULL;
+  if (c->count <= 0 || !c->f)
+    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': its constant operand is empty", dd_op_name(owner->op),
+                   owner->name);
+  if (((uintptr_t)c->f & 3u) == 0) {
+    *out = c->f;
+    return DD_OK;
+  }
   float *copy = (float *)dd_aligned_alloc((size_t)c->count * sizeof(float));
   void **grown = (void **)realloc(e->owned, (size_t)(e->n_owned + 1) * sizeof(void *));
   if (!copy || !grown) {
     dd_aligned_free(copy);
     if (grown) e->owned = grown;
-    dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory copying a constant");
-    return NULL;
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "%s node '%s': out of memory copying a constant of %lld floats",
+                   dd_op_name(owner->op), owner->name, (long long)c->count);
   }
   e->owned = grown;
   memcpy(copy, c->f, (size_t)c->count * sizeof(float));
   e->owned[e->n_owned++] = copy;
-  return copy;
+  *out = copy;
+  return DD_OK;
 }
 
 static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
@@ -52,8 +63,8 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
       if (m->op == DD_OP_BIAS_ADD && m->n_inputs == 2 && m->inputs[0] == i) {
         const dd_const *b = dd_float_const(g, m->inputs[1]);
         if (b && b->count == p.out_c) {
-          bias = aligned_floats(e, b, err);
-          if (!bias) return DD_ERR_OUT_OF_MEMORY;
+          dd_status s = aligned_floats(e, m, b, &bias, err);
+          if (s != DD_OK) return s;
           e->prep[i].bias_node = j;
           e->prep[j].bias = bias;
         }
@@ -63,8 +74,8 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
   }
   const float *filter = w->f;
   if (((uintptr_t)filter & 3u) != 0) {
-    filter = aligned_floats(e, w, err);
-    if (!filter) return DD_ERR_OUT_OF_MEMORY;
+    dd_status s = aligned_floats(e, n, w, &filter, err);
+    if (s != DD_OK) return s;
   }
   e->prep[i].bias = bias;
   dd_status s = e->k->conv2d_create(&p, filter, bias, &e->prep[i].conv, err);
@@ -104,12 +115,12 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, int num_threads
     } else if (n->op == DD_OP_BIAS_ADD && !e->prep[i].bias) {
       const dd_const *b = dd_float_const(g, n->inputs[1]);
       if (!b) s = dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': BiasAdd bias must be a float Const", n->name);
-      else if (!(e->prep[i].bias = aligned_floats(e, b, err))) s = DD_ERR_OUT_OF_MEMORY;
+      else s = aligned_floats(e, n, b, &e->prep[i].bias, err);
     } else if (n->op == DD_OP_MATMUL) {
       const dd_const *b = dd_float_const(g, n->inputs[1]);
       if (!b || b->rank != 2)
         s = dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': MatMul's second input must be a rank-2 float Const", n->name);
-      else if (!(e->prep[i].matrix = aligned_floats(e, b, err))) s = DD_ERR_OUT_OF_MEMORY;
+      else s = aligned_floats(e, n, b, &e->prep[i].matrix, err);
     }
   }
   if (s != DD_OK) {

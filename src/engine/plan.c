@@ -21,6 +21,32 @@ _Static_assert(DD_OP_COUNT == 13, "a graph op was added or removed: walk through
 
 static int is_param(const dd_node *n) { return n->op == DD_OP_CONST; }
 
+/* a * b for a, b >= 0; 0 when it exceeds INT64_MAX. (Local until the checked
+   size helpers of src/core/core.h are merged.) */
+static inline int mul_i64(int64_t a, int64_t b, int64_t *out) {
+  if (a != 0 && b > INT64_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+
+/* Elements of a shape, or 0 when the product overflows size_t. */
+static int shape_count(dd_shape s, size_t *out) {
+  size_t c = 1;
+  int d[4] = {s.n, s.h, s.w, s.c};
+  for (int j = 0; j < 4; j++)
+    if (d[j] < 0 || !dd_mul_size(c, (size_t)d[j], &c)) return 0;
+  *out = c;
+  return 1;
+}
+
+/* Prefixes the window error in err with the node's name; reads the message
+   into a copy first (dd_fail must not read the buffer it writes). */
+static dd_status window_fail(dd_error *err, dd_status s, const dd_node *n) {
+  char msg[DD_ERROR_MESSAGE_SIZE];
+  snprintf(msg, sizeof msg, "%s", err ? err->message : "bad window");
+  return dd_fail(err, s, "node '%s': %s", n->name, msg);
+}
+
 /* Post-order DFS from target over non-constant inputs -> topological order. */
 static dd_status collect(dd_exec *e, int target, dd_error *err) {
   const dd_graph *g = e->g;
@@ -133,14 +159,14 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
       dd_window win = {(int)w->dims[0], (int)w->dims[1], n->attr.conv.strides[0], n->attr.conv.strides[1],
                        n->attr.conv.padding};
       dd_status s = dd_window_shape_init(&win, a->shape.n, a->shape.h, a->shape.w, &pn->ws, err);
-      if (s != DD_OK) return dd_fail(err, s, "node '%s': %s", n->name, err ? err->message : "bad window");
+      if (s != DD_OK) return window_fail(err, s, n);
       pn->shape = dd_shape4(a->shape.n, pn->ws.out_h, pn->ws.out_w, (int)w->dims[3]);
       return DD_OK;
     }
     case DD_OP_MAX_POOL:
     case DD_OP_AVG_POOL: {
       dd_status s = dd_window_shape_init(&n->attr.pool, a->shape.n, a->shape.h, a->shape.w, &pn->ws, err);
-      if (s != DD_OK) return dd_fail(err, s, "node '%s': %s", n->name, err ? err->message : "bad window");
+      if (s != DD_OK) return window_fail(err, s, n);
       pn->shape = dd_shape4(a->shape.n, pn->ws.out_h, pn->ws.out_w, a->shape.c);
       return DD_OK;
     }
@@ -158,6 +184,8 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
         if (b.n != s.n || b.h != s.h || b.w != s.w)
           return dd_fail(err, DD_ERR_SHAPE, "node '%s': Concat input %d is %dx%dx%d, expected %dx%dx%d", n->name, j,
                          b.n, b.h, b.w, s.n, s.h, s.w);
+        if (b.c > INT32_MAX - s.c)
+          return dd_fail(err, DD_ERR_SHAPE, "node '%s': Concat of more than 2^31 - 1 channels", n->name);
         s.c += b.c;
       }
       pn->shape = s;
@@ -173,7 +201,8 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
         dims[j] = n->attr.reshape.dims[j];
         if (dims[j] == -1 && infer < 0) infer = j;
         else if (dims[j] <= 0) return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape dim %lld", n->name, (long long)dims[j]);
-        else known *= dims[j];
+        else if (!mul_i64(known, dims[j], &known))
+          return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape to %d dimensions: their product overflows", n->name, rank);
       }
       if (infer >= 0) {
         if (known <= 0 || count % (size_t)known != 0)
@@ -198,12 +227,15 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
     }
     case DD_OP_MATMUL: {
       const dd_const *b = dd_float_const(g, n->inputs[1]);
-      int rows = a->shape.n * a->shape.h * a->shape.w, k = a->shape.c;
+      int64_t rows64 = (int64_t)a->shape.n * a->shape.h * a->shape.w; /* each < 2^31: no overflow */
+      if (rows64 > INT32_MAX)
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': MatMul of %lld rows (more than 2^31 - 1)", n->name, (long long)rows64);
+      int rows = (int)rows64, k = a->shape.c;
       if (n->attr.matmul.transpose_a)
         return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': MatMul with transpose_a", n->name);
       int tb = n->attr.matmul.transpose_b;
       int64_t bk = tb ? b->dims[1] : b->dims[0], bn = tb ? b->dims[0] : b->dims[1];
-      if (bk != k)
+      if (bk != k || bn < 1 || bn > INT32_MAX)
         return dd_fail(err, DD_ERR_SHAPE, "node '%s': MatMul of [%d,%d] by [%lld,%lld]", n->name, rows, k, (long long)bk,
                        (long long)bn);
       pn->shape = dd_shape4(rows, 1, 1, (int)bn);
@@ -350,8 +382,8 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
   size_t max_elems = 0;
   for (int pi = 0; pi < e->plan_len; pi++) {
     dd_plan_node *pn = &e->plan[pi];
-    size_t bytes, elems = dd_shape_count(pn->shape);
-    if (!dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
+    size_t bytes, elems;
+    if (!shape_count(pn->shape, &elems) || !dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
       return dd_fail(err, DD_ERR_SHAPE, "node '%s': tensor too large", e->g->nodes[pn->node].name);
     if (elems > max_elems) max_elems = elems;
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);

@@ -329,7 +329,14 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
     return dd_fail(err, DD_ERR_GRAPH, "%s node '%s' has %d inputs, expected %d to %d", op, n->name,
                    n->n_inputs, min_in, max_in);
   }
-  /* operands that must be constants */
+  /* operands that must be constants, and not empty (an empty filter, bias or
+     matrix leaves a tensor without channels) */
+  for (int k = 1; k < n->n_inputs; k++) {
+    const dd_node *in = &g->nodes[n->inputs[k]];
+    if ((n->op == DD_OP_CONV2D || n->op == DD_OP_BIAS_ADD || n->op == DD_OP_MATMUL) && in->op == DD_OP_CONST &&
+        in->attr.value.count == 0)
+      return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': constant operand '%s' is empty", op, n->name, in->name);
+  }
   switch (n->op) {
     case DD_OP_CONV2D:
       if (!is_const(g, n->inputs[1], DD_DTYPE_FLOAT, 4))

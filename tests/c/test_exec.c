@@ -329,6 +329,72 @@ static void test_errors(void) {
   dd_graph_free(&m.g);
 }
 
+/* Reshape targets whose element count overflows 64 bits (issue 12): a
+   product that wraps to a divisor of the input's count must not pass as a
+   valid shape (2147418113 * 1718039348 * 5 = 2^64 + 4), nor may [65536]x4
+   (2^64, wrapping to 0) reach signed overflow. */
+static void test_reshape_overflow(void) {
+  static const int64_t cases[][4] = {{2147418113, 1718039348, 5, -1}, {65536, 65536, 65536, 65536},
+                                     {-1, 65536, 65536, 65536}, {2147418113, 1718039348, 5, 3}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    dd_graph g;
+    dd_graph_init(&g);
+    int in = gb_op(&g, "input", DD_OP_PLACEHOLDER, -1, -1);
+    int rs = gb_op(&g, "rs", DD_OP_RESHAPE, in, -1);
+    g.nodes[rs].attr.reshape.rank = 4;
+    memcpy(g.nodes[rs].attr.reshape.dims, cases[c], sizeof cases[c]);
+    CHECK_OK(dd_graph_validate(&g, NULL));
+    dd_exec *e = NULL;
+    dd_error err;
+    CHECK_OK(dd_exec_create(&g, dd_kernels_reference(), 1, &e, &err));
+    dd_shape out = {0, 0, 0, 0};
+    err.message[0] = '\0';
+    dd_status s = dd_exec_output_shape(e, rs, dd_shape4(1, 2, 2, 3), &out, &err);
+    CHECKF(s == DD_ERR_SHAPE && err.message[0], "case %zu: status %d, shape %dx%dx%dx%d, '%s'", c, (int)s, out.n,
+           out.h, out.w, out.c, err.message);
+    float x[12] = {0};
+    dd_tensor t;
+    s = dd_exec_forward(e, rs, x, dd_shape4(1, 2, 2, 3), &t, &err);
+    CHECKF(s == DD_ERR_SHAPE, "case %zu: forward status %d", c, (int)s);
+    dd_exec_free(e);
+    dd_graph_free(&g);
+  }
+}
+
+/* Every failure of dd_exec_create fills dd_error (issue 12: an empty MatMul
+   or BiasAdd constant returned DD_ERR_OUT_OF_MEMORY with no message, and the
+   JS loader took the silent failure for a model). */
+static void test_errors_are_filled(void) {
+  for (int kind = 0; kind < 2; kind++) {
+    dd_graph g;
+    dd_graph_init(&g);
+    int in = gb_op(&g, "input", DD_OP_PLACEHOLDER, -1, -1);
+    float one = 1.0f;
+    int64_t dims[2] = {kind == 0 ? 3 : 0, kind == 0 ? 0 : 1};
+    int w = gb_const(&g, "empty", kind == 0 ? 2 : 1, dims, &one);
+    g.nodes[w].attr.value.f = NULL; /* an empty tensor has no data (as the importer leaves it) */
+    int op = gb_op(&g, "op", kind == 0 ? DD_OP_MATMUL : DD_OP_BIAS_ADD, in, w);
+    (void)op;
+    dd_error err;
+    err.message[0] = '\0';
+    dd_status s = dd_graph_validate(&g, &err);
+    CHECKF(s != DD_OK && strstr(err.message, "empty"), "%s: validate %d '%s'", kind ? "BiasAdd" : "MatMul", (int)s,
+           err.message);
+    for (int b = 0; b < 3; b++) {
+      const dd_kernels *k = backend(b);
+      if (!k) continue;
+      dd_exec *e = NULL;
+      err.message[0] = '\0';
+      err.status = DD_OK;
+      s = dd_exec_create(&g, k, 1, &e, &err);
+      CHECKF(s != DD_OK && e == NULL && err.status == s && err.message[0],
+             "%s (%s): create returned %d with message '%s'", kind ? "BiasAdd" : "MatMul", k->name, (int)s, err.message);
+      dd_exec_free(e);
+    }
+    dd_graph_free(&g);
+  }
+}
+
 /* ---- the plan's memory ------------------------------------------------------------ */
 
 /* An independent account of the current plan's buffers: every root's
@@ -686,6 +752,8 @@ int main(void) {
   TEST_RUN(test_concat_repeated_input);
   TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_errors);
+  TEST_RUN(test_reshape_overflow);
+  TEST_RUN(test_errors_are_filled);
   TEST_RUN(test_memplan_random_records);
   TEST_RUN(test_plan_memory_models);
   TEST_RUN(test_plan_memory_random_graphs);
