@@ -67,6 +67,8 @@ EMSCRIPTEN_KEEPALIVE dd_bench_conv *dd_bench_conv_create(int backend, int hw, in
   dd_status st = DD_ERR_OUT_OF_MEMORY;
   if (f && bias && b->x && b->y && b->dx && b->dw && b->db)
     st = kern->conv2d_create(&b->p, f, bias, &b->w, NULL);
+  if (st == DD_OK)
+    st = kern->conv2d_prepare(b->w, &b->s, DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA, b->pool, NULL);
   dd_aligned_free(f);
   dd_aligned_free(bias);
   if (st != DD_OK) goto fail;

@@ -310,6 +310,21 @@ static void mark_premasked(dd_exec *e, int target) {
      above under the same root. */
 }
 
+/* Readies every conv of the plan for its geometry and passes: the only place
+   the kernels may allocate or fail (kernels.h); the runs after it cannot. */
+static dd_status prepare_kernels(dd_exec *e, int want_grad, dd_error *err) {
+  for (int pi = 0; pi < e->plan_len; pi++) {
+    const dd_plan_node *pn = &e->plan[pi];
+    const dd_node *n = &e->g->nodes[pn->node];
+    if (n->op != DD_OP_CONV2D) continue;
+    unsigned passes = pn->fuse == DD_FUSE_BIAS_RELU ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD;
+    if (want_grad) passes |= DD_CONV_BACKWARD_DATA;
+    dd_status s = e->k->conv2d_prepare(e->prep[pn->node].conv, &pn->ws, passes, e->pool, err);
+    if (s != DD_OK) return s;
+  }
+  return DD_OK;
+}
+
 /* Gradient buffers live only from their first write (the backward step of
    the last consumer in forward order) to their last read (their own node's
    backward step; the end of the pass for the input). Backward step of plan
@@ -378,6 +393,8 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
                    e->g->nodes[target].name, has_input);
   fuse(e, target);
   mark_premasked(e, target);
+  s = prepare_kernels(e, want_grad, err);
+  if (s != DD_OK) return s;
   dd_arena_reset(&e->arena);
   size_t max_elems = 0;
   for (int pi = 0; pi < e->plan_len; pi++) {

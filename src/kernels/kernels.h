@@ -8,10 +8,13 @@
  * Conventions
  *   - float32, NHWC activations, batch first. Filters arrive in TensorFlow's
  *     HWIO layout [k_h][k_w][in_c][out_c]; a backend may repack them into an
- *     opaque dd_conv2d_weights at create time (once per model) and may build
- *     the data-gradient layout lazily on first use.
+ *     opaque dd_conv2d_weights at create time (once per model).
+ *   - Prepare may fail; run may not. conv2d_prepare builds whatever the
+ *     run-time conv calls need for a geometry (transformed filters,
+ *     data-gradient layouts, scratch) and returns a dd_status; the run-time
+ *     calls then allocate nothing and never fall back to another path.
  *   - Padding follows TensorFlow: SAME puts the extra pixel at the bottom and
- *     right; VALID has none. dd_conv2d_shape_init computes it.
+ *     right; VALID has none. dd_window_shape_init (window.c) computes it.
  *   - Outputs are overwritten, never accumulated into, unless stated.
  *   - Kernels may read up to 16 bytes past the end of an input buffer
  *     (allocate with DD_EXTRA_BYTES slack); they never write past an output.
@@ -63,6 +66,13 @@ typedef struct dd_lrn_params {
   float bias, alpha, beta;
 } dd_lrn_params;
 
+/* The run-time conv calls a conv2d_prepare readies (a bit set). */
+enum {
+  DD_CONV_FORWARD = 1,       /* conv2d_forward with relu = 0 */
+  DD_CONV_FORWARD_RELU = 2,  /* conv2d_forward with relu = 1 */
+  DD_CONV_BACKWARD_DATA = 4  /* conv2d_backward_data */
+};
+
 /* Opaque backend-owned filter (and bias) storage. */
 typedef struct dd_conv2d_weights dd_conv2d_weights;
 
@@ -75,6 +85,17 @@ typedef struct dd_kernels {
   dd_status (*conv2d_create)(const dd_conv2d_params *p, const float *filter_hwio,
                              const float *bias, dd_conv2d_weights **out, dd_error *err);
   void (*conv2d_destroy)(dd_conv2d_weights *w);
+  /* prepare: readies w for the run-time calls named in `passes`
+     (DD_CONV_FORWARD, DD_CONV_FORWARD_RELU, DD_CONV_BACKWARD_DATA) on inputs
+     of geometry s, run with `pool` (or any pool of the same size). Call it
+     once per geometry a caller will run (an executor: when it plans); what
+     it builds is kept and scratch only grows, so preparing a geometry that
+     fits what is there allocates nothing. DD_ERR_OUT_OF_MEMORY (with a
+     message) when it cannot, and nothing falls back. Running a geometry,
+     pass or pool size that was not prepared is a programming error: the
+     simd128 backend aborts with a message. */
+  dd_status (*conv2d_prepare)(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
+                              dd_threadpool *pool, dd_error *err);
   /* out[n][oh][ow][co] = bias[co] + sum in[n][ih][iw][ci] * filter[kh][kw][ci][co];
      with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue). */
   void (*conv2d_forward)(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,

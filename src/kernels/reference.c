@@ -47,6 +47,13 @@ static void ref_conv2d_destroy(dd_conv2d_weights *w) {
   free(w);
 }
 
+/* Plain loops need nothing prepared. */
+static dd_status ref_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
+                                    dd_threadpool *pool, dd_error *err) {
+  if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
+  return DD_OK;
+}
+
 static void ref_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
                                float *out, int relu, dd_threadpool *pool) {
   (void)pool;
@@ -325,6 +332,7 @@ static const dd_kernels ref_kernels = {
     .name = "reference",
     .conv2d_create = ref_conv2d_create,
     .conv2d_destroy = ref_conv2d_destroy,
+    .conv2d_prepare = ref_conv2d_prepare,
     .conv2d_forward = ref_conv2d_forward,
     .conv2d_backward_data = ref_conv2d_backward_data,
     .conv2d_backward_filter = ref_conv2d_backward_filter,

@@ -14,8 +14,12 @@
  *                         is dense; otherwise the simd128 gemm
  * What falls back to simd128 (XNNPACK has no such operator): conv2d
  * backward_filter, max/avg pool backward, LRN forward/backward.
- * If an XNNPACK call fails (out of memory), the operation runs on simd128
- * weights built from the kept HWIO copy.
+ * conv2d_prepare creates the operators a geometry needs (the relu forward,
+ * the deconvolution for its pads). XNNPACK itself allocates inside setup
+ * (indirection buffers), so unlike simd128 a run here may still fail: then
+ * the operation runs on simd128 weights built and prepared from the kept
+ * HWIO copy (and, failing that, on the reference backend). This backend is
+ * native-only, a second opinion for tests and benchmarks.
  *
  * XNNPACK runs single-threaded here (no pthreadpool): dd_threadpool is not a
  * pthreadpool, and a pool per operator would multiply threads. The pool
@@ -28,13 +32,17 @@
 
 #include "kernels.h"
 
+/* Deconvolution operators kept per weights: SAME stride-2 convs have up to
+   four pad sets (input height and width odd or even). */
+#define DD_XNN_DECONVS 4
+
 struct dd_conv2d_weights {
   dd_conv2d_params p;
   float *filter_hwio; /* kept to (re)build operators and the fallback */
   float *bias;        /* [out_c] */
   xnn_operator_t fwd, fwd_relu;
-  xnn_operator_t bwd;        /* deconvolution, for bwd_pads */
-  int bwd_pads[4];           /* top, right, bottom, left it was created with */
+  xnn_operator_t bwd[DD_XNN_DECONVS]; /* deconvolutions, one per pad set, newest first */
+  int bwd_pads[DD_XNN_DECONVS][4];     /* top, right, bottom, left each was created with */
   dd_conv2d_weights *simd;   /* lazily created fallback */
 };
 
@@ -84,7 +92,8 @@ static void conv_destroy(dd_conv2d_weights *w) {
   if (!w) return;
   if (w->fwd) xnn_delete_operator(w->fwd);
   if (w->fwd_relu) xnn_delete_operator(w->fwd_relu);
-  if (w->bwd) xnn_delete_operator(w->bwd);
+  for (int i = 0; i < DD_XNN_DECONVS; i++)
+    if (w->bwd[i]) xnn_delete_operator(w->bwd[i]);
   if (w->simd) simd()->conv2d_destroy(w->simd);
   free(w->filter_hwio);
   free(w->bias);
@@ -116,9 +125,12 @@ static dd_status conv_create(const dd_conv2d_params *p, const float *filter_hwio
   return DD_OK;
 }
 
-/* The simd128 twin of w, created on first need; NULL if that fails too. */
-static dd_conv2d_weights *fallback(dd_conv2d_weights *w) {
+/* The simd128 twin of w, created on first need and prepared for s; NULL if
+   that fails too. */
+static dd_conv2d_weights *fallback(dd_conv2d_weights *w, const dd_window_shape *s, unsigned pass,
+                                   dd_threadpool *pool) {
   if (!w->simd) simd()->conv2d_create(&w->p, w->filter_hwio, w->bias, &w->simd, NULL);
+  if (w->simd && simd()->conv2d_prepare(w->simd, s, pass, pool, NULL) != DD_OK) return NULL;
   return w->simd;
 }
 
@@ -142,21 +154,19 @@ static void conv_forward(dd_conv2d_weights *w, const dd_window_shape *s, const f
                                        NULL) == xnn_status_success &&
       xnn_run_operator(op, NULL) == xnn_status_success)
     return;
-  dd_conv2d_weights *f = fallback(w);
+  dd_conv2d_weights *f = fallback(w, s, relu ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD, pool);
   if (f)
     simd()->conv2d_forward(f, s, in, out, relu, pool);
   else
     conv_forward_last_resort(w, s, in, out, relu);
 }
 
-/* (Re)creates the deconvolution operator for the pads of s. */
+/* The deconvolution operator for the pads of s: kept, or created (the
+   oldest of DD_XNN_DECONVS is dropped); NULL when XNNPACK fails. */
 static xnn_operator_t deconv_op(dd_conv2d_weights *w, const dd_window_shape *s) {
   const int pads[4] = {s->pad_top, s->pad_right, s->pad_bottom, s->pad_left};
-  if (w->bwd && memcmp(pads, w->bwd_pads, sizeof pads) == 0) return w->bwd;
-  if (w->bwd) {
-    xnn_delete_operator(w->bwd);
-    w->bwd = NULL;
-  }
+  for (int i = 0; i < DD_XNN_DECONVS; i++)
+    if (w->bwd[i] && memcmp(pads, w->bwd_pads[i], sizeof pads) == 0) return w->bwd[i];
   const dd_conv2d_params *p = &w->p;
   float *k = to_ihwo(p, w->filter_hwio);
   if (!k) return NULL;
@@ -168,9 +178,24 @@ static xnn_operator_t deconv_op(dd_conv2d_weights *w, const dd_window_shape *s) 
       (size_t)p->in_c, k, NULL, -INFINITY, INFINITY, 0, &op);
   free(k);
   if (st != xnn_status_success) return NULL;
-  w->bwd = op;
-  memcpy(w->bwd_pads, pads, sizeof pads);
+  if (w->bwd[DD_XNN_DECONVS - 1]) xnn_delete_operator(w->bwd[DD_XNN_DECONVS - 1]);
+  memmove(&w->bwd[1], &w->bwd[0], (DD_XNN_DECONVS - 1) * sizeof w->bwd[0]);
+  memmove(&w->bwd_pads[1], &w->bwd_pads[0], (DD_XNN_DECONVS - 1) * sizeof w->bwd_pads[0]);
+  w->bwd[0] = op;
+  memcpy(w->bwd_pads[0], pads, sizeof pads);
   return op;
+}
+
+static dd_status conv_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
+                              dd_threadpool *pool, dd_error *err) {
+  if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
+  if ((passes & DD_CONV_FORWARD_RELU) && !w->fwd_relu && !(w->fwd_relu = create_conv_op(w, 1)))
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK convolution with relu %dx%d %d->%d failed",
+                   w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
+  if ((passes & DD_CONV_BACKWARD_DATA) && !deconv_op(w, s))
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK deconvolution %dx%d %d->%d failed",
+                   w->p.win.k_h, w->p.win.k_w, w->p.out_c, w->p.in_c);
+  return DD_OK;
 }
 
 static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
@@ -185,7 +210,7 @@ static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, c
                                          adj_w, dout, din, NULL) == xnn_status_success &&
       xnn_run_operator(op, NULL) == xnn_status_success)
     return;
-  dd_conv2d_weights *f = fallback(w);
+  dd_conv2d_weights *f = fallback(w, s, DD_CONV_BACKWARD_DATA, pool);
   if (f) {
     simd()->conv2d_backward_data(f, s, dout, din, pool);
     return;
@@ -285,6 +310,7 @@ static const dd_kernels xnnpack_kernels = {
     .name = "xnnpack",
     .conv2d_create = conv_create,
     .conv2d_destroy = conv_destroy,
+    .conv2d_prepare = conv_prepare,
     .conv2d_forward = conv_forward,
     .conv2d_backward_data = conv_backward_data,
     .conv2d_backward_filter = conv_backward_filter,

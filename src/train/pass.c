@@ -71,6 +71,9 @@ dd_status dd_net_forward_ws(dd_net *net, int count, int training, dd_error *err)
       case DD_LAYER_CONV2D:
         if ((s = conv_weights(net, l, err)) != DD_OK) return s;
         if ((s = window_shape(l, &l->conv.win, count, &ws, err)) != DD_OK) return s;
+        if ((s = net->k->conv2d_prepare(l->cw, &ws, l->act == DD_ACTIVATION_RELU ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD,
+                                        net->pool, err)) != DD_OK)
+          return s;
         net->k->conv2d_forward(l->cw, &ws, x, dst, l->act == DD_ACTIVATION_RELU, net->pool);
         if (l->act == DD_ACTIVATION_SOFTMAX) activate(l->act, out_rows, l->out_c, dst, l->y);
         l->yp = l->y;
@@ -207,6 +210,7 @@ dd_status dd_net_backward(dd_net *net, int count, int fused, float *dx, dd_error
                                        l->use_bias ? net->params[l->param0 + 1].grad : NULL, net->pool);
         if (need_dx) {
           if ((s = conv_weights(net, l, err)) != DD_OK) return s;
+          if ((s = net->k->conv2d_prepare(l->cw, &ws, DD_CONV_BACKWARD_DATA, net->pool, err)) != DD_OK) return s;
           net->k->conv2d_backward_data(l->cw, &ws, g, target, net->pool);
           moved = 1;
         }

@@ -13,6 +13,9 @@
 #include "kernels/kernels.h"
 #include "testutil.h"
 
+/* Every run-time conv call a test makes, prepared at once. */
+#define ALL_PASSES (DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA)
+
 /* ---- independent geometry ------------------------------------------------- */
 
 typedef struct geo {
@@ -242,7 +245,7 @@ static void test_registry(void) {
 #endif
   for (int b = 0; b < num_backends; b++) {
     const dd_kernels *k = backends[b];
-    CHECK(k->name && k->conv2d_create && k->conv2d_destroy && k->conv2d_forward &&
+    CHECK(k->name && k->conv2d_create && k->conv2d_destroy && k->conv2d_prepare && k->conv2d_forward &&
           k->conv2d_backward_data && k->conv2d_backward_filter && k->max_pool_forward &&
           k->max_pool_backward && k->avg_pool_forward && k->avg_pool_backward && k->lrn_forward &&
           k->lrn_backward && k->gemm);
@@ -265,6 +268,7 @@ static void test_conv_hand(void) {
     CHECK_OK(dd_window_shape_init(&p.win, 1, 4, 4, &s, NULL));
     CHECK_OK(K->conv2d_create(&p, f, &bias, &w, NULL));
     if (!w) continue;
+    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
     K->conv2d_forward(w, &s, x, out, 0, NULL);
     /* (0,0): rows 0-2 cols 0-2; (0,1): rows 0-2 cols 2-3; (1,0): rows 2-3 cols 0-2; (1,1): rows 2-3 cols 2-3 */
     float want[4] = {54.5f, 45.5f, 72.5f, 54.5f};
@@ -274,6 +278,7 @@ static void test_conv_hand(void) {
     K->conv2d_destroy(w);
     bias = -50.0f;
     CHECK_OK(K->conv2d_create(&p, f, &bias, &w, NULL));
+    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
     K->conv2d_forward(w, &s, x, out, 1, NULL);
     float want_relu[4] = {4.0f, 0.0f, 22.0f, 4.0f};
     CHECKF(memcmp(out, want_relu, sizeof want_relu) == 0, "%s: relu hand case got %g %g %g %g",
@@ -380,6 +385,7 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
 
   dd_conv2d_weights *w = NULL;
   CHECK_OK(K->conv2d_create(&p, f, b, &w, NULL));
+  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
   if (w) {
     for (int relu = 0; relu <= 1; relu++) {
       K->conv2d_forward(w, &s, x, y, relu, NULL);
@@ -412,6 +418,7 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
   /* bias NULL means zero */
   w = NULL;
   CHECK_OK(K->conv2d_create(&p, f, NULL, &w, NULL));
+  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
   if (w) {
     K->conv2d_forward(w, &s, x, y, 0, NULL);
     conv_d(c, &g, xd, fd, NULL, 0, yd);

@@ -89,6 +89,10 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
   CHECK_OK(ref->conv2d_create(&p, f, b, &wr, NULL));
   CHECK_OK(dut->conv2d_create(&p, f, b, &wd, NULL));
   if (!wr || !wd) return;
+  const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
+  CHECK_OK(ref->conv2d_prepare(wr, &s, all, NULL, NULL));
+  CHECK_OK(dut->conv2d_prepare(wd, &s, all, NULL, NULL));
+  if (threads) CHECK_OK(dut->conv2d_prepare(wd, &s, all, pool2, NULL));
   for (int relu = 0; relu <= 1; relu++) {
     ref->conv2d_forward(wr, &s, x, y0, relu, NULL);
     for (size_t i = 0; i < ny; i++) y1[i] = NAN;
@@ -437,6 +441,69 @@ static void test_conv_inception_28(void) { run_inception(28, 0); }
 static void test_conv_inception_13(void) { run_inception(13, 1); }
 
 #ifndef DD_TEST_NO_MAIN
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Runs one conv call in a child process after preparing `prep_passes` (0:
+   none) for a prep_hw input, then `pass` on a run_hw input; returns 1 when
+   the child aborted (SIGABRT), 0 when it ran to the end. */
+static int conv_call_aborts(int k, int stride, int ci, int co, unsigned prep_passes, int prep_hw, unsigned pass,
+                            int run_hw) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    test_rng rng;
+    test_rng_seed(&rng, 3);
+    dd_conv2d_params p = {{k, k, stride, stride, DD_PADDING_SAME}, ci, co};
+    float *f = rnd(&rng, (size_t)k * k * ci * co, -0.1f, 0.1f);
+    dd_conv2d_weights *w = NULL;
+    dd_window_shape s;
+    if (dut->conv2d_create(&p, f, NULL, &w, NULL) != DD_OK) _exit(3);
+    if (prep_passes) {
+      if (dd_window_shape_init(&p.win, 1, prep_hw, prep_hw, &s, NULL) != DD_OK) _exit(3);
+      if (dut->conv2d_prepare(w, &s, prep_passes, NULL, NULL) != DD_OK) _exit(3);
+    }
+    if (dd_window_shape_init(&p.win, 1, run_hw, run_hw, &s, NULL) != DD_OK) _exit(3);
+    float *x = test_alloc((size_t)run_hw * run_hw * ci), *y = test_alloc((size_t)s.out_h * s.out_w * co);
+    if (pass == DD_CONV_BACKWARD_DATA) dut->conv2d_backward_data(w, &s, y, x, NULL);
+    else dut->conv2d_forward(w, &s, x, y, pass == DD_CONV_FORWARD_RELU, NULL);
+    _exit(0);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  CHECKF(!(WIFEXITED(status) && WEXITSTATUS(status) == 3), "child could not set up the conv");
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+/* Prepare may fail; run may not: the run-time calls never build, allocate
+   or fall back on their own, so a call that was not prepared stops loudly
+   instead of taking a slower path. */
+static void test_conv_runs_only_prepared(void) {
+  const unsigned fwd = DD_CONV_FORWARD, bwd = DD_CONV_BACKWARD_DATA;
+  /* stride-2 data gradient: its sub-kernels come from prepare only */
+  CHECK(conv_call_aborts(3, 2, 8, 8, 0, 0, bwd, 20) == 1);
+  CHECK(conv_call_aborts(3, 2, 8, 8, fwd, 20, bwd, 20) == 1);
+  CHECK(conv_call_aborts(3, 2, 8, 8, bwd, 20, bwd, 20) == 0);
+  /* an RGB 7x7 conv reads a column-padded copy sized by prepare */
+  CHECK(conv_call_aborts(7, 2, 3, 8, 0, 0, fwd, 30) == 1);
+  CHECK(conv_call_aborts(7, 2, 3, 8, fwd, 16, fwd, 30) == 1);
+  CHECK(conv_call_aborts(7, 2, 3, 8, fwd, 30, fwd, 30) == 0);
+  CHECK(conv_call_aborts(7, 2, 3, 8, fwd, 40, fwd, 30) == 0); /* a larger geometry covers it */
+  const char *wino = getenv("DD_WINOGRAD");
+  if (!wino || wino[0] != '0') {
+    /* Winograd: the transformed filter and scratch sized for the geometry */
+    CHECK(conv_call_aborts(3, 1, 16, 16, 0, 0, fwd, 24) == 1);
+    CHECK(conv_call_aborts(3, 1, 16, 16, fwd, 1, fwd, 48) == 1); /* 1x1 stays direct: nothing built */
+    CHECK(conv_call_aborts(3, 1, 16, 16, fwd, 48, fwd, 48) == 0);
+    CHECK(conv_call_aborts(3, 1, 16, 16, fwd, 48, bwd, 48) == 1);
+    CHECK(conv_call_aborts(3, 1, 16, 16, fwd | bwd, 48, bwd, 48) == 0);
+  }
+}
+
 int main(void) {
   ref = dd_kernels_reference();
   dut = dd_kernels_simd128();
@@ -459,6 +526,7 @@ int main(void) {
   (void)variant;
   TEST_RUN(test_conv_inception_13);
   TEST_RUN(test_conv_inception_28);
+  TEST_RUN(test_conv_runs_only_prepared);
   printf("# %s conv forward/data-gradient worst error, of the output's scale: direct %.1e, Winograd %.1e\n",
          dut->name, worst_direct, worst_wino);
   dd_threadpool_destroy(pool2);

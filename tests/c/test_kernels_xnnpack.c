@@ -29,6 +29,9 @@ static void test_simd_vs_xnnpack(void) {
     dd_conv2d_weights *wx = NULL, *ws = NULL;
     CHECK_OK(x->conv2d_create(&p, f, b, &wx, NULL));
     CHECK_OK(sd->conv2d_create(&p, f, b, &ws, NULL));
+    const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
+    if (wx) CHECK_OK(x->conv2d_prepare(wx, &s, all, NULL, NULL));
+    if (ws) CHECK_OK(sd->conv2d_prepare(ws, &s, all, NULL, NULL));
     if (wx && ws) {
       x->conv2d_forward(wx, &s, in, y0, 1, NULL);
       sd->conv2d_forward(ws, &s, in, y1, 1, NULL);

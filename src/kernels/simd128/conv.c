@@ -10,18 +10,25 @@
  * with q = (ih + pad_top - r_h) / s_h: a stride-1 correlation of dout with
  * the spatially flipped, channel-transposed sub-kernel. Each class runs
  * through the same igemm machinery with its own packed sub-kernel; stride 1
- * is the single class (0,0). The sub-kernels are packed on the first
- * backward call and cached in the weights.
+ * is the single class (0,0).
  *
  * 3x3 and 5x5 stride-1 convolutions with at least 8 input and output
  * channels take Winograd instead (winograd.c): 3x3 F(4x4, 3x3) forward and
  * F(4x4) or, for large filters, F(2x2, 3x3) for the data gradient (memory,
- * see conv_winograd); 5x5 F(2x2, 5x5) both ways. The transformed filters are
- * built on first use and cached in the weights.
+ * see bwd_wino_m); 5x5 F(2x2, 5x5) both ways; outputs of a few pixels stay
+ * direct (dd_wino_worthwhile).
+ *
+ * Prepare, then run: dd_simd128_conv2d_prepare builds, for a geometry and a
+ * thread count, everything the run-time calls take (the transformed
+ * Winograd filters, the data-gradient sub-kernels, the Winograd scratch and
+ * the column-padded input copy), keeps it in the weights and fails with
+ * DD_ERR_OUT_OF_MEMORY when it cannot. The run-time calls allocate nothing
+ * and never change path: called unprepared, they abort with a message.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
  * grid with strides, reading X and dY in place. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -34,17 +41,16 @@ struct dd_conv2d_weights {
   size_t panel_stride;  /* floats per forward panel */
   float *zero;          /* max(k_w*in_c, out_c) zeros: the padding row */
   int bwd_nr;           /* data-gradient panel width (dd_panel_width(in_c)) */
-  float **bwd;          /* s_h*s_w data-gradient sub-kernels (lazy), NULL until built */
-  float *pad_buf;       /* the column-padded input of merged-row convs, kept between calls */
+  float **bwd;          /* s_h*s_w data-gradient sub-kernels; NULL until prepared */
+  float *pad_buf;       /* the column-padded input of merged-row convs (prepared) */
   size_t pad_cap;       /* bytes in pad_buf */
   int wino;             /* Winograd tile size (dd_conv_winograd), 0: direct */
-  dd_wino_filter *wino_fwd, *wino_bwd; /* built on first use; NULL until then */
-  int wino_failed;      /* a transform could not be allocated: direct path from then on */
-  float *wino_scratch;  /* per-thread Winograd blocks, kept between calls */
+  dd_wino_filter *wino_fwd, *wino_bwd; /* NULL until prepared */
+  float *wino_scratch;  /* per-thread Winograd blocks (prepared) */
   size_t wino_cap;      /* floats in wino_scratch */
 };
 
-/* Largest data-gradient filter transformed for F(4x4, 3x3) (see conv_winograd). */
+/* Largest data-gradient filter transformed for F(4x4, 3x3) (see bwd_wino_m). */
 #define DD_WINO_BWD_F4_BYTES (2u << 20)
 
 /* Winograd output tile size for a convolution: F(4x4, 3x3) for 3x3 and
@@ -144,50 +150,79 @@ static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
   return conv_weight(w, (size_t)((k - 1 - a) * k + (k - 1 - b)), d, s);
 }
 
-/* Runs pr through the forward (bwd = 0) or data-gradient Winograd filter,
-   building it and the scratch on first use. 0 when they cannot be
-   allocated: the caller takes the direct path. */
-static int conv_winograd(dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
-  /* The data gradient takes F(2x2) (transformed filter 16/9 of the weights
-     instead of 4x) unless its F(4x4) filter is small: with F(4x4) both ways
-     for every 3x3 conv, a 4096x4096 dream to mixed5b no longer fit the
-     threaded build's fixed 1 GiB (measured). Large filters belong to the
-     deep layers, whose small images cost little either way; conv2d2 and
-     mixed3a (the costly 100x100 and 50x50 ones) stay F(4x4). The choice
-     depends on the shape only, so results do not depend on call order. */
+/* The Winograd tile size a pass takes for geometry s, 0 for direct. The
+   data gradient takes F(2x2) (transformed filter 16/9 of the weights instead
+   of 4x) unless its F(4x4) filter is small: with F(4x4) both ways for every
+   3x3 conv, a 4096x4096 dream to mixed5b no longer fit the threaded build's
+   fixed 1 GiB (measured). Large filters belong to the deep layers, whose
+   small images cost little either way; conv2d2 and mixed3a (the costly
+   100x100 and 50x50 ones) stay F(4x4). The choice depends on the shape only,
+   so results do not depend on call order. */
+static int fwd_wino_m(const dd_conv2d_weights *w, const dd_window_shape *s) {
+  return w->wino && dd_wino_worthwhile(w->wino, w->p.win.k_h, s->out_h, s->out_w) ? w->wino : 0;
+}
+static int bwd_wino_m(const dd_conv2d_weights *w, const dd_window_shape *s) {
+  const int m = w->wino > 2 && (size_t)w->p.in_c * w->p.out_c * 36 * sizeof(float) > DD_WINO_BWD_F4_BYTES ? 2 : w->wino;
+  return m && dd_wino_worthwhile(m, w->p.win.k_h, s->in_h, s->in_w) ? m : 0;
+}
+
+/* The Winograd problems of the two passes (pointers may be NULL when only
+   sizes are wanted). The data gradient is a k x k correlation:
+   din(ih) = sum_a dout(ih - (k-1 - pad_top) + a) W[k-1 - a]. */
+static dd_wino_problem fwd_problem(const dd_window_shape *s, const float *in, float *out, int relu) {
+  dd_wino_problem wp = {s->n, in, s->in_h, s->in_w, out, s->out_h, s->out_w, s->pad_top, s->pad_left, relu};
+  return wp;
+}
+static dd_wino_problem bwd_problem(const dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                                   float *din) {
+  const int k1 = w->p.win.k_h - 1;
+  dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, k1 - s->pad_top, k1 - s->pad_left, 0};
+  return wp;
+}
+
+/* Builds the pass's transformed filter (once) and grows the shared scratch
+   to what pr needs on `threads` threads. */
+static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd_wino_problem *pr, int threads,
+                                  dd_error *err) {
   const int r = w->p.win.k_h;
-  const int m = bwd && w->wino > 2 &&
-                        (size_t)w->p.in_c * w->p.out_c * 36 * sizeof(float) > DD_WINO_BWD_F4_BYTES
-                    ? 2
-                    : w->wino;
-  if (!m || w->wino_failed || !dd_wino_worthwhile(m, r, pr->dst_h, pr->dst_w)) return 0;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
     float *bias = NULL;
     if (!bwd) { /* the bias sits in the forward panels' headers */
       bias = (float *)malloc((size_t)w->p.out_c * sizeof(float));
-      if (!bias) goto fail;
-      for (int co = 0; co < w->p.out_c; co++)
-        bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
+      if (bias)
+        for (int co = 0; co < w->p.out_c; co++)
+          bias[co] = w->packed[(size_t)(co / w->nr) * w->panel_stride + (size_t)(co % w->nr)];
     }
-    *slot = bwd ? dd_wino_create(m, r, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
-                : dd_wino_create(m, r, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
+    if (bwd || bias)
+      *slot = bwd ? dd_wino_create(m, r, w->p.out_c, w->p.in_c, wino_bwd_weight, w, NULL)
+                  : dd_wino_create(m, r, w->p.in_c, w->p.out_c, wino_fwd_weight, w, bias);
     free(bias);
-    if (!*slot) goto fail;
+    if (!*slot)
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for the %s Winograd F(%dx%d, %dx%d) "
+                     "filter of a %dx%d conv %d->%d", bwd ? "data-gradient" : "forward", m, m, r, r, r, r,
+                     w->p.in_c, w->p.out_c);
   }
-  size_t need = dd_wino_scratch_floats(*slot, pr, dd_threadpool_size(pool));
+  size_t need = dd_wino_scratch_floats(*slot, pr, threads);
   if (need > w->wino_cap) {
-    float *buf = (float *)dd_aligned_alloc(need * sizeof(float) + DD_EXTRA_BYTES);
-    if (!buf) return 0; /* a smaller call may still fit later */
+    float *buf = need <= (SIZE_MAX - DD_EXTRA_BYTES) / sizeof(float)
+                     ? (float *)dd_aligned_alloc(need * sizeof(float) + DD_EXTRA_BYTES)
+                     : NULL;
+    if (!buf)
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for %zu floats of Winograd scratch",
+                     need);
     dd_aligned_free(w->wino_scratch);
     w->wino_scratch = buf;
     w->wino_cap = need;
   }
-  dd_wino_run(*slot, pr, w->wino_scratch, pool);
-  return 1;
-fail:
-  w->wino_failed = 1;
-  return 0;
+  return DD_OK;
+}
+
+/* Called unprepared: a programming error, reported instead of computed wrong. */
+static void conv_unprepared(const dd_conv2d_weights *w, const char *what) {
+  fprintf(stderr, "simd128 conv2d %dx%d %d->%d: %s was not prepared (call conv2d_prepare for this geometry and "
+          "thread count first)\n", w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c, what);
+  abort();
 }
 
 /* Packs the data-gradient sub-kernel of parity class (rh, rw): taps (a, b)
@@ -213,13 +248,13 @@ static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *d
     }
 }
 
-/* Builds and caches all sub-kernels; 0 when out of memory. */
-static int conv_build_backward(dd_conv2d_weights *w) {
-  if (w->bwd) return 1;
+/* Builds all sub-kernels (once). */
+static dd_status prepare_backward(dd_conv2d_weights *w, dd_error *err) {
+  if (w->bwd) return DD_OK;
   const dd_conv2d_params *p = &w->p;
   const int classes = p->win.stride_h * p->win.stride_w;
   float **bwd = (float **)calloc((size_t)classes, sizeof *bwd);
-  if (!bwd) return 0;
+  if (!bwd) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory");
   for (int rh = 0; rh < p->win.stride_h; rh++)
     for (int rw = 0; rw < p->win.stride_w; rw++) {
       int jh = dd_sub_taps(p->win.k_h, p->win.stride_h, rh);
@@ -230,45 +265,68 @@ static int conv_build_backward(dd_conv2d_weights *w) {
       if (!dst) {
         for (int i = 0; i < classes; i++) dd_aligned_free(bwd[i]);
         free(bwd);
-        return 0;
+        return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for the data-gradient sub-kernels "
+                       "of a %dx%d conv %d->%d (%zu bytes)", p->win.k_h, p->win.k_w, p->in_c, p->out_c, bytes);
       }
       conv_pack_class(w, rh, rw, dst);
       bwd[rh * p->win.stride_w + rw] = dst;
     }
   w->bwd = bwd;
-  return 1;
+  return DD_OK;
 }
 
 /* A copy of the input with pad_left/pad_right zero columns (rows stay
-   unpadded: the zero row covers them), so every window row is contiguous.
-   NULL when out of memory. *wp receives the padded width. With a cache
-   (buf, cap), the buffer is reused and grown across calls, so a run does no
-   allocation after warm-up; without one, the caller frees the result. */
-static float *conv_pad_columns(const dd_window_shape *s, int c, const float *in, int *wp, float **buf,
-                               size_t *cap) {
+   unpadded: the zero row covers them), so every window row is contiguous:
+   conv_pad_bytes bytes, written into dst by conv_pad_columns, which returns
+   the padded width. */
+static size_t conv_pad_bytes(const dd_window_shape *s, int c) {
+  return (size_t)s->n * s->in_h * (size_t)(s->pad_left + s->in_w + s->pad_right) * c * sizeof(float) + DD_EXTRA_BYTES;
+}
+static int conv_pad_columns(const dd_window_shape *s, int c, const float *in, float *dst) {
   const int w = s->pad_left + s->in_w + s->pad_right;
   size_t rows = (size_t)s->n * s->in_h;
-  size_t bytes = rows * w * c * sizeof(float) + DD_EXTRA_BYTES;
-  float *dst;
-  if (buf && *cap >= bytes) {
-    dst = *buf;
-  } else {
-    dst = (float *)dd_aligned_alloc(bytes);
-    if (!dst) return NULL;
-    if (buf) {
-      dd_aligned_free(*buf);
-      *buf = dst;
-      *cap = bytes;
-    }
-  }
   for (size_t r = 0; r < rows; r++) {
     float *d = dst + r * w * c;
     memset(d, 0, (size_t)s->pad_left * c * sizeof(float));
     memcpy(d + (size_t)s->pad_left * c, in + r * s->in_w * c, (size_t)s->in_w * c * sizeof(float));
     memset(d + (size_t)(s->pad_left + s->in_w) * c, 0, (size_t)s->pad_right * c * sizeof(float));
   }
-  *wp = w;
-  return dst;
+  return w;
+}
+
+dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
+                                    dd_threadpool *pool, dd_error *err) {
+  if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
+  const int threads = dd_threadpool_size(pool);
+  dd_status st = DD_OK;
+  if (passes & (DD_CONV_FORWARD | DD_CONV_FORWARD_RELU)) {
+    const int m = fwd_wino_m(w, s);
+    if (m) {
+      dd_wino_problem wp = fwd_problem(s, NULL, NULL, 0);
+      st = prepare_winograd(w, 0, m, &wp, threads, err);
+    } else if (dd_conv_merge_rows(&w->p)) {
+      size_t bytes = conv_pad_bytes(s, w->p.in_c);
+      if (bytes > w->pad_cap) {
+        float *buf = (float *)dd_aligned_alloc(bytes);
+        if (!buf)
+          return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for the padded input (%zu bytes)",
+                         bytes);
+        dd_aligned_free(w->pad_buf);
+        w->pad_buf = buf;
+        w->pad_cap = bytes;
+      }
+    }
+  }
+  if (st == DD_OK && (passes & DD_CONV_BACKWARD_DATA)) {
+    const int m = bwd_wino_m(w, s);
+    if (m) {
+      dd_wino_problem wp = bwd_problem(w, s, NULL, NULL);
+      st = prepare_winograd(w, 1, m, &wp, threads, err);
+    } else {
+      st = prepare_backward(w, err);
+    }
+  }
+  return st;
 }
 
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
@@ -303,50 +361,24 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   pr.panel_stride = w->panel_stride;
   pr.zero = w->zero;
   pr.flags = relu ? DD_UK_RELU : 0;
-  if (w->wino) {
-    dd_wino_problem wp = {s->n, in, s->in_h, s->in_w, out, s->out_h, s->out_w, s->pad_top, s->pad_left, relu};
-    if (conv_winograd(w, 0, &wp, pool)) return;
+  const int m = fwd_wino_m(w, s);
+  if (m) {
+    dd_wino_problem wp = fwd_problem(s, in, out, relu);
+    if (!w->wino_fwd || dd_wino_scratch_floats(w->wino_fwd, &wp, dd_threadpool_size(pool)) > w->wino_cap)
+      conv_unprepared(w, "the forward pass (Winograd)");
+    dd_wino_run(w->wino_fwd, &wp, w->wino_scratch, pool);
+    return;
   }
-  float *padded = NULL;
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
-    int wp;
-    padded = conv_pad_columns(s, p->in_c, in, &wp, &w->pad_buf, &w->pad_cap);
-    if (padded) {
-      pr.src = padded;
-      pr.src_w = wp;
-      pr.kc = p->win.k_w * p->in_c;
-      pr.xoff = 0;
-      pr.tw = 1;
-    }
+    if (w->pad_cap < conv_pad_bytes(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
+    pr.src = w->pad_buf;
+    pr.src_w = conv_pad_columns(s, p->in_c, in, w->pad_buf);
+    pr.kc = p->win.k_w * p->in_c;
+    pr.xoff = 0;
+    pr.tw = 1;
   }
   dd_igemm_run(&pr, pool);
-}
-
-/* Data gradient from the forward panels with plain loops: used only when the
-   sub-kernels could not be allocated. */
-static void conv_backward_data_scalar(const dd_conv2d_weights *w, const dd_window_shape *s,
-                                      const float *dout, float *din) {
-  const dd_conv2d_params *p = &w->p;
-  memset(din, 0, (size_t)s->n * s->in_h * s->in_w * p->in_c * sizeof(float));
-  for (int n = 0; n < s->n; n++)
-    for (int oh = 0; oh < s->out_h; oh++)
-      for (int ow = 0; ow < s->out_w; ow++) {
-        const float *g = dout + (((size_t)n * s->out_h + oh) * s->out_w + ow) * p->out_c;
-        for (int kh = 0; kh < p->win.k_h; kh++)
-          for (int kw = 0; kw < p->win.k_w; kw++) {
-            int ih = oh * p->win.stride_h - s->pad_top + kh;
-            int iw = ow * p->win.stride_w - s->pad_left + kw;
-            if (ih < 0 || ih >= s->in_h || iw < 0 || iw >= s->in_w) continue;
-            float *dx = din + (((size_t)n * s->in_h + ih) * s->in_w + iw) * p->in_c;
-            size_t t = (size_t)kh * p->win.k_w + kw;
-            for (int ci = 0; ci < p->in_c; ci++) {
-              float acc = 0.0f;
-              for (int co = 0; co < p->out_c; co++) acc += g[co] * conv_weight(w, t, ci, co);
-              dx[ci] += acc;
-            }
-          }
-      }
 }
 
 /* First index i >= 0 with (i + pad) mod s == r, and the count of such i < len. */
@@ -368,17 +400,15 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
                                float *din, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
   const int sh = p->win.stride_h, sw = p->win.stride_w;
-  if (w->wino) {
-    /* din(ih) = sum_a dout(ih - (k-1 - pad_top) + a) W[k-1 - a]: a k x k correlation */
-    const int k1 = p->win.k_h - 1;
-    dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, k1 - s->pad_top,
-                          k1 - s->pad_left, 0};
-    if (conv_winograd(w, 1, &wp, pool)) return;
-  }
-  if (!conv_build_backward(w)) {
-    conv_backward_data_scalar(w, s, dout, din);
+  const int m = bwd_wino_m(w, s);
+  if (m) {
+    dd_wino_problem wp = bwd_problem(w, s, dout, din);
+    if (!w->wino_bwd || dd_wino_scratch_floats(w->wino_bwd, &wp, dd_threadpool_size(pool)) > w->wino_cap)
+      conv_unprepared(w, "the data gradient (Winograd)");
+    dd_wino_run(w->wino_bwd, &wp, w->wino_scratch, pool);
     return;
   }
+  if (!w->bwd) conv_unprepared(w, "the data gradient");
   for (int rh = 0; rh < sh; rh++)
     for (int rw = 0; rw < sw; rw++) {
       const int ih0 = dd_class_start(rh, s->pad_top, sh), iw0 = dd_class_start(rw, s->pad_left, sw);
@@ -549,18 +579,16 @@ void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_windo
   job.seg_w = 1;
   job.dout = dout;
   job.dw = dfilter_hwio;
-  float *padded = NULL;
-  if (dd_conv_merge_rows(p)) {
-    int wp;
-    padded = conv_pad_columns(s, p->in_c, in, &wp, NULL, NULL);
-    if (padded) {
-      job.src = padded;
-      job.src_w = wp;
-      job.xoff = 0;
-      job.tw = 1;
-      job.len = p->win.k_w * p->in_c;
-      job.seg_w = p->win.k_w;
-    }
+  /* (training only: it allocates the padded copy per call, and without it
+     reads the input in place, as the unmerged layout) */
+  float *padded = dd_conv_merge_rows(p) ? (float *)dd_aligned_alloc(conv_pad_bytes(s, p->in_c)) : NULL;
+  if (padded) {
+    job.src = padded;
+    job.src_w = conv_pad_columns(s, p->in_c, in, padded);
+    job.xoff = 0;
+    job.tw = 1;
+    job.len = p->win.k_w * p->in_c;
+    job.seg_w = p->win.k_w;
   }
   job.blocks = (job.len + 3) / 4;
   size_t row_bytes = (size_t)s->out_w *

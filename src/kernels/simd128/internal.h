@@ -176,6 +176,8 @@ void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scra
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
                                    const float *bias, dd_conv2d_weights **out, dd_error *err);
 void dd_simd128_conv2d_destroy(dd_conv2d_weights *w);
+dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
+                                    dd_threadpool *pool, dd_error *err);
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
                                float *out, int relu, dd_threadpool *pool);
 void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
