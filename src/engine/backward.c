@@ -107,6 +107,12 @@ static void backward_node(dd_exec *e, int pi) {
       grad_done(e, ai, acc);
       break;
     }
+    case DD_OP_LEAKY_RELU: {
+      float *dx = grad_dst(e, ai, &acc);
+      dd_leaky_relu_backward(count, n->attr.alpha, dd_act(e, ai), dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
     case DD_OP_SOFTMAX: {
       float *dx = grad_dst(e, ai, &acc);
       dd_softmax_backward(rows, pn->shape.c, dd_act(e, pi), dy, dx);

@@ -62,6 +62,9 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
     case DD_OP_SOFTMAX:
       dd_softmax(rows, pn->shape.c, input_act(e, n, 0), out);
       break;
+    case DD_OP_LEAKY_RELU:
+      dd_leaky_relu(count, n->attr.alpha, input_act(e, n, 0), out);
+      break;
     case DD_OP_CONST: /* never planned */
     case DD_OP_COUNT: break;
   }

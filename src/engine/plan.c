@@ -16,7 +16,7 @@
    have no default case, so -Wswitch names every switch a new op must join;
    this count makes the rest of "Adding an op" (ARCHITECTURE.md) a build
    error until it has been walked through. */
-_Static_assert(DD_OP_COUNT == 13, "a graph op was added or removed: walk through \"Adding an op\" in "
+_Static_assert(DD_OP_COUNT == 14, "a graph op was added or removed: walk through \"Adding an op\" in "
                "ARCHITECTURE.md, then update this count");
 
 static int is_param(const dd_node *n) { return n->op == DD_OP_CONST; }
@@ -139,6 +139,7 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
       pn->root = a->root;
       return DD_OK;
     case DD_OP_RELU:
+    case DD_OP_LEAKY_RELU:
     case DD_OP_LRN:
     case DD_OP_SOFTMAX:
       pn->shape = a->shape;

@@ -696,6 +696,17 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
     case DD_OP_RESHAPE:
       if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
       return check_type_attr(im, "Tshape", DT_INT32);
+    case DD_OP_LEAKY_RELU:
+      node->attr.alpha = 0.2f; /* TF's default */
+      if ((s = check_type_attr(im, "T", DT_FLOAT)) != DD_OK) return s;
+      if ((s = get_attr(im, "alpha", &v, &found)) != DD_OK) return s;
+      if (found) {
+        if (!(v.has & HAS_F)) return attr_kind_error(im, "alpha", "a float");
+        if (!(v.f - v.f == 0))
+          return dd_fail(im->err, DD_ERR_UNSUPPORTED, "LeakyRelu node '%s': alpha is not finite", lab(im->name).s);
+        node->attr.alpha = v.f;
+      }
+      return DD_OK;
     case DD_OP_COUNT: break;
   }
   return DD_OK;

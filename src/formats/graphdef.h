@@ -16,7 +16,8 @@
  *   depth_radius 5, bias 1, alpha 1, beta 0.5 when absent), Concat (legacy,
  *   axis = input 0) and ConcatV2 (axis = last input), both needing a scalar
  *   int32 Const axis in 0..3 or -1, MatMul (transpose_a/b), Softmax, Reshape
- *   (shape = a rank-1 int32 Const of at most 4 values), NoOp (ignored).
+ *   (shape = a rank-1 int32 Const of at most 4 values), LeakyRelu (alpha,
+ *   TF default 0.2), NoOp (ignored). The op names: src/graph/ops.def.
  *   Anything else: DD_ERR_UNSUPPORTED "unsupported op 'Tanh' at node 'foo'".
  *   2015-era attr sets (no T on MaxPool/LRN, no Tshape) and modern ones
  *   (data_format, dilations, Tidx, explicit T) are both accepted.

@@ -386,6 +386,10 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
       if ((n->attr.matmul.transpose_a & ~1) || (n->attr.matmul.transpose_b & ~1))
         return dd_fail(err, DD_ERR_GRAPH, "MatMul node '%s': transpose flags must be 0 or 1", n->name);
       return DD_OK;
+    case DD_ATTR_ALPHA:
+      if (!(n->attr.alpha - n->attr.alpha == 0))
+        return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': alpha %g must be finite", op, n->name, (double)n->attr.alpha);
+      return DD_OK;
     case DD_ATTR_RESHAPE: {
       int rank = n->attr.reshape.rank, wild = 0;
       if (rank < 0 || rank > DD_MAX_RANK)

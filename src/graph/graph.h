@@ -29,7 +29,8 @@ typedef enum dd_attr_kind {
   DD_ATTR_LRN,     /* attr.lrn */
   DD_ATTR_CONCAT,  /* attr.concat */
   DD_ATTR_MATMUL,  /* attr.matmul */
-  DD_ATTR_RESHAPE  /* attr.reshape */
+  DD_ATTR_RESHAPE, /* attr.reshape */
+  DD_ATTR_ALPHA    /* attr.alpha */
 } dd_attr_kind;
 
 /* The display name of an op ("Conv2D", ...); "Unknown" outside the enum. */
@@ -78,6 +79,7 @@ typedef struct dd_node {
     struct { int axis; } concat;                                       /* CONCAT, axis in [0,4) of NHWC or -1 */
     struct { int rank; int64_t dims[DD_MAX_RANK]; } reshape;           /* RESHAPE, -1 allowed once */
     struct { int transpose_a, transpose_b; } matmul;                   /* MATMUL */
+    float alpha;                                                       /* LEAKY_RELU: slope below 0, finite */
     dd_const value;                                                    /* CONST */
   } attr;
 } dd_node;

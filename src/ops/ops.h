@@ -22,6 +22,12 @@ void dd_relu(size_t n, const float *in, float *out);
    din may alias dout. */
 void dd_relu_backward(size_t n, const float *out, const float *dout, float *din);
 
+/* out = in where in > 0, else alpha * in (TensorFlow's LeakyRelu). */
+void dd_leaky_relu(size_t n, float alpha, const float *in, float *out);
+/* din = dout where in > 0, else alpha * dout (LeakyReluGrad, on the input).
+   din may alias dout. */
+void dd_leaky_relu_backward(size_t n, float alpha, const float *in, const float *dout, float *din);
+
 /* Softmax over the last axis, numerically stable (max subtracted). */
 void dd_softmax(size_t rows, int c, const float *in, float *out);
 /* din = y * (dout - sum(dout * y)) per row. */

@@ -50,6 +50,7 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
       break;
     case DD_OP_IDENTITY:
     case DD_OP_RELU:
+    case DD_OP_LEAKY_RELU:
     case DD_OP_BIAS_ADD:
     case DD_OP_LRN:
     case DD_OP_SOFTMAX: {
@@ -60,6 +61,7 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
         double x = a->d[i];
         int ch = (int)(i % a->c);
         if (nd->op == DD_OP_RELU) x = x > 0 ? x : 0;
+        if (nd->op == DD_OP_LEAKY_RELU) x = x > 0 ? x : (double)nd->attr.alpha * x;
         if (nd->op == DD_OP_BIAS_ADD) x += cb->f[ch];
         if (nd->op == DD_OP_LRN) {
           const dd_lrn_params *p = &nd->attr.lrn;

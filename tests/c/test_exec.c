@@ -395,6 +395,69 @@ static void test_errors_are_filled(void) {
   }
 }
 
+/* The worked example of "Adding an op" (ARCHITECTURE.md): LeakyRelu between
+   two convs and as a target, forward against the double interpreter and
+   gradient against finite differences, on every backend; its alpha is
+   checked by validation. */
+static void test_leaky_relu(void) {
+  mini m;
+  memset(&m, 0, sizeof m);
+  test_rng r;
+  test_rng_seed(&r, 23);
+  dd_graph *g = &m.g;
+  dd_graph_init(g);
+  m.input = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  int a = conv_block(g, &r, "conv_a", m.input, 3, 3, 3, 6, 1, DD_PADDING_SAME, 0, NULL);
+  int l1 = gb_op(g, "leaky1", DD_OP_LEAKY_RELU, a, -1);
+  g->nodes[l1].attr.alpha = 0.2f;
+  int b = conv_block(g, &r, "conv_b", l1, 3, 3, 6, 5, 2, DD_PADDING_SAME, 0, NULL);
+  int l2 = gb_op(g, "leaky2", DD_OP_LEAKY_RELU, b, -1);
+  g->nodes[l2].attr.alpha = -0.5f; /* any finite slope */
+  CHECK_OK(dd_graph_validate(g, NULL));
+  const int H = 15, W = 13;
+  float *in32 = test_alloc(H * W * 3);
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * H * W * 3);
+  make_input(&in64, in32, H, W, 4);
+  int targets[2] = {l1, l2};
+  for (int bk = 0; bk < 3; bk++) {
+    const dd_kernels *k = backend(bk);
+    if (!k) continue;
+    dd_exec *e = NULL;
+    dd_error err;
+    CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+    for (int t = 0; t < 2; t++) {
+      dd_tensor out;
+      CHECK_OK(dd_exec_forward(e, targets[t], in32, dd_shape4(1, H, W, 3), &out, &err));
+      r64 want, x;
+      CHECK(r64_forward(g, targets[t], &in64, &want) == 0);
+      CHECK(r64_forward(g, g->nodes[targets[t]].inputs[0], &in64, &x) == 0);
+      size_t n = dd_shape_count(out.shape);
+      CHECK(n == r64_count(&want));
+      float *w32 = test_alloc(n);
+      int negative = 0;
+      for (size_t i = 0; i < n; i++) w32[i] = (float)want.d[i], negative += x.d[i] < 0;
+      CHECKF(negative > 0 && (size_t)negative < n, "%d of %zu inputs negative: a side is untested", negative, n);
+      free(x.d);
+      CHECKF(test_rel_l2(out.data, w32, n) < 2e-6, "%s: LeakyRelu forward rel L2 %.3g", k->name,
+             test_rel_l2(out.data, w32, n));
+      free(w32);
+      free(want.d);
+    }
+    dd_exec_free(e);
+  }
+  int ch[2] = {0, 3};
+  check_gradient(&m, l2, NULL, 0, 11, 12);
+  check_gradient(&m, l2, ch, 2, 12, 11);
+  check_gradient(&m, l1, ch, 1, 9, 10);
+  g->nodes[l2].attr.alpha = NAN;
+  dd_error err;
+  CHECK(dd_graph_validate(g, &err) == DD_ERR_GRAPH && strstr(err.message, "alpha"));
+  free(in32);
+  free(in64.d);
+  dd_graph_free(g);
+}
+
 /* ---- the plan's memory ------------------------------------------------------------ */
 
 /* An independent account of the current plan's buffers: every root's
@@ -584,8 +647,8 @@ static void test_plan_memory_models(void) {
 
 /* Random small DAGs of every executable op: convs with bias and relu (some
    with a second consumer of the BiasAdd, which blocks fusion), pools, LRN,
-   Concats of same-size tensors (some listing one twice), Identity, and a
-   Reshape + MatMul + Softmax head. */
+   Concats of same-size tensors (some listing one twice), Identity,
+   LeakyRelu, and a Reshape + MatMul + Softmax head. */
 static void build_random_graph(dd_graph *g, test_rng *r) {
   dd_graph_init(g);
   int nodes[64], ch[64], sz[64], n = 0, cnt = 0;
@@ -596,7 +659,7 @@ static void build_random_graph(dd_graph *g, test_rng *r) {
   for (int s = 0; s < steps && n < 60; s++) {
     int x = test_randint(r, 0, n - 1);
     snprintf(name, sizeof name, "n%d", cnt++);
-    switch (test_randint(r, 0, 6)) {
+    switch (test_randint(r, 0, 7)) {
       case 0:
       case 1: { /* conv block */
         int k = test_randint(r, 0, 2) * 2 + 1, co = test_randint(r, 1, 9), stride = test_randint(r, 1, 4) == 4 ? 2 : 1;
@@ -639,6 +702,10 @@ static void build_random_graph(dd_graph *g, test_rng *r) {
       }
       case 6:
         nodes[n] = gb_op(g, name, DD_OP_IDENTITY, nodes[x], -1), ch[n] = ch[x], sz[n++] = sz[x];
+        break;
+      case 7:
+        nodes[n] = gb_op(g, name, DD_OP_LEAKY_RELU, nodes[x], -1), ch[n] = ch[x], sz[n++] = sz[x];
+        g->nodes[nodes[n - 1]].attr.alpha = 0.1f;
         break;
     }
   }
@@ -752,6 +819,7 @@ int main(void) {
   TEST_RUN(test_concat_repeated_input);
   TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_errors);
+  TEST_RUN(test_leaky_relu);
   TEST_RUN(test_reshape_overflow);
   TEST_RUN(test_errors_are_filled);
   TEST_RUN(test_memplan_random_records);

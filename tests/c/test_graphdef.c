@@ -193,6 +193,39 @@ static void test_op_names(void) {
   CHECK(strcmp(dd_op_name(DD_OP_CONCAT), "Concat") == 0);
   CHECK(strcmp(dd_op_name(DD_OP_COUNT), "Unknown") == 0);
   for (int k = 0; k < DD_OP_COUNT; k++) CHECK(dd_op_name((dd_op)k) != NULL);
+  /* the op list: every op's TF names look up to it, with their variants */
+  for (int k = 0; k < DD_OP_COUNT; k++) {
+    const char *tf = dd_op_format_name((dd_op)k, DD_OP_FORMAT_TF, 0);
+    CHECKF(tf != NULL, "op %d has no TF name", k);
+    for (int v = 0; v < DD_OP_MAX_NAMES && tf; v++) {
+      const char *name = dd_op_format_name((dd_op)k, DD_OP_FORMAT_TF, v);
+      if (!name) break;
+      int got_v = -1;
+      CHECKF(dd_op_lookup(DD_OP_FORMAT_TF, name, strlen(name), &got_v) == (dd_op)k && got_v == v,
+             "TF '%s' does not look up to op %d variant %d", name, k, v);
+    }
+    int lo, hi;
+    dd_op_arity((dd_op)k, &lo, &hi);
+    CHECK(lo >= 0 && (hi < 0 || hi >= lo));
+  }
+  int v = -1;
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "ConcatV2", 8, &v) == DD_OP_CONCAT && v == 1);
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "Concat", 6, &v) == DD_OP_CONCAT && v == 0);
+  CHECK(strcmp(dd_op_format_name(DD_OP_CONCAT, DD_OP_FORMAT_TF, 1), "ConcatV2") == 0);
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "ConcatV2x", 8, NULL) == DD_OP_CONCAT); /* length-bounded */
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "Relu\0x", 6, NULL) == DD_OP_COUNT);   /* a NUL is not an end */
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "Conv", 4, NULL) == DD_OP_COUNT);
+  CHECK(dd_op_lookup(DD_OP_FORMAT_TF, "NoOp", 4, NULL) == DD_OP_COUNT);      /* the importer's own */
+  CHECK(dd_op_lookup(DD_OP_FORMAT_ONNX, "Conv", 4, NULL) == DD_OP_CONV2D);
+  CHECK(dd_op_lookup(DD_OP_FORMAT_ONNX, "AveragePool", 11, NULL) == DD_OP_AVG_POOL);
+  CHECK(dd_op_lookup(DD_OP_FORMAT_ONNX, "BiasAdd", 7, NULL) == DD_OP_COUNT);
+  CHECK(dd_op_format_name(DD_OP_BIAS_ADD, DD_OP_FORMAT_ONNX, 0) == NULL);
+  CHECK(dd_op_format_name(DD_OP_COUNT, DD_OP_FORMAT_TF, 0) == NULL);
+  /* views: exactly Identity and Reshape */
+  for (int k = 0; k < DD_OP_COUNT; k++)
+    CHECK(dd_op_is_view((dd_op)k) == (k == DD_OP_IDENTITY || k == DD_OP_RESHAPE));
+  CHECK(dd_op_is_view(DD_OP_COUNT) == 0);
+  CHECK(dd_op_attr_kind(DD_OP_MAX_POOL) == DD_ATTR_POOL && dd_op_attr_kind(DD_OP_RELU) == DD_ATTR_NONE);
   char buf[24];
   CHECK(strcmp(dd_graphdef_dtype_name(9, buf, sizeof buf), "DT_INT64") == 0);
   CHECK(strcmp(dd_graphdef_dtype_name(1000, buf, sizeof buf), "DT_1000") == 0);
@@ -584,6 +617,41 @@ static void test_bad_consts(void) {
   fx_tensor_end(&fx);
   fx_end(&fx);
   expect_fail("float_val wire type", &fx, DD_ERR_PARSE, "'w'", "float_val", "varint");
+}
+
+/* LeakyRelu (the worked example of "Adding an op"): TF's default alpha 0.2,
+   an explicit one, and a non-float or non-finite alpha rejected. */
+static void test_leaky_relu(void) {
+  fx_graph fx;
+  for (int given = 0; given <= 1; given++) {
+    with_input(&fx);
+    fx_node(&fx, "leaky", "LeakyRelu");
+    fx_input(&fx, "input");
+    fx_attr_type(&fx, "T", FX_DT_FLOAT);
+    if (given) fx_attr_f(&fx, "alpha", 0.01f);
+    fx_end(&fx);
+    dd_graph g;
+    dd_error err;
+    CHECK_OK(dd_graphdef_import(fx.w.data, fx.w.len, 0, &g, &err));
+    int i = dd_graph_find(&g, "leaky");
+    CHECK(i >= 0 && g.nodes[i].op == DD_OP_LEAKY_RELU && g.nodes[i].n_inputs == 1 &&
+          g.nodes[i].attr.alpha == (given ? 0.01f : 0.2f));
+    CHECK(strcmp(dd_op_name(g.nodes[i].op), "LeakyRelu") == 0);
+    dd_graph_free(&g);
+    fx_free(&fx);
+  }
+  with_input(&fx);
+  fx_node(&fx, "leaky", "LeakyRelu");
+  fx_input(&fx, "input");
+  fx_attr_i(&fx, "alpha", 1);
+  fx_end(&fx);
+  expect_fail("LeakyRelu int alpha", &fx, DD_ERR_PARSE, "alpha", NULL, NULL);
+  with_input(&fx);
+  fx_node(&fx, "leaky", "LeakyRelu");
+  fx_input(&fx, "input");
+  fx_attr_f(&fx, "alpha", INFINITY);
+  fx_end(&fx);
+  expect_fail("LeakyRelu alpha inf", &fx, DD_ERR_UNSUPPORTED, "LeakyRelu node 'leaky'", "alpha", NULL);
 }
 
 static void test_bad_attrs(void) {
@@ -1035,6 +1103,7 @@ int main(void) {
   TEST_RUN(test_bad_ops_and_inputs);
   TEST_RUN(test_bad_consts);
   TEST_RUN(test_bad_attrs);
+  TEST_RUN(test_leaky_relu);
   TEST_RUN(test_bad_concat_reshape);
   TEST_RUN(test_bad_wire);
   TEST_RUN(test_truncation);
