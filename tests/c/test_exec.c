@@ -209,16 +209,21 @@ static void test_gradient_finite_differences(void) {
   dd_graph_free(&m.g);
 }
 
+/* An empty test graph with its image input, and a seeded rng for its weights. */
+static dd_graph *start_graph(mini *m, test_rng *r, uint64_t seed) {
+  memset(m, 0, sizeof *m);
+  test_rng_seed(r, seed);
+  dd_graph_init(&m->g);
+  m->input = gb_op(&m->g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  return &m->g;
+}
+
 /* A concat that lists one tensor twice (its gradient accumulates inside the
    concat's backward) beside a pooled copy of it. */
 static void test_concat_repeated_input(void) {
   mini m;
-  memset(&m, 0, sizeof m);
   test_rng r;
-  test_rng_seed(&r, 21);
-  dd_graph *g = &m.g;
-  dd_graph_init(g);
-  m.input = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  dd_graph *g = start_graph(&m, &r, 21);
   int a = conv_block(g, &r, "conv_a", m.input, 3, 3, 3, 5, 1, DD_PADDING_SAME, 1, NULL);
   int p = gb_op(g, "pool_a", DD_OP_MAX_POOL, a, -1);
   g->nodes[p].attr.pool = (dd_window){3, 3, 1, 1, DD_PADDING_SAME};
@@ -401,12 +406,8 @@ static void test_errors_are_filled(void) {
    checked by validation. */
 static void test_leaky_relu(void) {
   mini m;
-  memset(&m, 0, sizeof m);
   test_rng r;
-  test_rng_seed(&r, 23);
-  dd_graph *g = &m.g;
-  dd_graph_init(g);
-  m.input = gb_op(g, "input", DD_OP_PLACEHOLDER, -1, -1);
+  dd_graph *g = start_graph(&m, &r, 23);
   int a = conv_block(g, &r, "conv_a", m.input, 3, 3, 3, 6, 1, DD_PADDING_SAME, 0, NULL);
   int l1 = gb_op(g, "leaky1", DD_OP_LEAKY_RELU, a, -1);
   g->nodes[l1].attr.alpha = 0.2f;

@@ -620,16 +620,22 @@ static void test_bad_consts(void) {
 }
 
 /* LeakyRelu (the worked example of "Adding an op"): TF's default alpha 0.2,
-   an explicit one, and a non-float or non-finite alpha rejected. */
+   an explicit one, and a non-float or non-finite alpha rejected.
+   input -> LeakyRelu "leaky", with alpha as a float (1), an int (2) or absent (0). */
+static void leaky_graph(fx_graph *fx, int alpha_kind, float alpha) {
+  with_input(fx);
+  fx_node(fx, "leaky", "LeakyRelu");
+  fx_input(fx, "input");
+  fx_attr_type(fx, "T", FX_DT_FLOAT);
+  if (alpha_kind == 1) fx_attr_f(fx, "alpha", alpha);
+  if (alpha_kind == 2) fx_attr_i(fx, "alpha", 1);
+  fx_end(fx);
+}
+
 static void test_leaky_relu(void) {
   fx_graph fx;
   for (int given = 0; given <= 1; given++) {
-    with_input(&fx);
-    fx_node(&fx, "leaky", "LeakyRelu");
-    fx_input(&fx, "input");
-    fx_attr_type(&fx, "T", FX_DT_FLOAT);
-    if (given) fx_attr_f(&fx, "alpha", 0.01f);
-    fx_end(&fx);
+    leaky_graph(&fx, given, 0.01f);
     dd_graph g;
     dd_error err;
     CHECK_OK(dd_graphdef_import(fx.w.data, fx.w.len, 0, &g, &err));
@@ -640,17 +646,9 @@ static void test_leaky_relu(void) {
     dd_graph_free(&g);
     fx_free(&fx);
   }
-  with_input(&fx);
-  fx_node(&fx, "leaky", "LeakyRelu");
-  fx_input(&fx, "input");
-  fx_attr_i(&fx, "alpha", 1);
-  fx_end(&fx);
+  leaky_graph(&fx, 2, 0);
   expect_fail("LeakyRelu int alpha", &fx, DD_ERR_PARSE, "alpha", NULL, NULL);
-  with_input(&fx);
-  fx_node(&fx, "leaky", "LeakyRelu");
-  fx_input(&fx, "input");
-  fx_attr_f(&fx, "alpha", INFINITY);
-  fx_end(&fx);
+  leaky_graph(&fx, 1, INFINITY);
   expect_fail("LeakyRelu alpha inf", &fx, DD_ERR_UNSUPPORTED, "LeakyRelu node 'leaky'", "alpha", NULL);
 }
 

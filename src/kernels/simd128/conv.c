@@ -43,7 +43,7 @@ struct dd_conv2d_weights {
   int bwd_nr;           /* data-gradient panel width (dd_panel_width(in_c)) */
   float **bwd;          /* s_h*s_w data-gradient sub-kernels; NULL until prepared */
   float *pad_buf;       /* the column-padded input of merged-row convs (prepared) */
-  size_t pad_cap;       /* bytes in pad_buf */
+  size_t pad_cap;       /* floats in pad_buf */
   int wino;             /* Winograd tile size (dd_conv_winograd), 0: direct */
   dd_wino_filter *wino_fwd, *wino_bwd; /* NULL until prepared */
   float *wino_scratch;  /* per-thread Winograd blocks (prepared) */
@@ -180,6 +180,20 @@ static dd_wino_problem bwd_problem(const dd_conv2d_weights *w, const dd_window_s
   return wp;
 }
 
+/* Grows *buf (*cap floats) to hold `floats` (plus kernel read slack); a
+   buffer that is large enough stays. */
+static dd_status grow_buffer(float **buf, size_t *cap, size_t floats, const char *what, dd_error *err) {
+  if (floats <= *cap) return DD_OK;
+  float *b = floats <= (SIZE_MAX - DD_EXTRA_BYTES) / sizeof(float)
+                 ? (float *)dd_aligned_alloc(floats * sizeof(float) + DD_EXTRA_BYTES)
+                 : NULL;
+  if (!b) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for %zu floats of %s", floats, what);
+  dd_aligned_free(*buf);
+  *buf = b;
+  *cap = floats;
+  return DD_OK;
+}
+
 /* Builds the pass's transformed filter (once) and grows the shared scratch
    to what pr needs on `threads` threads. */
 static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd_wino_problem *pr, int threads,
@@ -203,19 +217,8 @@ static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd
                      "filter of a %dx%d conv %d->%d", bwd ? "data-gradient" : "forward", m, m, r, r, r, r,
                      w->p.in_c, w->p.out_c);
   }
-  size_t need = dd_wino_scratch_floats(*slot, pr, threads);
-  if (need > w->wino_cap) {
-    float *buf = need <= (SIZE_MAX - DD_EXTRA_BYTES) / sizeof(float)
-                     ? (float *)dd_aligned_alloc(need * sizeof(float) + DD_EXTRA_BYTES)
-                     : NULL;
-    if (!buf)
-      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for %zu floats of Winograd scratch",
-                     need);
-    dd_aligned_free(w->wino_scratch);
-    w->wino_scratch = buf;
-    w->wino_cap = need;
-  }
-  return DD_OK;
+  return grow_buffer(&w->wino_scratch, &w->wino_cap, dd_wino_scratch_floats(*slot, pr, threads), "Winograd scratch",
+                     err);
 }
 
 /* Called unprepared: a programming error, reported instead of computed wrong. */
@@ -248,6 +251,14 @@ static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *d
     }
 }
 
+/* Runs a pass's prepared Winograd filter on its prepared scratch. */
+static void run_winograd(const dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
+  const dd_wino_filter *f = bwd ? w->wino_bwd : w->wino_fwd;
+  if (!f || dd_wino_scratch_floats(f, pr, dd_threadpool_size(pool)) > w->wino_cap)
+    conv_unprepared(w, bwd ? "the data gradient (Winograd)" : "the forward pass (Winograd)");
+  dd_wino_run(f, pr, w->wino_scratch, pool);
+}
+
 /* Builds all sub-kernels (once). */
 static dd_status prepare_backward(dd_conv2d_weights *w, dd_error *err) {
   if (w->bwd) return DD_OK;
@@ -277,10 +288,10 @@ static dd_status prepare_backward(dd_conv2d_weights *w, dd_error *err) {
 
 /* A copy of the input with pad_left/pad_right zero columns (rows stay
    unpadded: the zero row covers them), so every window row is contiguous:
-   conv_pad_bytes bytes, written into dst by conv_pad_columns, which returns
+   conv_pad_floats floats, written into dst by conv_pad_columns, which returns
    the padded width. */
-static size_t conv_pad_bytes(const dd_window_shape *s, int c) {
-  return (size_t)s->n * s->in_h * (size_t)(s->pad_left + s->in_w + s->pad_right) * c * sizeof(float) + DD_EXTRA_BYTES;
+static size_t conv_pad_floats(const dd_window_shape *s, int c) {
+  return (size_t)s->n * s->in_h * (size_t)(s->pad_left + s->in_w + s->pad_right) * c;
 }
 static int conv_pad_columns(const dd_window_shape *s, int c, const float *in, float *dst) {
   const int w = s->pad_left + s->in_w + s->pad_right;
@@ -305,16 +316,7 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
       dd_wino_problem wp = fwd_problem(s, NULL, NULL, 0);
       st = prepare_winograd(w, 0, m, &wp, threads, err);
     } else if (dd_conv_merge_rows(&w->p)) {
-      size_t bytes = conv_pad_bytes(s, w->p.in_c);
-      if (bytes > w->pad_cap) {
-        float *buf = (float *)dd_aligned_alloc(bytes);
-        if (!buf)
-          return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for the padded input (%zu bytes)",
-                         bytes);
-        dd_aligned_free(w->pad_buf);
-        w->pad_buf = buf;
-        w->pad_cap = bytes;
-      }
+      st = grow_buffer(&w->pad_buf, &w->pad_cap, conv_pad_floats(s, w->p.in_c), "the padded input", err);
     }
   }
   if (st == DD_OK && (passes & DD_CONV_BACKWARD_DATA)) {
@@ -364,14 +366,12 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   const int m = fwd_wino_m(w, s);
   if (m) {
     dd_wino_problem wp = fwd_problem(s, in, out, relu);
-    if (!w->wino_fwd || dd_wino_scratch_floats(w->wino_fwd, &wp, dd_threadpool_size(pool)) > w->wino_cap)
-      conv_unprepared(w, "the forward pass (Winograd)");
-    dd_wino_run(w->wino_fwd, &wp, w->wino_scratch, pool);
+    run_winograd(w, 0, &wp, pool);
     return;
   }
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
-    if (w->pad_cap < conv_pad_bytes(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
+    if (w->pad_cap < conv_pad_floats(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
     pr.src = w->pad_buf;
     pr.src_w = conv_pad_columns(s, p->in_c, in, w->pad_buf);
     pr.kc = p->win.k_w * p->in_c;
@@ -403,9 +403,7 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
   const int m = bwd_wino_m(w, s);
   if (m) {
     dd_wino_problem wp = bwd_problem(w, s, dout, din);
-    if (!w->wino_bwd || dd_wino_scratch_floats(w->wino_bwd, &wp, dd_threadpool_size(pool)) > w->wino_cap)
-      conv_unprepared(w, "the data gradient (Winograd)");
-    dd_wino_run(w->wino_bwd, &wp, w->wino_scratch, pool);
+    run_winograd(w, 1, &wp, pool);
     return;
   }
   if (!w->bwd) conv_unprepared(w, "the data gradient");
@@ -581,7 +579,8 @@ void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_windo
   job.dw = dfilter_hwio;
   /* (training only: it allocates the padded copy per call, and without it
      reads the input in place, as the unmerged layout) */
-  float *padded = dd_conv_merge_rows(p) ? (float *)dd_aligned_alloc(conv_pad_bytes(s, p->in_c)) : NULL;
+  float *padded =
+      dd_conv_merge_rows(p) ? (float *)dd_aligned_alloc(conv_pad_floats(s, p->in_c) * sizeof(float) + DD_EXTRA_BYTES) : NULL;
   if (padded) {
     job.src = padded;
     job.src_w = conv_pad_columns(s, p->in_c, in, padded);
