@@ -8,10 +8,8 @@
 //
 // Then: ./build/deepdream --model models/tensorflow_inception_graph.pb ...
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { unzip } from '../wasm/js/train/mnist.js';
+import { downloadModel } from '../wasm/js/registry.js';
 
 const registry = JSON.parse(readFileSync(new URL('./registry.json', import.meta.url), 'utf8')).models.inception5h;
 
@@ -20,33 +18,17 @@ const registry = JSON.parse(readFileSync(new URL('./registry.json', import.meta.
  *          expectBytes?: number|null, member?: string, onProgress?: (done: number, total: number) => void}} [opts]
  * @returns {Promise<{dest: string, bytes: number}>}
  */
-export async function fetchInception5h(opts = {}) {
-  const url = opts.url ?? registry.url;
-  const dest = opts.dest ?? fileURLToPath(new URL('./tensorflow_inception_graph.pb', import.meta.url));
-  const member = opts.member ?? registry.member;
-  const expectZip = opts.expectZipBytes === undefined ? registry.zipBytes : opts.expectZipBytes;
-  const expect = opts.expectBytes === undefined ? registry.bytes : opts.expectBytes;
-  const res = await (opts.fetchFn ?? fetch)(url);
-  if (!res.ok) throw new Error(`fetching ${url} failed: HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || expectZip || 0;
-  const parts = [];
-  let done = 0;
-  for await (const chunk of res.body) {
-    parts.push(chunk);
-    done += chunk.length;
-    if (opts.onProgress) opts.onProgress(done, total);
-  }
-  const zip = Buffer.concat(parts);
-  if (expectZip && zip.length !== expectZip) throw new Error(`${url}: got ${zip.length} bytes, expected ${expectZip}`);
-  const entry = unzip(zip, url).get(member);
-  if (!entry) throw new Error(`${url} has no member '${member}'`);
-  const pb = await entry.read();
-  if (expect && pb.length !== expect) throw new Error(`${member}: ${pb.length} bytes, expected ${expect}`);
-  await mkdir(dirname(dest), { recursive: true });
-  const tmp = `${dest}.tmp-${process.pid}`;
-  await writeFile(tmp, pb);
-  await rename(tmp, dest);
-  return { dest, bytes: pb.length };
+export function fetchInception5h(opts = {}) {
+  return downloadModel({
+    url: opts.url ?? registry.url,
+    manualUrl: registry.url,
+    dest: opts.dest ?? fileURLToPath(new URL('./tensorflow_inception_graph.pb', import.meta.url)),
+    member: opts.member ?? registry.member,
+    zipBytes: opts.expectZipBytes === undefined ? registry.zipBytes : opts.expectZipBytes,
+    bytes: opts.expectBytes === undefined ? registry.bytes : opts.expectBytes,
+    fetchFn: opts.fetchFn,
+    onProgress: opts.onProgress,
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

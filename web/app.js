@@ -248,7 +248,7 @@ document.addEventListener('drop', (e) => {
   const f = e.dataTransfer && [...e.dataTransfer.files][0];
   if (!f) return;
   e.preventDefault();
-  if (/\.pb$/i.test(f.name)) loadModelFile(f);
+  if (/\.(pb|zip)$/i.test(f.name) || f.type === 'application/zip') loadModelFile(f);
   else useBlob(f, f.name);
 });
 document.addEventListener('paste', (e) => {
@@ -337,7 +337,8 @@ async function loadModelFile(file) {
   if (isRunning() || S.busy) return;
   S.busy = true;
   refreshState();
-  const name = file.name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
+  // inception5h.zip is kept as 'inception5h' (only the GraphDef inside is stored)
+  const name = file.name.replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
   try {
     showModelProgress(0, `Reading ${file.name}… 0%`);
     const m = await loadModel(file, {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../formats/graphdef.h"
+#include "../formats/sniff.h"
 #include "model_internal.h"
 
 int dd_backend_available(dd_backend b) {
@@ -117,6 +118,22 @@ static uint64_t fingerprint(const dd_graph *g) {
   return h;
 }
 
+/* A file that is not a GraphDef at all (an image, a zip, a web page) fails
+   deep in the protobuf reader; say first what it is, keep the reader's words
+   as the detail. */
+static dd_status name_wrong_file(const void *bytes, size_t len, dd_status s, dd_error *err) {
+  dd_file_kind kind = dd_sniff((const uint8_t *)bytes, len);
+  if (kind == DD_FILE_UNKNOWN || !err) return s;
+  char detail[sizeof err->message];
+  snprintf(detail, sizeof detail, "%s", err->message);
+  const char *advice = dd_file_kind_advice(kind);
+  if (kind == DD_FILE_EMPTY)
+    return dd_fail(err, DD_ERR_PARSE, "the model file is empty (0 bytes), not a TensorFlow GraphDef model (.pb)");
+  return dd_fail(err, s,
+                 "this is %s, not a TensorFlow GraphDef model (.pb).%s%s (detail: %s)", dd_file_kind_describe(kind),
+                 *advice ? " " : "", advice, detail);
+}
+
 dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_options *opt, dd_model **out,
                                  dd_error *err) {
   dd_model_options defaults;
@@ -141,6 +158,7 @@ dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_o
   if (opt->adopt_buffer) m->adopted = (void *)bytes;
   dd_graph_init(&m->graph);
   dd_status s = dd_graphdef_import((const uint8_t *)bytes, len, opt->adopt_buffer, &m->graph, err);
+  if (s != DD_OK) s = name_wrong_file(bytes, len, s, err);
   if (s == DD_OK) s = dd_graph_validate(&m->graph, err);
   if (s == DD_OK) s = index_layers(m, err);
   if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->num_threads, &m->exec, err);

@@ -4,10 +4,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadModel, dream, decodeImage, encodeImage, resumeDream, DEFAULTS } from './index.js';
+import { resolveModelArg } from './registry.js';
 
 const HELP = `usage: deepdream-wasm [options] INPUT OUTPUT
 DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.
-  --model PATH        GraphDef .pb (default: $DEEPDREAM_MODEL, else the bundled default model)
+  --model PATH|NAME   GraphDef .pb or a .zip holding one; or a model name (inception5h), downloaded once
+                      into $XDG_CACHE_HOME/deepdream-wasm (default: $DEEPDREAM_MODEL, else the bundled model)
   --layer NAME|INDEX  layer to amplify (default 2)
   --channels LIST     channel subset, e.g. 0:3 or 0,5,9
   --iterations N (10)  --step X (3.0)  --tile N (400)  --octaves N (4)  --rescale X (0.7)
@@ -69,12 +71,25 @@ function bar(p) {
   else if (where !== lastLine) { lastLine = where; process.stderr.write(`${line}\n`); } // logs: one line per iteration
 }
 
+/** A download bar for --model NAME: on a terminal one updating line, in logs a line per 10%. */
+function downloadBar() {
+  let shown = -1;
+  return (done, total) => {
+    const mib = (n) => (n / 2 ** 20).toFixed(1);
+    const pct = total ? Math.min(100, Math.floor((done / total) * 100)) : 0;
+    const line = `downloading the model: ${mib(done)} / ${total ? mib(total) : '?'} MiB (${pct}%)`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}   ${done >= total ? '\n' : ''}`);
+    else if (Math.floor(pct / 10) !== shown) { shown = Math.floor(pct / 10); process.stderr.write(`${line}\n`); }
+  };
+}
+
 async function main() {
   let a;
   try { a = parse(process.argv.slice(2)); } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 2; }
   if (a.help) { console.log(HELP); return 0; }
   if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(HELP); return 2; }
-  const modelPath = a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url));
+  const modelPath = await resolveModelArg(a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url)),
+    { onProgress: a.quiet ? undefined : downloadBar() });
   const model = await loadModel(modelPath, { threads: a.threads });
   if (a.list) {
     console.log('dream layers (--layer NAME or INDEX):');

@@ -3,6 +3,7 @@ import { loadCore, defaultThreadCount } from './core.js';
 import { DeepDreamError } from './errors.js';
 import { check, withScope } from './heap.js';
 import { readIntoHeap } from './source.js';
+import { sourceName, unpackInHeap } from './archive.js';
 
 const BACKENDS = { auto: 0, reference: 1, simd128: 2, xnnpack: 3 };
 
@@ -143,11 +144,13 @@ export async function loadModelBytes(source, opts = {}) {
   const backend = BACKENDS[opts.backend ?? 'auto'];
   if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
   const effThreads = M.ddVariant === 'mt' ? Math.max(1, Math.min(threads, 8)) : 1;
-  const { ptr, len } = await readIntoHeap(M, source, opts.onProgress);
+  const what = sourceName(source);
+  const read = await readIntoHeap(M, source, opts.onProgress);
+  const { ptr, len, member } = await unpackInHeap(M, read.ptr, read.len, what);
   return withScope(M, (s) => {
     const err = s.err();
     const m = M._ddw_model_load(ptr, len, backend, effThreads, err); // adopts ptr, also on failure
-    if (!m) check(M, M._ddw_error_status(err), err, 'loadModel');
+    if (!m) check(M, M._ddw_error_status(err), err, member ? `loadModel(${what}: ${member})` : `loadModel(${what})`);
     return new Model(M, m, { byteLength: len, threads: effThreads });
   });
 }
