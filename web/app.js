@@ -2,12 +2,17 @@
 // The C core runs in a module Worker (wasm/js/worker.js through remote.js), so
 // this thread only draws: every call below that computes is a message.
 import {
-  loadModel, dream, resumeDream, listDreams, removeDream, listModels, removeModel, parseChannels,
+  loadModel, dream, resumeDream, listDreams, removeDream, listModels, removeModel, parseChannels, encodeImage,
 } from '../wasm/js/index.js';
 import { SAMPLES, toImageData } from './samples.js';
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_MODEL_URL = new URL('../models/default-model.pb', import.meta.url).href;
+// where models/fetch-inception5h.mjs puts the real model: offered when this server has it
+const SERVER_MODEL_URL = new URL('../models/tensorflow_inception_graph.pb', import.meta.url).href;
+const REGISTRY_URL = new URL('../models/registry.json', import.meta.url).href;
+const MODEL_INDEX_URL = new URL('../models/index.json', import.meta.url).href; // web/server.js lists models/ there
+const OFFICIAL_ZIP_URL = 'https://storage.googleapis.com/download.tensorflow.org/models/inception5h.zip';
 const MAX_DISPLAY = 1280; // long side of the on-screen canvases; the dream itself runs at full size
 const CHECKPOINT = { storage: 'indexeddb', everyTiles: 8, everySeconds: 5 };
 const MAX_CHECKPOINT_MP = 6; // above this a checkpoint (the full float state) costs too much memory and time
@@ -29,7 +34,8 @@ const PRESETS = [
 
 const S = {
   model: null, // RemoteModel
-  modelKey: null, // 'default' | 'indexeddb://name'
+  modelKey: null, // 'default' | 'server' | 'indexeddb://name' | 'file'
+  serverModel: false, // this server has models/tensorflow_inception_graph.pb
   source: null, // {bitmap, width, height, origin: {kind: 'sample', name} | {kind: 'blob', blob, name} | {kind: 'blank'}}
   run: null, // RemoteDream
   lastRun: null,
@@ -76,6 +82,16 @@ function showError(e, prefix = '') {
   $('error-notice').hidden = false;
 }
 $('error-close').addEventListener('click', () => { $('error-notice').hidden = true; });
+let infoTimer = 0;
+/** A note that is not an error (e.g. why a drop did nothing); it goes away by itself. */
+function tell(text) {
+  $('info-text').textContent = text;
+  $('info-notice').hidden = false;
+  clearTimeout(infoTimer);
+  infoTimer = setTimeout(() => { $('info-notice').hidden = true; }, 10000);
+}
+$('info-close').addEventListener('click', () => { $('info-notice').hidden = true; });
+const BUSY_NOTE = 'A dream is running: wait for it to finish (or Cancel it), then drop or paste the file again.';
 
 // A tiny IndexedDB of this page's own (not the library's schema): what each
 // unfinished dream was started from, so a resumed dream shows its "before".
@@ -200,7 +216,7 @@ async function useSample(name) {
 }
 
 async function useBlob(blob, name) {
-  if (isRunning()) return;
+  if (isRunning()) { tell(BUSY_NOTE); return; }
   if (!blob.type.startsWith('image/') && blob.type !== '') { showError(new Error(`${name || 'that file'} is not an image`)); return; }
   let bmp;
   try {
@@ -273,15 +289,83 @@ async function refreshModelList(selectKey) {
   try { cached = await listModels(); } catch { /* no IndexedDB: only the default */ }
   const sel = $('model-select');
   sel.innerHTML = '';
-  const def = new Option('gabor-dream-v1 (default, offline)', 'default');
-  sel.append(def);
+  sel.append(new Option('gabor-dream-v1 (built in)', 'default'));
+  if (S.serverModel) sel.append(new Option('Inception 5h (from this server)', 'server'));
   for (const [url, info] of Object.entries(cached)) {
-    sel.append(new Option(`${url.slice(12)} (${fmtBytes(info.byteLength)}, kept in this browser)`, url));
+    const o = new Option(`${url.slice(12)} (${fmtBytes(info.byteLength)}, saved)`, url);
+    o.title = `${url.slice(12)}: ${fmtBytes(info.byteLength)}, kept in this browser`;
+    sel.append(o);
   }
   sel.value = selectKey && [...sel.options].some((o) => o.value === selectKey) ? selectKey : 'default';
-  $('forget-model').disabled = sel.value === 'default';
+  $('forget-model').disabled = !sel.value.startsWith('indexeddb://');
+  describeModel();
   return cached;
 }
+
+/** Says which model is loaded and what the real one gives; offers "Get Inception 5h" while it is missing. */
+function describeModel() {
+  const m = S.model;
+  const isInception = !!m && m.layers.length === 12 && m.layers.some((l) => l.name === 'mixed4c');
+  const name = S.modelKey === 'default' ? 'gabor-dream-v1' : S.modelKey === 'server' ? 'Inception 5h'
+    : S.modelKey && S.modelKey.startsWith('indexeddb://') ? S.modelKey.slice(12) : 'a model from a file';
+  $('model-about').textContent = !m ? ''
+    : S.modelKey === 'default'
+      ? 'Loaded: gabor-dream-v1, the small built-in model. Its filters are designed, not learned, so it dreams arcs, cells and '
+        + 'stripes. Inception 5h, trained on photos, dreams the famous eyes, dogs and pagodas.'
+      : isInception ? `Loaded: ${name}, Google's Inception 5h as the tutorial uses it.` : `Loaded: ${name}.`;
+  const haveInception = isInception || [...$('model-select').options].some((o) => /inception/i.test(o.value) || o.value === 'server');
+  $('get-real').hidden = haveInception;
+}
+
+/**
+ * "Get Inception 5h": downloads Google's inception5h.zip from its official
+ * URL with progress; when the browser cannot (offline, or the server does not
+ * allow pages to fetch it), one sentence says what to do instead.
+ */
+async function getInception() {
+  if (isRunning() || S.busy) return;
+  let url = OFFICIAL_ZIP_URL, expect = 0;
+  try {
+    const e = (await (await fetch(REGISTRY_URL)).json()).models.inception5h;
+    url = e.url;
+    expect = e.zipBytes;
+  } catch { /* the built-in URL */ }
+  $('get-help').hidden = true;
+  S.busy = true;
+  refreshState();
+  const parts = [];
+  try {
+    showModelProgress(0, 'Downloading inception5h.zip… 0%');
+    const res = await fetch(url, { mode: 'cors' });
+    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+    const total = Number(res.headers.get('content-length')) || expect;
+    let done = 0;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { value, done: end } = await reader.read();
+      if (end) break;
+      parts.push(value);
+      done += value.length;
+      showModelProgress(total ? done / total : null, `Downloading inception5h.zip… ${fmtBytes(done)}${total ? ` of ${fmtBytes(total)}` : ''}`);
+    }
+    if (expect && done !== expect) throw new Error(`got ${done} bytes, expected ${expect}`);
+  } catch (e) {
+    showModelProgress(false);
+    const help = $('get-help');
+    help.replaceChildren('This browser could not download it here (offline, or Google\'s server does not let pages fetch it): ',
+      Object.assign(document.createElement('a'), { href: url, textContent: 'download inception5h.zip', download: 'inception5h.zip' }),
+      ' yourself, then load it with "Load .pb or .zip…" or drop it on the picture.');
+    help.title = String(e && e.message ? e.message : e);
+    help.hidden = false;
+    help.scrollIntoView({ block: 'nearest' });
+    return;
+  } finally {
+    S.busy = false;
+    refreshState();
+  }
+  await loadModelFile(new File(parts, 'inception5h.zip', { type: 'application/zip' }));
+}
+$('get-inception').addEventListener('click', () => { getInception().catch(showError); });
 
 function fingerprintKeys() {
   try { return JSON.parse(localStorage.getItem('ddw.fingerprints') || '{}'); } catch { return {}; }
@@ -305,22 +389,23 @@ async function installModel(m, key) {
   $('model-info').textContent = `${m.layers.length} dream layers, ${m.convLayers.length} conv layers (${conv} channels), ${fmtBytes(m.byteLength)}.`;
   $('engine-info').textContent = `Engine: ${m.variant === 'mt' ? `threaded SIMD build, ${m.threads} threads` : 'single-threaded SIMD build'} in a Worker`
     + ` · ${crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'}`;
+  describeModel();
 }
 
 async function useModel(key) {
   if (S.modelKey === key && S.model) return S.model;
   S.busy = true;
   refreshState();
-  const label = key === 'default' ? 'default model' : key.slice(12);
+  const label = key === 'default' ? 'default model' : key === 'server' ? 'Inception 5h' : key.slice(12);
   try {
     showModelProgress(0, `Loading ${label}…`);
-    const m = await loadModel(key === 'default' ? DEFAULT_MODEL_URL : key, {
+    const m = await loadModel(key === 'default' ? DEFAULT_MODEL_URL : key === 'server' ? SERVER_MODEL_URL : key, {
       onProgress: (f) => showModelProgress(f, `Loading ${label}… ${Math.round(f * 100)}%`),
     });
     await installModel(m, key);
     showModelProgress(false);
     $('model-select').value = key;
-    $('forget-model').disabled = key === 'default';
+    $('forget-model').disabled = !key.startsWith('indexeddb://');
     return m;
   } catch (e) {
     showModelProgress(false);
@@ -334,7 +419,8 @@ async function useModel(key) {
 }
 
 async function loadModelFile(file) {
-  if (isRunning() || S.busy) return;
+  if (isRunning()) { tell(BUSY_NOTE); return; }
+  if (S.busy) { tell('A model or picture is still loading: try again in a moment.'); return; }
   S.busy = true;
   refreshState();
   // inception5h.zip is kept as 'inception5h' (only the GraphDef inside is stored)
@@ -377,12 +463,12 @@ $('model-file').addEventListener('change', (e) => {
 });
 $('model-select').addEventListener('change', (e) => {
   const key = e.target.value;
-  $('forget-model').disabled = key === 'default' || key === 'file';
+  $('forget-model').disabled = !key.startsWith('indexeddb://');
   if (key !== 'file') useModel(key).catch(() => {});
 });
 $('forget-model').addEventListener('click', async () => {
   const key = $('model-select').value;
-  if (key === 'default' || key === 'file') return;
+  if (!key.startsWith('indexeddb://')) return;
   try {
     await removeModel(key);
   } catch (e) {
@@ -488,6 +574,21 @@ function applySettings(o) {
   $('blend').value = o.blend;
   $('seed').value = String(o.seed);
   updateChannelHint();
+  markPreset();
+}
+
+/** Marks the tutorial preset the settings match (layer, channels, octaves and the tutorial's other values), if any. */
+function markPreset() {
+  const same = (a, b) => String(parseChannels(a)) === String(parseChannels(b));
+  const v = (id) => Number($(id).value);
+  const tutorial = v('iterations') === TUTORIAL.iterations && v('step') === TUTORIAL.stepSize && v('tile') === TUTORIAL.tileSize
+    && v('rescale') === TUTORIAL.rescale && v('blend') === TUTORIAL.blend;
+  const buttons = [...$('presets').querySelectorAll('button')];
+  PRESETS.forEach((p, i) => {
+    let on = false;
+    try { on = tutorial && selectedLayer() === p.layer && v('octaves') === p.octaves && same($('channels').value.trim(), p.channels); } catch { on = false; }
+    if (buttons[i]) buttons[i].setAttribute('aria-pressed', String(on && !buttons[i].disabled));
+  });
 }
 
 function buildPresets() {
@@ -506,6 +607,11 @@ function buildPresets() {
     b.addEventListener('click', () => applySettings({ ...TUTORIAL, seed: $('seed').value || 0, layer: p.layer, channels: p.channels, repeats: p.octaves }));
     box.append(b);
   }
+  markPreset();
+}
+for (const id of ['layer', 'channels', 'iterations', 'step', 'tile', 'octaves', 'rescale', 'blend']) {
+  $(id).addEventListener('input', markPreset);
+  $(id).addEventListener('change', markPreset);
 }
 
 // ---------------------------------------------------------------- dreams ----
@@ -649,12 +755,27 @@ $('pause').addEventListener('click', () => S.run && S.run.pause());
 $('resume').addEventListener('click', () => S.run && S.run.resume());
 $('cancel').addEventListener('click', () => { if (S.run) { setStatus('Cancelling…'); S.run.abort(); } });
 
+/** The picture without its alpha channel when every pixel is opaque (a canvas PNG would always carry one). */
+function opaqueAsRgb(img) {
+  if (img.channels !== 4) return img;
+  const d = img.data;
+  for (let i = 3; i < d.length; i += 4) if (d[i] !== 255) return img;
+  const rgb = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) { rgb[j] = d[i]; rgb[j + 1] = d[i + 1]; rgb[j + 2] = d[i + 2]; }
+  return { data: rgb, width: img.width, height: img.height, channels: 3 };
+}
+
 async function download(type) {
   if (!S.result) return;
   const img = S.result;
-  const c = new OffscreenCanvas(img.width, img.height);
-  c.getContext('2d').putImageData(toImageData(img), 0, 0);
-  const blob = await c.convertToBlob({ type, quality: 0.92 });
+  let blob;
+  if (type === 'image/png') {
+    blob = new Blob([await encodeImage(opaqueAsRgb(img), 'png')], { type });
+  } else {
+    const c = new OffscreenCanvas(img.width, img.height);
+    c.getContext('2d').putImageData(toImageData(img), 0, 0);
+    blob = await c.convertToBlob({ type, quality: 0.92 });
+  }
   const o = S.resultOptions || {};
   const layer = typeof o.layer === 'number' && S.model && S.model.layers[o.layer] ? S.model.layers[o.layer].name : o.layer;
   const a = document.createElement('a');
@@ -774,8 +895,10 @@ async function init() {
   await useSample('landscape');
   let saved = null;
   try { saved = localStorage.getItem('ddw.model'); } catch { /* private mode */ }
+  S.serverModel = await fetch(MODEL_INDEX_URL).then((r) => (r.ok ? r.json() : { files: [] }), () => ({ files: [] }))
+    .then((j) => Array.isArray(j.files) && j.files.some((f) => f && f.name === 'tensorflow_inception_graph.pb'), () => false);
   const cached = await refreshModelList(saved);
-  const key = saved && (saved === 'default' || cached[saved]) ? saved : 'default';
+  const key = saved && (saved === 'default' || (saved === 'server' && S.serverModel) || cached[saved]) ? saved : 'default';
   try {
     await useModel(key);
   } catch {

@@ -11,10 +11,10 @@
 // isolated and the threaded wasm build can use SharedArrayBuffer;
 // --no-isolation omits them (the page then runs single-threaded). Paths that
 // escape a root (.., encoded slashes, NUL, symlinks pointing outside) are
-// refused. Only GET and HEAD.
+// refused. Only GET and HEAD. /models/index.json lists the model files served.
 import http from 'node:http';
 import { createReadStream } from 'node:fs';
-import { stat, realpath } from 'node:fs/promises';
+import { readdir, stat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,7 @@ export const MIME = {
   '.json': 'application/json; charset=utf-8',
   '.wasm': 'application/wasm',
   '.pb': 'application/octet-stream',
+  '.zip': 'application/zip',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
@@ -39,7 +40,8 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Creates (does not start) the server.
- * @param {{root?: string, shared?: string|null, isolation?: boolean, log?: (line: string) => void}} [opts]
+ * @param {{root?: string, models?: string, shared?: string|null, isolation?: boolean, log?: (line: string) => void}} [opts]
+ *   models: the directory served as /models/ (default: the repository's models/)
  */
 export function createServer(opts = {}) {
   const root = path.resolve(opts.root || REPO);
@@ -47,7 +49,7 @@ export function createServer(opts = {}) {
   const mounts = new Map([
     ['web', path.join(root, 'web')],
     ['wasm', path.join(root, 'wasm')],
-    ['models', path.join(root, 'models')],
+    ['models', path.resolve(opts.models || path.join(root, 'models'))],
   ]);
   if (opts.shared) mounts.set('shared', path.resolve(opts.shared));
   const log = opts.log || (() => {});
@@ -108,6 +110,21 @@ export function createServer(opts = {}) {
     return { file, size: st.size, mtime: st.mtime };
   }
 
+  // /models/index.json: the model files this server has (e.g. the real Inception 5h that
+  // models/fetch-inception5h.mjs wrote), so the page can offer them without probing for 404s.
+  async function sendModelIndex(req, res) {
+    let names = [];
+    try { names = await readdir(mounts.get('models')); } catch { /* none */ }
+    const files = [];
+    for (const name of names.filter((n) => /\.(pb|onnx|zip)$/i.test(n)).sort()) {
+      const hit = await resolveFile(`/models/${encodeURIComponent(name)}`);
+      if (hit && !hit.missing && !hit.redirectDir) files.push({ name, bytes: hit.size });
+    }
+    const body = Buffer.from(JSON.stringify({ files }));
+    res.writeHead(200, headers({ 'Content-Type': MIME['.json'], 'Content-Length': body.length }));
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
   const server = http.createServer(async (req, res) => {
     const t0 = Date.now();
     res.on('finish', () => log(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - t0}ms`));
@@ -118,6 +135,7 @@ export function createServer(opts = {}) {
         res.writeHead(302, headers({ Location: '/web/' + url.search, 'Content-Length': 0 }));
         return res.end();
       }
+      if (url.pathname === '/models/index.json') return sendModelIndex(req, res);
       const hit = await resolveFile(url.pathname);
       if (!hit || hit.missing) return send(res, 404, 'not found');
       if (hit.redirectDir) {

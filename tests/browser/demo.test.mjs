@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import {
   haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, screenshot, testPng,
 } from './lib.mjs';
@@ -107,6 +108,9 @@ test('default model: dream a small image to the end in the Worker', { skip }, as
     // download a PNG of the full-size result
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-png')]);
     assert.match(dl.suggestedFilename(), /^deepdream-textures-seed7\.png$/);
+    const file = readFileSync(await dl.path());
+    assert.equal(file.readUInt32BE(16), 200, 'full-size width');
+    assert.equal(file[25], 2, 'an RGB PNG (colour type 2): the photo had no alpha channel');
     // the gradient view
     await page.check('#show-gradient');
     await page.waitForFunction(() => {
@@ -143,6 +147,11 @@ test('stand-in Inception 5h through the file input: cached, dreamed, forgotten',
     await page.click('#presets button:nth-child(3)');
     assert.equal(await page.inputValue('#layer'), '7');
     assert.equal(await page.inputValue('#channels'), '0:3');
+    assert.deepEqual(await page.$$eval('#presets button', (bs) => bs.map((x) => x.getAttribute('aria-pressed'))),
+      ['false', 'false', 'true', 'false'], 'the active preset is marked');
+    await page.fill('#channels', '0:4');
+    assert.deepEqual(await page.$$eval('#presets button', (bs) => bs.map((x) => x.getAttribute('aria-pressed'))),
+      ['false', 'false', 'false', 'false'], 'and unmarked when a setting changes');
     await page.click('#presets button:nth-child(1)');
     await page.setInputFiles('#image-file', { name: 'small.png', mimeType: 'image/png', buffer: await testPng(160, 120) });
     await page.waitForFunction(() => window.deepdreamDemo.source.width === 160);

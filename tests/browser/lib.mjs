@@ -18,8 +18,8 @@ export const haveChromium = existsSync(CHROMIUM);
 export const haveStandin = existsSync(STANDIN);
 
 /** Starts web/server.js on 127.0.0.1:0. */
-export async function startServer({ isolation = true } = {}) {
-  const server = createServer({ shared: existsSync(SHARED) ? SHARED : null, isolation });
+export async function startServer({ isolation = true, models } = {}) {
+  const server = createServer({ shared: existsSync(SHARED) ? SHARED : null, isolation, models });
   await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
   const base = `http://127.0.0.1:${server.address().port}`;
   return { server, base, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
