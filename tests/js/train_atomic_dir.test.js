@@ -90,7 +90,7 @@ test('checkpoints written by 0467709 load, and saving over one removes the orpha
   b.dispose();
 });
 
-test('a directory holding other files is not replaced (they would be lost)', async () => {
+test('a directory holding other files, or the working directory, is not replaced', async () => {
   const p = join(dir, 'mixed');
   mkdirSync(p, { recursive: true });
   writeFileSync(join(p, 'notes.txt'), 'mine');
@@ -99,5 +99,14 @@ test('a directory holding other files is not replaced (they would be lost)', asy
   assert.deepEqual(readdirSync(p), ['notes.txt']);
   writeFileSync(join(dir, 'afile'), 'x');
   await assert.rejects(a.save(join(dir, 'afile')), (e) => e.code === 'DD_ERR_INVALID_ARGUMENT');
+  // the working directory (or an ancestor) would be renamed away from under the process
+  const here = process.cwd();
+  await a.save(join(dir, 'cwd'));
+  process.chdir(join(dir, 'cwd'));
+  try {
+    await assert.rejects(a.save('.'), (e) => e.code === 'DD_ERR_INVALID_ARGUMENT' && /working directory/.test(e.message));
+  } finally {
+    process.chdir(here);
+  }
   a.dispose();
 });

@@ -15,6 +15,11 @@ import { DeepDreamError } from '../errors.js';
 import { cleanOrphans, ioError, parseTempName, syncDir, tempSuffix } from '../persist.js';
 
 const strip = (p) => (p.length > 1 ? p.replace(/[\\/]+$/, '') : p);
+/** `target` without trailing separators; '.', '..' as absolute paths (their names cannot take a suffix). */
+const named = (path, target) => {
+  const t = strip(target);
+  return ['', '.', '..'].includes(path.basename(t)) ? path.resolve(t) : t;
+};
 
 /** The files a model directory may hold: model.json, the shards it names, weights.bin, our temporaries. */
 async function foreignEntries(fs, path, dir) {
@@ -34,7 +39,7 @@ async function foreignEntries(fs, path, dir) {
  * model's: those would be lost with the old directory.
  */
 export async function replaceDir(fs, path, target, files) {
-  target = strip(target);
+  target = named(path, target);
   const parent = path.dirname(target);
   const start = Date.now();
   try {
@@ -50,6 +55,9 @@ export async function replaceDir(fs, path, target, files) {
     if (e.code !== 'ENOENT') throw ioError(`saving to ${target}`, e);
   }
   if (st && !st.isDirectory()) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `cannot save a model to ${target}: it is a file, not a directory`);
+  const abs = path.resolve(target), cwd = process.cwd();
+  if (st && (cwd === abs || cwd.startsWith(abs + path.sep)))
+    throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `cannot save a model to ${target}: it is (or holds) the working directory, which replacing the directory would pull from under this process; save to a subdirectory`);
   if (st) {
     const foreign = await foreignEntries(fs, path, target).catch((e) => { throw ioError(`reading ${target}`, e); });
     if (foreign.length)
@@ -91,7 +99,7 @@ export async function replaceDir(fs, path, target, files) {
  * (so that errors name it). Read-only: finishing the swap is the writers' job.
  */
 export async function readableDir(fs, path, target) {
-  target = strip(target);
+  target = named(path, target);
   try {
     await fs.access(path.join(target, 'model.json'));
     return target;
@@ -124,7 +132,7 @@ export async function readableDir(fs, path, target) {
  * its weight files are removed.
  */
 export async function removeDir(fs, path, target) {
-  target = strip(target);
+  target = named(path, target);
   let foreign;
   try {
     foreign = await foreignEntries(fs, path, target);
