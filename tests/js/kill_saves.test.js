@@ -74,9 +74,9 @@ test('Node CLI: kill -9 during --checkpoint writes; --resume gives the uninterru
   const dir = mkdtempSync(join(tmpdir(), 'dd-kill-cli-'));
   const ck = join(dir, 'ck');
   const cli = root('wasm/js/cli.js');
-  const dreamArgs = ['--model', model, '--quiet', '--noise', '300x300', '--iterations', '3', '--octaves', '2', '--tile', '128', '--threads', '1'];
+  const dreamArgs = ['--model', model, '--quiet', '--noise', '200x200', '--iterations', '3', '--octaves', '2', '--tile', '64', '--threads', '1'];
   const rnd = uniform(34);
-  const TRIALS = 3;
+  const TRIALS = 2;
   const failures = [];
   try {
     execFileSync(process.execPath, [cli, ...dreamArgs, '-', join(dir, 'ref.png')]);
