@@ -37,7 +37,7 @@ test('training: kill -9 during checkpoints to a fixed path; the latest loads and
       } else {
         // as the checkpoint's weights are replaced (main: between weights.bin and model.json)
         const before = fileId(weights);
-        killWhen(child.pid, () => fileId(weights) !== before, rnd() * 500);
+        killWhen(child.pid, () => fileId(weights) !== before, rnd() * 100);
       }
       child.kill('SIGKILL');
       await child.done;
