@@ -19,6 +19,7 @@
 #include "dream/image.h"
 #include "dream/resize.h"
 #include "api/model_internal.h"
+#include "cli/atomic_file.h"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
@@ -132,12 +133,13 @@ static unsigned char *read_file(const char *path, size_t *len) {
   return p;
 }
 
+/* Whole-file writes go through a synced temporary renamed over `path` (atomic_file.c):
+ * a crash leaves the old file or the new one. Prints the reason on failure. */
 static int write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return 0;
-  int ok = fwrite(data, 1, len, f) == len;
-  ok &= fclose(f) == 0;
-  return ok;
+  dd_error err;
+  if (dd_atomic_write_file(path, data, len, &err) == DD_OK) return 1;
+  fprintf(stderr, "deepdream: %s\n", err.message);
+  return 0;
 }
 
 static int ends_with(const char *s, const char *suf) {
@@ -160,7 +162,6 @@ static int save_image(const char *path, const uint8_t *px, int w, int h, int c, 
     return 0;
   }
   int ok = write_file(path, bytes, len);
-  if (!ok) fprintf(stderr, "deepdream: cannot write %s: %s\n", path, strerror(errno));
   dd_free(bytes);
   return ok;
 }

@@ -9,10 +9,11 @@
 // in one readwrite transaction: it lands whole or not at all.
 //
 // Files: <dir>/<id>.ddream = "DDCK" + u32 header length + JSON header + state
-// bytes, written to a temporary file, fsync'ed and renamed over the old one.
+// bytes, written to a temporary file, fsync'ed and renamed over the old one
+// (persist.js); temporaries of killed writers are removed on save and load.
 import { isNode } from './core.js';
 import { DeepDreamError } from './errors.js';
-import { atomicWrite, ioError } from './persist.js';
+import { atomicWrite, cleanOrphans, ioError } from './persist.js';
 
 export const FORMAT_VERSION = 1;
 export const DB_NAME = 'deepdream-wasm';
@@ -186,6 +187,7 @@ export class FileStore {
   async loadDream(id) {
     const { fs, path } = await this._fs();
     const file = this._file(path, id);
+    await cleanOrphans(fs, path, this.dir);
     try {
       return await this._read(fs, file);
     } catch (e) {

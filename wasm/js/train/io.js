@@ -14,15 +14,18 @@
 // happen in the same transaction.
 //
 // Files (Node): <path>/model.json (TF.js' JSON: modelTopology, weightsManifest
-// [{paths: ['weights.bin'], weights: [...]}], ...) and <path>/weights.bin,
-// each written to a temporary file, fsync'ed and renamed; weights first, so a
-// model.json never names bytes that are not there. model.json carries the
-// CRC-32 of the weights in userDefinedMetadata, so a torn overwrite is
-// reported, not loaded. Next to checkpoints, <dir>/checkpoint is TF's text
-// state file (model_checkpoint_path: "...", all_model_checkpoint_paths: "...").
+// [{paths: ['weights.bin'], weights: [...]}], ...) and <path>/weights.bin. The
+// directory is replaced as a whole (atomic_dir.js: written beside it, fsync'ed,
+// swapped in by renames), so a kill at any moment leaves the previous save or
+// the new one loadable. model.json carries the CRC-32 of the weights in
+// userDefinedMetadata, so bytes changed behind our back are reported, not
+// loaded. Next to checkpoints, <dir>/checkpoint is TF's text state file
+// (model_checkpoint_path: "...", all_model_checkpoint_paths: "..."), written
+// atomically after the checkpoint and before older ones are removed.
 import { isNode } from '../core.js';
 import { DeepDreamError } from '../errors.js';
 import { atomicWrite, ioError } from '../persist.js';
+import { readableDir, removeDir, replaceDir } from './atomic_dir.js';
 
 const fail = (code, msg, cause) => new DeepDreamError(code, msg, cause ? { cause } : undefined);
 
@@ -285,18 +288,12 @@ async function node() {
   return nodeMods;
 }
 
-/** Writes <dir>/weights.bin then <dir>/model.json (TF.js' JSON with a weightsManifest). */
+/** Writes directory <dir> holding model.json (TF.js' JSON with a weightsManifest) and weights.bin, atomically as a whole. */
 export async function fileSave(dir, artifacts) {
   const { fs, path } = await node();
-  try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw ioError(`creating ${dir}`, e);
-  }
   const { weightData, weightSpecs, ...rest } = artifacts;
   const json = { ...rest, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }] };
-  await atomicWrite(fs, path.join(dir, 'weights.bin'), new Uint8Array(weightData));
-  await atomicWrite(fs, path.join(dir, 'model.json'), new TextEncoder().encode(JSON.stringify(json)));
+  await replaceDir(fs, path, dir, [['weights.bin', new Uint8Array(weightData)], ['model.json', new TextEncoder().encode(JSON.stringify(json))]]);
 }
 
 function checkShardPath(p, jsonPath) {
@@ -307,7 +304,7 @@ function checkShardPath(p, jsonPath) {
 /** Reads <path>/model.json (or path itself when it ends in .json) and its weight shards. */
 export async function fileLoad(target) {
   const { fs, path } = await node();
-  const jsonPath = target.endsWith('.json') ? target : path.join(target, 'model.json');
+  const jsonPath = target.endsWith('.json') ? target : path.join(await readableDir(fs, path, target), 'model.json');
   let text;
   try {
     text = await fs.readFile(jsonPath, 'utf8');
@@ -344,21 +341,10 @@ export async function fileLoad(target) {
   return { ...rest, weightSpecs: specs, weightData: concatBuffers(parts) };
 }
 
-/** Removes a checkpoint directory written by fileSave: model.json, its shards, then the directory if empty. */
+/** Removes a checkpoint directory written by fileSave (see atomic_dir.js removeDir). */
 export async function fileRemove(dir) {
   const { fs, path } = await node();
-  const jsonPath = path.join(dir, 'model.json');
-  let shards = ['weights.bin'];
-  try {
-    const json = JSON.parse(await fs.readFile(jsonPath, 'utf8'));
-    shards = (json.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
-  } catch { /* missing or unreadable: remove the default names only */ }
-  for (const s of shards) {
-    try { checkShardPath(s, jsonPath); } catch { continue; }
-    await fs.rm(path.join(dir, s), { force: true });
-  }
-  await fs.rm(jsonPath, { force: true });
-  await fs.rmdir(dir).catch(() => {});
+  await removeDir(fs, path, dir);
 }
 
 /** TF's text checkpoint state: key: "value" lines. Returns null when absent. */
@@ -466,7 +452,7 @@ export async function latestCheckpoint(dir, opts = {}) {
   if (!st) return null;
   const p = path.isAbsolute(st.model_checkpoint_path) ? st.model_checkpoint_path : path.join(t.path, st.model_checkpoint_path);
   try {
-    await fs.access(path.join(p, 'model.json'));
+    await fs.access(path.join(await readableDir(fs, path, p), 'model.json'));
   } catch {
     return null;
   }
