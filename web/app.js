@@ -35,6 +35,7 @@ const PRESETS = [
 const S = {
   model: null, // RemoteModel
   modelKey: null, // 'default' | 'server' | 'indexeddb://name' | 'file'
+  modelName: null, // the model's file name, for messages ("load inception5h.zip again to resume")
   serverModel: false, // this server has models/tensorflow_inception_graph.pb
   source: null, // {bitmap, width, height, origin: {kind: 'sample', name} | {kind: 'blob', blob, name} | {kind: 'blank'}}
   run: null, // RemoteDream
@@ -376,10 +377,11 @@ function rememberFingerprint(fp, key) {
   try { localStorage.setItem('ddw.fingerprints', JSON.stringify(m)); } catch { /* private mode */ }
 }
 
-async function installModel(m, key) {
+async function installModel(m, key, name) {
   const old = S.model;
   S.model = m;
   S.modelKey = key;
+  S.modelName = name || (key === 'default' ? 'gabor-dream-v1' : key === 'server' ? 'tensorflow_inception_graph.pb' : key.replace(/^indexeddb:\/\//, ''));
   if (old && old !== m) old.free();
   rememberFingerprint(m.fingerprint, key);
   try { localStorage.setItem('ddw.model', key); } catch { /* private mode */ }
@@ -439,7 +441,7 @@ async function loadModelFile(file) {
       stored = false;
       showError(e, `Loaded, but not kept in this browser: `);
     }
-    await installModel(m, stored ? key : 'file');
+    await installModel(m, stored ? key : 'file', file.name);
     await refreshModelList(stored ? key : undefined);
     if (!stored) {
       const o = new Option(`${file.name} (this session only)`, 'file');
@@ -652,10 +654,10 @@ function showTile(p) {
   box.hidden = false;
 }
 
-function attach(run, { resumed = false } = {}) {
+function attach(run, { resumed = false, priorMs = 0 } = {}) {
   S.run = run;
   S.result = null;
-  S.startedAt = performance.now();
+  S.startedAt = performance.now() - priorMs; // "Done in" counts the time before a reload too
   stats.progressEvents = 0;
   stats.checkpoints = [];
   stats.dreamMs = null;
@@ -665,7 +667,7 @@ function attach(run, { resumed = false } = {}) {
   let lastSaved = '';
   run.addEventListener('progress', (e) => {
     const p = e.detail;
-    stats.progressEvents++;
+    if (stats.progressEvents++ === 0 && resumed) setStatus('Dreaming…');
     $('progress').value = p.fraction;
     $('progress').setAttribute('aria-valuetext', `${Math.floor(p.fraction * 100)} percent`);
     setDetail(progressText(p) + lastSaved);
@@ -676,6 +678,8 @@ function attach(run, { resumed = false } = {}) {
   run.addEventListener('checkpoint', (e) => {
     stats.checkpoints.push(e.detail);
     lastSaved = ` · saved ${new Date().toLocaleTimeString()}`;
+    const elapsedMs = performance.now() - S.startedAt;
+    demoDb.get(run.id).then((rec) => rec && demoDb.put({ ...rec, elapsedMs })).catch(() => {});
   });
   run.addEventListener('pause', () => { setState('paused'); setStatus('Paused'); });
   run.addEventListener('resume', () => { setState('running'); setStatus('Dreaming…'); });
@@ -745,7 +749,7 @@ async function start() {
     return;
   }
   const origin = S.source.origin;
-  demoDb.put({ id: run.id, modelKey: S.modelKey, origin: origin.kind === 'blob' ? { kind: 'blob', blob: origin.blob, name: origin.name } : origin,
+  demoDb.put({ id: run.id, modelKey: S.modelKey, modelName: S.modelName, elapsedMs: 0, origin: origin.kind === 'blob' ? { kind: 'blob', blob: origin.blob, name: origin.name } : origin,
     createdAt: new Date().toISOString() }).catch(() => {});
   attach(run);
 }
@@ -812,7 +816,11 @@ async function resumeLatest() {
   try {
     if (!S.model || S.model.fingerprint !== r.modelFingerprint) {
       const key = (origin && origin.modelKey !== 'file' && origin.modelKey) || fingerprintKeys()[r.modelFingerprint];
-      if (!key || key === 'file') throw Object.assign(new Error('this dream was made with a model that is not loaded here: load that model, then resume'), { code: 'DD_ERR_STATE_MISMATCH' });
+      const again = () => Object.assign(new Error(origin && origin.modelName
+        ? `this dream was made with ${origin.modelName}, which is not loaded here: load ${origin.modelName} again to resume`
+        : 'this dream was made with a model that is not loaded here: load that model again to resume'), { code: 'DD_ERR_STATE_MISMATCH' });
+      if (!key || key === 'file') throw again();
+      if (key.startsWith('indexeddb://') && !(key in await listModels().catch(() => ({})))) throw again();
       await useModel(key);
       if (S.model.fingerprint !== r.modelFingerprint) throw Object.assign(new Error('the model kept in this browser has changed since this dream was saved'), { code: 'DD_ERR_STATE_MISMATCH' });
     }
@@ -832,7 +840,7 @@ async function resumeLatest() {
     applySettings(r.options);
     $('resume-offer').hidden = true;
     const run = await resumeDream(S.model, r.id, { canvas: after, checkpoint: checkpointPolicy(r.width, r.height) || false });
-    attach(run, { resumed: true });
+    attach(run, { resumed: true, priorMs: (origin && origin.elapsedMs) || 0 });
     $('progress').value = r.fraction;
     setDetail(`Resumed at ${Math.floor(r.fraction * 100)}%`);
     run.currentImage().then((img) => { if (!run.ended && stats.progressEvents === 0) drawPixels(after, img); }).catch(() => {});

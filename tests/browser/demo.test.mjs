@@ -187,8 +187,10 @@ test('reload mid-dream, resume from the checkpoint: the same bytes as an uninter
     const want = await page.evaluate(() => window.deepdreamDemo.resultHash());
     t.diagnostic(`uninterrupted 640x400 (layer 1, 4 iterations, 2 octaves, 200 px tiles): ${full.dreamMs.toFixed(0)} ms, ${full.checkpoints.length} checkpoints`);
     // the same dream again, interrupted by a reload after two checkpoints
+    const tStart = Date.now();
     await page.click('#start');
     await page.waitForFunction(() => window.deepdreamDemo.stats.checkpoints.length >= 2, null, { timeout: 60_000, polling: 20 });
+    const beforeReload = Date.now() - tStart;
     await page.reload();
     await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && !document.getElementById('resume-offer').hidden, null, { timeout: 60_000 });
     const offer = await page.textContent('#resume-text');
@@ -196,8 +198,10 @@ test('reload mid-dream, resume from the checkpoint: the same bytes as an uninter
     const pct = Number(offer.match(/(\d+)% done/)[1]);
     assert.ok(pct > 0 && pct < 100, offer);
     await screenshot(page, 'resume-offer-desktop.png');
+    const tResume = Date.now();
     await page.click('#resume-btn');
     await page.waitForFunction(() => window.deepdreamDemo.stats.progressEvents > 0, null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById('status').textContent !== 'Resuming…', null, { timeout: 5_000 });
     const first = await page.evaluate(() => Number(document.getElementById('progress').value));
     assert.ok(first > 0.05, `resumed at ${first}, not from the start`);
     // the controls show the saved settings
@@ -206,6 +210,9 @@ test('reload mid-dream, resume from the checkpoint: the same bytes as an uninter
     await page.waitForFunction(() => window.deepdreamDemo.stats.doneCount > 0 || window.deepdreamDemo.stats.lastError, null, { timeout: 120_000 });
     const got = await page.evaluate(() => window.deepdreamDemo.resultHash());
     assert.equal(got, want, 'resumed dream gives the same bytes');
+    const afterResume = Date.now() - tResume;
+    const done = await page.evaluate(() => window.deepdreamDemo.stats.dreamMs);
+    assert.ok(done > afterResume + 0.5 * beforeReload, `"Done in" counts the whole dream: ${done} ms, ${beforeReload} ms before the reload, ${afterResume} ms after`);
     assert.ok(await page.evaluate(() => window.deepdreamDemo.changedFraction()) > 0.3, 'the "before" picture is restored');
     assert.equal(await page.isHidden('#resume-offer'), true);
     const left = await page.evaluate(async () => (await (await import('/wasm/js/index.js')).listDreams()).length);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import {
   REPO, haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, screenshot, testPng,
 } from './lib.mjs';
+import { miniInception } from '../js/lib/mini_inception.js';
 
 const skip = !haveChromium && 'no /usr/bin/chromium (apt-get install -y chromium)';
 const skipStandin = skip || (!haveStandin && 'no ../shared stand-in model');
@@ -183,6 +184,36 @@ test('at 1280x800 progress and downloads are in view for 4:3 and portrait photos
     assert.match(await text(page, 'error-text'), /this is an HTML or XML page, not a TensorFlow GraphDef model/);
     assert.ok(await visible(page, 'error-text'), 'the error is in view at the bottom of the page');
     await screenshot(page, 'error-in-view-1280.png');
+  } finally {
+    await b.close();
+  }
+});
+
+test('resuming a dream whose model was forgotten names the file to load again', { skip }, async () => {
+  const b = await openBrowser();
+  try {
+    const { page } = b;
+    await openDemo(page, srv.base);
+    // a model of its own (the built-in one would resume the dream by its fingerprint)
+    await page.setInputFiles('#model-file', { name: 'my-model.pb', mimeType: 'application/octet-stream',
+      buffer: Buffer.from(miniInception({ scale: 32, seed: 4 })) });
+    await page.waitForFunction(() => window.deepdreamDemo.model.key === 'indexeddb://my-model.pb');
+    await setSettings(page, { iterations: 4, octaves: 2, tileSize: 200, seed: 2 });
+    await page.click('#start');
+    await page.waitForFunction(() => window.deepdreamDemo.stats.checkpoints.length >= 1, null, { timeout: 60_000, polling: 20 });
+    await page.reload();
+    await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && !document.getElementById('resume-offer').hidden, null, { timeout: 60_000 });
+    await page.selectOption('#model-select', 'indexeddb://my-model.pb');
+    await page.click('#forget-model');
+    await page.waitForFunction(() => ![...document.querySelectorAll('#model-select option')].some((o) => o.value.startsWith('indexeddb://')));
+    // the next visit: the model is gone from this browser, the dream is not
+    await page.reload();
+    await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && !document.getElementById('resume-offer').hidden, null, { timeout: 60_000 });
+    await page.click('#resume-btn');
+    await page.waitForFunction(() => !document.getElementById('error-notice').hidden);
+    assert.match(await text(page, 'error-text'), /this dream was made with my-model\.pb, which is not loaded here: load my-model\.pb again to resume/);
+    assert.ok(await visible(page, 'error-text'));
+    await screenshot(page, 'resume-forgotten-model-1280.png');
   } finally {
     await b.close();
   }
