@@ -1,7 +1,7 @@
 // dream.js — DeepDream on an image, tile by tile, with progress, pause,
 // resume, abort and checkpoints. Runs wherever the core runs (Node, a Worker).
 import { DeepDreamError, Status } from './errors.js';
-import { check, withScope, malloc } from './heap.js';
+import { check, checkPtr, withScope, malloc } from './heap.js';
 import { toRGBA, drawToCanvas } from './image.js';
 
 const RESAMPLE = { 'lanczos-u8': 0, 'lanczos-float': 1 };
@@ -44,7 +44,7 @@ export function normalizeOptions(options = {}) {
 
 function readProgress(M, ptr) {
   const p = {};
-  const v = M.HEAPF64.subarray(ptr >> 3, (ptr >> 3) + PROGRESS_FIELDS.length);
+  const v = M.HEAPF64.subarray(ptr >>> 3, (ptr >>> 3) + PROGRESS_FIELDS.length);
   PROGRESS_FIELDS.forEach((k, i) => { p[k] = v[i]; });
   return p;
 }
@@ -98,7 +98,7 @@ export class DreamController extends EventTarget {
     return withScope(M, (s) => {
       const out = s.alloc(8), err = s.err();
       check(M, M._ddw_dream_save_state(this._live(), out, err), err, 'saveState');
-      const p = M.HEAPU32[out >> 2], n = M.HEAPU32[(out >> 2) + 1];
+      const p = M.HEAPU32[out >>> 2], n = M.HEAPU32[(out >>> 2) + 1];
       const bytes = M.HEAPU8.slice(p, p + n);
       M._dd_free(p);
       return bytes;
@@ -111,7 +111,7 @@ export class DreamController extends EventTarget {
     return withScope(M, (s) => {
       const wh = s.alloc(8), err = s.err();
       M._ddw_dream_size(this._live(), wh);
-      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * this.channels;
+      const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1], n = w * h * this.channels;
       const buf = s.alloc(n);
       check(M, M._ddw_dream_read_image(this._live(), buf, n, err), err, 'readImage');
       return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: this.channels };
@@ -124,7 +124,7 @@ export class DreamController extends EventTarget {
     return withScope(M, (s) => {
       const wh = s.alloc(8), err = s.err();
       M._ddw_dream_size(this._live(), wh);
-      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * 3;
+      const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1], n = w * h * 3;
       const buf = s.alloc(n);
       check(M, M._ddw_dream_read_gradient(this._live(), buf, n, err), err, 'readGradient');
       return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: 3 };
@@ -222,8 +222,7 @@ export function dream(model, source, options = {}) {
       typeof o.layer === 'number' ? o.layer : -1, s.i32(o.channels), o.channels.length, o.iterations, o.stepSize,
       o.tileSize, o.repeats, o.rescale, o.blend, Number(seed & 0xffffffffn), Number(seed >> 32n), o.inputMean,
       RESAMPLE[o.resample], px, img.width, img.height, img.channels, err);
-    if (!d) check(M, M._ddw_error_status(err), err, 'dream');
-    return d;
+    return checkPtr(M, d, err, 'dream');
   });
   return new DreamController(model, ptr, { width: img.width, height: img.height, channels: img.channels, options: o,
     id: options.id || newId() }, options);
@@ -238,8 +237,7 @@ export function dreamFromState(model, state, meta, options = {}) {
     M.HEAPU8.set(state, p);
     try {
       const d = M._ddw_dream_restore(model.ptr, p, state.length, err);
-      if (!d) check(M, M._ddw_error_status(err), err, 'resumeDream');
-      return d;
+      return checkPtr(M, d, err, 'resumeDream');
     } finally {
       M._free(p);
     }
