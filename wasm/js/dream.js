@@ -228,6 +228,18 @@ export function dream(model, source, options = {}) {
     id: options.id || newId() }, options);
 }
 
+/** What in a checkpoint header (meta) disagrees with the restored state d, or null. */
+function headerMismatch(M, d, meta) {
+  const channels = M._ddw_dream_channels(d);
+  if (meta.channels !== channels) return `channels ${meta.channels} in the header, ${channels} in the state`;
+  return withScope(M, (s) => {
+    const wh = s.alloc(8);
+    M._ddw_dream_size(d, wh);
+    const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1];
+    return w > meta.width || h > meta.height ? `image ${meta.width}x${meta.height} in the header, ${w}x${h} already in the state` : null;
+  });
+}
+
 /** Continues a dream from a state saved by saveState() or a checkpoint record. */
 export function dreamFromState(model, state, meta, options = {}) {
   const M = model._M;
@@ -236,8 +248,13 @@ export function dreamFromState(model, state, meta, options = {}) {
     const p = malloc(M, state.length);
     M.HEAPU8.set(state, p);
     try {
-      const d = M._ddw_dream_restore(model.ptr, p, state.length, err);
-      return checkPtr(M, d, err, 'resumeDream');
+      const d = checkPtr(M, M._ddw_dream_restore(model.ptr, p, state.length, err), err, 'resumeDream');
+      const bad = headerMismatch(M, d, meta);
+      if (bad) {
+        M._ddw_dream_free(d);
+        throw new DeepDreamError('DD_ERR_STATE_MISMATCH', `resumeDream: the checkpoint's header does not match its state: ${bad}`);
+      }
+      return d;
     } finally {
       M._free(p);
     }

@@ -26,7 +26,29 @@ function checkRecord(r, kind) {
   if (r.kind !== kind) return `not a ${kind} record`;
   if (r.formatVersion !== FORMAT_VERSION) return `format version ${r.formatVersion}, this library reads ${FORMAT_VERSION}`;
   if (kind === DREAM_KIND && !(r.state instanceof Uint8Array || r.state instanceof ArrayBuffer)) return 'no state bytes';
+  if (kind === DREAM_KIND) return checkDreamHeader(r);
   if (kind === MODEL_KIND && !(r.bytes instanceof ArrayBuffer || r.bytes instanceof Uint8Array)) return 'no model bytes';
+  return null;
+}
+
+const isCount = (v, max) => Number.isInteger(v) && v >= 1 && v <= max;
+
+/**
+ * The fields resumeDream reads from a checkpoint's header (JSON in a file, the
+ * record in IndexedDB), which may have been edited: their types and ranges.
+ * What they must agree with in the state itself (channels, size) is checked
+ * when the state is restored (dream.js dreamFromState).
+ */
+function checkDreamHeader(r) {
+  if (typeof r.id !== 'string' || !r.id) return 'the header has no dream id';
+  if (!isCount(r.width, 0x7fffffff) || !isCount(r.height, 0x7fffffff))
+    return `the header's image size ${JSON.stringify(r.width)}x${JSON.stringify(r.height)} is not two positive integers`;
+  if (r.channels !== 3 && r.channels !== 4) return `the header's channels ${JSON.stringify(r.channels)} is not 3 or 4`;
+  if (!r.options || typeof r.options !== 'object' || Array.isArray(r.options)) return 'the header has no options object';
+  if (!isCount(r.options.tilesPerStep, 0x7fffffff))
+    return `the header's options.tilesPerStep ${JSON.stringify(r.options.tilesPerStep)} is not a positive integer`;
+  if (r.fraction !== undefined && !(typeof r.fraction === 'number' && r.fraction >= 0 && r.fraction <= 1))
+    return `the header's fraction ${JSON.stringify(r.fraction)} is not a number in 0..1`;
   return null;
 }
 
