@@ -12,6 +12,7 @@ export async function encodeImage(img, format = 'png', quality = 92) { return _e
 import { loadModelBytes } from './model.js';
 import { dream as startDream, dreamFromState } from './dream.js';
 import { openStore, IndexedDBStore } from './storage.js';
+import { withSchedule } from './checkpoint.js';
 import { loadRemoteModel, remoteDream, remoteResumeDream, remoteListDreams } from './remote.js';
 export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.js';
 export { RemoteModel, RemoteDream, terminateWorker } from './remote.js';
@@ -64,7 +65,7 @@ export async function copyModel(from, to, opts = {}) {
  */
 export function dream(model, source, options = {}) {
   if (model && model.remote) return remoteDream(model, source, options);
-  if (options.checkpoint) options = { ...options, checkpoint: { everyTiles: 8, ...options.checkpoint, storage: openStore(options.checkpoint.storage) } };
+  if (options.checkpoint) options = { ...options, checkpoint: { ...withSchedule(options.checkpoint), storage: openStore(options.checkpoint.storage) } };
   return startDream(model, source, options);
 }
 
@@ -73,7 +74,7 @@ export async function resumeDream(model, id, options = {}) {
   if (model && model.remote) return remoteResumeDream(model, id, options);
   const storage = openStore(options.checkpoint ? options.checkpoint.storage : options.storage);
   const rec = await storage.loadDream(id);
-  const checkpoint = options.checkpoint === false ? undefined : { everyTiles: 8, ...(options.checkpoint || {}), storage };
+  const checkpoint = options.checkpoint === false ? undefined : { ...withSchedule(options.checkpoint || {}), storage };
   return dreamFromState(model, rec.state, { id: rec.id, width: rec.width, height: rec.height, channels: rec.channels,
     options: rec.options, fraction: rec.fraction }, { ...options, checkpoint });
 }
