@@ -1,6 +1,6 @@
 // dream.js — DeepDream on an image, tile by tile, with progress, pause,
 // resume, abort and checkpoints. Runs wherever the core runs (Node, a Worker).
-import { DeepDreamError, Status } from './errors.js';
+import { DeepDreamError, Status, asDeepDreamError } from './errors.js';
 import { check, checkPtr, withScope, malloc } from './heap.js';
 import { toRGBA, drawToCanvas } from './image.js';
 
@@ -176,7 +176,8 @@ export class DreamController extends EventTarget {
       if (ck && ck.storage && ck.removeWhenDone !== false) await ck.storage.removeDream(this.id).catch(() => {});
       this.dispatchEvent(new CustomEvent('done', { detail: img }));
       return img;
-    } catch (e) {
+    } catch (raw) {
+      const e = asDeepDreamError(raw, 'dream');
       this.dispatchEvent(new CustomEvent('error', { detail: e }));
       throw e;
     } finally {

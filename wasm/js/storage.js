@@ -11,7 +11,7 @@
 // Files: <dir>/<id>.ddream = "DDCK" + u32 header length + JSON header + state
 // bytes, written to a temporary file, fsync'ed and renamed over the old one.
 import { isNode } from './core.js';
-import { DeepDreamError } from './errors.js';
+import { DeepDreamError, asDeepDreamError } from './errors.js';
 import { atomicWrite, ioError } from './persist.js';
 
 export const FORMAT_VERSION = 1;
@@ -169,7 +169,11 @@ export class FileStore {
     if (!isNode) throw new DeepDreamError('DD_ERR_UNSUPPORTED', 'file storage needs Node.js');
     const fs = await import('node:fs/promises');
     const path = await import('node:path');
-    await fs.mkdir(this.dir, { recursive: true });
+    try {
+      await fs.mkdir(this.dir, { recursive: true });
+    } catch (e) {
+      throw asDeepDreamError(e, 'cannot use the checkpoint directory');
+    }
     return { fs, path };
   }
 
@@ -220,7 +224,8 @@ export class FileStore {
     const { fs, path } = await this._fs();
     const out = [];
     out.skipped = [];
-    for (const f of (await fs.readdir(this.dir)).sort()) {
+    const names = await fs.readdir(this.dir).catch((e) => { throw asDeepDreamError(e, 'cannot list the checkpoint directory'); });
+    for (const f of names.sort()) {
       if (!f.endsWith('.ddream')) continue;
       try {
         const { state, ...meta } = await this._read(fs, path.join(this.dir, f));
@@ -234,7 +239,8 @@ export class FileStore {
 
   async removeDream(id) {
     const { fs, path } = await this._fs();
-    await fs.rm(this._file(path, id), { force: true });
+    const file = this._file(path, id);
+    await fs.rm(file, { force: true }).catch((e) => { throw asDeepDreamError(e, 'cannot remove the checkpoint'); });
   }
 }
 
