@@ -30,6 +30,22 @@ const internal = (context) => (e) => e instanceof DeepDreamError && e.code === '
 test('loadModel rejects when the core returns no model and no message', async () => {
   await withSilentFailure('_ddw_model_load', () =>
     assert.rejects(loadModel(new Uint8Array(modelBytes), { threads: 1, worker: false }), internal('loadModel')));
+  await withSilentFailure('_ddw_model_layer', () =>
+    assert.rejects(loadModel(new Uint8Array(modelBytes), { threads: 1, worker: false }), internal('loadModel: layer list')));
+});
+
+test('a status of success with no output block is refused (saveState, encodeImage)', async () => {
+  const model = await loadModel(new Uint8Array(modelBytes), { threads: 1, worker: false });
+  try {
+    const img = { data: new Uint8Array(32 * 32 * 3).fill(90), width: 32, height: 32, channels: 3 };
+    const c = dream(model, img, { iterations: 1, repeats: 0, tileSize: 16 });
+    await withSilentFailure('_ddw_dream_save_state', () => assert.throws(() => c.saveState(), internal('saveState')));
+    c.abort();
+    await assert.rejects(c.result);
+    await withSilentFailure('_ddw_image_encode', () => assert.rejects(encodeImage(img, 'png'), internal('encodeImage')));
+  } finally {
+    model.free();
+  }
 });
 
 test('findNode, dream, resume and decodeImage reject a silent NULL', async () => {

@@ -97,8 +97,9 @@ export class DreamController extends EventTarget {
     const M = this._M;
     return withScope(M, (s) => {
       const out = s.alloc(8), err = s.err();
+      M.HEAPU32[out >>> 2] = 0;
       check(M, M._ddw_dream_save_state(this._live(), out, err), err, 'saveState');
-      const p = M.HEAPU32[out >>> 2], n = M.HEAPU32[(out >>> 2) + 1];
+      const p = checkPtr(M, M.HEAPU32[out >>> 2], err, 'saveState'), n = M.HEAPU32[(out >>> 2) + 1];
       const bytes = M.HEAPU8.slice(p, p + n);
       M._dd_free(p);
       return bytes;

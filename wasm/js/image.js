@@ -59,11 +59,12 @@ export function decodeImage(M, bytes) {
 
 /** Encodes pixels as PNG (format 'png') or JPEG ('jpeg', quality 1..100). */
 export function encodeImage(M, img, format = 'png', quality = 92) {
-  const { check, withScope } = M.__heap;
+  const { check, checkPtr, withScope } = M.__heap;
   return withScope(M, (s) => {
     const p = s.u8(img.data), out = s.alloc(8), err = s.err();
+    M.HEAPU32[out >>> 2] = 0;
     check(M, M._ddw_image_encode(p, img.width, img.height, img.channels, format === 'jpeg' ? 1 : 0, quality, out, err), err, 'encodeImage');
-    const q = M.HEAPU32[out >>> 2], n = M.HEAPU32[(out >>> 2) + 1];
+    const q = checkPtr(M, M.HEAPU32[out >>> 2], err, 'encodeImage'), n = M.HEAPU32[(out >>> 2) + 1];
     const bytes = M.HEAPU8.slice(q, q + n);
     M._dd_free(q);
     return bytes;

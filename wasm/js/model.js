@@ -124,7 +124,7 @@ function readLayers(M, ptr, count, getter) {
     const info = s.alloc(8);
     const out = [];
     for (let i = 0; i < count; i++) {
-      const p = getter(ptr, i, info);
+      const p = checkPtr(M, getter(ptr, i, info), 0, 'loadModel: layer list');
       out.push({ index: i, name: M.UTF8ToString(p), channels: M.HEAP32[info >>> 2], nodeIndex: M.HEAP32[(info >>> 2) + 1] });
     }
     return out;
