@@ -64,7 +64,8 @@ async function readUrl(M, url, report) {
 
 /** True when the bytes start like an HTML document (a server's fallback page, not a GraphDef). */
 function looksLikeHtml(M, { ptr, len }) {
-  const head = new TextDecoder().decode(M.HEAPU8.subarray(ptr, ptr + Math.min(len, 64))).trimStart().toLowerCase();
+  // a copy: browsers refuse to decode a view of the threaded build's SharedArrayBuffer
+  const head = String.fromCharCode(...M.HEAPU8.slice(ptr, ptr + Math.min(len, 64))).trimStart().toLowerCase();
   return head.startsWith('<!doctype html') || head.startsWith('<html');
 }
 
