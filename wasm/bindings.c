@@ -115,6 +115,8 @@ EMSCRIPTEN_KEEPALIVE int ddw_dream_step(dd_dream *d, int max_tiles, double *prog
 }
 
 EMSCRIPTEN_KEEPALIVE int ddw_dream_size(const dd_dream *d, int *wh) { return dd_dream_current_size(d, wh, wh + 1); }
+/* 3 or 4: what a resumed dream returns, checked against a checkpoint's header (wasm/js/dream.js). */
+EMSCRIPTEN_KEEPALIVE int ddw_dream_channels(const dd_dream *d) { return dd_dream_channels(d); }
 EMSCRIPTEN_KEEPALIVE int ddw_dream_read_image(const dd_dream *d, uint8_t *px, size_t cap, dd_error *err) {
   return dd_dream_read_image(d, px, cap, err);
 }

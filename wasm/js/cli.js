@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadModel, dream, decodeImage, encodeImage, resumeDream, DEFAULTS } from './index.js';
 import { resolveModelArg } from './registry.js';
+import { asDeepDreamError } from './errors.js';
 
 const HELP = `usage: deepdream-wasm [options] INPUT OUTPUT
 DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.
@@ -27,6 +28,7 @@ DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDe
 function parse(argv) {
   const a = { pos: [], o: {} };
   const num = (k, v) => { const n = Number(v); if (!Number.isFinite(n)) throw new Error(`${k} needs a number, got '${v}'`); return n; };
+  const int = (k, v) => { try { return BigInt(v); } catch { throw new Error(`${k} needs an integer, got '${v}'`); } };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
@@ -44,7 +46,7 @@ function parse(argv) {
       case '--octaves': a.o.repeats = num(k, v()); break;
       case '--rescale': a.o.rescale = num(k, v()); break;
       case '--blend': a.o.blend = num(k, v()); break;
-      case '--seed': a.o.seed = BigInt(v()); break;
+      case '--seed': a.o.seed = int(k, v()); break;
       case '--mean': a.o.inputMean = num(k, v()); break;
       case '--resample': { const s = v(); a.o.resample = s === 'float' ? 'lanczos-float' : s === 'u8' ? 'lanczos-u8' : s; break; }
       case '--noise': { const m = v().match(/^(\d+)x(\d+)$/); if (!m) throw new Error('--noise takes WxH'); a.noise = [Number(m[1]), Number(m[2])]; break; }
@@ -113,7 +115,8 @@ async function main() {
     for (let i = 0; i < data.length; i++) { s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn; data[i] = 100 + Number(s >> 58n) * 0.875 * 8; }
     image = { data, width: w, height: h, channels: 3 };
   } else if (!a.resume) {
-    image = await decodeImage(await readFile(a.pos[0]));
+    const bytes = await readFile(a.pos[0]).catch((e) => { throw asDeepDreamError(e, 'cannot read the input image'); });
+    image = await decodeImage(bytes);
   }
   const t0 = performance.now();
   const onProgress = a.quiet ? undefined : bar;
@@ -132,10 +135,15 @@ async function main() {
   }
   if (!a.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}dream: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
   const jpeg = /\.jpe?g$/i.test(out);
-  await writeFile(out, await encodeImage(result, jpeg ? 'jpeg' : 'png', a.quality ?? 92));
+  const encoded = await encodeImage(result, jpeg ? 'jpeg' : 'png', a.quality ?? 92);
+  await writeFile(out, encoded).catch((e) => { throw asDeepDreamError(e, 'cannot write the output image'); });
   if (!a.quiet) process.stderr.write(`wrote ${out} (${result.width}x${result.height})\n`);
   model.free();
   return 0;
 }
 
-main().then((rc) => process.exit(rc), (e) => { console.error(`deepdream-wasm: ${e.code ? e.code + ': ' : ''}${e.message}`); process.exit(1); });
+main().then((rc) => process.exit(rc), (raw) => {
+  const e = asDeepDreamError(raw); // no raw JS error reaches the user
+  console.error(`deepdream-wasm: ${e.code}: ${e.message}`);
+  process.exit(1);
+});

@@ -25,11 +25,13 @@ export async function defaultThreadCount() {
 
 /**
  * Loads (once) and returns the Emscripten module.
- * @param {{threads?: boolean}} [opts] threads: true forces the threaded build,
- *   false the single-threaded one; undefined picks threaded when supported.
+ * @param {{useThreadedBuild?: boolean, threads?: boolean}} [opts] useThreadedBuild
+ *   (as in loadModel; `threads` is its older name): true forces the threaded
+ *   build, false the single-threaded one; undefined picks threaded when supported.
  */
 export async function loadCore(opts = {}) {
-  const wantThreads = opts.threads === undefined ? threadsSupported() : !!opts.threads;
+  const pick = opts.useThreadedBuild ?? opts.threads;
+  const wantThreads = pick === undefined ? threadsSupported() : !!pick;
   const variant = wantThreads ? 'mt' : 'st';
   if (!cache.has(variant)) cache.set(variant, instantiate(variant));
   return cache.get(variant);

@@ -1,7 +1,7 @@
 // dream.js — DeepDream on an image, tile by tile, with progress, pause,
 // resume, abort and checkpoints. Runs wherever the core runs (Node, a Worker).
-import { DeepDreamError, Status } from './errors.js';
-import { check, withScope, malloc } from './heap.js';
+import { DeepDreamError, Status, asDeepDreamError } from './errors.js';
+import { check, checkPtr, withScope, malloc } from './heap.js';
 import { toRGBA, drawToCanvas } from './image.js';
 
 const RESAMPLE = { 'lanczos-u8': 0, 'lanczos-float': 1 };
@@ -44,7 +44,7 @@ export function normalizeOptions(options = {}) {
 
 function readProgress(M, ptr) {
   const p = {};
-  const v = M.HEAPF64.subarray(ptr >> 3, (ptr >> 3) + PROGRESS_FIELDS.length);
+  const v = M.HEAPF64.subarray(ptr >>> 3, (ptr >>> 3) + PROGRESS_FIELDS.length);
   PROGRESS_FIELDS.forEach((k, i) => { p[k] = v[i]; });
   return p;
 }
@@ -97,8 +97,9 @@ export class DreamController extends EventTarget {
     const M = this._M;
     return withScope(M, (s) => {
       const out = s.alloc(8), err = s.err();
+      M.HEAPU32[out >>> 2] = 0;
       check(M, M._ddw_dream_save_state(this._live(), out, err), err, 'saveState');
-      const p = M.HEAPU32[out >> 2], n = M.HEAPU32[(out >> 2) + 1];
+      const p = checkPtr(M, M.HEAPU32[out >>> 2], err, 'saveState'), n = M.HEAPU32[(out >>> 2) + 1];
       const bytes = M.HEAPU8.slice(p, p + n);
       M._dd_free(p);
       return bytes;
@@ -111,7 +112,7 @@ export class DreamController extends EventTarget {
     return withScope(M, (s) => {
       const wh = s.alloc(8), err = s.err();
       M._ddw_dream_size(this._live(), wh);
-      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * this.channels;
+      const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1], n = w * h * this.channels;
       const buf = s.alloc(n);
       check(M, M._ddw_dream_read_image(this._live(), buf, n, err), err, 'readImage');
       return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: this.channels };
@@ -124,7 +125,7 @@ export class DreamController extends EventTarget {
     return withScope(M, (s) => {
       const wh = s.alloc(8), err = s.err();
       M._ddw_dream_size(this._live(), wh);
-      const w = M.HEAP32[wh >> 2], h = M.HEAP32[(wh >> 2) + 1], n = w * h * 3;
+      const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1], n = w * h * 3;
       const buf = s.alloc(n);
       check(M, M._ddw_dream_read_gradient(this._live(), buf, n, err), err, 'readGradient');
       return { data: new Uint8ClampedArray(M.HEAPU8.slice(buf, buf + n).buffer), width: w, height: h, channels: 3 };
@@ -176,7 +177,8 @@ export class DreamController extends EventTarget {
       if (ck && ck.storage && ck.removeWhenDone !== false) await ck.storage.removeDream(this.id).catch(() => {});
       this.dispatchEvent(new CustomEvent('done', { detail: img }));
       return img;
-    } catch (e) {
+    } catch (raw) {
+      const e = asDeepDreamError(raw, 'dream');
       this.dispatchEvent(new CustomEvent('error', { detail: e }));
       throw e;
     } finally {
@@ -222,11 +224,22 @@ export function dream(model, source, options = {}) {
       typeof o.layer === 'number' ? o.layer : -1, s.i32(o.channels), o.channels.length, o.iterations, o.stepSize,
       o.tileSize, o.repeats, o.rescale, o.blend, Number(seed & 0xffffffffn), Number(seed >> 32n), o.inputMean,
       RESAMPLE[o.resample], px, img.width, img.height, img.channels, err);
-    if (!d) check(M, M._ddw_error_status(err), err, 'dream');
-    return d;
+    return checkPtr(M, d, err, 'dream');
   });
   return new DreamController(model, ptr, { width: img.width, height: img.height, channels: img.channels, options: o,
     id: options.id || newId() }, options);
+}
+
+/** What in a checkpoint header (meta) disagrees with the restored state d, or null. */
+function headerMismatch(M, d, meta) {
+  const channels = M._ddw_dream_channels(d);
+  if (meta.channels !== channels) return `channels ${meta.channels} in the header, ${channels} in the state`;
+  return withScope(M, (s) => {
+    const wh = s.alloc(8);
+    M._ddw_dream_size(d, wh);
+    const w = M.HEAP32[wh >>> 2], h = M.HEAP32[(wh >>> 2) + 1];
+    return w > meta.width || h > meta.height ? `image ${meta.width}x${meta.height} in the header, ${w}x${h} already in the state` : null;
+  });
 }
 
 /** Continues a dream from a state saved by saveState() or a checkpoint record. */
@@ -237,8 +250,12 @@ export function dreamFromState(model, state, meta, options = {}) {
     const p = malloc(M, state.length);
     M.HEAPU8.set(state, p);
     try {
-      const d = M._ddw_dream_restore(model.ptr, p, state.length, err);
-      if (!d) check(M, M._ddw_error_status(err), err, 'resumeDream');
+      const d = checkPtr(M, M._ddw_dream_restore(model.ptr, p, state.length, err), err, 'resumeDream');
+      const bad = headerMismatch(M, d, meta);
+      if (bad) {
+        M._ddw_dream_free(d);
+        throw new DeepDreamError('DD_ERR_STATE_MISMATCH', `resumeDream: the checkpoint's header does not match its state: ${bad}`);
+      }
       return d;
     } finally {
       M._free(p);

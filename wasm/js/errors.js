@@ -19,3 +19,31 @@ const names = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, v <=
 export function statusName(s) {
   return names[s] || `DD_ERR_UNKNOWN(${s})`;
 }
+
+// Node system errors (fs, net) by code: the sentence a user reads.
+const SYSTEM_REASONS = {
+  ENOENT: 'no such file or directory', EACCES: 'permission denied', EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory', ENOTDIR: 'a part of the path is not a directory', EEXIST: 'it already exists',
+  ENOSPC: 'no space left on the disk', EDQUOT: 'the disk quota is exhausted', EROFS: 'the file system is read-only',
+  EMFILE: 'too many open files', ENAMETOOLONG: 'the file name is too long', ECONNREFUSED: 'the connection was refused',
+};
+
+/**
+ * Any error as a DeepDreamError with a sentence: a DeepDreamError passes
+ * through; a Node system error becomes DD_ERR_IO ("<context>: '<path>': no
+ * such file or directory"); a TypeError/RangeError/SyntaxError raised by a
+ * bad argument (e.g. "Cannot convert abc to a BigInt") DD_ERR_INVALID_ARGUMENT;
+ * anything else DD_ERR_INTERNAL. The original is kept as `cause`.
+ */
+export function asDeepDreamError(e, context) {
+  if (e instanceof DeepDreamError) return e;
+  const where = context ? `${context}: ` : '';
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    const reason = SYSTEM_REASONS[e.code] || String(e.message || e.code).replace(/^[A-Z]+: /, '');
+    return new DeepDreamError('DD_ERR_IO', `${where}${e.path ? `'${e.path}': ` : ''}${reason}`, { cause: e });
+  }
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) {
+    return new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `${where}invalid argument: ${e.message}`, { cause: e });
+  }
+  return new DeepDreamError('DD_ERR_INTERNAL', `${where}${e && e.message ? e.message : String(e)}`, { cause: e });
+}

@@ -46,33 +46,27 @@ export function drawToCanvas(canvas, img) {
 
 /** Decodes JPEG or PNG bytes with the core's stb_image: {data, width, height, channels}. */
 export function decodeImage(M, bytes) {
-  const { check, malloc } = M.__heap;
-  const p = malloc(M, bytes.length), info = malloc(M, 12), err = malloc(M, M._ddw_error_size());
-  try {
-    M.HEAPU8.set(bytes, p);
-    const px = M._ddw_image_decode(p, bytes.length, info, err);
-    if (!px) check(M, M._ddw_error_status(err), err, 'decodeImage');
-    const [w, h, c] = M.HEAP32.subarray(info >> 2, (info >> 2) + 3);
+  const { checkPtr, withScope } = M.__heap;
+  return withScope(M, (s) => {
+    const p = s.u8(bytes), info = s.alloc(12), err = s.err();
+    const px = checkPtr(M, M._ddw_image_decode(p, bytes.length, info, err), err, 'decodeImage');
+    const [w, h, c] = M.HEAP32.subarray(info >>> 2, (info >>> 2) + 3);
     const data = M.HEAPU8.slice(px, px + w * h * c);
     M._dd_free(px);
     return { data, width: w, height: h, channels: c };
-  } finally {
-    M._free(p); M._free(info); M._free(err);
-  }
+  });
 }
 
 /** Encodes pixels as PNG (format 'png') or JPEG ('jpeg', quality 1..100). */
 export function encodeImage(M, img, format = 'png', quality = 92) {
-  const { check, malloc } = M.__heap;
-  const p = malloc(M, img.data.length), out = malloc(M, 8), err = malloc(M, M._ddw_error_size());
-  try {
-    M.HEAPU8.set(img.data, p);
+  const { check, checkPtr, withScope } = M.__heap;
+  return withScope(M, (s) => {
+    const p = s.u8(img.data), out = s.alloc(8), err = s.err();
+    M.HEAPU32[out >>> 2] = 0;
     check(M, M._ddw_image_encode(p, img.width, img.height, img.channels, format === 'jpeg' ? 1 : 0, quality, out, err), err, 'encodeImage');
-    const q = M.HEAPU32[out >> 2], n = M.HEAPU32[(out >> 2) + 1];
+    const q = checkPtr(M, M.HEAPU32[out >>> 2], err, 'encodeImage'), n = M.HEAPU32[(out >>> 2) + 1];
     const bytes = M.HEAPU8.slice(q, q + n);
     M._dd_free(q);
     return bytes;
-  } finally {
-    M._free(p); M._free(out); M._free(err);
-  }
+  });
 }

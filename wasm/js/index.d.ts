@@ -17,7 +17,9 @@ export const Status: Readonly<{
 }>;
 
 // ------------------------------------------------------------------ core ----
-export function loadCore(opts?: { threads?: boolean }): Promise<unknown>;
+/** Loads (once) the Emscripten module. useThreadedBuild: true = the threaded build, false = the single-threaded
+ *  one, absent = threaded where supported (as in loadModel; `threads` is the older name of the same boolean). */
+export function loadCore(opts?: { useThreadedBuild?: boolean; /** @deprecated use useThreadedBuild */ threads?: boolean }): Promise<unknown>;
 /** True when the threaded build can run here (Node, or a cross-origin isolated page). */
 export function threadsSupported(): boolean;
 /** One thread per core: navigator.hardwareConcurrency or os.availableParallelism(). */
@@ -45,7 +47,10 @@ export interface LayerInfo {
   channels: number;
   nodeIndex: number;
 }
+/** Training (Sequential) backends. */
 export type Backend = 'auto' | 'reference' | 'simd128';
+/** Model (GraphDef) backends: the training ones, and XNNPACK where the build has it. */
+export type ModelBackend = Backend | 'xnnpack';
 export type ModelSource = string | URL | Blob | ArrayBuffer | ArrayBufferView;
 
 export interface LoadModelOptions {
@@ -53,8 +58,8 @@ export interface LoadModelOptions {
   worker?: boolean;
   /** Move (not copy) an ArrayBuffer source to the worker. */
   transfer?: boolean;
-  backend?: Backend;
-  /** Threads for the kernels (default: one per core; the threaded build needs cross-origin isolation). */
+  backend?: ModelBackend;
+  /** Threads for the kernels, a number (default: one per core; the threaded build needs cross-origin isolation). */
   threads?: number;
   /** Which core build: true = the threaded one (its load fails where SharedArrayBuffer is unavailable), false = the
    *  single-threaded one; default: threaded when threads > 1 and the page is cross-origin isolated. */
@@ -66,6 +71,8 @@ export interface LoadModelOptions {
 
 /** A loaded TensorFlow GraphDef (e.g. Inception 5h). */
 export class Model {
+  /** Absent on an in-process model (RemoteModel has remote: true). */
+  readonly remote?: undefined;
   /** The dream layers: Inception 5h's 12 tutorial layers (conv2d0 .. mixed5b). */
   readonly layers: LayerInfo[];
   /** Every Conv2D (Inception 5h: 59 layers, 7548 channels). */
@@ -94,10 +101,13 @@ export class Model {
 
 /** The same model, hosted by a module Worker (what loadModel returns in a browser window). */
 export class RemoteModel {
+  readonly remote: true;
   readonly layers: LayerInfo[];
   readonly convLayers: LayerInfo[];
   readonly fingerprint: string;
   readonly byteLength: number;
+  readonly threads: number;
+  readonly variant: 'st' | 'mt';
   readonly alive: boolean;
   findNode(name: string): Promise<{ name: string; channels: number; nodeIndex: number }>;
   forward(input: Float32Array, height: number, width: number, node: string): Promise<{ data: Float32Array; shape: number[] }>;
@@ -106,13 +116,20 @@ export class RemoteModel {
     loss: number;
   }>;
   bytes(): Promise<Uint8Array>;
-  save(url: string, opts?: object): Promise<void>;
-  /** Frees the model; the worker ends with the last model. */
-  free(): void;
+  save(url: string, opts?: { store?: IndexedDBStore; meta?: object }): Promise<void>;
+  /** Frees the model; the worker ends with the last model. Resolves once the worker has freed it. Safe to call twice. */
+  free(): Promise<void>;
 }
 /** A dream running in the worker: the DreamController API, with promise-returning readers. */
 export class RemoteDream extends EventTarget {
   readonly id: string;
+  readonly model: RemoteModel;
+  /** 0 until the worker has started (or resumed) the dream. */
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4 | 0;
+  /** The options as the worker normalised them; null until it has started. */
+  readonly options: NormalizedDreamOptions | null;
   readonly paused: boolean;
   readonly ended: boolean;
   readonly progress: DreamProgress | null;
@@ -199,8 +216,26 @@ export interface DreamProgress {
   eta: number | null;
 }
 
+/** DreamOptions as a dream uses them: every default filled in, channels a list, the seed a decimal string. */
+export interface NormalizedDreamOptions {
+  layer: string | number;
+  channels: number[];
+  iterations: number;
+  stepSize: number;
+  tileSize: number;
+  repeats: number;
+  rescale: number;
+  blend: number;
+  seed: string;
+  inputMean: number;
+  resample: 'lanczos-u8' | 'lanczos-float';
+  tilesPerStep: number;
+}
+
 export class DreamController extends EventTarget {
   readonly id: string;
+  readonly model: Model;
+  readonly options: NormalizedDreamOptions;
   readonly width: number;
   readonly height: number;
   readonly channels: 3 | 4;
@@ -222,8 +257,13 @@ export const DEFAULTS: Readonly<Required<Pick<DreamOptions, 'layer' | 'iteration
 export function parseChannels(ch: DreamOptions['channels']): number[];
 export function dream(model: Model, source: ImageSource, options?: DreamOptions): DreamController;
 export function dream(model: RemoteModel, source: ImageSource | Blob, options?: DreamOptions): RemoteDream;
-export function resumeDream(model: RemoteModel, id: string, options?: Omit<DreamOptions, 'layer' | 'channels' | 'seed'> & { storage?: 'indexeddb' | string | DreamStore }): Promise<RemoteDream>;
-export function resumeDream(model: Model, id: string, options?: Omit<DreamOptions, 'layer' | 'channels' | 'seed'> & { storage?: 'indexeddb' | string | DreamStore }): Promise<DreamController>;
+/** resumeDream's options: where the checkpoint is (storage), and how to keep checkpointing (false: not at all). */
+export type ResumeOptions = Omit<DreamOptions, 'layer' | 'channels' | 'seed' | 'checkpoint'> & {
+  storage?: 'indexeddb' | string | DreamStore;
+  checkpoint?: DreamOptions['checkpoint'] | false;
+};
+export function resumeDream(model: RemoteModel, id: string, options?: ResumeOptions): Promise<RemoteDream>;
+export function resumeDream(model: Model, id: string, options?: ResumeOptions): Promise<DreamController>;
 
 // --------------------------------------------------------------- storage ----
 export const FORMAT_VERSION: 1;
@@ -237,7 +277,7 @@ export interface DreamRecordMeta {
   width: number;
   height: number;
   channels: 3 | 4;
-  options: DreamOptions;
+  options: NormalizedDreamOptions;
   fraction: number;
 }
 export interface DreamStore {
@@ -313,8 +353,13 @@ export class Callback {
   onBatchEnd?(batch: number, logs?: Logs): void | Promise<void>;
 }
 export class History extends Callback {
+  /** The epochs run (0-based). */
   readonly epoch: number[];
   readonly history: { [metric: string]: number[] };
+  readonly params: {
+    epochs: number; initialEpoch: number; samples: number; steps: number; batchSize: number;
+    verbose: 0 | 1 | 2; doValidation: boolean; metrics: string[];
+  };
 }
 export interface ModelCheckpointOptions {
   saveWeightsOnly?: boolean;
@@ -345,20 +390,57 @@ export interface FitOptions {
   shuffle?: boolean;
   initialEpoch?: number;
   verbose?: 0 | 1 | 2;
+  /** Batch size of the validation pass (default: batchSize). */
+  validationBatchSize?: number;
+  /** When fit() yields to the event loop: every ~125 ms ('auto'), after each batch or epoch, or every N ms. */
+  yieldEvery?: 'auto' | 'batch' | 'epoch' | number;
+  /** Where the progress lines go (default console.log). */
+  print?: (line: string) => void;
+}
+/** One weight as getWeights() returns it (setWeights() takes these or bare Float32Arrays). */
+export interface WeightEntry {
+  /** "<layer>/kernel" or "<layer>/bias". */
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+/** What save() and saveWeights() resolve to: the checkpoints removed by maxToKeep, or an IOHandler's own result. */
+export interface SaveResult {
+  removed?: string[];
+  [key: string]: unknown;
 }
 export class Sequential {
-  constructor(opts?: { layers?: Layer[]; name?: string; seed?: number; threads?: number; backend?: Backend });
+  constructor(opts?: { layers?: Layer[]; name?: string; seed?: number | bigint; threads?: number; backend?: Backend });
+  readonly name: string;
+  /** All randomness follows from it (random when not given). */
+  readonly seed: number | bigint;
+  readonly threads: number;
+  readonly backend: Backend;
+  /** Epochs completed by fit() (the next fit continues from here with initialEpoch). */
+  epoch: number;
+  /** Set to true in a callback to stop fit() (checked after every batch and epoch). */
+  stopTraining: boolean;
+  readonly layers: Layer[];
+  readonly inputShape: number[] | undefined;
+  readonly outputShape: number[] | undefined;
+  /** Adam's step count. */
+  readonly iterations: number;
   add(layer: Layer): void;
-  summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): void;
+  /** Prints the Keras summary table with printFn and returns it as one string. */
+  summary(lineLength?: number, positions?: number[], printFn?: (line: string) => void): string;
   compile(args: { optimizer?: 'adam' | Adam; loss: 'sparseCategoricalCrossentropy' | SparseCategoricalCrossentropy; metrics?: ('accuracy' | 'acc')[] }): void;
+  /** Creates the wasm model now (every async method does it when needed). */
+  build(): Promise<this>;
   fit(x: Tensorish, y: Tensorish, opts?: FitOptions): Promise<History>;
-  evaluate(x: Tensorish, y: Tensorish, opts?: { batchSize?: number }): Promise<number[]>;
-  predict(x: Tensorish, opts?: { batchSize?: number }): Promise<Float32Array>;
-  getWeights(): Promise<Float32Array[]>;
-  setWeights(list: Float32Array[]): Promise<void>;
+  /** The loss, or [loss, metric] when compiled with a metric. */
+  evaluate(x: Tensorish, y: Tensorish, opts?: { batchSize?: number; verbose?: 0 | 1; print?: (line: string) => void }): Promise<number | [number, number]>;
+  /** Class scores, n x classes, row after row. */
+  predict(x: Tensorish, opts?: { batchSize?: number }): Promise<{ data: Float32Array; shape: number[] }>;
+  getWeights(): Promise<WeightEntry[]>;
+  setWeights(list: (WeightEntry | Float32Array)[]): Promise<void>;
   /** Architecture, weights, training config, optimizer state and counters (TF.js layout). */
-  save(path: string, opts?: object): Promise<void>;
-  saveWeights(path: string, opts?: object): Promise<void>;
+  save(path: string, opts?: object): Promise<SaveResult>;
+  saveWeights(path: string, opts?: object): Promise<SaveResult>;
   loadWeights(path: string, opts?: object): Promise<void>;
   dispose(): void;
 }

@@ -1,17 +1,40 @@
 // deepdream-wasm — DeepDream on TensorFlow GraphDef models (Inception 5h) in
 // the browser and in Node, on a C core compiled to WebAssembly SIMD.
 export { DeepDreamError, Status } from './errors.js';
+import { DeepDreamError, asDeepDreamError } from './errors.js';
 export { loadCore, threadsSupported, defaultThreadCount } from './core.js';
 export { Model } from './model.js';
 import { loadCore as _loadCore } from './core.js';
 import { decodeImage as _decode, encodeImage as _encode } from './image.js';
 /** Decodes JPEG/PNG bytes into {data, width, height, channels} (works in Node and browsers). */
-export async function decodeImage(bytes) { return _decode(await _loadCore({ threads: false }), bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)); }
+export async function decodeImage(bytes) {
+  return guard('decodeImage', async () => _decode(await _loadCore({ threads: false }), bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)));
+}
 /** Encodes {data, width, height, channels} as 'png' or 'jpeg'. */
-export async function encodeImage(img, format = 'png', quality = 92) { return _encode(await _loadCore({ threads: false }), img, format, quality); }
+export async function encodeImage(img, format = 'png', quality = 92) {
+  return guard('encodeImage', async () => _encode(await _loadCore({ threads: false }), img, format, quality));
+}
+
+// The API boundary: whatever fails below (a Node fs error, a TypeError from a
+// bad argument) leaves as a DeepDreamError with a stable code and a sentence.
+async function guard(context, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asDeepDreamError(e, context);
+  }
+}
+function guardSync(context, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw asDeepDreamError(e, context);
+  }
+}
 import { loadModelBytes } from './model.js';
 import { dream as startDream, dreamFromState } from './dream.js';
 import { openStore, IndexedDBStore } from './storage.js';
+import { withSchedule } from './checkpoint.js';
 import { loadRemoteModel, remoteDream, remoteResumeDream, remoteListDreams } from './remote.js';
 export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.js';
 export { RemoteModel, RemoteDream, terminateWorker } from './remote.js';
@@ -32,30 +55,36 @@ export const runsInWorkerByDefault = typeof window === 'object' && typeof docume
  * @returns {Promise<import('./model.js').Model | import('./remote.js').RemoteModel>}
  */
 export async function loadModel(source, opts = {}) {
-  if (opts.worker ?? runsInWorkerByDefault) return loadRemoteModel(source, opts);
-  if (typeof source === 'string' && source.startsWith('indexeddb://')) {
-    const store = opts.store || new IndexedDBStore();
-    const bytes = await store.loadModel(source.slice('indexeddb://'.length));
-    return loadModelBytes(bytes, opts);
-  }
-  const model = await loadModelBytes(source, opts);
-  return model;
+  return guard('loadModel', async () => {
+    if (opts.worker ?? runsInWorkerByDefault) return loadRemoteModel(source, opts);
+    if (typeof source === 'string' && source.startsWith('indexeddb://')) {
+      const store = opts.store || new IndexedDBStore();
+      const bytes = await store.loadModel(source.slice('indexeddb://'.length));
+      return loadModelBytes(bytes, opts);
+    }
+    return loadModelBytes(source, opts);
+  });
 }
 
 /** Caches model bytes in IndexedDB so the page reads the 54 MB file once. */
 export async function saveModelBytes(url, bytes, opts = {}) {
-  if (!url.startsWith('indexeddb://')) throw new Error('saveModelBytes: only indexeddb:// URLs are supported');
-  const store = opts.store || new IndexedDBStore();
-  await store.saveModel(url.slice('indexeddb://'.length), bytes, opts.meta);
+  return guard('saveModelBytes', async () => {
+    if (!String(url).startsWith('indexeddb://'))
+      throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `saveModelBytes: unsupported URL '${url}' (use indexeddb://name)`);
+    const store = opts.store || new IndexedDBStore();
+    await store.saveModel(String(url).slice('indexeddb://'.length), bytes, opts.meta);
+  });
 }
-export async function listModels(opts = {}) { return (opts.store || new IndexedDBStore()).listModels(); }
+export async function listModels(opts = {}) { return guard('listModels', () => (opts.store || new IndexedDBStore()).listModels()); }
 export async function removeModel(url, opts = {}) {
-  return (opts.store || new IndexedDBStore()).removeModel(url.replace(/^indexeddb:\/\//, ''));
+  return guard('removeModel', () => (opts.store || new IndexedDBStore()).removeModel(String(url).replace(/^indexeddb:\/\//, '')));
 }
 export async function copyModel(from, to, opts = {}) {
-  const store = opts.store || new IndexedDBStore();
-  const bytes = await store.loadModel(from.replace(/^indexeddb:\/\//, ''));
-  await store.saveModel(to.replace(/^indexeddb:\/\//, ''), bytes);
+  return guard('copyModel', async () => {
+    const store = opts.store || new IndexedDBStore();
+    const bytes = await store.loadModel(String(from).replace(/^indexeddb:\/\//, ''));
+    await store.saveModel(String(to).replace(/^indexeddb:\/\//, ''), bytes);
+  });
 }
 
 /**
@@ -63,28 +92,34 @@ export async function copyModel(from, to, opts = {}) {
  * the state is saved while dreaming; resumeDream() continues it after a reload.
  */
 export function dream(model, source, options = {}) {
-  if (model && model.remote) return remoteDream(model, source, options);
-  if (options.checkpoint) options = { ...options, checkpoint: { everyTiles: 8, ...options.checkpoint, storage: openStore(options.checkpoint.storage) } };
-  return startDream(model, source, options);
+  return guardSync('dream', () => {
+    if (model && model.remote) return remoteDream(model, source, options);
+    if (options.checkpoint) options = { ...options, checkpoint: { ...withSchedule(options.checkpoint), storage: openStore(options.checkpoint.storage) } };
+    return startDream(model, source, options);
+  });
 }
 
 /** Continues a checkpointed dream; yields the same final bytes as an uninterrupted run. */
 export async function resumeDream(model, id, options = {}) {
-  if (model && model.remote) return remoteResumeDream(model, id, options);
-  const storage = openStore(options.checkpoint ? options.checkpoint.storage : options.storage);
-  const rec = await storage.loadDream(id);
-  const checkpoint = options.checkpoint === false ? undefined : { everyTiles: 8, ...(options.checkpoint || {}), storage };
-  return dreamFromState(model, rec.state, { id: rec.id, width: rec.width, height: rec.height, channels: rec.channels,
-    options: rec.options, fraction: rec.fraction }, { ...options, checkpoint });
+  return guard('resumeDream', async () => {
+    if (model && model.remote) return remoteResumeDream(model, id, options);
+    const storage = openStore(options.checkpoint ? options.checkpoint.storage : options.storage);
+    const rec = await storage.loadDream(id);
+    const checkpoint = options.checkpoint === false ? undefined : { ...withSchedule(options.checkpoint || {}), storage };
+    return dreamFromState(model, rec.state, { id: rec.id, width: rec.width, height: rec.height, channels: rec.channels,
+      options: rec.options, fraction: rec.fraction }, { ...options, checkpoint });
+  });
 }
 
 export async function listDreams(storage) {
-  if (runsInWorkerByDefault && (storage === undefined || storage === 'indexeddb')) {
-    const list = await remoteListDreams(storage);
-    if (list) return list;
-  }
-  return openStore(storage).listDreams();
+  return guard('listDreams', async () => {
+    if (runsInWorkerByDefault && (storage === undefined || storage === 'indexeddb')) {
+      const list = await remoteListDreams(storage);
+      if (list) return list;
+    }
+    return openStore(storage).listDreams();
+  });
 }
-export async function removeDream(id, storage) { return openStore(storage).removeDream(id); }
+export async function removeDream(id, storage) { return guard('removeDream', () => openStore(storage).removeDream(id)); }
 export { DreamController, DEFAULTS, parseChannels } from './dream.js';
 export * from './train/index.js';

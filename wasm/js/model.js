@@ -1,7 +1,7 @@
 // model.js — a loaded GraphDef model living in wasm memory.
 import { loadCore, defaultThreadCount } from './core.js';
 import { DeepDreamError } from './errors.js';
-import { check, withScope } from './heap.js';
+import { check, checkPtr, uptr, withScope } from './heap.js';
 import { readIntoHeap } from './source.js';
 import { sourceName, unpackInHeap } from './archive.js';
 
@@ -37,9 +37,8 @@ export class Model {
     const M = this._M;
     return withScope(M, (s) => {
       const info = s.alloc(8), err = s.err();
-      const p = M._ddw_model_find_node(this.ptr, s.str(name), info, err);
-      if (!p) check(M, M._ddw_error_status(err), err, 'findNode');
-      return { name: M.UTF8ToString(p), channels: M.HEAP32[info >> 2], nodeIndex: M.HEAP32[(info >> 2) + 1] };
+      const p = checkPtr(M, M._ddw_model_find_node(this.ptr, s.str(name), info, err), err, 'findNode');
+      return { name: M.UTF8ToString(p), channels: M.HEAP32[info >>> 2], nodeIndex: M.HEAP32[(info >>> 2) + 1] };
     });
   }
 
@@ -53,11 +52,11 @@ export class Model {
     return withScope(M, (s) => {
       const inp = s.f32(input), shape = s.alloc(16), err = s.err(), name = s.str(node);
       check(M, M._ddw_model_forward(this.ptr, inp, height, width, name, 0, 0, shape, err), err, 'forward');
-      const dims = Array.from(M.HEAP32.subarray(shape >> 2, (shape >> 2) + 4));
+      const dims = Array.from(M.HEAP32.subarray(shape >>> 2, (shape >>> 2) + 4));
       const n = dims.reduce((a, b) => a * b, 1);
       const out = s.alloc(n * 4);
       check(M, M._ddw_model_forward(this.ptr, inp, height, width, name, out, n, shape, err), err, 'forward');
-      return { data: M.HEAPF32.slice(out >> 2, (out >> 2) + n), shape: dims };
+      return { data: M.HEAPF32.slice(out >>> 2, (out >>> 2) + n), shape: dims };
     });
   }
 
@@ -77,13 +76,13 @@ export class Model {
       const st = M._ddw_model_gradient(this.ptr, inp, height, width, name, typeof layer === 'number' ? layer : -1,
         ch, channels.length, grad, loss, err);
       check(M, st, err, 'gradient');
-      return { grad: M.HEAPF32.slice(grad >> 2, (grad >> 2) + input.length), loss: M.HEAPF32[loss >> 2] };
+      return { grad: M.HEAPF32.slice(grad >>> 2, (grad >>> 2) + input.length), loss: M.HEAPF32[loss >>> 2] };
     });
   }
 
   /** The model file's bytes (a copy). */
   bytes() {
-    const p = this._M._ddw_model_bytes(this.ptr);
+    const p = uptr(this._M._ddw_model_bytes(this.ptr));
     if (!p) throw new DeepDreamError('DD_ERR_UNSUPPORTED', 'this model does not keep its file bytes');
     return this._M.HEAPU8.slice(p, p + this.byteLength);
   }
@@ -126,8 +125,8 @@ function readLayers(M, ptr, count, getter) {
     const info = s.alloc(8);
     const out = [];
     for (let i = 0; i < count; i++) {
-      const p = getter(ptr, i, info);
-      out.push({ index: i, name: M.UTF8ToString(p), channels: M.HEAP32[info >> 2], nodeIndex: M.HEAP32[(info >> 2) + 1] });
+      const p = checkPtr(M, getter(ptr, i, info), 0, 'loadModel: layer list');
+      out.push({ index: i, name: M.UTF8ToString(p), channels: M.HEAP32[info >>> 2], nodeIndex: M.HEAP32[(info >>> 2) + 1] });
     }
     return out;
   });
@@ -149,8 +148,8 @@ export async function loadModelBytes(source, opts = {}) {
   const { ptr, len, member } = await unpackInHeap(M, read.ptr, read.len, what);
   return withScope(M, (s) => {
     const err = s.err();
-    const m = M._ddw_model_load(ptr, len, backend, effThreads, err); // adopts ptr, also on failure
-    if (!m) check(M, M._ddw_error_status(err), err, member ? `loadModel(${what}: ${member})` : `loadModel(${what})`);
+    const m = checkPtr(M, M._ddw_model_load(ptr, len, backend, effThreads, err), err, // adopts ptr, also on failure
+      member ? `loadModel(${what}: ${member})` : `loadModel(${what})`);
     return new Model(M, m, { byteLength: len, threads: effThreads });
   });
 }

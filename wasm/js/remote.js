@@ -18,6 +18,7 @@ import { DeepDreamError } from './errors.js';
 import { normalizeOptions } from './dream.js';
 import { toRGBA, drawToCanvas } from './image.js';
 import { IndexedDBStore, FileStore } from './storage.js';
+import { withSchedule } from './checkpoint.js';
 
 function reviveError(e) {
   if (!e) return new DeepDreamError('DD_ERR_INTERNAL', 'deepdream-wasm: unknown worker error');
@@ -256,7 +257,7 @@ export class RemoteModel {
 // ---------------------------------------------------------------- dream ----
 function checkpointSpec(ck) {
   if (!ck) return undefined;
-  const spec = { everyTiles: 8, ...ck };
+  const spec = withSchedule(ck);
   const s = ck.storage;
   if (s === undefined || s === 'indexeddb' || s === 'indexeddb://') spec.storage = 'indexeddb';
   else if (typeof s === 'string') spec.storage = s; // a directory (Node worker)

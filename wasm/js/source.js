@@ -19,46 +19,96 @@ export async function readIntoHeap(M, source, onProgress) {
     return { ptr, len: bytes.length };
   }
   if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    return readStream(M, source.stream(), source.size, report);
+    return readStream(M, source.stream(), source.size, source.size, report);
   }
   if (typeof source === 'string' || source instanceof URL) {
     const s = String(source);
     if (isNode && !/^(https?|data|blob):/i.test(s)) return readNodeFile(M, s.startsWith('file:') ? new URL(s) : s, report);
-    const res = await fetch(s);
-    if (!res.ok) throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: fetching ${s} failed: HTTP ${res.status}`);
-    const total = Number(res.headers.get('content-length')) || 0;
-    if (!total || !res.body) {
-      const buf = new Uint8Array(await res.arrayBuffer());
-      const ptr = malloc(M, buf.length);
-      M.HEAPU8.set(buf, ptr);
-      report(buf.length, buf.length);
-      return { ptr, len: buf.length };
-    }
-    return readStream(M, res.body, total, report);
+    return readUrl(M, s, report);
   }
   throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT',
     'deepdream-wasm: a model source must be a URL, file path, File/Blob, ArrayBuffer or typed array');
 }
 
-async function readStream(M, stream, total, report) {
-  const ptr = malloc(M, total);
+async function readUrl(M, url, report) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: fetching ${url} failed: ${e.cause && e.cause.message ? e.cause.message : e.message}`, { cause: e });
+  }
+  if (!res.ok) {
+    throw new DeepDreamError('DD_ERR_IO',
+      `deepdream-wasm: fetching ${url} failed: HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  }
+  const type = res.headers.get('content-type') || '';
+  if (/^text\/html\b/i.test(type)) {
+    throw new DeepDreamError('DD_ERR_PARSE',
+      `deepdream-wasm: ${url} returned an HTML page (content-type ${type}), not a model file: check the URL`);
+  }
+  // Content-Length counts the bytes on the wire: compressed ones when the
+  // server compresses (fetch hands over the decoded body), and a browser hides
+  // Content-Encoding on cross-origin responses. So it is a hint for the first
+  // block (and progress), exact only for an identity encoding we can see.
+  const encoding = (res.headers.get('content-encoding') || 'identity').trim().toLowerCase();
+  const announced = Number(res.headers.get('content-length')) || 0;
+  const exact = encoding === 'identity' ? announced : 0;
+  const body = res.body ? res.body : new Blob([await res.arrayBuffer()]).stream();
+  const got = await readStream(M, body, exact, announced, report, url);
+  if (looksLikeHtml(M, got)) {
+    M._free(got.ptr);
+    throw new DeepDreamError('DD_ERR_PARSE', `deepdream-wasm: ${url} returned an HTML page, not a model file: check the URL`);
+  }
+  return got;
+}
+
+/** True when the bytes start like an HTML document (a server's fallback page, not a GraphDef). */
+function looksLikeHtml(M, { ptr, len }) {
+  // a copy: browsers refuse to decode a view of the threaded build's SharedArrayBuffer
+  const head = String.fromCharCode(...M.HEAPU8.slice(ptr, ptr + Math.min(len, 64))).trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
+}
+
+/**
+ * Streams into wasm memory. exact > 0: the length is known (a Blob, an
+ * uncompressed response) and must match. Otherwise `hint` (maybe 0) sizes the
+ * first block, which grows as the bytes arrive.
+ */
+async function readStream(M, stream, exact, hint, report, what = 'the source') {
+  let cap = Math.max(1, exact || hint || (1 << 20));
+  let ptr = malloc(M, cap);
   let done = 0;
   const reader = stream.getReader();
   try {
     for (;;) {
-      const { value, done: end } = await reader.read();
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: reading ${what} failed after ${done} bytes: ${e.message}`, { cause: e });
+      }
+      const { value, done: end } = chunk;
       if (end) break;
-      if (done + value.length > total) throw new DeepDreamError('DD_ERR_IO', 'deepdream-wasm: the source is longer than announced');
+      if (exact && done + value.length > exact) throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: ${what} is longer than the ${exact} bytes announced`);
+      if (done + value.length > cap) {
+        const grown = Math.max(done + value.length, Math.min(cap * 2, 0xffffffff));
+        const bigger = malloc(M, grown);
+        M.HEAPU8.copyWithin(bigger, ptr, ptr + done);
+        M._free(ptr);
+        ptr = bigger;
+        cap = grown;
+      }
       M.HEAPU8.set(value, ptr + done);
       done += value.length;
-      report(done, total);
+      report(done, exact);
     }
-    if (done !== total) throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: read ${done} of ${total} bytes`);
+    if (exact && done !== exact) throw new DeepDreamError('DD_ERR_IO', `deepdream-wasm: read ${done} of the ${exact} bytes of ${what}`);
   } catch (e) {
     M._free(ptr);
     throw e;
   }
-  return { ptr, len: total };
+  if (!exact) report(done, done);
+  return { ptr, len: done };
 }
 
 async function readNodeFile(M, path, report) {

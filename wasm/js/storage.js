@@ -12,7 +12,7 @@
 // bytes, written to a temporary file, fsync'ed and renamed over the old one
 // (persist.js); temporaries of killed writers are removed on save and load.
 import { isNode } from './core.js';
-import { DeepDreamError } from './errors.js';
+import { DeepDreamError, asDeepDreamError } from './errors.js';
 import { atomicWrite, cleanOrphans, ioError } from './persist.js';
 
 export const FORMAT_VERSION = 1;
@@ -27,7 +27,29 @@ function checkRecord(r, kind) {
   if (r.kind !== kind) return `not a ${kind} record`;
   if (r.formatVersion !== FORMAT_VERSION) return `format version ${r.formatVersion}, this library reads ${FORMAT_VERSION}`;
   if (kind === DREAM_KIND && !(r.state instanceof Uint8Array || r.state instanceof ArrayBuffer)) return 'no state bytes';
+  if (kind === DREAM_KIND) return checkDreamHeader(r);
   if (kind === MODEL_KIND && !(r.bytes instanceof ArrayBuffer || r.bytes instanceof Uint8Array)) return 'no model bytes';
+  return null;
+}
+
+const isCount = (v, max) => Number.isInteger(v) && v >= 1 && v <= max;
+
+/**
+ * The fields resumeDream reads from a checkpoint's header (JSON in a file, the
+ * record in IndexedDB), which may have been edited: their types and ranges.
+ * What they must agree with in the state itself (channels, size) is checked
+ * when the state is restored (dream.js dreamFromState).
+ */
+function checkDreamHeader(r) {
+  if (typeof r.id !== 'string' || !r.id) return 'the header has no dream id';
+  if (!isCount(r.width, 0x7fffffff) || !isCount(r.height, 0x7fffffff))
+    return `the header's image size ${JSON.stringify(r.width)}x${JSON.stringify(r.height)} is not two positive integers`;
+  if (r.channels !== 3 && r.channels !== 4) return `the header's channels ${JSON.stringify(r.channels)} is not 3 or 4`;
+  if (!r.options || typeof r.options !== 'object' || Array.isArray(r.options)) return 'the header has no options object';
+  if (!isCount(r.options.tilesPerStep, 0x7fffffff))
+    return `the header's options.tilesPerStep ${JSON.stringify(r.options.tilesPerStep)} is not a positive integer`;
+  if (r.fraction !== undefined && !(typeof r.fraction === 'number' && r.fraction >= 0 && r.fraction <= 1))
+    return `the header's fraction ${JSON.stringify(r.fraction)} is not a number in 0..1`;
   return null;
 }
 
@@ -148,7 +170,11 @@ export class FileStore {
     if (!isNode) throw new DeepDreamError('DD_ERR_UNSUPPORTED', 'file storage needs Node.js');
     const fs = await import('node:fs/promises');
     const path = await import('node:path');
-    await fs.mkdir(this.dir, { recursive: true });
+    try {
+      await fs.mkdir(this.dir, { recursive: true });
+    } catch (e) {
+      throw asDeepDreamError(e, 'cannot use the checkpoint directory');
+    }
     return { fs, path };
   }
 
@@ -200,7 +226,8 @@ export class FileStore {
     const { fs, path } = await this._fs();
     const out = [];
     out.skipped = [];
-    for (const f of (await fs.readdir(this.dir)).sort()) {
+    const names = await fs.readdir(this.dir).catch((e) => { throw asDeepDreamError(e, 'cannot list the checkpoint directory'); });
+    for (const f of names.sort()) {
       if (!f.endsWith('.ddream')) continue;
       try {
         const { state, ...meta } = await this._read(fs, path.join(this.dir, f));
@@ -214,7 +241,8 @@ export class FileStore {
 
   async removeDream(id) {
     const { fs, path } = await this._fs();
-    await fs.rm(this._file(path, id), { force: true });
+    const file = this._file(path, id);
+    await fs.rm(file, { force: true }).catch((e) => { throw asDeepDreamError(e, 'cannot remove the checkpoint'); });
   }
 }
 

@@ -3,7 +3,7 @@
 // counts and labels are validated by the core, which reports DD_ERR_* codes.
 import { loadCore } from '../core.js';
 import { DeepDreamError } from '../errors.js';
-import { check, withScope, malloc } from '../heap.js';
+import { check, checkPtr, withScope, malloc } from '../heap.js';
 
 export const KIND = { dense: 1, dropout: 2, conv2d: 3, maxPooling2d: 4, flatten: 5 };
 export const ACTIVATION = { linear: 0, relu: 1, softmax: 2 };
@@ -20,9 +20,9 @@ export async function loadTrainCore(opts = {}) {
 /** A wasm-resident buffer that frees itself on free(); re-reads HEAP views on access. */
 export class HeapBuffer {
   constructor(M, bytes) { this.M = M; this.ptr = malloc(M, bytes); this.bytes = bytes; }
-  static f32(M, arr) { const b = new HeapBuffer(M, arr.length * 4); M.HEAPF32.set(arr, b.ptr >> 2); return b; }
-  static i32(M, arr) { const b = new HeapBuffer(M, Math.max(1, arr.length) * 4); M.HEAP32.set(arr, b.ptr >> 2); return b; }
-  get i32() { return this.M.HEAP32.subarray(this.ptr >> 2, (this.ptr + this.bytes) >> 2); }
+  static f32(M, arr) { const b = new HeapBuffer(M, arr.length * 4); M.HEAPF32.set(arr, b.ptr >>> 2); return b; }
+  static i32(M, arr) { const b = new HeapBuffer(M, Math.max(1, arr.length) * 4); M.HEAP32.set(arr, b.ptr >>> 2); return b; }
+  get i32() { return this.M.HEAP32.subarray(this.ptr >>> 2, (this.ptr + this.bytes) >>> 2); }
   free() { if (this.ptr) this.M._free(this.ptr); this.ptr = 0; }
 }
 
@@ -40,8 +40,7 @@ export class Net {
     this.ptr = withScope(M, (sc) => {
       const err = sc.err();
       const p = M._ddw_net_create(s.length, s[0] | 0, (s[1] ?? 0) | 0, (s[2] ?? 0) | 0, backend, threads, err);
-      if (!p) check(M, M._ddw_error_status(err), err, 'creating the model');
-      return p;
+      return checkPtr(M, p, err, 'creating the model');
     });
     this.threads = threads;
   }
@@ -82,9 +81,8 @@ export class Net {
       const info = s.alloc(40), err = s.err();
       const out = [];
       for (let i = 0; i < n; i++) {
-        const p = M._ddw_net_param_info(this.ptr, i, info, err);
-        if (!p) check(M, M._ddw_error_status(err), err, 'parameter info');
-        const w = M.HEAPU32.subarray(info >> 2, (info >> 2) + 10);
+        const p = checkPtr(M, M._ddw_net_param_info(this.ptr, i, info, err), err, 'parameter info');
+        const w = M.HEAPU32.subarray(info >>> 2, (info >>> 2) + 10);
         out.push({ name: M.UTF8ToString(p), layer: w[0], shape: Array.from(w.subarray(2, 2 + w[1])), count: w[6],
           value: w[7], m: w[8], v: w[9] });
       }
@@ -96,10 +94,10 @@ export class Net {
   readParam(index, slot = 'value') {
     const p = this.params()[index];
     const ptr = p[slot];
-    return this.M.HEAPF32.slice(ptr >> 2, (ptr >> 2) + p.count);
+    return this.M.HEAPF32.slice(ptr >>> 2, (ptr >>> 2) + p.count);
   }
   readAllParams(slot = 'value') {
-    return this.params().map((p) => this.M.HEAPF32.slice(p[slot] >> 2, (p[slot] >> 2) + p.count));
+    return this.params().map((p) => this.M.HEAPF32.slice(p[slot] >>> 2, (p[slot] >>> 2) + p.count));
   }
 
   setParam(index, slot, data) {
@@ -126,7 +124,7 @@ export class Net {
     return withScope(this.M, (s) => {
       const p = s.alloc(32);
       this.M._ddw_net_rng_state(this.ptr, p);
-      return Array.from(this.M.HEAPU32.subarray(p >> 2, (p >> 2) + 8));
+      return Array.from(this.M.HEAPU32.subarray(p >>> 2, (p >>> 2) + 8));
     });
   }
   set rngState(words) {
@@ -134,7 +132,7 @@ export class Net {
       throw new DeepDreamError('DD_ERR_PARSE', 'the saved RNG state must be 8 unsigned 32-bit integers');
     this._call('restoring the RNG state', (s, e) => {
       const p = s.alloc(32);
-      this.M.HEAPU32.set(words, p >> 2);
+      this.M.HEAPU32.set(words, p >>> 2);
       return this.M._ddw_net_set_rng_state(this.ptr, p, e);
     });
   }
@@ -147,7 +145,7 @@ export class Net {
     const M = this.M;
     if (!this._res) this._res = new HeapBuffer(M, 24);
     this._call('fit', (s, e) => M._ddw_net_train_batch(this.ptr, x.ptr, labels.ptr, n, perm.ptr + offset * 4, count, this._res.ptr, e));
-    const r = M.HEAPF64.subarray(this._res.ptr >> 3, (this._res.ptr >> 3) + 3);
+    const r = M.HEAPF64.subarray(this._res.ptr >>> 3, (this._res.ptr >>> 3) + 3);
     return { lossSum: r[0], correct: r[1], count: r[2] };
   }
 
@@ -155,7 +153,7 @@ export class Net {
     const M = this.M;
     if (!this._res) this._res = new HeapBuffer(M, 24);
     this._call('evaluate', (s, e) => M._ddw_net_evaluate(this.ptr, x.ptr, labels.ptr, n, batchSize, this._res.ptr, e));
-    const r = M.HEAPF64.subarray(this._res.ptr >> 3, (this._res.ptr >> 3) + 3);
+    const r = M.HEAPF64.subarray(this._res.ptr >>> 3, (this._res.ptr >>> 3) + 3);
     return { lossSum: r[0], correct: r[1], count: r[2] };
   }
 
@@ -165,7 +163,7 @@ export class Net {
     const out = new HeapBuffer(M, size * 4);
     try {
       this._call('predict', (s, e) => M._ddw_net_predict(this.ptr, x.ptr, n, batchSize, out.ptr, size, e));
-      return M.HEAPF32.slice(out.ptr >> 2, (out.ptr >> 2) + size);
+      return M.HEAPF32.slice(out.ptr >>> 2, (out.ptr >>> 2) + size);
     } finally {
       out.free();
     }
