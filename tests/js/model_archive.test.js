@@ -104,7 +104,7 @@ test('a damaged zip is a clean DD_ERR_PARSE (CRC, truncation), never a dead mode
 
 test('wrong files given as a model name what they are, before any protobuf detail', async () => {
   const cases = [
-    [readFileSync(join(root, '../shared/images/hulk.jpg')), /^loadModel\(the model file\): this is a JPEG image, not a TensorFlow GraphDef model \(\.pb\)\. Images go to the dream/],
+    [readFileSync(join(root, '../shared/images/hulk.jpg')), /^loadModel: this is a JPEG image, not a TensorFlow GraphDef model \(\.pb\)\. Images go to the dream/],
     [Buffer.from('<!DOCTYPE html><html><body>Not found</body></html>'), /this is an HTML or XML page.*download link/],
     [Buffer.alloc(0), /the model file is empty \(0 bytes\)/],
     [Buffer.from('{"format": "graph-model", "modelTopology": {}}'), /this is a JSON file.*model\.json/],

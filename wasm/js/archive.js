@@ -11,14 +11,14 @@ import { unzip } from './zip.js';
 /** The member tried first (Inception 5h's); otherwise the archive's only .pb. */
 export const PREFERRED_MEMBER = 'tensorflow_inception_graph.pb';
 
-/** A short name for a model source, for messages: a file or URL's base name. */
+/** A short name for a model source, for messages: a file or URL's base name; null for bytes. */
 export function sourceName(source) {
   if (typeof Blob !== 'undefined' && source instanceof Blob && typeof source.name === 'string' && source.name) return source.name;
   if (typeof source === 'string' || source instanceof URL) {
     const s = String(source).replace(/[?#].*$/, '');
     return s.slice(s.replace(/\/+$/, '').lastIndexOf('/') + 1) || s;
   }
-  return 'the model file';
+  return null;
 }
 
 export const isZip = (b) => b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 3 && b[3] === 4;

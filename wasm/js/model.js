@@ -143,13 +143,13 @@ export async function loadModelBytes(source, opts = {}) {
   const backend = BACKENDS[opts.backend ?? 'auto'];
   if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
   const effThreads = M.ddVariant === 'mt' ? Math.max(1, Math.min(threads, 8)) : 1;
-  const what = sourceName(source);
+  const name = sourceName(source); // null for bytes
   const read = await readIntoHeap(M, source, opts.onProgress);
-  const { ptr, len, member } = await unpackInHeap(M, read.ptr, read.len, what);
+  const { ptr, len, member } = await unpackInHeap(M, read.ptr, read.len, name || 'the zip archive');
   return withScope(M, (s) => {
     const err = s.err();
     const m = checkPtr(M, M._ddw_model_load(ptr, len, backend, effThreads, err), err, // adopts ptr, also on failure
-      member ? `loadModel(${what}: ${member})` : `loadModel(${what})`);
+      name ? `loadModel(${name}${member ? `: ${member}` : ''})` : member ? `loadModel(${member})` : 'loadModel');
     return new Model(M, m, { byteLength: len, threads: effThreads });
   });
 }
