@@ -24,6 +24,13 @@
  *
  * Data flow: bytes -> formats -> graph -> engine (kernels) -> dream | train
  *            -> this API -> wasm bindings -> JS API.
+ *
+ * Siblings with the same contracts, for programs that need more than
+ * dreaming: deepdream_image.h (PNG/JPEG, resize, noise pictures),
+ * deepdream_options.h (options by name as the command lines spell them, and
+ * the struct layouts the wasm bindings describe to JavaScript),
+ * deepdream_profile.h (per-op times). Nothing outside include/ is public: the
+ * command line and the wasm bindings are built with include/ alone.
  */
 #ifndef DEEPDREAM_H
 #define DEEPDREAM_H
@@ -137,6 +144,10 @@ dd_status dd_model_find_node(const dd_model *model, const char *name, dd_layer_i
 /* A 64-bit fingerprint of the graph and its weights; saved dream states
    carry it so that a state is never restored onto another model. */
 uint64_t dd_model_fingerprint(const dd_model *model);
+
+/* The model file's bytes when the model adopted them (adopt_buffer), else
+   NULL. Valid while the model lives; read-only. */
+const void *dd_model_file_bytes(const dd_model *model);
 
 /* Runs the graph on one NHWC float image of height x width x 3 and copies
    the named node's output into `out` (capacity `out_capacity` floats).

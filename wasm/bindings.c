@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "deepdream.h"
+#include "deepdream_image.h"
+#include "deepdream_profile.h"
 
 EMSCRIPTEN_KEEPALIVE int ddw_error_size(void) { return (int)sizeof(dd_error); }
 EMSCRIPTEN_KEEPALIVE const char *ddw_error_message(const dd_error *e) { return e->message; }
@@ -137,12 +139,10 @@ EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_restore(dd_model *m, const void *bytes,
 }
 EMSCRIPTEN_KEEPALIVE void ddw_dream_free(dd_dream *d) { dd_dream_free(d); }
 
-/* The model file bytes the model adopted (for model.save), and their length. */
-#include "api/model_internal.h"
-EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return m ? m->adopted : NULL; }
+/* The model file bytes the model adopted (for model.save). */
+EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return dd_model_file_bytes(m); }
 
 /* ---- images (stb) ------------------------------------------------------------ */
-#include "dream/image.h"
 /* info[0..2] = width, height, channels; returns pixels (dd_free) or 0. */
 EMSCRIPTEN_KEEPALIVE uint8_t *ddw_image_decode(const uint8_t *bytes, size_t len, int *info, dd_error *err) {
   uint8_t *px = NULL;
@@ -162,7 +162,6 @@ EMSCRIPTEN_KEEPALIVE int ddw_image_encode(const uint8_t *px, int w, int h, int c
 }
 
 /* ---- profile ------------------------------------------------------------------ */
-#include <stdio.h>
 /* Runs one gradient step on `input` (h x w x 3) twice (warm-up, then timed per
    op) and prints the per-op table to stdout. Returns the status. */
 EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int h, int w, const char *layer,
@@ -173,11 +172,11 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int 
   dd_status s = DD_OK;
   for (int i = 0; i < 3 && s == DD_OK; i++) s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
   if (s != DD_OK) return s;
-  dd_exec_set_profile(m->exec, 1);
+  dd_model_set_profile(m, 1, NULL);
   s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
-  dd_exec_profile_print(m->exec, stdout);
-  printf("activation arena peak %.1f MiB\n", dd_exec_arena_peak(m->exec) / 1048576.0);
+  dd_model_profile_print(m, stdout, NULL);
+  printf("activation arena peak %.1f MiB\n", dd_model_arena_peak(m) / 1048576.0);
   fflush(stdout);
-  dd_exec_set_profile(m->exec, 0);
+  dd_model_set_profile(m, 0, NULL);
   return s;
 }

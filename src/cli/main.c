@@ -14,11 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/core.h"
 #include "deepdream.h"
-#include "dream/image.h"
-#include "dream/resize.h"
-#include "api/model_internal.h"
+#include "deepdream_image.h"
+#include "deepdream_profile.h"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
@@ -163,6 +161,12 @@ static int save_image(const char *path, const uint8_t *px, int w, int h, int c, 
   if (!ok) fprintf(stderr, "deepdream: cannot write %s: %s\n", path, strerror(errno));
   dd_free(bytes);
   return ok;
+}
+
+/* pixels -> floats, for the profile's input; returns 1 */
+static int to_floats(float *x, const uint8_t *px, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = (float)px[i];
+  return 1;
 }
 
 static double now_s(void) {
@@ -445,26 +449,30 @@ int main(int argc, char **argv) {
   a.o.objective.n_channels = n_channels;
   if (a.profile) {
     int t = a.o.tile_size;
-    float *x = (float *)malloc(sizeof(float) * (size_t)t * t * 3), *g = (float *)malloc(sizeof(float) * (size_t)t * t * 3);
-    dd_rng r;
-    dd_rng_seed(&r, 1);
-    for (size_t i = 0; i < (size_t)t * t * 3; i++) x[i] = 255.0f * dd_rng_uniform(&r);
+    size_t n = (size_t)t * t * 3;
+    float *x = (float *)malloc(sizeof(float) * n), *g = (float *)malloc(sizeof(float) * n);
+    uint8_t *noise = (uint8_t *)malloc(n);
     int rc2 = 1;
-    if (dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err) == DD_OK) { /* warm-up: plans, packs */
-      dd_exec_set_profile(m->exec, 1);
+    if (!x || !g || !noise) {
+      fprintf(stderr, "deepdream: out of memory for a %dx%d profile\n", t, t);
+    } else if (dd_image_noise(1, t, t, noise, &err) == DD_OK && to_floats(x, noise, n) &&
+               dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err) == DD_OK) {
+      /* that first gradient was the warm-up: plans, packs */
+      dd_model_set_profile(m, 1, NULL);
       double t0 = now_s();
       dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err);
       double el = now_s() - t0;
-      dd_exec_profile_print(m->exec, stdout);
+      dd_model_profile_print(m, stdout, NULL);
       printf("one %dx%d gradient step: %.1f ms wall, %d thread(s); activation arena peak %.1f MiB\n", t, t, el * 1e3,
-             a.threads, dd_exec_arena_peak(m->exec) / 1048576.0);
-      dd_exec_set_profile(m->exec, 0);
+             a.threads, dd_model_arena_peak(m) / 1048576.0);
+      dd_model_set_profile(m, 0, NULL);
       rc2 = 0;
     } else {
       fprintf(stderr, "deepdream: %s\n", err.message);
     }
     free(x);
     free(g);
+    free(noise);
     free(channels);
     dd_model_free(m);
     return rc2;
@@ -491,9 +499,10 @@ int main(int argc, char **argv) {
     w = a.noise_w;
     h = a.noise_h;
     px = (uint8_t *)malloc((size_t)w * h * 3);
-    dd_rng r;
-    dd_rng_seed(&r, a.o.seed ^ 0x6e6f697365ULL);
-    for (size_t i = 0; i < (size_t)w * h * 3; i++) px[i] = (uint8_t)(100 + 56 * dd_rng_uniform(&r));
+    if (!px || dd_image_noise(a.o.seed, w, h, px, &err) != DD_OK) {
+      fprintf(stderr, "deepdream: --noise: %s\n", px ? err.message : "out of memory");
+      goto out;
+    }
   } else {
     size_t ilen;
     unsigned char *ib = read_file(a.in, &ilen);
