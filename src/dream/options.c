@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/core.h"
@@ -109,6 +110,15 @@ const dd_option_info *dd_option_find(const char *name) {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* "tile (tile_size)": the option as the command lines spell it and the member it sets */
+typedef struct label { char s[64]; } label;
+static label name_of(const dd_option_info *o) {
+  label l;
+  if (o->field && strcmp(o->field, o->name)) snprintf(l.s, sizeof l.s, "%s (%s)", o->name, o->field);
+  else snprintf(l.s, sizeof l.s, "%s", o->name);
+  return l;
+}
+
 /* A decimal integer (optional '-', digits only) into *v; 0 when the text is not
    one or does not fit in int64 (*overflow set). */
 static int parse_integer(const char *s, int64_t *v, int *overflow) {
@@ -129,7 +139,7 @@ static int parse_integer(const char *s, int64_t *v, int *overflow) {
 }
 
 static dd_status bad_int(const dd_option_info *o, const char *text, dd_error *err) {
-  return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be an integer in %.0f..%.0f, got '%s'", o->name, o->min,
+  return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be an integer in %.0f..%.0f, got '%s'", name_of(o).s, o->min,
                  o->max, text);
 }
 
@@ -149,7 +159,7 @@ static dd_status parse_number(const dd_option_info *o, const char *text, double 
   if (ok) ok = (o->open & DD_OPTION_MIN_OPEN) ? v > o->min : v >= o->min;
   if (ok) ok = (o->open & DD_OPTION_MAX_OPEN) ? v < o->max : v <= o->max;
   if (!ok)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be a number in %c%g, %g%c, got '%s'", o->name,
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be a number in %c%g, %g%c, got '%s'", name_of(o).s,
                    (o->open & DD_OPTION_MIN_OPEN) ? '(' : '[', o->min, o->max,
                    (o->open & DD_OPTION_MAX_OPEN) ? ')' : ']', text);
   *out = v;
@@ -167,7 +177,7 @@ static dd_status parse_seed(const dd_option_info *o, const char *text, uint64_t 
   }
   if (!ok)
     return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be an integer in 0..18446744073709551615 (2^64-1), got '%s'",
-                   o->name, text);
+                   name_of(o).s, text);
   *out = (uint64_t)v;
   return DD_OK;
 }
@@ -184,7 +194,7 @@ static dd_status parse_choice(const dd_option_info *o, const char *text, int64_t
     }
     p += len + (bar ? 1 : 0);
   }
-  return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be one of %s, got '%s'", o->name, o->choices, text);
+  return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be one of %s, got '%s'", name_of(o).s, o->choices, text);
 }
 
 static dd_status parse_size(const dd_option_info *o, const char *text, int *w, int *h, dd_error *err) {
@@ -293,11 +303,11 @@ dd_status dd_option_parse(const char *name, const char *text, dd_option_value *o
     case DD_OPTION_LAYER: {
       int64_t idx;
       int overflow;
-      if (!*text) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be a node name or an index, got ''", o->name);
+      if (!*text) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s must be a node name or an index, got ''", name_of(o).s);
       if (is_digit(text[0]) || text[0] == '-') {
         if (parse_integer(text, &idx, &overflow) || overflow) {
           if (overflow || idx < o->min || idx > o->max)
-            return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s index must be in %.0f..%.0f, got '%s'", o->name, o->min,
+            return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%s index must be in %.0f..%.0f, got '%s'", name_of(o).s, o->min,
                            o->max, text);
           v.i = idx;
           break;
