@@ -20,12 +20,15 @@ export function parseChannels(ch) {
   const out = [];
   for (const part of String(ch).split(',')) {
     const m = part.trim().match(/^(\d+)(?::(\d+))?$/);
-    if (!m || (m[2] !== undefined && Number(m[2]) <= Number(m[1]))) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `bad channel list '${ch}' (use e.g. 0:3 or 1,5,7; a:b needs b > a)`);
+    if (!m) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `bad channel list '${ch}' (use e.g. 0:3 or 1,5,7)`);
     out.push(...(m[2] === undefined ? [Number(m[1])] : range(Number(m[1]), Number(m[2]))));
   }
   return out;
 }
-function range(a, b) { const r = []; for (let i = a; i < b; i++) r.push(i); return r; }
+function range(a, b) {
+  if (!(b > a)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `channels: the range ${a}:${b} is empty (a:b means channels a..b-1, so b must be greater than a)`);
+  const r = []; for (let i = a; i < b; i++) r.push(i); return r;
+}
 
 /**
  * The options with defaults filled in (seed as a decimal string). Values are
@@ -37,6 +40,7 @@ export function normalizeOptions(options = {}) {
   for (const k of Object.keys(DEFAULTS)) if (options[k] !== undefined) o[k] = options[k];
   if (options.octaves !== undefined && options.repeats === undefined) o.repeats = options.octaves;
   o.seed = typeof o.seed === 'bigint' ? o.seed.toString() : String(o.seed);
+  parseChannels(o.channels); // the list's form, here too for workers (remote.js); the core checks it again
   return o;
 }
 
