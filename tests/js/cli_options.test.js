@@ -145,3 +145,33 @@ test('the JS API refuses the same values with the same sentences', async () => {
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+// --save-state in one CLI, --resume FILE in the other: the same bytes as an uninterrupted run
+async function interrupted(run, args) {
+  const { spawn } = await import('node:child_process');
+  const [cmd, argv] = run === 'node' ? [process.execPath, [join(root, 'wasm/js/cli.js'), ...args]] : [native, args];
+  const child = spawn(cmd, argv, { env });
+  let err = '';
+  let sent = false;
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (!sent && /iteration 2\//.test(err)) { sent = true; child.kill('SIGINT'); }
+  });
+  const code = await new Promise((r) => child.on('exit', (c) => r(c)));
+  return { code, err };
+}
+
+test('a state saved on Ctrl-C by one CLI resumes in the other to the same bytes', { skip: !tools.native && 'native CLI not built' }, async () => {
+  const long = ['--model', model, '--layer', 'curves', '--iterations', '6', '--octaves', '1', '--tile', '32', '--seed', '5'];
+  const ref = join(dir, 'ref-long.png');
+  assert.equal(tools.native([input, ref, ...long, '--quiet']).status, 0);
+  for (const [saver, resumer] of [['node', 'native'], ['native', 'node']]) {
+    const state = join(dir, `${saver}.state`), out = join(dir, `${resumer}-resumed.png`);
+    const r = await interrupted(saver, [input, join(dir, 'never.png'), ...long, '--save-state', state]);
+    assert.notEqual(r.code, 0, r.err);
+    assert.match(r.err, /state saved to/, r.err);
+    const q = tools[resumer](['--model', model, '--resume', state, out, '--quiet']);
+    assert.equal(q.status, 0, q.stderr.toString());
+    assert.deepEqual(readFileSync(out), readFileSync(ref), `${saver} -> ${resumer}`);
+  }
+});
