@@ -132,6 +132,7 @@ typedef struct cli {
   dd_backend backend;
   dd_dream_options o;
   char checkpoint_file[4096]; /* --checkpoint DIR: DIR/ID.ddstate */
+  char checkpoint_id[64];
 } cli;
 
 /* Saves the dream's state to `path`; returns 1 on success. */
@@ -166,7 +167,7 @@ static uint8_t *run_dream(const cli *a, dd_dream *d, int *wp, int *hp, int *cp, 
           fprintf(stderr, "deepdream: interrupted; could not save the state\n");
       } else if (a->checkpoint && save_state_file(d, a->checkpoint_file)) {
         fprintf(stderr, "deepdream: interrupted; resume with --checkpoint %s --resume %s\n", a->checkpoint,
-                strrchr(a->checkpoint_file, '/') + 1);
+                a->checkpoint_id);
       } else {
         fprintf(stderr, "deepdream: interrupted (use --save-state FILE to be able to resume)\n");
       }
@@ -353,7 +354,11 @@ int main(int argc, char **argv) {
   }
   a.in = pos[0];
   a.out = npos == 2 ? pos[1] : pos[0];
-  if (a.out && !a.list && !a.profile && !check_writable(a.out, a.zoom)) return 1;
+  if (!a.list && !a.profile) { /* every file the run may write, before it starts */
+    if ((a.out && !check_writable(a.out, a.zoom)) || (a.grad_out && !check_writable(a.grad_out, 0)) ||
+        (a.save_state && !check_writable(a.save_state, 0)))
+      return 1;
+  }
 
   size_t mlen;
   unsigned char *mbytes = read_file(a.model_path, &mlen);
@@ -415,13 +420,14 @@ int main(int argc, char **argv) {
   if (a.checkpoint) {
     /* --checkpoint DIR: the state as DIR/ID.ddstate (the raw dd_dream_save_state
        bytes, as --save-state writes them); --resume ID continues it */
-    char id[64];
-    if (a.resume && (strchr(a.resume, '/') || a.resume[0] == '.' || strlen(a.resume) >= sizeof id)) {
+    char *id = a.checkpoint_id;
+    const size_t id_cap = sizeof a.checkpoint_id;
+    if (a.resume && (strchr(a.resume, '/') || a.resume[0] == '.' || strlen(a.resume) >= id_cap)) {
       fprintf(stderr, "deepdream: bad dream id '%s' (with --checkpoint, --resume takes an ID)\n", a.resume);
       goto out;
     }
-    if (a.resume) snprintf(id, sizeof id, "%s", a.resume);
-    else snprintf(id, sizeof id, "dream-%lx-%lx", (unsigned long)time(NULL), (unsigned long)getpid());
+    if (a.resume) snprintf(id, id_cap, "%s", a.resume);
+    else snprintf(id, id_cap, "dream-%lx-%lx", (unsigned long)time(NULL), (unsigned long)getpid());
     if (mkdir(a.checkpoint, 0777) != 0 && errno != EEXIST) {
       fprintf(stderr, "deepdream: cannot create %s: %s\n", a.checkpoint, strerror(errno));
       goto out;

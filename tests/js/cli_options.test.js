@@ -68,6 +68,11 @@ for (const [name, run] of Object.entries(tools)) {
         assert.match(r.stderr.toString(), /cannot write .*out\.png/);
         assert.doesNotMatch(r.stderr.toString(), /octave|^dream:/m, 'the dream ran before the output was checked');
       }
+      for (const opt of ['--show-gradient', '--save-state']) {
+        const r = run([input, join(dir, 'fine.png'), ...common, opt, join(dir, 'no-such-dir', 'f')]);
+        assert.equal(r.status, 1, `${opt}: ${r.stderr}`);
+        assert.match(r.stderr.toString(), /cannot write .*no-such-dir\/f/, opt);
+      }
     } finally {
       chmodSync(ro, 0o700);
     }
@@ -174,4 +179,17 @@ test('a state saved on Ctrl-C by one CLI resumes in the other to the same bytes'
     assert.equal(q.status, 0, q.stderr.toString());
     assert.deepEqual(readFileSync(out), readFileSync(ref), `${saver} -> ${resumer}`);
   }
+});
+
+test('native --checkpoint DIR: interrupted, then --resume ID, gives the uninterrupted bytes', { skip: !tools.native && 'native CLI not built' }, async () => {
+  const long = ['--model', model, '--layer', 'curves', '--iterations', '6', '--octaves', '1', '--tile', '32', '--seed', '5'];
+  const ck = join(dir, 'native-ck-resume');
+  const r = await interrupted('native', [input, join(dir, 'never2.png'), ...long, '--checkpoint', ck]);
+  const m = r.err.match(/--checkpoint \S+ --resume (\S+)/);
+  assert.ok(m, r.err);
+  const out = join(dir, 'native-ck-resumed.png');
+  const q = tools.native(['--model', model, '--checkpoint', ck, '--resume', m[1], out, '--quiet']);
+  assert.equal(q.status, 0, q.stderr.toString());
+  assert.deepEqual(readFileSync(out), readFileSync(join(dir, 'ref-long.png')));
+  assert.ok(!existsSync(join(ck, `${m[1]}.ddstate`)), 'the finished dream\'s checkpoint is removed');
 });

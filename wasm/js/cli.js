@@ -140,7 +140,11 @@ async function main() {
   if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(a.helpText); return 2; }
   const out = a.pos[a.pos.length - 1];
   if (out && !a.list && !a.profile) {
-    try { await checkWritable(out, a.zoom); } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 1; }
+    try { // every file the run may write, before it starts
+      await checkWritable(out, a.zoom);
+      if (a.grad) await checkWritable(a.grad);
+      if (a.saveState) await checkWritable(a.saveState);
+    } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 1; }
   }
   const modelPath = a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url));
   const model = await loadModel(modelPath, { threads: a.threads, backend: a.backend });
