@@ -24,6 +24,13 @@
  *
  * Data flow: bytes -> formats -> graph -> engine (kernels) -> dream | train
  *            -> this API -> wasm bindings -> JS API.
+ *
+ * Siblings with the same contracts, for programs that need more than
+ * dreaming: deepdream_image.h (PNG/JPEG, resize, noise pictures),
+ * deepdream_options.h (options by name as the command lines spell them, and
+ * the struct layouts the wasm bindings describe to JavaScript),
+ * deepdream_profile.h (per-op times). Nothing outside include/ is public: the
+ * command line and the wasm bindings are built with include/ alone.
  */
 #ifndef DEEPDREAM_H
 #define DEEPDREAM_H
@@ -43,20 +50,28 @@ extern "C" {
 /* Status codes and errors                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* The status list, one row per code: X(name, value, meaning). The enum, the
+   names (dd_status_string) and the list the wasm bindings hand to JavaScript
+   (dd_status_count / dd_status_at) all expand from it. */
+#define DD_STATUS_LIST(X)                                                          \
+  X(DD_OK, 0, "success")                                                           \
+  X(DD_DONE, 1, "success: the dream is finished")                                  \
+  X(DD_ERR_INVALID_ARGUMENT, -1, "a parameter is out of range or NULL")            \
+  X(DD_ERR_OUT_OF_MEMORY, -2, "an allocation failed")                              \
+  X(DD_ERR_PARSE, -3, "malformed bytes: protobuf, image, saved state")             \
+  X(DD_ERR_UNSUPPORTED, -4, "well-formed but not supported: op, dtype, attr")      \
+  X(DD_ERR_NOT_FOUND, -5, "a named layer, node or channel does not exist")         \
+  X(DD_ERR_SHAPE, -6, "tensor shapes disagree")                                    \
+  X(DD_ERR_GRAPH, -7, "graph structure: missing input, cycle")                     \
+  X(DD_ERR_STATE_MISMATCH, -8, "saved state belongs to another model or version")  \
+  X(DD_ERR_IO, -9, "file could not be read or written")                            \
+  X(DD_ERR_ABORTED, -10, "the caller asked to stop")                               \
+  X(DD_ERR_INTERNAL, -11, "a bug: please report it")
+
 typedef enum dd_status {
-  DD_OK = 0,                     /* success */
-  DD_DONE = 1,                   /* success: the dream is finished */
-  DD_ERR_INVALID_ARGUMENT = -1,  /* a parameter is out of range or NULL */
-  DD_ERR_OUT_OF_MEMORY = -2,     /* an allocation failed */
-  DD_ERR_PARSE = -3,             /* malformed bytes: protobuf, image, saved state */
-  DD_ERR_UNSUPPORTED = -4,       /* well-formed but not supported: op, dtype, attr */
-  DD_ERR_NOT_FOUND = -5,         /* a named layer, node or channel does not exist */
-  DD_ERR_SHAPE = -6,             /* tensor shapes disagree */
-  DD_ERR_GRAPH = -7,             /* graph structure: missing input, cycle */
-  DD_ERR_STATE_MISMATCH = -8,    /* saved state belongs to another model or version */
-  DD_ERR_IO = -9,                /* file could not be read or written */
-  DD_ERR_ABORTED = -10,          /* the caller asked to stop */
-  DD_ERR_INTERNAL = -11          /* a bug: please report it */
+#define DD_STATUS_ENUM_(name, value, meaning) name = value,
+  DD_STATUS_LIST(DD_STATUS_ENUM_)
+#undef DD_STATUS_ENUM_
 } dd_status;
 
 #define DD_ERROR_MESSAGE_SIZE 256
@@ -68,6 +83,9 @@ typedef struct dd_error {
 
 /* A short constant name for a status, e.g. "DD_ERR_PARSE". Never NULL. */
 const char *dd_status_string(dd_status status);
+/* The statuses of DD_STATUS_LIST, in its order: index 0..dd_status_count()-1. */
+int dd_status_count(void);
+dd_status dd_status_at(int index);
 
 /* Releases memory that this API returned to the caller. NULL is allowed. */
 void dd_free(void *ptr);
@@ -137,6 +155,10 @@ dd_status dd_model_find_node(const dd_model *model, const char *name, dd_layer_i
 /* A 64-bit fingerprint of the graph and its weights; saved dream states
    carry it so that a state is never restored onto another model. */
 uint64_t dd_model_fingerprint(const dd_model *model);
+
+/* The model file's bytes when the model adopted them (adopt_buffer), else
+   NULL. Valid while the model lives; read-only. */
+const void *dd_model_file_bytes(const dd_model *model);
 
 /* Runs the graph on one NHWC float image of height x width x 3 and copies
    the named node's output into `out` (capacity `out_capacity` floats).

@@ -10,11 +10,66 @@
 #include <string.h>
 
 #include "deepdream.h"
+#include "deepdream_image.h"
+#include "deepdream_options.h"
+#include "deepdream_profile.h"
 
 EMSCRIPTEN_KEEPALIVE int ddw_error_size(void) { return (int)sizeof(dd_error); }
 EMSCRIPTEN_KEEPALIVE const char *ddw_error_message(const dd_error *e) { return e->message; }
 EMSCRIPTEN_KEEPALIVE int ddw_error_status(const dd_error *e) { return (int)e->status; }
 EMSCRIPTEN_KEEPALIVE const char *ddw_status_string(int s) { return dd_status_string((dd_status)s); }
+/* The status list (DD_STATUS_LIST): JS reads names and values from here at load. */
+EMSCRIPTEN_KEEPALIVE int ddw_status_count(void) { return dd_status_count(); }
+EMSCRIPTEN_KEEPALIVE int ddw_status_at(int i) { return (int)dd_status_at(i); }
+
+/* ---- the option table and the layouts (include/deepdream_options.h) ---------- */
+EMSCRIPTEN_KEEPALIVE int ddw_option_count(void) { return dd_option_count(); }
+/* nums: kind, min, max, open (4 doubles); strs: name, field, choices, arg, help
+   (5 pointers, 0 for none). Returns 0 for an index out of range, else 1. */
+EMSCRIPTEN_KEEPALIVE int ddw_option_describe(int i, double *nums, uint32_t *strs) {
+  const dd_option_info *o = dd_option_at(i);
+  if (!o) return 0;
+  nums[0] = o->kind;
+  nums[1] = o->min;
+  nums[2] = o->max;
+  nums[3] = o->open;
+  const char *v[5] = {o->name, o->field, o->choices, o->arg, o->help};
+  for (int k = 0; k < 5; k++) strs[k] = (uint32_t)(uintptr_t)v[k];
+  return 1;
+}
+/* Checks `text` for option `name`; out: i, d, w, h (4 doubles). */
+EMSCRIPTEN_KEEPALIVE int ddw_option_parse(const char *name, const char *text, double *out, dd_error *err) {
+  dd_option_value v;
+  dd_status s = dd_option_parse(name, text, &v, err);
+  if (s != DD_OK) return s;
+  out[0] = (double)v.i;
+  out[1] = v.d;
+  out[2] = v.w;
+  out[3] = v.h;
+  dd_free(v.channels);
+  return DD_OK;
+}
+/* which: 0 = dd_dream_options, 1 = dd_progress. info: count, sizeof (2 words). */
+static const dd_field *layout(int which, int *count, size_t *size) {
+  return which == 0 ? dd_dream_options_layout(count, size) : which == 1 ? dd_progress_layout(count, size) : NULL;
+}
+EMSCRIPTEN_KEEPALIVE int ddw_layout(int which, uint32_t *info) {
+  int n = 0;
+  size_t size = 0;
+  if (!layout(which, &n, &size)) return 0;
+  info[0] = (uint32_t)n;
+  info[1] = (uint32_t)size;
+  return 1;
+}
+/* Field i of layout `which`: returns its name (0 out of range); out: offset, type. */
+EMSCRIPTEN_KEEPALIVE const char *ddw_layout_field(int which, int i, uint32_t *out) {
+  int n = 0;
+  const dd_field *f = layout(which, &n, NULL);
+  if (!f || i < 0 || i >= n) return NULL;
+  out[0] = f[i].offset;
+  out[1] = (uint32_t)f[i].type;
+  return f[i].name;
+}
 EMSCRIPTEN_KEEPALIVE int ddw_backend_available(int b) { return dd_backend_available((dd_backend)b); }
 
 /* Loads a GraphDef. `bytes` must come from malloc (dd_malloc): the model
@@ -73,46 +128,39 @@ EMSCRIPTEN_KEEPALIVE void ddw_model_free(dd_model *m) { dd_model_free(m); }
 
 /* ---- dream ---------------------------------------------------------------- */
 
-EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_begin(dd_model *m, const char *layer, int layer_index, const int *channels,
-                                               int n_channels, int iterations, double step, int tile, int repeats,
-                                               double rescale, double blend, double seed_lo, double seed_hi,
-                                               double mean, int resample, const uint8_t *pixels, int w, int h, int c,
-                                               dd_error *err) {
-  dd_dream_options o;
-  dd_dream_options_init(&o);
-  o.objective.layer = layer && layer[0] ? layer : NULL;
-  o.objective.layer_index = layer_index;
-  o.objective.channels = channels;
-  o.objective.n_channels = n_channels;
-  o.num_iterations = iterations;
-  o.step_size = step;
-  o.tile_size = tile;
-  o.num_repeats = repeats;
-  o.rescale_factor = rescale;
-  o.blend = blend;
-  o.seed = ((uint64_t)(uint32_t)seed_hi << 32) | (uint32_t)seed_lo;
-  o.input_mean = mean;
-  o.resample = (dd_resample)resample;
+/* Dream options live in wasm memory as a dd_dream_options (the layout JS
+   checked at load), set by name through the core's option table. */
+EMSCRIPTEN_KEEPALIVE dd_dream_options *ddw_dream_options_new(void) {
+  dd_dream_options *o = (dd_dream_options *)malloc(sizeof *o);
+  if (o) dd_dream_options_init(o);
+  return o;
+}
+EMSCRIPTEN_KEEPALIVE int ddw_dream_options_set(dd_dream_options *o, const char *name, const char *text, dd_error *err) {
+  return dd_dream_options_set(o, name, text, err);
+}
+/* Frees the options and the channel list dd_dream_options_set allocated. */
+EMSCRIPTEN_KEEPALIVE void ddw_dream_options_free(dd_dream_options *o) {
+  if (!o) return;
+  dd_free((void *)o->objective.channels);
+  free(o);
+}
+
+EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_begin(dd_model *m, const dd_dream_options *o, const uint8_t *pixels, int w,
+                                               int h, int c, dd_error *err) {
   dd_dream *d = NULL;
-  if (dd_dream_begin(m, &o, pixels, w, h, c, &d, err) != DD_OK) return NULL;
+  if (dd_dream_begin(m, o, pixels, w, h, c, &d, err) != DD_OK) return NULL;
   return d;
 }
 
-/* progress: 18 doubles, see wasm/js/dream.js */
-static void progress_out(const dd_progress *p, double *o) {
-  double v[18] = {p->octave, p->num_octaves, p->iteration, p->num_iterations, p->tile, p->num_tiles,
-                  (double)p->tiles_done, (double)p->tiles_total, p->fraction, p->tile_x, p->tile_y, p->tile_w,
-                  p->tile_h, p->image_w, p->image_h, p->grad_min, p->grad_max, p->step_scaled};
-  memcpy(o, v, sizeof v);
-}
-
-EMSCRIPTEN_KEEPALIVE int ddw_dream_step(dd_dream *d, int max_tiles, double *progress, dd_error *err) {
+/* progress: a dd_progress (JS reads it through dd_progress_layout) */
+EMSCRIPTEN_KEEPALIVE int ddw_dream_step(dd_dream *d, int max_tiles, dd_progress *progress, dd_error *err) {
   dd_progress p;
   memset(&p, 0, sizeof p);
   dd_status s = dd_dream_step(d, max_tiles, &p, err);
-  if (progress) progress_out(&p, progress);
+  if (progress) *progress = p;
   return s;
 }
+EMSCRIPTEN_KEEPALIVE int ddw_dream_channels(const dd_dream *d) { return dd_dream_channels(d); }
 
 EMSCRIPTEN_KEEPALIVE int ddw_dream_size(const dd_dream *d, int *wh) { return dd_dream_current_size(d, wh, wh + 1); }
 /* 3 or 4: what a resumed dream returns, checked against a checkpoint's header (wasm/js/dream.js). */
@@ -139,12 +187,10 @@ EMSCRIPTEN_KEEPALIVE dd_dream *ddw_dream_restore(dd_model *m, const void *bytes,
 }
 EMSCRIPTEN_KEEPALIVE void ddw_dream_free(dd_dream *d) { dd_dream_free(d); }
 
-/* The model file bytes the model adopted (for model.save), and their length. */
-#include "api/model_internal.h"
-EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return m ? m->adopted : NULL; }
+/* The model file bytes the model adopted (for model.save). */
+EMSCRIPTEN_KEEPALIVE const void *ddw_model_bytes(const dd_model *m) { return dd_model_file_bytes(m); }
 
 /* ---- images (stb) ------------------------------------------------------------ */
-#include "dream/image.h"
 /* info[0..2] = width, height, channels; returns pixels (dd_free) or 0. */
 EMSCRIPTEN_KEEPALIVE uint8_t *ddw_image_decode(const uint8_t *bytes, size_t len, int *info, dd_error *err) {
   uint8_t *px = NULL;
@@ -163,8 +209,17 @@ EMSCRIPTEN_KEEPALIVE int ddw_image_encode(const uint8_t *px, int w, int h, int c
   return s;
 }
 
+/* Pillow's LANCZOS resize of 8-bit pixels (the Node CLI's --zoom). */
+EMSCRIPTEN_KEEPALIVE int ddw_image_resize(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
+                                          dd_error *err) {
+  return dd_resize_lanczos_u8(in, w, h, c, out, ow, oh, err);
+}
+/* The --noise start picture (w*h*3 bytes into rgb); the seed as two 32-bit halves. */
+EMSCRIPTEN_KEEPALIVE int ddw_image_noise(double seed_lo, double seed_hi, int w, int h, uint8_t *rgb, dd_error *err) {
+  return dd_image_noise(((uint64_t)(uint32_t)seed_hi << 32) | (uint32_t)seed_lo, w, h, rgb, err);
+}
+
 /* ---- profile ------------------------------------------------------------------ */
-#include <stdio.h>
 /* Runs one gradient step on `input` (h x w x 3) twice (warm-up, then timed per
    op) and prints the per-op table to stdout. Returns the status. */
 EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int h, int w, const char *layer,
@@ -175,11 +230,11 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int 
   dd_status s = DD_OK;
   for (int i = 0; i < 3 && s == DD_OK; i++) s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
   if (s != DD_OK) return s;
-  dd_exec_set_profile(m->exec, 1);
+  dd_model_set_profile(m, 1, NULL);
   s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
-  dd_exec_profile_print(m->exec, stdout);
-  printf("activation arena peak %.1f MiB\n", dd_exec_arena_peak(m->exec) / 1048576.0);
+  dd_model_profile_print(m, stdout, NULL);
+  printf("activation arena peak %.1f MiB\n", dd_model_arena_peak(m) / 1048576.0);
   fflush(stdout);
-  dd_exec_set_profile(m->exec, 0);
+  dd_model_set_profile(m, 0, NULL);
   return s;
 }

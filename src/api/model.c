@@ -184,6 +184,7 @@ void dd_model_free(dd_model *m) {
 int dd_model_layer_count(const dd_model *m) { return m ? m->n_layers : 0; }
 int dd_model_conv_layer_count(const dd_model *m) { return m ? m->n_conv_layers : 0; }
 uint64_t dd_model_fingerprint(const dd_model *m) { return m ? m->fingerprint : 0; }
+const void *dd_model_file_bytes(const dd_model *m) { return m ? m->adopted : NULL; }
 
 static void fill_info(const dd_model *m, int node, dd_layer_info *out) {
   const dd_node *n = &m->graph.nodes[node];

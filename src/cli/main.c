@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/core.h"
 #include "deepdream.h"
-#include "dream/image.h"
-#include "dream/resize.h"
-#include "api/model_internal.h"
-#include "cli/atomic_file.h"
+#include "deepdream_image.h"
+#include "deepdream_options.h"
+#include "deepdream_profile.h"
+#include "atomic_file.h"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
@@ -27,91 +27,19 @@ static void on_sigint(int sig) {
   interrupted = 1;
 }
 
+/* --help: the option table of include/deepdream_options.h, which the Node CLI
+   prints too (both take the same options). */
 static void usage(FILE *f) {
-  fputs(
-      "usage: deepdream [options] INPUT OUTPUT\n"
-      "DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.\n\n"
-      "  --model PATH        GraphDef .pb (default: $DEEPDREAM_MODEL, else models/default-model.pb)\n"
-      "  --layer NAME|INDEX  layer to amplify: a name (mixed4b, mixed4d_3x3_bottleneck_pre_relu)\n"
-      "                      or a tutorial layer index 0..11 (default 2)\n"
-      "  --channels LIST     channel subset, e.g. 0:3 or 0,5,9 (default: all)\n"
-      "  --iterations N      gradient steps per octave (10)\n"
-      "  --step X            step size (3.0)\n"
-      "  --tile N            tile size in pixels (400)\n"
-      "  --octaves N         downscaled octaves below full size, the tutorial's num_repeats (4)\n"
-      "  --rescale X         octave scale factor (0.7)\n"
-      "  --blend X           share of the original image at each octave (0.2)\n"
-      "  --seed N            random seed; same seed and build give the same bytes (0)\n"
-      "  --mean X            subtract X from pixels before the network (0; the TF1 example uses 117)\n"
-      "  --resample u8|float Lanczos through 8-bit as the tutorial (u8), or on floats\n"
-      "  --noise WxH         start from seeded random noise of this size (INPUT is ignored: use -)\n"
-      "  --show-gradient F   write the final smoothed gradient as an image (the tutorial's plot)\n"
-      "  --zoom N            write N frames OUTPUT-0000.png ... of a DeepDream zoom movie\n"
-      "  --zoom-scale X      zoom per frame (1.05)\n"
-      "  --save-state F      on Ctrl-C, save the dream state to F (resume with --resume F)\n"
-      "  --resume F          continue a dream saved with --save-state (INPUT is ignored)\n"
-      "  --backend NAME      auto | reference | simd128 | xnnpack\n"
-      "  --threads N         worker threads (1)\n"
-      "  --quality N         JPEG quality (92)\n"
-      "  --list-layers       print the model's layers and exit\n"
-      "  --profile           time one gradient step (tile size x tile size) per op, and exit\n"
-      "  --quiet             no progress bar\n",
-      f);
-}
-
-static int parse_int(const char *s, int lo, int hi, const char *what, int *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) {
-    fprintf(stderr, "deepdream: %s must be an integer in %d..%d, got '%s'\n", what, lo, hi, s);
-    return 0;
+  fputs("usage: deepdream [options] INPUT OUTPUT\n"
+        "DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.\n\n",
+        f);
+  for (int i = 0; i < dd_option_count(); i++) {
+    const dd_option_info *o = dd_option_at(i);
+    char head[64];
+    snprintf(head, sizeof head, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    fprintf(f, "  %-24s %s\n", head, o->help);
   }
-  *out = (int)v;
-  return 1;
-}
-static int parse_double(const char *s, const char *what, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || *end || !isfinite(v)) {
-    fprintf(stderr, "deepdream: %s must be a number, got '%s'\n", what, s);
-    return 0;
-  }
-  *out = v;
-  return 1;
-}
-
-static int parse_channels(const char *s, int **out, int *n) {
-  int cap = 16, k = 0;
-  int *ch = (int *)malloc(sizeof(int) * cap);
-  const char *p = s;
-  while (*p) {
-    char *end;
-    long a = strtol(p, &end, 10), b;
-    if (end == p || a < 0 || a > 100000) goto bad;
-    b = a + 1;
-    p = end;
-    if (*p == ':') {
-      p++;
-      b = strtol(p, &end, 10);
-      if (end == p || b <= a || b > 100001) goto bad;
-      p = end;
-    }
-    for (long c = a; c < b; c++) {
-      if (k == cap) ch = (int *)realloc(ch, sizeof(int) * (cap *= 2));
-      ch[k++] = (int)c;
-    }
-    if (*p == ',') p++;
-    else if (*p) goto bad;
-  }
-  *out = ch;
-  *n = k;
-  return 1;
-bad:
-  fprintf(stderr, "deepdream: bad channel list '%s' (use e.g. 0:3 or 1,5,7)\n", s);
-  free(ch);
-  return 0;
+  fputs("  -h, --help               this text\n", f);
 }
 
 static unsigned char *read_file(const char *path, size_t *len) {
@@ -166,6 +94,12 @@ static int save_image(const char *path, const uint8_t *px, int w, int h, int c, 
   return ok;
 }
 
+/* pixels -> floats, for the profile's input; returns 1 */
+static int to_floats(float *x, const uint8_t *px, size_t n) {
+  for (size_t i = 0; i < n; i++) x[i] = (float)px[i];
+  return 1;
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -193,12 +127,24 @@ static void progress_bar(const dd_progress *p, double t0, double f0) {
 }
 
 typedef struct cli {
-  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *layer;
-  int layer_index, quiet, list, profile, threads, quality, zoom, noise_w, noise_h;
+  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *checkpoint;
+  int quiet, list, profile, threads, quality, zoom, noise_w, noise_h;
   double zoom_scale;
   dd_backend backend;
   dd_dream_options o;
+  char checkpoint_file[4096]; /* --checkpoint DIR: DIR/ID.ddstate */
+  char checkpoint_id[64];
 } cli;
+
+/* Saves the dream's state to `path`; returns 1 on success. */
+static int save_state_file(dd_dream *d, const char *path) {
+  void *st = NULL;
+  size_t len = 0;
+  dd_error err;
+  int ok = dd_dream_save_state(d, &st, &len, &err) == DD_OK && write_file(path, st, len);
+  dd_free(st);
+  return ok;
+}
 
 /* Runs one dream to the end; returns malloc'd pixels or NULL. */
 static uint8_t *run_dream(const cli *a, dd_dream *d, int *wp, int *hp, int *cp, const char *label) {
@@ -206,20 +152,23 @@ static uint8_t *run_dream(const cli *a, dd_dream *d, int *wp, int *hp, int *cp, 
   dd_progress p;
   dd_status s;
   double t0 = now_s(), f0 = -1;
+  int tiles = 0;
   while ((s = dd_dream_step(d, 1, &p, &err)) == DD_OK) {
     if (f0 < 0) f0 = 0;
     if (!a->quiet) progress_bar(&p, t0, f0);
+    if (a->checkpoint && ++tiles % 8 == 0 && !save_state_file(d, a->checkpoint_file))
+      fprintf(stderr, "deepdream: cannot write the checkpoint %s: %s\n", a->checkpoint_file, strerror(errno));
     if (interrupted) {
       if (!a->quiet) fputc('\n', stderr);
       if (a->save_state) {
-        void *st;
-        size_t len;
-        if (dd_dream_save_state(d, &st, &len, &err) == DD_OK && write_file(a->save_state, st, len))
+        if (save_state_file(d, a->save_state))
           fprintf(stderr, "deepdream: interrupted; state saved to %s (continue with --resume %s)\n", a->save_state,
                   a->save_state);
         else
           fprintf(stderr, "deepdream: interrupted; could not save the state\n");
-        dd_free(st);
+      } else if (a->checkpoint && save_state_file(d, a->checkpoint_file)) {
+        fprintf(stderr, "deepdream: interrupted; resume with --checkpoint %s --resume %s\n", a->checkpoint,
+                a->checkpoint_id);
       } else {
         fprintf(stderr, "deepdream: interrupted (use --save-state FILE to be able to resume)\n");
       }
@@ -271,151 +220,146 @@ static int list_layers(dd_model *m) {
   return 0;
 }
 
+/* The default model: next to the program, not in the working directory.
+   Candidates, relative to the executable's directory: ../models (the build
+   tree, build/deepdream), ../share/deepdream-wasm (an install prefix), and the
+   directory itself. Returns the first that exists, else the first. */
+static const char *default_model_path(const char *argv0, char *buf, size_t cap) {
+  char exe[3072];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) exe[n] = 0;
+  else if (!realpath(argv0, exe)) snprintf(exe, sizeof exe, "%s", argv0);
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = 0;
+  else snprintf(exe, sizeof exe, ".");
+  static const char *const rel[] = {"/../models/default-model.pb", "/../share/deepdream-wasm/default-model.pb",
+                                    "/default-model.pb"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(buf, cap, "%s%s", exe, rel[i]);
+    if (access(buf, R_OK) == 0) return buf;
+  }
+  snprintf(buf, cap, "%s%s", exe, rel[0]);
+  return buf;
+}
+
+/* The output must be writable before the dream starts (a dream can take
+   hours): an existing file must be writable, else its directory. With --zoom
+   the frames are new files next to OUTPUT. */
+static int check_writable(const char *path, int frames) {
+  struct stat st;
+  if (!frames && stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      fprintf(stderr, "deepdream: cannot write %s: it is a directory\n", path);
+      return 0;
+    }
+    if (access(path, W_OK) != 0) {
+      fprintf(stderr, "deepdream: cannot write %s: %s\n", path, strerror(errno));
+      return 0;
+    }
+    return 1;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) slash == dir ? (void)(slash[1] = 0) : (void)(*slash = 0);
+  else snprintf(dir, sizeof dir, ".");
+  if (access(dir, W_OK | X_OK) != 0) {
+    fprintf(stderr, "deepdream: cannot write %s: %s (directory %s)\n", path, strerror(errno), dir);
+    return 0;
+  }
+  return 1;
+}
+
 int main(int argc, char **argv) {
   cli a;
   memset(&a, 0, sizeof a);
   dd_dream_options_init(&a.o);
-  a.layer_index = 2;
+  a.o.objective.layer_index = 2; /* the CLI's default layer (the API's is 0) */
+  int layer_given = 0;
   a.threads = 1;
   a.quality = 92;
   a.zoom_scale = 1.05;
   a.backend = DD_BACKEND_AUTO;
   a.model_path = getenv("DEEPDREAM_MODEL");
-  int *channels = NULL, n_channels = 0;
   const char *pos[2] = {NULL, NULL};
   int npos = 0;
+  dd_error err;
   for (int i = 1; i < argc; i++) {
     const char *k = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                                   \
-  do {                                                                 \
-    if (!v) {                                                          \
-      fprintf(stderr, "deepdream: %s needs a value\n", k);             \
-      return 2;                                                        \
-    }                                                                  \
-    i++;                                                               \
-  } while (0)
     if (!strcmp(k, "-h") || !strcmp(k, "--help")) {
       usage(stdout);
       return 0;
-    } else if (!strcmp(k, "--quiet")) {
-      a.quiet = 1;
-    } else if (!strcmp(k, "--list-layers")) {
-      a.list = 1;
-    } else if (!strcmp(k, "--profile")) {
-      a.profile = 1;
-    } else if (!strcmp(k, "--model")) {
-      NEED_VALUE();
-      a.model_path = v;
-    } else if (!strcmp(k, "--layer")) {
-      NEED_VALUE();
-      char *end;
-      long idx = strtol(v, &end, 10);
-      if (*v && !*end) {
-        a.layer_index = (int)idx;
-        a.layer = NULL;
-      } else {
-        a.layer = v;
-      }
-    } else if (!strcmp(k, "--channels")) {
-      NEED_VALUE();
-      free(channels);
-      if (!parse_channels(v, &channels, &n_channels)) return 2;
-    } else if (!strcmp(k, "--iterations")) {
-      NEED_VALUE();
-      if (!parse_int(v, 1, 1000, k, &a.o.num_iterations)) return 2;
-    } else if (!strcmp(k, "--step")) {
-      NEED_VALUE();
-      if (!parse_double(v, k, &a.o.step_size)) return 2;
-    } else if (!strcmp(k, "--tile")) {
-      NEED_VALUE();
-      if (!parse_int(v, 16, 2048, k, &a.o.tile_size)) return 2;
-    } else if (!strcmp(k, "--octaves")) {
-      NEED_VALUE();
-      if (!parse_int(v, 0, 32, k, &a.o.num_repeats)) return 2;
-    } else if (!strcmp(k, "--rescale")) {
-      NEED_VALUE();
-      if (!parse_double(v, k, &a.o.rescale_factor)) return 2;
-    } else if (!strcmp(k, "--blend")) {
-      NEED_VALUE();
-      if (!parse_double(v, k, &a.o.blend)) return 2;
-    } else if (!strcmp(k, "--seed")) {
-      NEED_VALUE();
-      char *end;
-      a.o.seed = strtoull(v, &end, 10);
-      if (*end) {
-        fprintf(stderr, "deepdream: --seed must be a non-negative integer\n");
+    }
+    if (k[0] != '-' || !k[1]) {
+      if (npos == 2) {
+        fprintf(stderr, "deepdream: too many arguments (see --help)\n");
         return 2;
       }
-    } else if (!strcmp(k, "--mean")) {
-      NEED_VALUE();
-      if (!parse_double(v, k, &a.o.input_mean)) return 2;
-    } else if (!strcmp(k, "--resample")) {
-      NEED_VALUE();
-      if (!strcmp(v, "u8")) a.o.resample = DD_RESAMPLE_LANCZOS_U8;
-      else if (!strcmp(v, "float")) a.o.resample = DD_RESAMPLE_LANCZOS_FLOAT;
-      else {
-        fprintf(stderr, "deepdream: --resample is u8 or float\n");
-        return 2;
-      }
-    } else if (!strcmp(k, "--noise")) {
-      NEED_VALUE();
-      if (sscanf(v, "%dx%d", &a.noise_w, &a.noise_h) != 2 || a.noise_w < 1 || a.noise_h < 1 || a.noise_w > 16384 ||
-          a.noise_h > 16384) {
-        fprintf(stderr, "deepdream: --noise takes WxH, e.g. 400x400\n");
-        return 2;
-      }
-    } else if (!strcmp(k, "--show-gradient")) {
-      NEED_VALUE();
-      a.grad_out = v;
-    } else if (!strcmp(k, "--zoom")) {
-      NEED_VALUE();
-      if (!parse_int(v, 1, 100000, k, &a.zoom)) return 2;
-    } else if (!strcmp(k, "--zoom-scale")) {
-      NEED_VALUE();
-      if (!parse_double(v, k, &a.zoom_scale) || a.zoom_scale <= 1.0 || a.zoom_scale > 4) {
-        fprintf(stderr, "deepdream: --zoom-scale must be in (1, 4]\n");
-        return 2;
-      }
-    } else if (!strcmp(k, "--save-state")) {
-      NEED_VALUE();
-      a.save_state = v;
-    } else if (!strcmp(k, "--resume")) {
-      NEED_VALUE();
-      a.resume = v;
-    } else if (!strcmp(k, "--backend")) {
-      NEED_VALUE();
-      if (!strcmp(v, "auto")) a.backend = DD_BACKEND_AUTO;
-      else if (!strcmp(v, "reference")) a.backend = DD_BACKEND_REFERENCE;
-      else if (!strcmp(v, "simd128")) a.backend = DD_BACKEND_SIMD128;
-      else if (!strcmp(v, "xnnpack")) a.backend = DD_BACKEND_XNNPACK;
-      else {
-        fprintf(stderr, "deepdream: unknown backend '%s'\n", v);
-        return 2;
-      }
-    } else if (!strcmp(k, "--threads")) {
-      NEED_VALUE();
-      if (!parse_int(v, 1, 64, k, &a.threads)) return 2;
-    } else if (!strcmp(k, "--quality")) {
-      NEED_VALUE();
-      if (!parse_int(v, 1, 100, k, &a.quality)) return 2;
-    } else if (k[0] == '-' && k[1]) {
+      pos[npos++] = k;
+      continue;
+    }
+    const char *name = k[1] == '-' ? k + 2 : k + 1;
+    const dd_option_info *info = dd_option_find(name);
+    if (!info || k[1] != '-') {
       fprintf(stderr, "deepdream: unknown option %s (see --help)\n", k);
       return 2;
-    } else if (npos < 2) {
-      pos[npos++] = k;
-    } else {
-      fprintf(stderr, "deepdream: too many arguments (see --help)\n");
+    }
+    const char *v = NULL;
+    if (info->kind != DD_OPTION_FLAG) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "deepdream: %s needs a value\n", k);
+        return 2;
+      }
+      v = argv[++i];
+    }
+    /* every value is checked by the core's option table, before any work */
+    dd_option_value val;
+    dd_status s = info->field ? dd_dream_options_set(&a.o, name, v, &err) : dd_option_parse(name, v, &val, &err);
+    if (s != DD_OK) {
+      fprintf(stderr, "deepdream: %s\n", err.message);
+      return 2;
+    }
+    if (info->field) {
+      layer_given |= !strcmp(name, "layer");
+      continue;
+    }
+    if (!strcmp(name, "quiet")) a.quiet = 1;
+    else if (!strcmp(name, "list-layers")) a.list = 1;
+    else if (!strcmp(name, "profile")) a.profile = 1;
+    else if (!strcmp(name, "model")) a.model_path = v;
+    else if (!strcmp(name, "noise")) a.noise_w = val.w, a.noise_h = val.h;
+    else if (!strcmp(name, "show-gradient")) a.grad_out = v;
+    else if (!strcmp(name, "zoom")) a.zoom = (int)val.i;
+    else if (!strcmp(name, "zoom-scale")) a.zoom_scale = val.d;
+    else if (!strcmp(name, "save-state")) a.save_state = v;
+    else if (!strcmp(name, "checkpoint")) a.checkpoint = v;
+    else if (!strcmp(name, "resume")) a.resume = v;
+    else if (!strcmp(name, "backend")) a.backend = (dd_backend)val.i; /* the table lists them in enum order */
+    else if (!strcmp(name, "threads")) a.threads = (int)val.i;
+    else if (!strcmp(name, "quality")) a.quality = (int)val.i;
+    else {
+      fprintf(stderr, "deepdream: option --%s is not implemented by this program (please report it)\n", name);
       return 2;
     }
   }
-  if (!a.model_path) a.model_path = "models/default-model.pb";
-  if (!a.list && !a.profile && npos != 2) {
+  if (a.backend != DD_BACKEND_AUTO && !dd_backend_available(a.backend)) {
+    fprintf(stderr, "deepdream: backend %s is not in this build\n", dd_backend_name(a.backend));
+    return 2;
+  }
+  int *channels = (int *)a.o.objective.channels; /* allocated by dd_dream_options_set */
+  char default_model[4096];
+  if (!a.model_path) a.model_path = default_model_path(argv[0], default_model, sizeof default_model);
+  if (!a.list && !a.profile && npos != 2 && !(a.resume && npos >= 1)) {
     usage(stderr);
     return 2;
   }
   a.in = pos[0];
-  a.out = pos[1];
+  a.out = npos == 2 ? pos[1] : pos[0];
+  if (!a.list && !a.profile) { /* every file the run may write, before it starts */
+    if ((a.out && !check_writable(a.out, a.zoom)) || (a.grad_out && !check_writable(a.grad_out, 0)) ||
+        (a.save_state && !check_writable(a.save_state, 0)))
+      return 1;
+  }
 
   size_t mlen;
   unsigned char *mbytes = read_file(a.model_path, &mlen);
@@ -429,7 +373,6 @@ int main(int argc, char **argv) {
   mo.num_threads = a.threads;
   mo.adopt_buffer = 1;
   dd_model *m = NULL;
-  dd_error err;
   if (dd_model_load_graphdef(mbytes, mlen, &mo, &m, &err) != DD_OK) {
     fprintf(stderr, "deepdream: cannot load %s: %s\n", a.model_path, err.message);
     return 1;
@@ -439,34 +382,34 @@ int main(int argc, char **argv) {
     dd_model_free(m);
     return rc;
   }
-  if (a.layer_index >= dd_model_layer_count(m) && !a.layer) a.layer_index = dd_model_layer_count(m) - 1;
-  a.o.objective.layer = a.layer;
-  a.o.objective.layer_index = a.layer_index;
-  a.o.objective.channels = channels;
-  a.o.objective.n_channels = n_channels;
+  if (!layer_given && dd_model_layer_count(m) <= 2) a.o.objective.layer_index = dd_model_layer_count(m) - 1;
   if (a.profile) {
     int t = a.o.tile_size;
-    float *x = (float *)malloc(sizeof(float) * (size_t)t * t * 3), *g = (float *)malloc(sizeof(float) * (size_t)t * t * 3);
-    dd_rng r;
-    dd_rng_seed(&r, 1);
-    for (size_t i = 0; i < (size_t)t * t * 3; i++) x[i] = 255.0f * dd_rng_uniform(&r);
+    size_t n = (size_t)t * t * 3;
+    float *x = (float *)malloc(sizeof(float) * n), *g = (float *)malloc(sizeof(float) * n);
+    uint8_t *noise = (uint8_t *)malloc(n);
     int rc2 = 1;
-    if (dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err) == DD_OK) { /* warm-up: plans, packs */
-      dd_exec_set_profile(m->exec, 1);
+    if (!x || !g || !noise) {
+      fprintf(stderr, "deepdream: out of memory for a %dx%d profile\n", t, t);
+    } else if (dd_image_noise(1, t, t, noise, &err) == DD_OK && to_floats(x, noise, n) &&
+               dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err) == DD_OK) {
+      /* that first gradient was the warm-up: plans, packs */
+      dd_model_set_profile(m, 1, NULL);
       double t0 = now_s();
       dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err);
       double el = now_s() - t0;
-      dd_exec_profile_print(m->exec, stdout);
+      dd_model_profile_print(m, stdout, NULL);
       printf("one %dx%d gradient step: %.1f ms wall, %d thread(s); activation arena peak %.1f MiB\n", t, t, el * 1e3,
-             a.threads, dd_exec_arena_peak(m->exec) / 1048576.0);
-      dd_exec_set_profile(m->exec, 0);
+             a.threads, dd_model_arena_peak(m) / 1048576.0);
+      dd_model_set_profile(m, 0, NULL);
       rc2 = 0;
     } else {
       fprintf(stderr, "deepdream: %s\n", err.message);
     }
     free(x);
     free(g);
-    free(channels);
+    free(noise);
+    dd_free(channels);
     dd_model_free(m);
     return rc2;
   }
@@ -475,26 +418,46 @@ int main(int argc, char **argv) {
   int rc = 1, w = 0, h = 0, c = 3;
   uint8_t *px = NULL;
   dd_dream *d = NULL;
+  if (a.checkpoint) {
+    /* --checkpoint DIR: the state as DIR/ID.ddstate (the raw dd_dream_save_state
+       bytes, as --save-state writes them); --resume ID continues it */
+    char *id = a.checkpoint_id;
+    const size_t id_cap = sizeof a.checkpoint_id;
+    if (a.resume && (strchr(a.resume, '/') || a.resume[0] == '.' || strlen(a.resume) >= id_cap)) {
+      fprintf(stderr, "deepdream: bad dream id '%s' (with --checkpoint, --resume takes an ID)\n", a.resume);
+      goto out;
+    }
+    if (a.resume) snprintf(id, id_cap, "%s", a.resume);
+    else snprintf(id, id_cap, "dream-%lx-%lx", (unsigned long)time(NULL), (unsigned long)getpid());
+    if (mkdir(a.checkpoint, 0777) != 0 && errno != EEXIST) {
+      fprintf(stderr, "deepdream: cannot create %s: %s\n", a.checkpoint, strerror(errno));
+      goto out;
+    }
+    snprintf(a.checkpoint_file, sizeof a.checkpoint_file, "%s/%s.ddstate", a.checkpoint, id);
+    if (!a.resume && !a.quiet) fprintf(stderr, "checkpointing as '%s' in %s\n", id, a.checkpoint);
+  }
   if (a.resume) {
     size_t slen;
-    unsigned char *st = read_file(a.resume, &slen);
+    const char *from = a.checkpoint ? a.checkpoint_file : a.resume;
+    unsigned char *st = read_file(from, &slen);
     if (!st) {
-      fprintf(stderr, "deepdream: cannot read %s: %s\n", a.resume, strerror(errno));
+      fprintf(stderr, "deepdream: cannot read %s: %s\n", from, strerror(errno));
       goto out;
     }
     dd_status s = dd_dream_restore(m, st, slen, &d, &err);
     free(st);
     if (s != DD_OK) {
-      fprintf(stderr, "deepdream: cannot resume from %s: %s\n", a.resume, err.message);
+      fprintf(stderr, "deepdream: cannot resume from %s: %s\n", from, err.message);
       goto out;
     }
   } else if (a.noise_w) {
     w = a.noise_w;
     h = a.noise_h;
     px = (uint8_t *)malloc((size_t)w * h * 3);
-    dd_rng r;
-    dd_rng_seed(&r, a.o.seed ^ 0x6e6f697365ULL);
-    for (size_t i = 0; i < (size_t)w * h * 3; i++) px[i] = (uint8_t)(100 + 56 * dd_rng_uniform(&r));
+    if (!px || dd_image_noise(a.o.seed, w, h, px, &err) != DD_OK) {
+      fprintf(stderr, "deepdream: --noise: %s\n", px ? err.message : "out of memory");
+      goto out;
+    }
   } else {
     size_t ilen;
     unsigned char *ib = read_file(a.in, &ilen);
@@ -561,11 +524,12 @@ int main(int argc, char **argv) {
     if (!res) goto out;
     rc = save_image(a.out, res, w, h, c, a.quality) ? 0 : 1;
     if (rc == 0 && !a.quiet) fprintf(stderr, "wrote %s (%dx%d)\n", a.out, w, h);
+    if (rc == 0 && a.checkpoint) remove(a.checkpoint_file); /* done: the checkpoint has served */
     free(res);
   }
 out:
   free(px);
-  free(channels);
+  dd_free(channels);
   dd_dream_free(d);
   dd_model_free(m);
   return rc;

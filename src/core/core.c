@@ -17,24 +17,20 @@ dd_status dd_fail(dd_error *err, dd_status status, const char *fmt, ...) {
   return status;
 }
 
+#define DD_STATUS_CASE_(name, value, meaning) \
+  case name:                                  \
+    return #name;
 const char *dd_status_string(dd_status s) {
-  switch (s) {
-    case DD_OK: return "DD_OK";
-    case DD_DONE: return "DD_DONE";
-    case DD_ERR_INVALID_ARGUMENT: return "DD_ERR_INVALID_ARGUMENT";
-    case DD_ERR_OUT_OF_MEMORY: return "DD_ERR_OUT_OF_MEMORY";
-    case DD_ERR_PARSE: return "DD_ERR_PARSE";
-    case DD_ERR_UNSUPPORTED: return "DD_ERR_UNSUPPORTED";
-    case DD_ERR_NOT_FOUND: return "DD_ERR_NOT_FOUND";
-    case DD_ERR_SHAPE: return "DD_ERR_SHAPE";
-    case DD_ERR_GRAPH: return "DD_ERR_GRAPH";
-    case DD_ERR_STATE_MISMATCH: return "DD_ERR_STATE_MISMATCH";
-    case DD_ERR_IO: return "DD_ERR_IO";
-    case DD_ERR_ABORTED: return "DD_ERR_ABORTED";
-    case DD_ERR_INTERNAL: return "DD_ERR_INTERNAL";
-  }
+  switch (s) { DD_STATUS_LIST(DD_STATUS_CASE_) }
   return "DD_ERR_UNKNOWN";
 }
+#undef DD_STATUS_CASE_
+
+#define DD_STATUS_VALUE_(name, value, meaning) name,
+static const dd_status all_statuses[] = {DD_STATUS_LIST(DD_STATUS_VALUE_)};
+#undef DD_STATUS_VALUE_
+int dd_status_count(void) { return (int)(sizeof all_statuses / sizeof all_statuses[0]); }
+dd_status dd_status_at(int i) { return i >= 0 && i < dd_status_count() ? all_statuses[i] : DD_ERR_INTERNAL; }
 
 void dd_free(void *ptr) { free(ptr); }
 void *dd_malloc(size_t size) { return size ? malloc(size) : NULL; }

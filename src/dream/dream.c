@@ -25,6 +25,7 @@
 #include "resize.h"
 #include "smooth.h"
 #include "tiles.h"
+#include "deepdream_options.h"
 
 #define STRIP_ROWS 128
 #define WHOLE_IMAGE_BYTES ((size_t)16 << 20) /* smoothed whole below this */
@@ -71,45 +72,10 @@ struct dd_dream {
 
 static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
 
-void dd_dream_options_init(dd_dream_options *o) {
-  memset(o, 0, sizeof *o);
-  o->objective.layer_index = 0;
-  o->num_iterations = 10;
-  o->step_size = 3.0;
-  o->tile_size = 400;
-  o->num_repeats = 4;
-  o->rescale_factor = 0.7;
-  o->blend = 0.2;
-  o->seed = 0;
-  o->input_mean = 0.0;
-  o->resample = DD_RESAMPLE_LANCZOS_U8;
-}
-
 /* ---- validation ----------------------------------------------------------- */
 
-static dd_status check_options(const dd_dream_options *o, dd_error *err) {
-  if (o->num_iterations < 1 || o->num_iterations > 1000)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "num_iterations must be in 1..1000, got %d", o->num_iterations);
-  if (!isfinite(o->step_size) || fabs(o->step_size) > 1e6)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "step_size must be a finite number, got %g", o->step_size);
-  if (o->tile_size < 16 || o->tile_size > 2048)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "tile_size must be in 16..2048, got %d", o->tile_size);
-  if (o->num_repeats < 0 || o->num_repeats > 32)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "num_repeats (octaves below full size) must be in 0..32, got %d",
-                   o->num_repeats);
-  if (!(o->rescale_factor > 0.0 && o->rescale_factor < 1.0))
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "rescale_factor must be in (0, 1), got %g", o->rescale_factor);
-  if (!(o->blend >= 0.0 && o->blend <= 1.0))
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "blend must be in [0, 1], got %g", o->blend);
-  if (!isfinite(o->input_mean) || fabs(o->input_mean) > 1e6)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "input_mean must be finite, got %g", o->input_mean);
-  if (o->resample != DD_RESAMPLE_LANCZOS_U8 && o->resample != DD_RESAMPLE_LANCZOS_FLOAT)
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "unknown resample mode %d", (int)o->resample);
-  if (o->objective.n_channels < 0 || o->objective.n_channels > 65536 ||
-      (o->objective.n_channels > 0 && !o->objective.channels))
-    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "invalid channel list");
-  return DD_OK;
-}
+/* the option table's ranges (options.c) */
+static dd_status check_options(const dd_dream_options *o, dd_error *err) { return dd_dream_options_validate(o, err); }
 
 static dd_status level_sizes(int w, int h, const dd_dream_options *o, int *ws, int *hs, dd_error *err) {
   int n = o->num_repeats + 1;

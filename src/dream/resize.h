@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/core.h"
+#include "deepdream_image.h"
 
 /* The tutorial's resize_image(image, factor=f) size rule:
      size = (np.array(image.shape[0:2]) * factor).astype(int)
@@ -53,9 +54,8 @@ void dd_resize_scaled_size(int h, int w, double factor, int *oh, int *ow);
    whose meaning is a decimal typed by a user, as the tutorial's 0.7. */
 double dd_resize_factor_from_float(float f);
 
-/* Pillow LANCZOS resize of an 8-bit image, bit-exact. */
-dd_status dd_resize_lanczos_u8(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
-                               dd_error *err);
+/* Pillow LANCZOS resize of an 8-bit image, bit-exact: dd_resize_lanczos_u8,
+   declared in the public include/deepdream_image.h. */
 
 /* The same filter on floats, no clipping or rounding: Pillow's mode "F"
    path (double weights, double accumulation in Pillow's order, float32

@@ -1,66 +1,98 @@
 #!/usr/bin/env node
 // cli.js — `npx deepdream-wasm in.jpg out.jpg --layer mixed4b --octaves 4 --seed 7`
-// The same options as the native CLI, running the wasm core in Node.
-import { readFile, writeFile } from 'node:fs/promises';
+// The native CLI's options, running the wasm core in Node: both print their
+// --help from the core's option table (include/deepdream_options.h) and check
+// every value through it, before any work starts.
+import * as fs from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel, dream, decodeImage, encodeImage, resumeDream, DEFAULTS } from './index.js';
-import { resolveModelArg } from './registry.js';
+import { loadCore } from './core.js';
+import { withScope, check } from './heap.js';
+import { atomicWrite } from './persist.js';
+import { DREAM_OPTIONS } from './seam.js';
+import { dreamFromState } from './dream.js';
+import { loadModel, dream, decodeImage, encodeImage, resumeDream } from './index.js';
 import { asDeepDreamError } from './errors.js';
+import { resolveModelArg } from './registry.js';
 
-const HELP = `usage: deepdream-wasm [options] INPUT OUTPUT
-DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.
-  --model PATH|NAME   GraphDef .pb or a .zip holding one; or a model name (inception5h), downloaded once
-                      into $XDG_CACHE_HOME/deepdream-wasm (default: $DEEPDREAM_MODEL, else the bundled model)
-  --layer NAME|INDEX  layer to amplify (default 2)
-  --channels LIST     channel subset, e.g. 0:3 or 0,5,9
-  --iterations N (10)  --step X (3.0)  --tile N (400)  --octaves N (4)  --rescale X (0.7)
-  --blend X (0.2)  --seed N (0)  --mean X (0)  --resample u8|float
-  --noise WxH         start from seeded random noise (INPUT is ignored: use -)
-  --show-gradient F   write the final smoothed gradient as an image
-  --checkpoint DIR    save the dream state in DIR while dreaming (every 8 tiles)
-  --resume ID         continue dream ID from --checkpoint DIR
-  --threads N         threads (default: one per core)
-  --quality N         JPEG quality (92)
-  --list-layers       print the model's layers and exit
-  --profile           time one gradient step (tile x tile) per op, and exit
-  --quiet             no progress bar`;
+class UsageError extends Error {}
 
-function parse(argv) {
-  const a = { pos: [], o: {} };
-  const num = (k, v) => { const n = Number(v); if (!Number.isFinite(n)) throw new Error(`${k} needs a number, got '${v}'`); return n; };
-  const int = (k, v) => { try { return BigInt(v); } catch { throw new Error(`${k} needs an integer, got '${v}'`); } };
+function help(table) {
+  const lines = ['usage: deepdream-wasm [options] INPUT OUTPUT',
+    'DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.', ''];
+  for (const o of table) lines.push(`  ${`--${o.name}${o.arg ? ` ${o.arg}` : ''}`.padEnd(24)} ${o.help}`);
+  lines.push(`  ${'-h, --help'.padEnd(24)} this text`);
+  return lines.join('\n');
+}
+
+/** Checks `text` for option `name` in the core: {i, d, w, h}; a bad value throws a UsageError with the core's sentence. */
+function parseValue(M, name, text) {
+  return withScope(M, (s) => {
+    const out = s.alloc(32), err = s.err();
+    const st = M._ddw_option_parse(s.str(name), s.str(text), out, err);
+    if (st < 0) throw new UsageError(M.UTF8ToString(M._ddw_error_message(err)));
+    const v = M.HEAPF64.subarray(out >>> 3, (out >>> 3) + 4);
+    return { i: v[0], d: v[1], w: v[2], h: v[3] };
+  });
+}
+
+function parse(M, argv) {
+  const table = M.ddSeam.options;
+  const rows = new Map(table.map((o) => [o.name, o]));
+  const jsName = Object.fromEntries(Object.entries(DREAM_OPTIONS).map(([js, [c]]) => [c, js]));
+  const a = { pos: [], o: {}, helpText: help(table) };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
-    const v = () => { if (i + 1 >= argv.length) throw new Error(`${k} needs a value`); return argv[++i]; };
-    switch (k) {
-      case '-h': case '--help': a.help = true; break;
-      case '--quiet': a.quiet = true; break;
-      case '--list-layers': a.list = true; break;
-      case '--profile': a.profile = true; break;
-      case '--model': a.model = v(); break;
-      case '--layer': { const s = v(); a.o.layer = /^\d+$/.test(s) ? Number(s) : s; break; }
-      case '--channels': a.o.channels = v(); break;
-      case '--iterations': a.o.iterations = num(k, v()); break;
-      case '--step': a.o.stepSize = num(k, v()); break;
-      case '--tile': a.o.tileSize = num(k, v()); break;
-      case '--octaves': a.o.repeats = num(k, v()); break;
-      case '--rescale': a.o.rescale = num(k, v()); break;
-      case '--blend': a.o.blend = num(k, v()); break;
-      case '--seed': a.o.seed = int(k, v()); break;
-      case '--mean': a.o.inputMean = num(k, v()); break;
-      case '--resample': { const s = v(); a.o.resample = s === 'float' ? 'lanczos-float' : s === 'u8' ? 'lanczos-u8' : s; break; }
-      case '--noise': { const m = v().match(/^(\d+)x(\d+)$/); if (!m) throw new Error('--noise takes WxH'); a.noise = [Number(m[1]), Number(m[2])]; break; }
-      case '--show-gradient': a.grad = v(); break;
-      case '--checkpoint': a.checkpoint = v(); break;
-      case '--resume': a.resume = v(); break;
-      case '--threads': a.threads = num(k, v()); break;
-      case '--quality': a.quality = num(k, v()); break;
-      default:
-        if (k.startsWith('--')) throw new Error(`unknown option ${k} (see --help)`);
-        a.pos.push(k);
+    if (k === '-h' || k === '--help') { a.help = true; continue; }
+    if (!k.startsWith('-') || k === '-') { if (a.pos.length === 2) throw new UsageError('too many arguments (see --help)'); a.pos.push(k); continue; }
+    const name = k.slice(2), row = k.startsWith('--') ? rows.get(name) : undefined;
+    if (!row) throw new UsageError(`unknown option ${k} (see --help)`);
+    let v;
+    if (row.kind !== 'flag') {
+      if (i + 1 >= argv.length) throw new UsageError(`${k} needs a value`);
+      v = argv[++i];
+    }
+    const val = row.kind === 'flag' ? null : parseValue(M, name, v);
+    if (row.field) { a.o[jsName[name]] = v; continue; } // dream() sets it through the same table
+    switch (name) {
+      case 'quiet': a.quiet = true; break;
+      case 'list-layers': a.list = true; break;
+      case 'profile': a.profile = true; break;
+      case 'model': a.model = v; break;
+      case 'noise': a.noise = [val.w, val.h]; break;
+      case 'show-gradient': a.grad = v; break;
+      case 'zoom': a.zoom = val.i; break;
+      case 'zoom-scale': a.zoomScale = val.d; break;
+      case 'save-state': a.saveState = v; break;
+      case 'checkpoint': a.checkpoint = v; break;
+      case 'resume': a.resume = v; break;
+      case 'backend':
+        if (!M._ddw_backend_available(val.i)) throw new UsageError(`backend ${v} is not in the wasm build (xnnpack is native only; use auto, reference or simd128)`);
+        a.backend = v;
+        break;
+      case 'threads': a.threads = val.i; break;
+      case 'quality': a.quality = val.i; break;
+      default: throw new UsageError(`option --${name} is not implemented by this program (please report it)`);
     }
   }
   return a;
+}
+
+/** The output must be writable before the dream starts: the file if it exists, else its directory. */
+async function checkWritable(file, frames) {
+  try {
+    const st = await fs.stat(file);
+    if (!frames) {
+      if (st.isDirectory()) throw new Error(`cannot write ${file}: it is a directory`);
+      await fs.access(file, constants.W_OK).catch((e) => { throw new Error(`cannot write ${file}: ${e.code}`); });
+      return;
+    }
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+  const dir = dirname(file);
+  await fs.access(dir, constants.W_OK | constants.X_OK).catch((e) => { throw new Error(`cannot write ${file}: ${e.code} (directory ${dir})`); });
 }
 
 let lastLine = '';
@@ -71,6 +103,35 @@ function bar(p) {
   const line = `[${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${where}  tile ${p.numTiles ? `${p.tile}/${p.numTiles}` : '-'}  ${p.imageWidth}x${p.imageHeight}  ETA ${eta}`;
   if (process.stderr.isTTY) process.stderr.write(`\r${line}   `);
   else if (where !== lastLine) { lastLine = where; process.stderr.write(`${line}\n`); } // logs: one line per iteration
+}
+
+const u64 = (seed) => BigInt.asUintN(64, BigInt(seed)); // seeds were checked by the core (0..2^64-1)
+
+/** The core's --noise picture (the native CLI's bytes). */
+function noiseImage(M, seed, w, h) {
+  return withScope(M, (s) => {
+    const n = w * h * 3, p = s.alloc(n), err = s.err(), x = u64(seed);
+    check(M, M._ddw_image_noise(Number(x & 0xffffffffn), Number(x >> 32n), w, h, p, err), err, '--noise');
+    return { data: M.HEAPU8.slice(p, p + n), width: w, height: h, channels: 3 };
+  });
+}
+
+/** The centre 1/scale of img, resized back to full size (Pillow's LANCZOS in the core): one zoom step. */
+function zoomIn(M, img, scale) {
+  const { width: w, height: h, channels: c } = img;
+  const cw = Math.trunc(w / scale), ch = Math.trunc(h / scale), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
+  const crop = new Uint8Array(cw * ch * c);
+  for (let y = 0; y < ch; y++) crop.set(img.data.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + cw) * c), y * cw * c);
+  return withScope(M, (s) => {
+    const src = s.u8(crop), dst = s.alloc(w * h * c), err = s.err();
+    check(M, M._ddw_image_resize(src, cw, ch, c, dst, w, h, err), err, 'zoom');
+    return { data: M.HEAPU8.slice(dst, dst + w * h * c), width: w, height: h, channels: c };
+  });
+}
+
+async function save(file, img, quality) {
+  const jpeg = /\.jpe?g$/i.test(file);
+  await atomicWrite(fs, file, await encodeImage(img, jpeg ? 'jpeg' : 'png', quality ?? 92), `cannot write ${file}`);
 }
 
 /** A download bar for --model NAME: on a terminal one updating line, in logs a line per 10%. */
@@ -86,13 +147,22 @@ function downloadBar() {
 }
 
 async function main() {
+  const M = await loadCore({ threads: false }); // the option table lives in the core
   let a;
-  try { a = parse(process.argv.slice(2)); } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 2; }
-  if (a.help) { console.log(HELP); return 0; }
-  if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(HELP); return 2; }
+  try { a = parse(M, process.argv.slice(2)); } catch (e) { if (!(e instanceof UsageError)) throw e; console.error(`deepdream-wasm: ${e.message}`); return 2; }
+  if (a.help) { console.log(a.helpText); return 0; }
+  if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(a.helpText); return 2; }
+  const out = a.pos[a.pos.length - 1];
+  if (out && !a.list && !a.profile) {
+    try { // every file the run may write, before it starts
+      await checkWritable(out, a.zoom);
+      if (a.grad) await checkWritable(a.grad);
+      if (a.saveState) await checkWritable(a.saveState);
+    } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 1; }
+  }
   const modelPath = await resolveModelArg(a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url)),
     { onProgress: a.quiet ? undefined : downloadBar() });
-  const model = await loadModel(modelPath, { threads: a.threads });
+  const model = await loadModel(modelPath, { threads: a.threads, backend: a.backend });
   if (a.list) {
     console.log('dream layers (--layer NAME or INDEX):');
     for (const l of model.layers) console.log(`  ${String(l.index).padStart(2)}  ${l.name.padEnd(28)} ${String(l.channels).padStart(5)} channels`);
@@ -101,42 +171,59 @@ async function main() {
   }
   if (a.o.layer === undefined) a.o.layer = Math.min(2, model.layers.length - 1);
   if (a.profile) {
-    const t = a.o.tileSize ?? 400, x = new Float32Array(t * t * 3);
+    const t = Number(a.o.tileSize ?? 400), x = new Float32Array(t * t * 3);
     for (let i = 0; i < x.length; i++) x[i] = (i * 2654435761 >>> 24);
-    model.profile(x, t, t, a.o.layer);
+    model.profile(x, t, t, /^\d+$/.test(String(a.o.layer)) ? Number(a.o.layer) : a.o.layer);
     return 0;
   }
-  const out = a.pos[a.pos.length - 1];
   let image;
-  if (a.noise) {
-    const [w, h] = a.noise;
-    const data = new Uint8Array(w * h * 3);
-    let s = BigInt(a.o.seed ?? 0) ^ 0x6e6f697365n;
-    for (let i = 0; i < data.length; i++) { s = (s * 6364136223846793005n + 1442695040888963407n) & 0xffffffffffffffffn; data[i] = 100 + Number(s >> 58n) * 0.875 * 8; }
-    image = { data, width: w, height: h, channels: 3 };
-  } else if (!a.resume) {
-    const bytes = await readFile(a.pos[0]).catch((e) => { throw asDeepDreamError(e, 'cannot read the input image'); });
-    image = await decodeImage(bytes);
-  }
+  if (a.noise) image = noiseImage(M, a.o.seed ?? 0, a.noise[0], a.noise[1]);
+  else if (!a.resume) image = await decodeImage(await fs.readFile(a.pos[0]).catch((e) => { throw asDeepDreamError(e, 'cannot read the input image'); }));
   const t0 = performance.now();
   const onProgress = a.quiet ? undefined : bar;
+
+  if (a.zoom) { // the tutorial's movie exercise: dream, zoom in a little, repeat
+    const stem = out.slice(0, out.length - extname(out).length), ext = extname(out) || '.png';
+    for (let f = 0; f < a.zoom; f++) {
+      const c = dream(model, image, { ...a.o, seed: u64(BigInt(a.o.seed ?? 0) + BigInt(f)), onProgress });
+      const res = await c.result;
+      await save(`${stem}-${String(f).padStart(4, '0')}${ext}`, res, a.quality);
+      image = zoomIn(M, res, a.zoomScale ?? 1.05);
+    }
+    model.free();
+    return 0;
+  }
+
   const checkpoint = a.checkpoint ? { storage: a.checkpoint, everyTiles: 8 } : undefined;
-  const c = a.resume ? await resumeDream(model, a.resume, { checkpoint: { storage: a.checkpoint || '.' }, onProgress })
-    : dream(model, image, { ...a.o, onProgress, checkpoint });
-  if (checkpoint && !a.quiet) process.stderr.write(`checkpointing as '${c.id}' in ${a.checkpoint}\n`);
-  process.on('SIGINT', () => c.abort());
+  let c;
+  if (a.resume && a.checkpoint) c = await resumeDream(model, a.resume, { checkpoint, onProgress });
+  else if (a.resume) c = dreamFromState(model, new Uint8Array(await fs.readFile(a.resume)), { id: 'resumed' }, { onProgress });
+  else c = dream(model, image, { ...a.o, onProgress, checkpoint });
+  if (checkpoint && !a.resume && !a.quiet) process.stderr.write(`checkpointing as '${c.id}' in ${a.checkpoint}\n`);
+  let gradient = null; // the dream is still alive in 'done': keep its last gradient
+  if (a.grad) c.addEventListener('done', () => { gradient = c.currentGradient(); });
+  let saved = null;
+  process.on('SIGINT', () => {
+    if (!a.saveState) { c.abort(); return; }
+    let state;
+    try { state = c.saveState(); } catch { c.abort(); return; }
+    saved = atomicWrite(fs, a.saveState, state, `saving the state to ${a.saveState}`).then(() => true, () => false);
+    c.abort();
+  });
   let result;
   try {
     result = await c.result;
   } catch (e) {
     if (!a.quiet) process.stderr.write('\n');
-    if (e.code === 'DD_ERR_ABORTED' && checkpoint) { console.error(`deepdream-wasm: interrupted; resume with --checkpoint ${a.checkpoint} --resume ${c.id}`); return 130; }
+    if (e.code === 'DD_ERR_ABORTED') {
+      if (saved && await saved) { console.error(`deepdream-wasm: interrupted; state saved to ${a.saveState} (continue with --resume ${a.saveState})`); return 130; }
+      if (checkpoint) { console.error(`deepdream-wasm: interrupted; resume with --checkpoint ${a.checkpoint} --resume ${c.id}`); return 130; }
+    }
     throw e;
   }
   if (!a.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}dream: ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
-  const jpeg = /\.jpe?g$/i.test(out);
-  const encoded = await encodeImage(result, jpeg ? 'jpeg' : 'png', a.quality ?? 92);
-  await writeFile(out, encoded).catch((e) => { throw asDeepDreamError(e, 'cannot write the output image'); });
+  await save(out, result, a.quality);
+  if (gradient) await save(a.grad, gradient, 95);
   if (!a.quiet) process.stderr.write(`wrote ${out} (${result.width}x${result.height})\n`);
   model.free();
   return 0;

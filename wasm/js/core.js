@@ -57,6 +57,7 @@ async function instantiate(variant) {
   const M = await factory(opts);
   M.ddVariant = variant;
   M.__heap = await import('./heap.js');
+  (await import('./seam.js')).installSeam(M); // statuses, option table, layouts: checked before first use
   if (isNode && variant === 'mt' && M.PThread) {
     // Let Node exit while pool workers idle.
     for (const w of [...(M.PThread.unusedWorkers || []), ...(M.PThread.runningWorkers || [])]) w.unref?.();

@@ -3,11 +3,7 @@
 import { DeepDreamError, Status, asDeepDreamError } from './errors.js';
 import { check, checkPtr, withScope, malloc } from './heap.js';
 import { toRGBA, drawToCanvas } from './image.js';
-
-const RESAMPLE = { 'lanczos-u8': 0, 'lanczos-float': 1 };
-const PROGRESS_FIELDS = ['octave', 'numOctaves', 'iteration', 'numIterations', 'tile', 'numTiles', 'tilesDone',
-  'tilesTotal', 'fraction', 'tileX', 'tileY', 'tileWidth', 'tileHeight', 'imageWidth', 'imageHeight', 'gradMin',
-  'gradMax', 'stepScaled'];
+import { DREAM_OPTIONS, readProgress } from './seam.js';
 
 /** The tutorial's defaults (Hvass-Labs #14 recursive_optimize / optimize_image). */
 export const DEFAULTS = Object.freeze({
@@ -15,7 +11,7 @@ export const DEFAULTS = Object.freeze({
   seed: 0, inputMean: 0, resample: 'lanczos-u8', tilesPerStep: 1,
 });
 
-/** Parses channels given as [0,1,2], "0:3", "5", or {start, end}. */
+/** Parses channels given as [0,1,2], "0:3", "5", or {start, end}. A range a:b needs b > a. */
 export function parseChannels(ch) {
   if (ch === undefined || ch === null || ch === '') return [];
   if (Array.isArray(ch)) return ch.map(Number);
@@ -29,24 +25,49 @@ export function parseChannels(ch) {
   }
   return out;
 }
-function range(a, b) { const r = []; for (let i = a; i < b; i++) r.push(i); return r; }
+function range(a, b) {
+  if (!(b > a)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `channels: the range ${a}:${b} is empty (a:b means channels a..b-1, so b must be greater than a)`);
+  const r = []; for (let i = a; i < b; i++) r.push(i); return r;
+}
 
+/**
+ * The options with defaults filled in (seed as a decimal string). Values are
+ * not checked here: the core checks every one (its option table) when the
+ * dream starts, and its messages quote the value as given.
+ */
 export function normalizeOptions(options = {}) {
   const o = { ...DEFAULTS };
   for (const k of Object.keys(DEFAULTS)) if (options[k] !== undefined) o[k] = options[k];
   if (options.octaves !== undefined && options.repeats === undefined) o.repeats = options.octaves;
-  o.channels = parseChannels(o.channels);
-  if (!(o.resample in RESAMPLE)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `resample must be one of ${Object.keys(RESAMPLE).join(', ')}`);
-  const seed = BigInt.asUintN(64, BigInt(o.seed));
-  o.seed = seed.toString();
+  o.seed = typeof o.seed === 'bigint' ? o.seed.toString() : String(o.seed);
+  parseChannels(o.channels); // the list's form, here too for workers (remote.js); the core checks it again
   return o;
 }
 
-function readProgress(M, ptr) {
-  const p = {};
-  const v = M.HEAPF64.subarray(ptr >>> 3, (ptr >>> 3) + PROGRESS_FIELDS.length);
-  PROGRESS_FIELDS.forEach((k, i) => { p[k] = v[i]; });
-  return p;
+/** An option's value as the text the core's option table parses. */
+function optionText(key, v) {
+  if (key === 'channels') {
+    if (v === undefined || v === null) return '';
+    if (Array.isArray(v)) return v.join(',');
+    if (typeof v === 'object') return `${v.start ?? 0}:${v.end}`;
+  }
+  return String(v);
+}
+
+/** Fills a dd_dream_options in wasm memory (freed by the caller with _ddw_dream_options_free). */
+function coreOptions(M, s, o) {
+  const opts = M._ddw_dream_options_new();
+  if (!opts) throw new DeepDreamError('DD_ERR_OUT_OF_MEMORY', 'dream: cannot allocate the options');
+  const err = s.err();
+  try {
+    for (const [key, [name]] of Object.entries(DREAM_OPTIONS)) {
+      check(M, M._ddw_dream_options_set(opts, s.str(name), s.str(optionText(key, o[key])), err), err, `dream: ${key}`);
+    }
+  } catch (e) {
+    M._ddw_dream_options_free(opts);
+    throw e;
+  }
+  return opts;
 }
 
 /** A running dream. Create with dream() or resumeDream(). */
@@ -140,7 +161,7 @@ export class DreamController extends EventTarget {
   _step(tiles) {
     const M = this._M;
     return withScope(M, (s) => {
-      const prog = s.alloc(8 * PROGRESS_FIELDS.length), err = s.err();
+      const prog = s.alloc(M.ddProgressSize), err = s.err();
       const st = M._ddw_dream_step(this._live(), tiles, prog, err);
       check(M, st, err, 'dream');
       return { done: st === Status.DONE, progress: readProgress(M, prog) };
@@ -217,14 +238,14 @@ export function dream(model, source, options = {}) {
   const img = toRGBA(source);
   const M = model._M;
   const ptr = withScope(M, (s) => {
-    const err = s.err();
-    const px = s.u8(img.data);
-    const seed = BigInt(o.seed);
-    const d = M._ddw_dream_begin(model.ptr, typeof o.layer === 'string' ? s.str(o.layer) : 0,
-      typeof o.layer === 'number' ? o.layer : -1, s.i32(o.channels), o.channels.length, o.iterations, o.stepSize,
-      o.tileSize, o.repeats, o.rescale, o.blend, Number(seed & 0xffffffffn), Number(seed >> 32n), o.inputMean,
-      RESAMPLE[o.resample], px, img.width, img.height, img.channels, err);
-    return checkPtr(M, d, err, 'dream');
+    const opts = coreOptions(M, s, o); // every value checked by the core before any work
+    try {
+      const err = s.err();
+      const px = s.u8(img.data);
+      return checkPtr(M, M._ddw_dream_begin(model.ptr, opts, px, img.width, img.height, img.channels, err), err, 'dream');
+    } finally {
+      M._ddw_dream_options_free(opts);
+    }
   });
   return new DreamController(model, ptr, { width: img.width, height: img.height, channels: img.channels, options: o,
     id: options.id || newId() }, options);
@@ -261,5 +282,11 @@ export function dreamFromState(model, state, meta, options = {}) {
       M._free(p);
     }
   });
-  return new DreamController(model, ptr, { ...meta }, options);
+  const m = { ...meta };
+  m.options ??= normalizeOptions({});
+  if (!m.channels) { // a bare state (the CLIs' --save-state file): ask the core
+    m.channels = M._ddw_dream_channels(ptr);
+    withScope(M, (s) => { const wh = s.alloc(8); M._ddw_dream_size(ptr, wh); m.width ??= M.HEAP32[wh >>> 2]; m.height ??= M.HEAP32[(wh >>> 2) + 1]; });
+  }
+  return new DreamController(model, ptr, m, options);
 }

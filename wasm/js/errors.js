@@ -1,6 +1,7 @@
 // errors.js — every error the package throws is a DeepDreamError with a
 // stable `code` (the C core's status name, e.g. 'DD_ERR_PARSE') and the
-// core's message.
+// core's message. The status names and values are not kept here: the core's
+// DD_STATUS_LIST is read when a core loads (seam.js) and registered below.
 export class DeepDreamError extends Error {
   constructor(code, message, options) {
     super(message, options);
@@ -9,15 +10,33 @@ export class DeepDreamError extends Error {
   }
 }
 
-export const Status = Object.freeze({
-  OK: 0, DONE: 1, INVALID_ARGUMENT: -1, OUT_OF_MEMORY: -2, PARSE: -3, UNSUPPORTED: -4, NOT_FOUND: -5,
-  SHAPE: -6, GRAPH: -7, STATE_MISMATCH: -8, IO: -9, ABORTED: -10, INTERNAL: -11,
-});
+/**
+ * The core's statuses by short name ({OK: 0, DONE: 1, PARSE: -3, ...}),
+ * filled from the core when the first core loads (before that, empty).
+ */
+export const Status = {};
+const names = new Map(); // value -> 'DD_ERR_PARSE'
 
-const names = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, v <= 0 && v !== 0 ? `DD_ERR_${k}` : `DD_${k}`]));
+/**
+ * Registers the core's status list [{value, name}]. A second core (st and mt
+ * are separate builds) must list the same statuses.
+ * @internal
+ */
+export function registerStatuses(list) {
+  if (names.size) {
+    const same = list.length === names.size && list.every(({ value, name }) => names.get(value) === name);
+    if (!same) throw new DeepDreamError('DD_ERR_INTERNAL', 'deepdream-wasm: two loaded cores list different statuses');
+    return;
+  }
+  for (const { value, name } of list) {
+    names.set(value, name);
+    Status[name.replace(/^DD_(ERR_)?/, '')] = value;
+  }
+  Object.freeze(Status);
+}
 
 export function statusName(s) {
-  return names[s] || `DD_ERR_UNKNOWN(${s})`;
+  return names.get(s) || `DD_ERR_UNKNOWN(${s})`;
 }
 
 // Node system errors (fs, net) by code: the sentence a user reads.

@@ -11,6 +11,7 @@ export class DeepDreamError extends Error {
   constructor(code: string, message: string, options?: { cause?: unknown });
 }
 
+/** The core's status codes by short name, read from the core (DD_STATUS_LIST) when the first core loads; empty before. */
 export const Status: Readonly<{
   OK: 0; DONE: 1; INVALID_ARGUMENT: -1; OUT_OF_MEMORY: -2; PARSE: -3; UNSUPPORTED: -4; NOT_FOUND: -5;
   SHAPE: -6; GRAPH: -7; STATE_MISMATCH: -8; IO: -9; ABORTED: -10; INTERNAL: -11;
