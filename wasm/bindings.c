@@ -160,7 +160,6 @@ EMSCRIPTEN_KEEPALIVE int ddw_dream_step(dd_dream *d, int max_tiles, dd_progress 
   if (progress) *progress = p;
   return s;
 }
-EMSCRIPTEN_KEEPALIVE int ddw_dream_channels(const dd_dream *d) { return dd_dream_channels(d); }
 
 EMSCRIPTEN_KEEPALIVE int ddw_dream_size(const dd_dream *d, int *wh) { return dd_dream_current_size(d, wh, wh + 1); }
 /* 3 or 4: what a resumed dream returns, checked against a checkpoint's header (wasm/js/dream.js). */
