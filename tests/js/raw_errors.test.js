@@ -65,7 +65,7 @@ test('the Node CLI prints sentences, never raw JS errors', async () => {
     '--iterations', '1', '--octaves', '0', '--tile', '16', ...args], { encoding: 'utf8' });
   let r = run('--seed', 'abc', input, join(dir, 'o.png'));
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--seed needs an integer, got 'abc'/);
+  assert.match(r.stderr, /seed must be an integer in 0\.\.18446744073709551615 \(2\^64-1\), got 'abc'/);
   r = run(join(dir, 'missing.jpg'), join(dir, 'o.png'));
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^deepdream-wasm: DD_ERR_IO: cannot read the input image: '.*missing\.jpg': no such file or directory\n$/);

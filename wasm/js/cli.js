@@ -13,7 +13,7 @@ import { atomicWrite } from './persist.js';
 import { DREAM_OPTIONS } from './seam.js';
 import { dreamFromState } from './dream.js';
 import { loadModel, dream, decodeImage, encodeImage, resumeDream } from './index.js';
-import { asDeepDreamError } from './errors.js';
+import { DeepDreamError, asDeepDreamError } from './errors.js';
 import { resolveModelArg } from './registry.js';
 
 class UsageError extends Error {}
@@ -81,18 +81,19 @@ function parse(M, argv) {
 
 /** The output must be writable before the dream starts: the file if it exists, else its directory. */
 async function checkWritable(file, frames) {
+  const io = (e, what = file) => asDeepDreamError(e, `cannot write ${what}`);
   try {
     const st = await fs.stat(file);
     if (!frames) {
-      if (st.isDirectory()) throw new Error(`cannot write ${file}: it is a directory`);
-      await fs.access(file, constants.W_OK).catch((e) => { throw new Error(`cannot write ${file}: ${e.code}`); });
+      if (st.isDirectory()) throw new DeepDreamError('DD_ERR_IO', `cannot write ${file}: it is a directory`);
+      await fs.access(file, constants.W_OK).catch((e) => { throw io(e); });
       return;
     }
   } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
+    if (e.code !== 'ENOENT') throw io(e);
   }
   const dir = dirname(file);
-  await fs.access(dir, constants.W_OK | constants.X_OK).catch((e) => { throw new Error(`cannot write ${file}: ${e.code} (directory ${dir})`); });
+  await fs.access(dir, constants.W_OK | constants.X_OK).catch((e) => { throw io(e, `${file} (in ${dir})`); });
 }
 
 let lastLine = '';
@@ -158,7 +159,7 @@ async function main() {
       await checkWritable(out, a.zoom);
       if (a.grad) await checkWritable(a.grad);
       if (a.saveState) await checkWritable(a.saveState);
-    } catch (e) { console.error(`deepdream-wasm: ${e.message}`); return 1; }
+    } catch (e) { console.error(`deepdream-wasm: ${e.code}: ${e.message}`); return 1; }
   }
   const modelPath = await resolveModelArg(a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url)),
     { onProgress: a.quiet ? undefined : downloadBar() });

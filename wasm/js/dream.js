@@ -252,7 +252,9 @@ export function dream(model, source, options = {}) {
 }
 
 /** What in a checkpoint header (meta) disagrees with the restored state d, or null. */
+/** A checkpoint's header against its state; a bare saveState() file (no header: meta has no sizes) has nothing to check. */
 function headerMismatch(M, d, meta) {
+  if (meta.channels === undefined && meta.width === undefined && meta.height === undefined) return null;
   const channels = M._ddw_dream_channels(d);
   if (meta.channels !== channels) return `channels ${meta.channels} in the header, ${channels} in the state`;
   return withScope(M, (s) => {

@@ -11,7 +11,7 @@ export class DeepDreamError extends Error {
 }
 
 /**
- * The core's statuses by short name ({OK: 0, DONE: 1, PARSE: -3, ...}),
+ * The core's statuses by short name (OK, DONE, PARSE, ... to their values),
  * filled from the core when the first core loads (before that, empty).
  */
 export const Status = {};
