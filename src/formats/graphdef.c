@@ -599,6 +599,20 @@ static dd_status build_const(importer *im, dd_node *node) {
     if ((s = fill_values(im, v.tensor, is_float, buf, count)) != DD_OK) return s;
     data = buf;
   }
+  if (is_float && data) {
+    /* weights must be finite: a NaN or Inf dreams to a black image */
+    const uint8_t *p = (const uint8_t *)data;
+    for (size_t k = 0; k < count; k++) {
+      uint32_t x;
+      memcpy(&x, p + 4 * k, 4);
+      if ((x & 0x7f800000u) == 0x7f800000u) {
+        float fv;
+        memcpy(&fv, &x, 4);
+        return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': value %zu of %zu is %s; weights must be finite",
+                       lab(im->name).s, k, count, fv != fv ? "NaN" : (fv > 0 ? "+Inf" : "-Inf"));
+      }
+    }
+  }
   if (is_float) c->f = (const float *)data;
   else c->i = (const int32_t *)data;
   return DD_OK;
