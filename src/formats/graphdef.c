@@ -603,6 +603,18 @@ static dd_status build_const(importer *im, dd_node *node) {
     /* weights must be finite: a NaN or Inf dreams to a black image */
     const uint8_t *p = (const uint8_t *)data;
     for (size_t k = 0; k < count; k++) {
+      /* blocks without a branch (vectorised), then the exact value */
+      size_t end = count - k > 4096 ? k + 4096 : count;
+      uint32_t any = 0;
+      for (size_t j = k; j < end; j++) {
+        uint32_t x;
+        memcpy(&x, p + 4 * j, 4);
+        any |= (uint32_t)((x & 0x7f800000u) == 0x7f800000u);
+      }
+      if (!any) {
+        k = end - 1;
+        continue;
+      }
       uint32_t x;
       memcpy(&x, p + 4 * k, 4);
       if ((x & 0x7f800000u) == 0x7f800000u) {
