@@ -22,6 +22,11 @@
 #define DD_DREAM_MAX_SIDE 16384
 #define DD_DREAM_MAX_PIXELS ((int64_t)1 << 26)
 #define DD_DREAM_MAX_LEVELS 33 /* num_repeats <= 32 */
+/* Every dream buffer (image, gradient, preview, levels, strips, tiles) is at
+   most DD_DREAM_MAX_PIXELS * 3 floats: its size in bytes fits a 32-bit size_t
+   (wasm32), so the npix() products below need no overflow check. */
+_Static_assert((uint64_t)DD_DREAM_MAX_PIXELS * 3 * sizeof(float) + 4096 < UINT32_MAX,
+               "dream buffer sizes must fit a 32-bit size_t");
 
 typedef struct dd_dream_level {
   int w, h;

@@ -83,6 +83,10 @@
 #pragma GCC diagnostic pop
 #endif
 
+/* decoded pixels (and the hash of the padded decode) are at most
+   DD_IMAGE_MAX_PIXELS * 4 bytes: that fits a 32-bit size_t (wasm32) */
+_Static_assert((uint64_t)DD_IMAGE_MAX_PIXELS * 4 < UINT32_MAX, "image sizes must fit a 32-bit size_t");
+
 /* ---- structure checks ------------------------------------------------------ */
 static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];

@@ -13,26 +13,6 @@
 #include "dream_fixture.h"
 #include "testutil.h"
 
-static dd_model *load_fixture(void) {
-  size_t len;
-  uint8_t *bytes = dream_fixture(&len);
-  dd_model *m = NULL;
-  dd_error err;
-  dd_status s = dd_model_load_graphdef(bytes, len, NULL, &m, &err);
-  CHECKF(s == DD_OK, "load: %s", err.message);
-  free(bytes);
-  return m;
-}
-
-static uint8_t *test_image(int w, int h, int c) {
-  uint8_t *p = (uint8_t *)malloc((size_t)w * h * c);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int k = 0; k < c; k++)
-        p[((size_t)y * w + x) * c + k] = (uint8_t)(128 + 100 * sinf(x * 0.13f + k) * cosf(y * 0.09f - k));
-  return p;
-}
-
 static dd_dream_options options(void) {
   dd_dream_options o;
   dd_dream_options_init(&o);
@@ -46,8 +26,8 @@ static dd_dream_options options(void) {
 
 /* ---- the layout, read independently -------------------------------------- */
 typedef struct layout {
-  size_t layer_len, layer, num_iterations, width, height, channels, pos, tiles, rng, tiles_done, pixels_done,
-      last_tile, end;
+  size_t layer_len, layer, num_iterations, width, height, channels, pos, tiles, rng, tiles_done, pixels_done, last_tile,
+      end;
   int n_tiles;
 } layout;
 
@@ -57,7 +37,6 @@ static int32_t rd_i32(const uint8_t *p, size_t off) {
   return v;
 }
 static void wr_i32(uint8_t *p, size_t off, int32_t v) { memcpy(p + off, &v, 4); }
-static void wr_f64(uint8_t *p, size_t off, double v) { memcpy(p + off, &v, 8); }
 static double rd_f64(const uint8_t *p, size_t off) {
   double v;
   memcpy(&v, p + off, 8);
@@ -107,7 +86,7 @@ static void reseal(uint8_t *s, size_t len) {
 /* A state after `tiles` steps of one tile (RGBA when channels == 4). */
 static uint8_t *state_after(dd_model *m, int w, int h, int channels, int tiles, size_t *len) {
   dd_dream_options o = options();
-  uint8_t *img = test_image(w, h, channels);
+  uint8_t *img = dream_fixture_image(w, h, channels, 7);
   dd_dream *d = NULL;
   dd_error err;
   CHECK_OK(dd_dream_begin(m, &o, img, w, h, channels, &d, &err));
@@ -137,39 +116,41 @@ static void expect_refused(const char *what, dd_model *m, uint8_t *s, size_t len
   }
 }
 
+/* base with n bytes at `off` replaced by src: refused naming `needle` */
+static void refuse_bytes(const char *what, dd_model *m, const uint8_t *base, size_t len, size_t off, const void *src,
+                         size_t n, const char *needle) {
+  uint8_t *s = (uint8_t *)malloc(len);
+  memcpy(s, base, len);
+  memcpy(s + off, src, n);
+  expect_refused(what, m, s, len, needle);
+  free(s);
+}
+
+/* base with the i32 at `off` set to v: refused naming `needle` */
+static void refuse_i32(const char *what, dd_model *m, const uint8_t *base, size_t len, size_t off, int32_t v,
+                       const char *needle) {
+  refuse_bytes(what, m, base, len, off, &v, 4, needle);
+}
+
 enum { W = 70, H = 52 };
 
 /* The position rules: issue 12's two reproductions first. */
 static void test_position(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   size_t len;
   /* 3 tiles into octave 0: a grid is drawn, tile 3 of it is next */
   uint8_t *base = state_after(m, W, H, 4, 3, &len);
   layout L = walk(base);
   CHECK(rd_i32(base, L.pos + P_LVL) == 0 && rd_i32(base, L.pos + P_NTILES) > 3);
-  uint8_t *s = (uint8_t *)malloc(len);
 
-  memcpy(s, base, len); /* tile == n_tiles: a read past the tiles */
-  wr_i32(s, L.pos + P_TILE, L.n_tiles);
-  expect_refused("tile == n_tiles", m, s, len, "0 <= tile < n_tiles");
-
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_TILE, -1);
-  expect_refused("tile < 0", m, s, len, "0 <= tile < n_tiles");
-
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_LVL, 2);
-  expect_refused("octave == octaves", m, s, len, "0 <= octave < octaves");
-
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_DONE, 1);
-  expect_refused("done mid-way", m, s, len, "iteration < num_iterations (== num_iterations once done)");
-
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_DONE, 2);
-  expect_refused("done == 2", m, s, len, "done is 0 or 1");
+  /* tile == n_tiles: a read past the tiles */
+  refuse_i32("tile == n_tiles", m, base, len, L.pos + P_TILE, L.n_tiles, "0 <= tile < n_tiles");
+  refuse_i32("tile < 0", m, base, len, L.pos + P_TILE, -1, "0 <= tile < n_tiles");
+  refuse_i32("octave == octaves", m, base, len, L.pos + P_LVL, 2, "0 <= octave < octaves");
+  refuse_i32("done mid-way", m, base, len, L.pos + P_DONE, 1,
+             "iteration < num_iterations (== num_iterations once done)");
+  refuse_i32("done == 2", m, base, len, L.pos + P_DONE, 2, "done is 0 or 1");
   free(base);
-  free(s);
 
   /* iteration == num_iterations at the top octave with no grid drawn: the
      next iteration's sigma is larger than the strips were sized for (a heap
@@ -177,7 +158,7 @@ static void test_position(void) {
   int steps = 0;
   {
     dd_dream_options o = options();
-    uint8_t *img = test_image(W, H, 3);
+    uint8_t *img = dream_fixture_image(W, H, 3, 7);
     dd_dream *d = NULL;
     dd_error err;
     dd_progress p;
@@ -192,45 +173,30 @@ static void test_position(void) {
   base = state_after(m, W, H, 3, steps, &len);
   L = walk(base);
   CHECK(rd_i32(base, L.pos + P_LVL) == 1 && rd_i32(base, L.pos + P_NTILES) == 0);
-  s = (uint8_t *)malloc(len);
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_ITER, 2);
-  expect_refused("iteration == num_iterations", m, s, len, "0 <= iteration < num_iterations");
-  memcpy(s, base, len);
-  wr_i32(s, L.pos + P_ITER, 1000000);
-  expect_refused("iteration huge", m, s, len, "0 <= iteration < num_iterations");
-  memcpy(s, base, len); /* done at the last octave but iteration 0 */
-  wr_i32(s, L.pos + P_DONE, 1);
-  expect_refused("done at iteration 0", m, s, len, "== num_iterations once done");
+  refuse_i32("iteration == num_iterations", m, base, len, L.pos + P_ITER, 2, "0 <= iteration < num_iterations");
+  refuse_i32("iteration huge", m, base, len, L.pos + P_ITER, 1000000, "0 <= iteration < num_iterations");
+  /* done at the last octave but iteration 0 */
+  refuse_i32("done at iteration 0", m, base, len, L.pos + P_DONE, 1, "== num_iterations once done");
   free(base);
-  free(s);
   dd_model_free(m);
 }
 
 /* The tile grid and its size. */
 static void test_tiles(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   size_t len;
   uint8_t *base = state_after(m, W, H, 3, 2, &len);
   layout L = walk(base);
   CHECK(L.n_tiles >= 4);
   uint8_t *s = (uint8_t *)malloc(len);
   /* tile i: top, left, height, width at L.tiles + 16 i */
-  memcpy(s, base, len);
-  wr_i32(s, L.tiles + 16 + 12, rd_i32(s, L.tiles + 16 + 12) + 1);
-  expect_refused("wider tile", m, s, len, "tile 1");
-  memcpy(s, base, len);
-  wr_i32(s, L.tiles + 4, 1);
-  expect_refused("first tile off the origin", m, s, len, "the first tile is at the origin");
-  memcpy(s, base, len);
-  wr_i32(s, L.tiles + 16 * (L.n_tiles - 1), 100000);
-  expect_refused("tile outside", m, s, len, "inside the octave");
-  memcpy(s, base, len);
-  wr_i32(s, L.tiles + 8, 0);
-  expect_refused("empty tile", m, s, len, "height and width >= 1");
-  memcpy(s, base, len); /* the last tile shrunk: a hole at the corner */
-  wr_i32(s, L.tiles + 16 * (L.n_tiles - 1) + 12, rd_i32(s, L.tiles + 16 * (L.n_tiles - 1) + 12) - 1);
-  expect_refused("hole", m, s, len, "bottom-right corner");
+  refuse_i32("wider tile", m, base, len, L.tiles + 16 + 12, rd_i32(base, L.tiles + 16 + 12) + 1, "tile 1");
+  refuse_i32("first tile off the origin", m, base, len, L.tiles + 4, 1, "the first tile is at the origin");
+  refuse_i32("tile outside", m, base, len, L.tiles + 16 * (L.n_tiles - 1), 100000, "inside the octave");
+  refuse_i32("empty tile", m, base, len, L.tiles + 8, 0, "height and width >= 1");
+  /* the last tile shrunk: a hole at the corner */
+  refuse_i32("hole", m, base, len, L.tiles + 16 * (L.n_tiles - 1) + 12,
+             rd_i32(base, L.tiles + 16 * (L.n_tiles - 1) + 12) - 1, "bottom-right corner");
   memcpy(s, base, len); /* two tiles swapped: each inside, the grid broken */
   uint8_t t0[16];
   memcpy(t0, s + L.tiles, 16);
@@ -255,52 +221,27 @@ static void test_tiles(void) {
 
 /* Options, image size, progress, lengths. */
 static void test_fields(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   size_t len;
   uint8_t *base = state_after(m, W, H, 4, 5, &len);
   layout L = walk(base);
+  refuse_i32("num_iterations 0", m, base, len, L.num_iterations, 0, "num_iterations");
+  refuse_i32("width 0", m, base, len, L.width, 0, "1 <= width <= 16384");
+  refuse_i32("height 70000", m, base, len, L.height, 70000, "1 <= height <= 16384");
+  refuse_i32("5 channels", m, base, len, L.channels, 5, "channels is 3 (RGB) or 4 (RGBA)");
+  refuse_i32("width + 1", m, base, len, L.width, W + 1, "dream state");
+  const uint8_t zeros[32] = {0};
+  refuse_bytes("NUL in the layer name", m, base, len, L.layer + 2, zeros, 1, "NUL");
+  refuse_bytes("zero rng", m, base, len, L.rng, zeros, 32, "the rng state is not all zero");
+  const double pixels_more = rd_f64(base, L.pixels_done) + 1, nan = NAN;
+  refuse_bytes("pixels_done + 1", m, base, len, L.pixels_done, &pixels_more, 8, "pixels_done ==");
+  refuse_bytes("pixels_done NaN", m, base, len, L.pixels_done, &nan, 8, "pixels_done ==");
+  const int64_t neg = -1, many = (int64_t)1 << 40;
+  refuse_bytes("tiles_done -1", m, base, len, L.tiles_done, &neg, 8, "tiles_done >=");
+  refuse_bytes("tiles_done 2^40", m, base, len, L.tiles_done, &many, 8, "tiles_done <= pixels_done");
+  refuse_i32("last tile outside", m, base, len, L.last_tile + 4, W, "the last tile lies inside");
+  refuse_bytes("last tile empty", m, base, len, L.last_tile, zeros, 16, "the last tile is empty exactly when");
   uint8_t *s = (uint8_t *)malloc(len + 1);
-  memcpy(s, base, len);
-  wr_i32(s, L.num_iterations, 0);
-  expect_refused("num_iterations 0", m, s, len, "num_iterations");
-  memcpy(s, base, len);
-  wr_i32(s, L.width, 0);
-  expect_refused("width 0", m, s, len, "1 <= width <= 16384");
-  memcpy(s, base, len);
-  wr_i32(s, L.height, 70000);
-  expect_refused("height 70000", m, s, len, "1 <= height <= 16384");
-  memcpy(s, base, len);
-  wr_i32(s, L.channels, 5);
-  expect_refused("5 channels", m, s, len, "channels is 3 (RGB) or 4 (RGBA)");
-  memcpy(s, base, len);
-  wr_i32(s, L.width, W + 1);
-  expect_refused("width + 1", m, s, len, "dream state");
-  memcpy(s, base, len);
-  s[L.layer + 2] = 0;
-  expect_refused("NUL in the layer name", m, s, len, "NUL");
-  memcpy(s, base, len);
-  memset(s + L.rng, 0, 32);
-  expect_refused("zero rng", m, s, len, "the rng state is not all zero");
-  memcpy(s, base, len);
-  wr_f64(s, L.pixels_done, rd_f64(s, L.pixels_done) + 1);
-  expect_refused("pixels_done + 1", m, s, len, "pixels_done ==");
-  memcpy(s, base, len);
-  wr_f64(s, L.pixels_done, NAN);
-  expect_refused("pixels_done NaN", m, s, len, "pixels_done ==");
-  memcpy(s, base, len);
-  int64_t neg = -1;
-  memcpy(s + L.tiles_done, &neg, 8);
-  expect_refused("tiles_done -1", m, s, len, "tiles_done >=");
-  memcpy(s, base, len);
-  int64_t many = (int64_t)1 << 40;
-  memcpy(s + L.tiles_done, &many, 8);
-  expect_refused("tiles_done 2^40", m, s, len, "tiles_done <= pixels_done");
-  memcpy(s, base, len);
-  wr_i32(s, L.last_tile + 4, W);
-  expect_refused("last tile outside", m, s, len, "the last tile lies inside");
-  memcpy(s, base, len);
-  memset(s + L.last_tile, 0, 16);
-  expect_refused("last tile empty", m, s, len, "the last tile is empty exactly when");
   memcpy(s, base, len - 8); /* one byte more before the checksum */
   s[len - 8] = 0;
   expect_refused("a trailing byte", m, s, len + 1, "bytes of images follow the position");
@@ -312,7 +253,7 @@ static void test_fields(void) {
 /* Every state of dreams of each kind restores, saves back to the same bytes,
    and passes every rule (the rules refuse nothing legitimate). */
 static void test_legitimate_states_round_trip(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   for (int kind = 0; kind < 4; kind++) {
     int channels = kind & 1 ? 4 : 3;
     dd_dream_options o = options();
@@ -322,7 +263,7 @@ static void test_legitimate_states_round_trip(void) {
       o.objective.channels = chans;
       o.objective.n_channels = 2;
     }
-    uint8_t *img = test_image(W, H, channels);
+    uint8_t *img = dream_fixture_image(W, H, channels, 7);
     dd_dream *d = NULL;
     dd_error err;
     CHECK_OK(dd_dream_begin(m, &o, img, W, H, channels, &d, &err));
