@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: native (ctest, Release and ASan+UBSan), wasm in Node
 # (node --test), the browser tests when Chromium is installed, and a bounded
-# fuzz run of the GraphDef importer (FUZZ_SECONDS, default 60; 0 skips).
+# fuzz run of every libFuzzer target, FUZZ_SECONDS in all (default 60; 0 skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}

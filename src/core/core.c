@@ -36,7 +36,7 @@ void dd_free(void *ptr) { free(ptr); }
 void *dd_malloc(size_t size) { return size ? malloc(size) : NULL; }
 
 void *dd_aligned_alloc(size_t size) {
-  if (size == 0) return NULL;
+  if (size == 0 || size > SIZE_MAX - 63) return NULL; /* the rounding below would wrap */
   void *p = NULL;
   size = (size + 63) & ~(size_t)63;
   if (posix_memalign(&p, 64, size) != 0) return NULL;
@@ -52,12 +52,23 @@ void dd_aligned_free(void *ptr) { free(ptr); }
 /* ---- arena ---------------------------------------------------------------- */
 size_t dd_arena_reserve(dd_arena *a, size_t bytes) {
   size_t off = a->used;
-  bytes = (bytes + 63) & ~(size_t)63;
-  a->used += bytes;
+  uint64_t b = ((uint64_t)bytes + 63) & ~(uint64_t)63;
+  a->wanted = b > UINT64_MAX - a->wanted ? UINT64_MAX : a->wanted + b;
+  a->used = a->wanted <= SIZE_MAX ? (size_t)a->wanted : SIZE_MAX;
   return off;
 }
-void dd_arena_reset(dd_arena *a) { a->used = 0; }
+void dd_arena_reset(dd_arena *a) {
+  a->used = 0;
+  a->wanted = 0;
+}
 dd_status dd_arena_commit(dd_arena *a, dd_error *err) {
+  const size_t limit = a->limit ? a->limit : SIZE_MAX;
+  if (a->wanted > limit || a->wanted == UINT64_MAX) /* UINT64_MAX: the tally saturated */
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY,
+                   "the activations need %llu bytes (%.1f GiB), more than the %zu bytes (%.1f GiB) this build can "
+                   "address; use a smaller image or tile",
+                   (unsigned long long)a->wanted, (double)a->wanted / 1073741824.0, limit,
+                   (double)limit / 1073741824.0);
   if (a->used > a->peak) a->peak = a->used;
   if (a->used <= a->capacity) return DD_OK;
   dd_aligned_free(a->base);
@@ -65,7 +76,8 @@ dd_status dd_arena_commit(dd_arena *a, dd_error *err) {
   a->capacity = 0;
   a->base = (unsigned char *)dd_aligned_alloc(a->used);
   if (!a->base)
-    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes of activations", a->used);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes (%.1f GiB) of activations", a->used,
+                   (double)a->used / 1073741824.0);
   a->capacity = a->used;
   return DD_OK;
 }

@@ -25,9 +25,22 @@ void *dd_aligned_alloc(size_t size);
 void *dd_aligned_calloc(size_t size);
 void dd_aligned_free(void *ptr);
 
-/* Overflow-checked size arithmetic: return 0 on overflow, else 1. */
+/* Overflow-checked size arithmetic: return 0 on overflow (*out untouched),
+   else 1. size_t is 32 bits in wasm32: every size product and sum of sizes
+   computed from untrusted numbers goes through these. */
 static inline int dd_mul_size(size_t a, size_t b, size_t *out) {
   if (a != 0 && b > SIZE_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+static inline int dd_add_size(size_t a, size_t b, size_t *out) {
+  if (b > SIZE_MAX - a) return 0;
+  *out = a + b;
+  return 1;
+}
+/* a * b for a, b >= 0; 0 when it exceeds INT64_MAX. */
+static inline int dd_mul_i64(int64_t a, int64_t b, int64_t *out) {
+  if (a < 0 || b < 0 || (a != 0 && b > INT64_MAX / a)) return 0;
   *out = a * b;
   return 1;
 }
@@ -37,8 +50,21 @@ typedef struct dd_shape {
   int n, h, w, c;
 } dd_shape;
 
+/* Elements of a shape: 1 and *out set, or 0 when a dimension is negative or
+   the product overflows size_t. */
+static inline int dd_shape_count_checked(dd_shape s, size_t *out) {
+  size_t c = 1;
+  const int d[4] = {s.n, s.h, s.w, s.c};
+  for (int j = 0; j < 4; j++)
+    if (d[j] < 0 || !dd_mul_size(c, (size_t)d[j], &c)) return 0;
+  *out = c;
+  return 1;
+}
+/* Elements of a shape the planner has checked; SIZE_MAX (never a wrapped,
+   too small count) for a shape that would overflow. */
 static inline size_t dd_shape_count(dd_shape s) {
-  return (size_t)s.n * (size_t)s.h * (size_t)s.w * (size_t)s.c;
+  size_t c;
+  return dd_shape_count_checked(s, &c) ? c : SIZE_MAX;
 }
 static inline dd_shape dd_shape4(int n, int h, int w, int c) {
   dd_shape s = {n, h, w, c};
@@ -60,12 +86,18 @@ typedef struct dd_tensor {
 typedef struct dd_arena {
   unsigned char *base;
   size_t capacity; /* bytes allocated */
-  size_t used;     /* bytes reserved in the current plan */
+  size_t used;     /* bytes reserved in the current plan (SIZE_MAX once wanted exceeds it) */
   size_t peak;     /* largest `used` ever committed */
+  uint64_t wanted; /* bytes reserved in the current plan, counted in 64 bits (never wraps) */
+  size_t limit;    /* most bytes commit may allocate; 0 = the address space (SIZE_MAX) */
 } dd_arena;
 
-size_t dd_arena_reserve(dd_arena *a, size_t bytes); /* returns an offset */
-void dd_arena_reset(dd_arena *a);                   /* forget reservations, keep memory */
+/* Returns an offset. Reservations that exceed the address space do not wrap:
+   the offsets are then meaningless and dd_arena_commit fails. */
+size_t dd_arena_reserve(dd_arena *a, size_t bytes);
+void dd_arena_reset(dd_arena *a);                   /* forget reservations, keep memory and limit */
+/* Allocates the reserved bytes; DD_ERR_OUT_OF_MEMORY, with the bytes the plan
+   needs in the message, when they exceed the limit or the allocation fails. */
 dd_status dd_arena_commit(dd_arena *a, dd_error *err);
 static inline float *dd_arena_ptr(const dd_arena *a, size_t offset) {
   return (float *)(void *)(a->base + offset);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "../api/model_internal.h"
+#include "dream_impl.h"
 #include "dream_internal.h"
 #include "resize.h"
 #include "smooth.h"
@@ -29,46 +30,8 @@
 
 #define STRIP_ROWS 128
 #define WHOLE_IMAGE_BYTES ((size_t)16 << 20) /* smoothed whole below this */
-#define MAX_SIDE 16384
-#define MAX_PIXELS ((int64_t)1 << 26)
-#define STATE_MAGIC 0x54534444u /* "DDST" */
-#define STATE_VERSION 1u
 
-typedef struct level {
-  int w, h;
-  uint8_t *u8; /* DD_RESAMPLE_LANCZOS_U8 */
-  float *f;    /* DD_RESAMPLE_LANCZOS_FLOAT */
-} level;
-
-struct dd_dream {
-  dd_model *model;
-  dd_dream_options opt;
-  int *channels; /* owned copy of opt.objective.channels */
-  char *layer;   /* owned copy of opt.objective.layer, or NULL */
-  int target;
-  int width, height, in_channels;
-  uint8_t *alpha; /* width*height, when in_channels == 4 */
-  int n_levels;
-  level *levels;  /* 0 = smallest */
-  /* position */
-  int lvl, iteration, tile, n_tiles, started, done;
-  dd_tile *tiles;
-  int tiles_cap;
-  dd_rng rng;
-  /* the current level */
-  float *image, *grad;
-  uint8_t *grad_preview;
-  double grad_min, grad_max, step_scaled;
-  dd_tile last_tile;
-  int64_t tiles_done;
-  double pixels_done, pixels_total;
-  /* scratch */
-  float *tile_in, *tile_grad;
-  size_t tile_cap;
-  float *strip_out, *strip_scratch;
-  size_t strip_cap;
-  int forced_rows; /* tests: strips of at most this many rows */
-};
+typedef dd_dream_level level;
 
 static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
 
@@ -343,9 +306,11 @@ static dd_status smooth_strip(dd_dream *d, double sigma, int r0, int r1, const f
   const level *l = &d->levels[d->lvl];
   int R = dd_gaussian_radius(2.0 * sigma);
   int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > l->h ? l->h : r1 + R;
-  dd_status s = dd_gaussian_sum3(d->grad + npix(l->w, s0) * 3, d->strip_out, s1 - s0, l->w, 3, sigma, 1,
-                                 d->strip_scratch, NULL);
-  if (s != DD_OK) return dd_fail(err, s, "gradient smoothing failed");
+  dd_status s = dd_gaussian_sum3_bounded(d->grad + npix(l->w, s0) * 3, d->strip_out, d->strip_cap, s1 - s0, l->w, 3,
+                                         sigma, 1, d->strip_scratch, 2 * d->strip_cap, NULL);
+  if (s != DD_OK)
+    return dd_fail(err, DD_ERR_INTERNAL, "gradient smoothing of rows %d..%d (sigma %g) does not fit the strip buffers",
+                   s0, s1, sigma);
   *rows = d->strip_out + npix(l->w, r0 - s0) * 3;
   return DD_OK;
 }
@@ -466,9 +431,10 @@ dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t
   if (!m || !opt || !pixels || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_begin: NULL argument");
   if (channels != 3 && channels != 4)
     return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "images must have 3 (RGB) or 4 (RGBA) channels, got %d", channels);
-  if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE || (int64_t)width * height > MAX_PIXELS)
+  if (width < 1 || height < 1 || width > DD_DREAM_MAX_SIDE || height > DD_DREAM_MAX_SIDE ||
+      (int64_t)width * height > DD_DREAM_MAX_PIXELS)
     return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "image size %dx%d is outside 1..%d per side and %lld pixels", width,
-                   height, MAX_SIDE, (long long)MAX_PIXELS);
+                   height, DD_DREAM_MAX_SIDE, (long long)DD_DREAM_MAX_PIXELS);
   dd_status s = check_options(opt, err);
   if (s != DD_OK) return s;
   dd_dream *d = (dd_dream *)calloc(1, sizeof *d);
@@ -609,270 +575,24 @@ dd_status dd_dream_read_gradient(const dd_dream *d, uint8_t *rgb, size_t capacit
   return DD_OK;
 }
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- for state.c ------------------------------------------------------------ */
 
-typedef struct wbuf {
-  uint8_t *p;
-  size_t len, cap;
-  int failed;
-} wbuf;
-
-static void put(wbuf *b, const void *src, size_t n) {
-  if (b->failed) return;
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap < b->len + n) cap *= 2;
-    uint8_t *p = (uint8_t *)realloc(b->p, cap);
-    if (!p) {
-      b->failed = 1;
-      return;
-    }
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, src, n);
-  b->len += n;
-}
-static void put_u32(wbuf *b, uint32_t v) { put(b, &v, 4); }
-static void put_u64(wbuf *b, uint64_t v) { put(b, &v, 8); }
-static void put_i32(wbuf *b, int32_t v) { put(b, &v, 4); }
-static void put_f64(wbuf *b, double v) { put(b, &v, 8); }
-
-typedef struct rbuf {
-  const uint8_t *p;
-  size_t len, pos;
-  int failed;
-} rbuf;
-
-static int get(rbuf *b, void *dst, size_t n) {
-  if (b->failed || n > b->len - b->pos) {
-    b->failed = 1;
-    if (dst && n < (1u << 20)) memset(dst, 0, n);
-    return 0;
-  }
-  if (dst) memcpy(dst, b->p + b->pos, n);
-  b->pos += n;
-  return 1;
-}
-static uint32_t get_u32(rbuf *b) { uint32_t v; get(b, &v, 4); return v; }
-static uint64_t get_u64(rbuf *b) { uint64_t v; get(b, &v, 8); return v; }
-static int32_t get_i32(rbuf *b) { int32_t v; get(b, &v, 4); return v; }
-static double get_f64(rbuf *b) { double v; get(b, &v, 8); return v; }
-
-dd_status dd_dream_save_state(const dd_dream *d, void **bytes, size_t *len, dd_error *err) {
-  if (!d || !bytes || !len) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_save_state: NULL argument");
-  wbuf b = {0};
-  put_u32(&b, STATE_MAGIC);
-  put_u32(&b, STATE_VERSION);
-  put_u64(&b, dd_model_fingerprint(d->model));
-  /* options */
-  uint32_t ln = d->layer ? (uint32_t)strlen(d->layer) : 0;
-  put_u32(&b, ln);
-  put(&b, d->layer ? d->layer : "", ln);
-  put_i32(&b, d->opt.objective.layer_index);
-  put_i32(&b, d->opt.objective.n_channels);
-  for (int j = 0; j < d->opt.objective.n_channels; j++) put_i32(&b, d->channels[j]);
-  put_i32(&b, d->opt.num_iterations);
-  put_f64(&b, d->opt.step_size);
-  put_i32(&b, d->opt.tile_size);
-  put_i32(&b, d->opt.num_repeats);
-  put_f64(&b, d->opt.rescale_factor);
-  put_f64(&b, d->opt.blend);
-  put_u64(&b, d->opt.seed);
-  put_f64(&b, d->opt.input_mean);
-  put_i32(&b, (int32_t)d->opt.resample);
-  /* image */
-  put_i32(&b, d->width);
-  put_i32(&b, d->height);
-  put_i32(&b, d->in_channels);
-  if (d->alpha) put(&b, d->alpha, npix(d->width, d->height));
-  /* position */
-  put_i32(&b, d->lvl);
-  put_i32(&b, d->iteration);
-  put_i32(&b, d->tile);
-  put_i32(&b, d->n_tiles);
-  put_i32(&b, d->done);
-  for (int i = 0; i < d->n_tiles; i++) {
-    put_i32(&b, d->tiles[i].top);
-    put_i32(&b, d->tiles[i].left);
-    put_i32(&b, d->tiles[i].height);
-    put_i32(&b, d->tiles[i].width);
-  }
-  put(&b, d->rng.s, sizeof d->rng.s);
-  put_f64(&b, d->grad_min);
-  put_f64(&b, d->grad_max);
-  put_f64(&b, d->step_scaled);
-  put_u64(&b, (uint64_t)d->tiles_done);
-  put_f64(&b, d->pixels_done);
-  put_i32(&b, d->last_tile.top);
-  put_i32(&b, d->last_tile.left);
-  put_i32(&b, d->last_tile.height);
-  put_i32(&b, d->last_tile.width);
-  /* pyramid: the levels not yet started carry their base image; the
-     current level and those below are no longer needed except the current */
-  for (int L = d->lvl; L < d->n_levels; L++) {
-    const level *l = &d->levels[L];
-    size_t n = npix(l->w, l->h) * 3;
-    if (l->u8) put(&b, l->u8, n);
-    else put(&b, l->f, n * sizeof(float));
-  }
-  const level *cur = &d->levels[d->lvl];
-  size_t cn = npix(cur->w, cur->h) * 3;
-  put(&b, d->image, cn * sizeof(float));
-  put(&b, d->grad_preview, cn);
-  if (d->tile > 0) put(&b, d->grad, cn * sizeof(float)); /* a partly computed iteration */
-  uint64_t check = dd_fnv1a64(DD_FNV1A64_INIT, b.p, b.len);
-  put_u64(&b, check);
-  if (b.failed) {
-    free(b.p);
-    return oom(err, b.len);
-  }
-  *bytes = b.p;
-  *len = b.len;
-  return DD_OK;
-}
-
-dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream **out, dd_error *err) {
-  if (!m || !bytes || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_restore: NULL argument");
-  if (len < 24) return dd_fail(err, DD_ERR_PARSE, "saved dream state is truncated (%zu bytes)", len);
-  rbuf b = {(const uint8_t *)bytes, len - 8, 0, 0};
-  uint64_t check;
-  memcpy(&check, (const uint8_t *)bytes + len - 8, 8);
-  if (get_u32(&b) != STATE_MAGIC) return dd_fail(err, DD_ERR_PARSE, "not a deepdream-wasm dream state (bad magic)");
-  uint32_t version = get_u32(&b);
-  if (version != STATE_VERSION)
-    return dd_fail(err, DD_ERR_STATE_MISMATCH, "dream state format version %u; this build reads version %u", version,
-                   STATE_VERSION);
-  if (dd_fnv1a64(DD_FNV1A64_INIT, bytes, len - 8) != check)
-    return dd_fail(err, DD_ERR_PARSE, "dream state is corrupted (checksum mismatch)");
-  uint64_t fp = get_u64(&b);
-  if (fp != dd_model_fingerprint(m))
-    return dd_fail(err, DD_ERR_STATE_MISMATCH,
-                   "this dream state was saved with another model (fingerprint %016llx, this model %016llx)",
-                   (unsigned long long)fp, (unsigned long long)dd_model_fingerprint(m));
-  dd_dream_options o;
-  dd_dream_options_init(&o);
-  uint32_t ln = get_u32(&b);
-  char layer[1024];
-  if (ln >= sizeof layer || !get(&b, layer, ln)) return dd_fail(err, DD_ERR_PARSE, "dream state: bad layer name");
-  layer[ln] = 0;
-  o.objective.layer = ln ? layer : NULL;
-  o.objective.layer_index = get_i32(&b);
-  int nch = get_i32(&b);
-  if (nch < 0 || nch > 65536 || (size_t)nch * 4 > b.len - b.pos) return dd_fail(err, DD_ERR_PARSE, "dream state: bad channel count");
-  int *ch = nch ? (int *)malloc(sizeof(int) * (size_t)nch) : NULL;
-  if (nch && !ch) return oom(err, sizeof(int) * (size_t)nch);
-  for (int j = 0; j < nch; j++) ch[j] = get_i32(&b);
-  o.objective.channels = ch;
-  o.objective.n_channels = nch;
-  o.num_iterations = get_i32(&b);
-  o.step_size = get_f64(&b);
-  o.tile_size = get_i32(&b);
-  o.num_repeats = get_i32(&b);
-  o.rescale_factor = get_f64(&b);
-  o.blend = get_f64(&b);
-  o.seed = get_u64(&b);
-  o.input_mean = get_f64(&b);
-  o.resample = (dd_resample)get_i32(&b);
-  dd_dream *d = (dd_dream *)calloc(1, sizeof *d);
-  dd_status s = d ? DD_OK : oom(err, sizeof *d);
-  if (s == DD_OK && b.failed) s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
-  if (s == DD_OK) s = check_options(&o, err);
-  if (s == DD_OK) {
-    d->width = get_i32(&b);
-    d->height = get_i32(&b);
-    d->in_channels = get_i32(&b);
-    if (b.failed || d->width < 1 || d->height < 1 || d->width > MAX_SIDE || d->height > MAX_SIDE ||
-        (int64_t)d->width * d->height > MAX_PIXELS || (d->in_channels != 3 && d->in_channels != 4))
-      s = dd_fail(err, DD_ERR_PARSE, "dream state: bad image size");
-  }
-  if (s == DD_OK) s = init_common(d, m, &o, err);
-  free(ch);
-  if (s == DD_OK && d->in_channels == 4) {
-    size_t n = npix(d->width, d->height);
-    d->alpha = (uint8_t *)malloc(n);
-    if (!d->alpha) s = oom(err, n);
-    else if (!get(&b, d->alpha, n)) s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
-  }
-  int ws[33], hs[33];
+dd_status dd_dream_setup(dd_dream *d, dd_model *m, const dd_dream_options *opt, dd_error *err) {
+  dd_status s = check_options(opt, err);
+  if (s == DD_OK) s = init_common(d, m, opt, err);
+  int ws[DD_DREAM_MAX_LEVELS], hs[DD_DREAM_MAX_LEVELS];
   if (s == DD_OK) s = level_sizes(d->width, d->height, &d->opt, ws, hs, err);
-  if (s == DD_OK) {
-    d->lvl = get_i32(&b);
-    d->iteration = get_i32(&b);
-    d->tile = get_i32(&b);
-    d->n_tiles = get_i32(&b);
-    d->done = get_i32(&b);
-    if (b.failed || d->lvl < 0 || d->lvl >= d->n_levels || d->iteration < 0 || d->iteration > d->opt.num_iterations ||
-        d->n_tiles < 0 || d->tile < 0 || d->tile > d->n_tiles || (d->done != 0 && d->done != 1))
-      s = dd_fail(err, DD_ERR_PARSE, "dream state: bad position");
+  if (s != DD_OK) return s;
+  d->levels = (level *)calloc((size_t)d->n_levels, sizeof(level));
+  if (!d->levels) return oom(err, sizeof(level) * (size_t)d->n_levels);
+  for (int L = 0; L < d->n_levels; L++) {
+    d->levels[L].w = ws[L];
+    d->levels[L].h = hs[L];
   }
-  if (s == DD_OK) {
-    d->levels = (level *)calloc((size_t)d->n_levels, sizeof(level));
-    if (!d->levels) s = oom(err, sizeof(level) * (size_t)d->n_levels);
-    for (int L = 0; s == DD_OK && L < d->n_levels; L++) {
-      d->levels[L].w = ws[L];
-      d->levels[L].h = hs[L];
-    }
-  }
-  if (s == DD_OK) {
-    int cap = dd_tiles_max_count(hs[d->lvl], ws[d->lvl], d->opt.tile_size);
-    if (d->n_tiles > cap) s = dd_fail(err, DD_ERR_PARSE, "dream state: %d tiles, at most %d possible", d->n_tiles, cap);
-    d->tiles = (dd_tile *)malloc(sizeof(dd_tile) * (size_t)(cap > 0 ? cap : 1));
-    d->tiles_cap = cap;
-    if (s == DD_OK && !d->tiles) s = oom(err, sizeof(dd_tile) * (size_t)cap);
-    int64_t covered = 0;
-    for (int i = 0; s == DD_OK && i < d->n_tiles; i++) {
-      dd_tile *t = &d->tiles[i];
-      t->top = get_i32(&b);
-      t->left = get_i32(&b);
-      t->height = get_i32(&b);
-      t->width = get_i32(&b);
-      if (t->top < 0 || t->left < 0 || t->height < 1 || t->width < 1 || t->top > hs[d->lvl] - t->height ||
-          t->left > ws[d->lvl] - t->width)
-        s = dd_fail(err, DD_ERR_PARSE, "dream state: tile %d is outside the image", i);
-      covered += (int64_t)t->height * t->width;
-    }
-    if (s == DD_OK && d->n_tiles && covered != (int64_t)ws[d->lvl] * hs[d->lvl])
-      s = dd_fail(err, DD_ERR_PARSE, "dream state: the tiles do not cover the image");
-  }
-  if (s == DD_OK) {
-    get(&b, d->rng.s, sizeof d->rng.s);
-    d->grad_min = get_f64(&b);
-    d->grad_max = get_f64(&b);
-    d->step_scaled = get_f64(&b);
-    d->tiles_done = (int64_t)get_u64(&b);
-    d->pixels_done = get_f64(&b);
-    d->last_tile.top = get_i32(&b);
-    d->last_tile.left = get_i32(&b);
-    d->last_tile.height = get_i32(&b);
-    d->last_tile.width = get_i32(&b);
-    int u8mode = d->opt.resample == DD_RESAMPLE_LANCZOS_U8;
-    for (int L = d->lvl; s == DD_OK && L < d->n_levels; L++) {
-      level *l = &d->levels[L];
-      size_t n = npix(l->w, l->h) * 3;
-      if (u8mode) l->u8 = (uint8_t *)malloc(n);
-      else l->f = (float *)dd_aligned_alloc(n * sizeof(float));
-      if (!l->u8 && !l->f) s = oom(err, n * 4);
-      else if (!get(&b, u8mode ? (void *)l->u8 : (void *)l->f, u8mode ? n : n * 4))
-        s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
-    }
-  }
-  if (s == DD_OK) {
-    level *cur = &d->levels[d->lvl];
-    size_t cn = npix(cur->w, cur->h) * 3;
-    s = alloc_buffers(d, err);
-    if (s == DD_OK &&
-        (!get(&b, d->image, cn * 4) || !get(&b, d->grad_preview, cn) || (d->tile > 0 && !get(&b, d->grad, cn * 4))))
-      s = dd_fail(err, DD_ERR_PARSE, "dream state is truncated");
-    else if (s == DD_OK && b.pos != b.len)
-      s = dd_fail(err, DD_ERR_PARSE, "dream state has %zu unexpected trailing bytes", b.len - b.pos);
-    if (s == DD_OK) s = ensure_strips(d, cur->w, cur->h, err);
-    d->started = 1;
-  }
-  if (s != DD_OK) {
-    dd_dream_free(d);
-    return s;
-  }
-  *out = d;
   return DD_OK;
+}
+
+dd_status dd_dream_setup_buffers(dd_dream *d, dd_error *err) {
+  dd_status s = alloc_buffers(d, err);
+  return s == DD_OK ? ensure_strips(d, d->levels[d->lvl].w, d->levels[d->lvl].h, err) : s;
 }

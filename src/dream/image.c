@@ -83,6 +83,10 @@
 #pragma GCC diagnostic pop
 #endif
 
+/* decoded pixels (and the hash of the padded decode) are at most
+   DD_IMAGE_MAX_PIXELS * 4 bytes: that fits a 32-bit size_t (wasm32) */
+_Static_assert((uint64_t)DD_IMAGE_MAX_PIXELS * 4 < UINT32_MAX, "image sizes must fit a 32-bit size_t");
+
 /* ---- structure checks ------------------------------------------------------ */
 static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
@@ -215,7 +219,8 @@ static dd_status jpeg_segment(jpeg_state *js, uint8_t m, const uint8_t *p, size_
   return DD_OK;
 }
 
-static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h, dd_error *err) {
+/* *scan_end: the offset of the marker that ends the last scan's data. */
+static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h, size_t *scan_end, dd_error *err) {
   size_t pos = 2; /* after SOI */
   jpeg_state js;
   memset(&js, 0, sizeof js);
@@ -250,8 +255,58 @@ static dd_status check_jpeg(const uint8_t *b, size_t len, int64_t *w, int64_t *h
         if (b[pos] == 0xFF && b[pos + 1] != 0x00 && !(b[pos + 1] >= 0xD0 && b[pos + 1] <= 0xD7)) break;
         pos++;
       }
+      *scan_end = pos;
     }
   }
+}
+
+/* ---- a scan cut short ---------------------------------------------------------- */
+/* stb's JPEG decoder feeds zero bits once a scan's data ends at a marker, so a
+   file cut mid-scan with an end marker appended decodes "successfully" to a
+   flat fill. A complete scan never reads past its last MCU (it prefetches a
+   few bytes and skips the rest up to the next marker), so the same file with
+   non-marker bytes inserted after the last scan's data decodes to the same
+   pixels; a scan cut short reads them as coefficients and decodes to other
+   pixels (or fails). The two decodes are compared by hash, one after the
+   other, so peak memory stays one image. */
+#define PAD_BYTES 64
+#define PAD_BYTE 0x55
+
+static uint64_t pixels_hash(const uint8_t *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+/* 1 and *hash set when the bytes with padding inserted at scan_end decode to
+   w x h; 0 when that decode fails (which a complete scan never does). */
+static dd_status padded_hash(const uint8_t *b, size_t len, size_t scan_end, int w, int h, int want, int *decoded,
+                             uint64_t *hash, dd_error *err) {
+  *decoded = 0;
+  if (len > (size_t)INT_MAX - PAD_BYTES) return DD_OK;
+  uint8_t *q = (uint8_t *)malloc(len + PAD_BYTES);
+  if (!q) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory checking a %zu-byte JPEG", len);
+  memcpy(q, b, scan_end);
+  memset(q + scan_end, PAD_BYTE, PAD_BYTES);
+  memcpy(q + scan_end + PAD_BYTES, b + scan_end, len - scan_end);
+  int x = 0, y = 0, c = 0;
+  uint8_t *p = stbi_load_from_memory(q, (int)(len + PAD_BYTES), &x, &y, &c, want);
+  free(q);
+  if (!p) {
+    const char *why = stbi_failure_reason();
+    if (why && strcmp(why, "outofmem") == 0)
+      return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory decoding a %dx%d image", w, h);
+    return DD_OK;
+  }
+  if (x == w && y == h) {
+    *decoded = 1;
+    *hash = pixels_hash(p, (size_t)w * (size_t)h * (size_t)want);
+  }
+  stbi_image_free(p);
+  return DD_OK;
 }
 
 /* ---- decode ------------------------------------------------------------------- */
@@ -263,10 +318,11 @@ dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int 
   if (len > (size_t)INT_MAX) return dd_fail(err, DD_ERR_PARSE, "image file of %zu bytes is too large", len);
   dd_status st;
   int64_t hw = -1, hh = -1; /* the size the header declares */
+  size_t scan_end = 0;       /* JPEG: where the last scan's data ends */
   if (len >= 8 && memcmp(bytes, png_signature, 8) == 0) {
     if ((st = check_png(bytes, len, &hw, &hh, err)) != DD_OK) return st;
   } else if (len >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
-    if ((st = check_jpeg(bytes, len, &hw, &hh, err)) != DD_OK) return st;
+    if ((st = check_jpeg(bytes, len, &hw, &hh, &scan_end, err)) != DD_OK) return st;
   } else {
     return dd_fail(err, DD_ERR_PARSE, "unknown image type: not a PNG or JPEG (%zu bytes)", len);
   }
@@ -283,6 +339,10 @@ dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int 
                    (long long)hh, x, y);
   if (comp < 1 || comp > 4) return dd_fail(err, DD_ERR_PARSE, "image has %d channels", comp);
   const int want = (comp == 2 || comp == 4) ? 4 : 3;
+  int padded_ok = 0;
+  uint64_t padded = 0;
+  if (scan_end > 0 && (st = padded_hash(bytes, len, scan_end, x, y, want, &padded_ok, &padded, err)) != DD_OK)
+    return st;
   int x2 = 0, y2 = 0, comp2 = 0;
   uint8_t *p = stbi_load_from_memory(bytes, (int)len, &x2, &y2, &comp2, want);
   if (!p) {
@@ -294,6 +354,12 @@ dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int 
   if (x2 != x || y2 != y) {
     stbi_image_free(p);
     return dd_fail(err, DD_ERR_PARSE, "image header says %dx%d but decodes to %dx%d", x, y, x2, y2);
+  }
+  if (scan_end > 0 && (!padded_ok || pixels_hash(p, (size_t)x * (size_t)y * (size_t)want) != padded)) {
+    stbi_image_free(p);
+    return dd_fail(err, DD_ERR_PARSE,
+                   "JPEG is truncated: its last scan ends early at byte %zu of %zu (the rest of the %dx%d image "
+                   "would be a flat fill)", scan_end, len, x, y);
   }
   *w = x;
   *h = y;

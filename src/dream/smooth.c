@@ -305,8 +305,17 @@ dd_status dd_gaussian_filter(const float *in, float *out, int h, int w, int c, f
 
 dd_status dd_gaussian_sum3(const float *in, float *out, int h, int w, int c, double sigma,
                            int blur_channels, float *scratch, dd_threadpool *pool) {
+  return dd_gaussian_sum3_bounded(in, out, SIZE_MAX, h, w, c, sigma, blur_channels, scratch, SIZE_MAX, pool);
+}
+
+dd_status dd_gaussian_sum3_bounded(const float *in, float *out, size_t out_floats, int h, int w, int c,
+                                   double sigma, int blur_channels, float *scratch, size_t scratch_floats,
+                                   dd_threadpool *pool) {
   const size_t n = image_floats(h, w, c);
   if (!in || !out || !scratch || n == 0 || in == out) return DD_ERR_INVALID_ARGUMENT;
+  /* the buffers must hold the whole strip: a caller that sized them for
+     smaller sigmas or fewer rows gets an error, never a write past the end */
+  if (n > out_floats || 2 * n > scratch_floats) return DD_ERR_INVALID_ARGUMENT;
   if (!valid_sigma(sigma) || !valid_sigma(sigma * 2.0)) return DD_ERR_INVALID_ARGUMENT;
   float *tmp = scratch, *term = scratch + n;
   const double factors[3] = {1.0, 2.0, 0.5};

@@ -91,5 +91,12 @@ dd_status dd_gaussian_filter_ex(const float *in, float *out, int h, int w, int c
    scratch: dd_gaussian_sum3_scratch_floats(h, w, c) floats. in != out. */
 dd_status dd_gaussian_sum3(const float *in, float *out, int h, int w, int c, double sigma,
                            int blur_channels, float *scratch, dd_threadpool *pool);
+/* The same, given the capacities (floats) of out and scratch: when h*w*c >
+   out_floats or 2*h*w*c > scratch_floats it is DD_ERR_INVALID_ARGUMENT and
+   nothing is written. The dream's strips use it: their rows come from the
+   iteration's sigma, which a saved state carries. */
+dd_status dd_gaussian_sum3_bounded(const float *in, float *out, size_t out_floats, int h, int w, int c,
+                                   double sigma, int blur_channels, float *scratch, size_t scratch_floats,
+                                   dd_threadpool *pool);
 
 #endif /* DD_DREAM_SMOOTH_H */

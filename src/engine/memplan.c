@@ -1,6 +1,8 @@
 /* memplan.c — first-fit placement of usage records, largest first (memplan.h). */
 #include "memplan.h"
 
+#include "core/core.h"
+
 static int lifetimes_meet(const dd_usage_record *x, const dd_usage_record *y) {
   return x->first <= y->last && y->first <= x->last;
 }
@@ -30,12 +32,14 @@ size_t dd_memplan_place(dd_usage_record *rec, int n, int *order) {
       for (int k = 0; k < i; k++) {
         const dd_usage_record *u = &rec[order[k]];
         if (lifetimes_meet(r, u) && bytes_meet(r, u)) {
-          r->offset = u->offset + u->size;
+          if (!dd_add_size(u->offset, u->size, &r->offset)) return SIZE_MAX; /* beyond the address space */
           again = 1;
         }
       }
     }
-    if (r->offset + r->size > total) total = r->offset + r->size;
+    size_t end;
+    if (!dd_add_size(r->offset, r->size, &end)) return SIZE_MAX;
+    if (end > total) total = end;
   }
   return total;
 }

@@ -21,23 +21,6 @@ _Static_assert(DD_OP_COUNT == 14, "a graph op was added or removed: walk through
 
 static int is_param(const dd_node *n) { return n->op == DD_OP_CONST; }
 
-/* a * b for a, b >= 0; 0 when it exceeds INT64_MAX. (Local until the checked
-   size helpers of src/core/core.h are merged.) */
-static inline int mul_i64(int64_t a, int64_t b, int64_t *out) {
-  if (a != 0 && b > INT64_MAX / a) return 0;
-  *out = a * b;
-  return 1;
-}
-
-/* Elements of a shape, or 0 when the product overflows size_t. */
-static int shape_count(dd_shape s, size_t *out) {
-  size_t c = 1;
-  int d[4] = {s.n, s.h, s.w, s.c};
-  for (int j = 0; j < 4; j++)
-    if (d[j] < 0 || !dd_mul_size(c, (size_t)d[j], &c)) return 0;
-  *out = c;
-  return 1;
-}
 
 /* Prefixes the window error in err with the node's name; reads the message
    into a copy first (dd_fail must not read the buffer it writes). */
@@ -202,7 +185,7 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
         dims[j] = n->attr.reshape.dims[j];
         if (dims[j] == -1 && infer < 0) infer = j;
         else if (dims[j] <= 0) return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape dim %lld", n->name, (long long)dims[j]);
-        else if (!mul_i64(known, dims[j], &known))
+        else if (!dd_mul_i64(known, dims[j], &known))
           return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape to %d dimensions: their product overflows", n->name, rank);
       }
       if (infer >= 0) {
@@ -401,7 +384,7 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
   for (int pi = 0; pi < e->plan_len; pi++) {
     dd_plan_node *pn = &e->plan[pi];
     size_t bytes, elems;
-    if (!shape_count(pn->shape, &elems) || !dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
+    if (!dd_shape_count_checked(pn->shape, &elems) || !dd_mul_size(elems, sizeof(float), &bytes) || bytes > SIZE_MAX / 4)
       return dd_fail(err, DD_ERR_SHAPE, "node '%s': tensor too large", e->g->nodes[pn->node].name);
     if (elems > max_elems) max_elems = elems;
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);

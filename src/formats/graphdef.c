@@ -533,6 +533,30 @@ static dd_status fill_values(importer *im, slice tp, int is_float, uint8_t *dst,
   return DD_OK;
 }
 
+/* Index of the first NaN or Inf of `count` little-endian floats at p (possibly
+   unaligned), or count. A float is not finite when its exponent bits are all
+   ones: then (bits & 0x7f800000) + 0x00800000 carries into bit 31, which no
+   finite value does; blocks are scanned with that OR (vectorised), and only a
+   block that has one is searched value by value. */
+static size_t first_non_finite(const uint8_t *p, size_t count) {
+  for (size_t k = 0; k < count; k += 4096) {
+    const size_t end = count - k > 4096 ? k + 4096 : count;
+    uint32_t acc = 0;
+    for (size_t j = k; j < end; j++) {
+      uint32_t x;
+      memcpy(&x, p + 4 * j, 4);
+      acc |= (x & 0x7f800000u) + 0x00800000u;
+    }
+    if (!(acc & 0x80000000u)) continue;
+    for (size_t j = k; j < end; j++) {
+      uint32_t x;
+      memcpy(&x, p + 4 * j, 4);
+      if ((x & 0x7f800000u) == 0x7f800000u) return j;
+    }
+  }
+  return count;
+}
+
 static dd_status build_const(importer *im, dd_node *node) {
   attr_value v;
   int found;
@@ -598,6 +622,16 @@ static dd_status build_const(importer *im, dd_node *node) {
     if (!buf || !dd_graph_own(&im->g, buf)) return oom(im, "constant values");
     if ((s = fill_values(im, v.tensor, is_float, buf, count)) != DD_OK) return s;
     data = buf;
+  }
+  if (is_float && data) {
+    /* weights must be finite: a NaN or Inf dreams to a black image */
+    const size_t k = first_non_finite((const uint8_t *)data, count);
+    if (k < count) {
+      float fv;
+      memcpy(&fv, (const uint8_t *)data + 4 * k, 4);
+      return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': value %zu of %zu is %s; weights must be finite",
+                     lab(im->name).s, k, count, fv != fv ? "NaN" : (fv > 0 ? "+Inf" : "-Inf"));
+    }
   }
   if (is_float) c->f = (const float *)data;
   else c->i = (const int32_t *)data;

@@ -48,4 +48,33 @@ static uint8_t *dream_fixture_seeded(size_t *len, uint64_t seed) {
   return out;
 }
 static uint8_t *dream_fixture(size_t *len) { return dream_fixture_seeded(len, 2024); }
+
+/* A w x h x c test picture (smooth waves and seeded noise; channel 3, when
+   c == 4, a left-to-right alpha ramp). malloc'd. */
+static uint8_t *dream_fixture_image(int w, int h, int c, uint64_t seed) {
+  uint8_t *p = (uint8_t *)malloc((size_t)w * h * c);
+  test_rng r;
+  test_rng_seed(&r, seed);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int k = 0; k < c; k++) {
+        float v = 128 + 90 * sinf(x * 0.11f + k) * cosf(y * 0.07f - k) + test_uniform(&r, -20, 20);
+        p[((size_t)y * w + x) * c + k] = (uint8_t)(k == 3 ? (x * 255) / w : (v < 0 ? 0 : v > 255 ? 255 : v));
+      }
+  return p;
+}
+
+#ifdef DEEPDREAM_H
+/* The fixture loaded as a model (a test failure when it does not load). */
+static dd_model *dream_fixture_model(void) {
+  size_t len;
+  uint8_t *bytes = dream_fixture(&len);
+  dd_model *m = NULL;
+  dd_error err;
+  dd_status s = dd_model_load_graphdef(bytes, len, NULL, &m, &err);
+  CHECKF(s == DD_OK, "load: %s", err.message);
+  free(bytes);
+  return m;
+}
+#endif
 #endif

@@ -9,30 +9,6 @@
 #include "dream_fixture.h"
 #include "testutil.h"
 
-static dd_model *load_fixture(void) {
-  size_t len;
-  uint8_t *bytes = dream_fixture(&len);
-  dd_model *m = NULL;
-  dd_error err;
-  dd_status s = dd_model_load_graphdef(bytes, len, NULL, &m, &err);
-  CHECKF(s == DD_OK, "load: %s", err.message);
-  free(bytes);
-  return m;
-}
-
-static uint8_t *test_image(int w, int h, int c, uint64_t seed) {
-  uint8_t *p = (uint8_t *)malloc((size_t)w * h * c);
-  test_rng r;
-  test_rng_seed(&r, seed);
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      for (int k = 0; k < c; k++) {
-        float v = 128 + 90 * sinf(x * 0.11f + k) * cosf(y * 0.07f - k) + test_uniform(&r, -20, 20);
-        p[((size_t)y * w + x) * c + k] = (uint8_t)(k == 3 ? (x * 255) / w : (v < 0 ? 0 : v > 255 ? 255 : v));
-      }
-  return p;
-}
-
 static dd_dream_options small_options(void) {
   dd_dream_options o;
   dd_dream_options_init(&o);
@@ -65,9 +41,9 @@ static uint8_t *run_all(dd_dream *d, int w, int h, int c, int chunk, int *steps)
 }
 
 static void test_deterministic_and_changes_image(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   const int W = 101, H = 77;
-  uint8_t *img = test_image(W, H, 3, 1);
+  uint8_t *img = dream_fixture_image(W, H, 3, 1);
   dd_dream_options o = small_options();
   dd_dream *a = NULL, *b = NULL;
   dd_error err;
@@ -93,9 +69,9 @@ static void test_deterministic_and_changes_image(void) {
 }
 
 static void test_resume_from_every_tile(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   const int W = 70, H = 52;
-  uint8_t *img = test_image(W, H, 4, 2);
+  uint8_t *img = dream_fixture_image(W, H, 4, 2);
   dd_dream_options o = small_options();
   o.num_iterations = 2;
   o.num_repeats = 1;
@@ -137,9 +113,9 @@ static void test_resume_from_every_tile(void) {
 }
 
 static void test_state_is_validated(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   const int W = 64, H = 48;
-  uint8_t *img = test_image(W, H, 3, 3);
+  uint8_t *img = dream_fixture_image(W, H, 3, 3);
   dd_dream_options o = small_options();
   o.num_repeats = 1;
   dd_error err;
@@ -182,8 +158,8 @@ static void test_state_is_validated(void) {
 }
 
 static void test_bad_options(void) {
-  dd_model *m = load_fixture();
-  uint8_t *img = test_image(64, 64, 3, 4);
+  dd_model *m = dream_fixture_model();
+  uint8_t *img = dream_fixture_image(64, 64, 3, 4);
   dd_dream *d = NULL;
   dd_error err;
   dd_dream_options o;
@@ -214,9 +190,9 @@ static void test_bad_options(void) {
 
 /* Smoothing in strips with halos must give exactly the whole-image result. */
 static void test_strips_equal_whole_image(void) {
-  dd_model *m = load_fixture();
+  dd_model *m = dream_fixture_model();
   const int W = 70, H = 61;
-  uint8_t *img = test_image(W, H, 3, 9);
+  uint8_t *img = dream_fixture_image(W, H, 3, 9);
   dd_dream_options o = small_options();
   o.num_iterations = 4; /* sigma up to 3.5: blur radii up to 28 rows */
   o.num_repeats = 1;

@@ -617,6 +617,27 @@ static void test_bad_consts(void) {
   fx_tensor_end(&fx);
   fx_end(&fx);
   expect_fail("float_val wire type", &fx, DD_ERR_PARSE, "'w'", "float_val", "varint");
+
+  /* non-finite weights: rejected at import, naming the node and the value
+     (tensor_content, float_val, and float_val broadcast from its last value) */
+  float bad[6] = {0.5f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f};
+  bad[4] = NAN;
+  with_input(&fx);
+  fx_const_content(&fx, "w_nan", d23, 2, bad, 6);
+  expect_fail("NaN in tensor_content", &fx, DD_ERR_PARSE, "'w_nan'", "value 4 of 6 is NaN", "finite");
+  bad[4] = 4.0f;
+  bad[1] = -INFINITY;
+  with_input(&fx);
+  fx_const_content(&fx, "w_inf", d23, 2, bad, 6);
+  expect_fail("-Inf in tensor_content", &fx, DD_ERR_PARSE, "'w_inf'", "value 1 of 6 is -Inf", NULL);
+  float inf1 = INFINITY;
+  with_input(&fx);
+  fx_node(&fx, "w_val", "Const");
+  fx_tensor_begin(&fx, FX_DT_FLOAT, d23, 2);
+  fx_float_vals(&fx, &inf1, 1, 0);
+  fx_tensor_end(&fx);
+  fx_end(&fx);
+  expect_fail("+Inf float_val", &fx, DD_ERR_PARSE, "'w_val'", "value 0 of 6 is +Inf", NULL);
 }
 
 /* LeakyRelu (the worked example of "Adding an op"): TF's default alpha 0.2,

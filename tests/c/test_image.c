@@ -204,6 +204,70 @@ static void test_truncation(void) {
   free(px);
 }
 
+/* A JPEG cut mid-scan with an end marker appended (what a broken download
+   or a careless tool leaves): stb fills the missing blocks with a flat
+   colour and reported success; it must be DD_ERR_PARSE, "truncated". Made
+   here from the shared photos (two progressive, one baseline) and from small
+   baseline files of our own encoder, cut at spread positions. */
+static int cut_with_eoi(const uint8_t *file, size_t cut, int *early) {
+  uint8_t *b = (uint8_t *)malloc(cut + 2);
+  memcpy(b, file, cut);
+  b[cut] = 0xFF;
+  b[cut + 1] = 0xD9;
+  uint8_t *p = NULL;
+  int w = -7, h = -7, c = -7;
+  dd_error e = {0};
+  dd_status s = dd_image_decode(b, cut + 2, &w, &h, &c, &p, &e);
+  if (s == DD_OK) dd_free(p);
+  *early = strstr(e.message, "truncated") != NULL;
+  free(b);
+  return s == DD_ERR_PARSE && !p && w == -7 && e.status == DD_ERR_PARSE;
+}
+
+static void test_cut_mid_scan_with_eoi(void) {
+  const char *names[3] = {"images/hulk.jpg", "images/giger.jpg", "images/escher_planefilling2.jpg"};
+  int tried = 0, refused = 0, named = 0;
+  for (int f = 0; f < 3; f++) {
+    const char *path = test_shared_path(names[f]);
+    size_t len = 0;
+    uint8_t *bytes = path ? test_read_file(path, &len) : NULL;
+    if (!bytes) {
+      printf("  skipped %s (set DD_SHARED_DIR)\n", names[f]);
+      continue;
+    }
+    for (int k = 1; k <= 6; k++) { /* from 5% to 97% of the file */
+      size_t cut = k == 6 ? len - len / 33 : len * (size_t)(5 + 17 * (k - 1)) / 100;
+      int early;
+      int ok = cut_with_eoi(bytes, cut, &early);
+      CHECKF(ok, "%s cut at %zu of %zu with EOI appended: not refused", names[f], cut, len);
+      tried++;
+      refused += ok;
+      named += early;
+    }
+    free(bytes);
+  }
+  const int w = 64, h = 48;
+  uint8_t *px = make_pixels(w, h, 3, 21);
+  for (int q = 50; q <= 95; q += 45) {
+    uint8_t *jpg = NULL;
+    size_t jlen = 0;
+    CHECK_OK(dd_image_encode_jpeg(px, w, h, 3, q, &jpg, &jlen, NULL));
+    for (size_t cut = jlen / 2; cut + 40 < jlen; cut += 37) {
+      int early;
+      int ok = cut_with_eoi(jpg, cut, &early);
+      CHECKF(ok, "our %zu-byte baseline JPEG (quality %d) cut at %zu with EOI: not refused", jlen, q, cut);
+      tried++;
+      refused += ok;
+      named += early;
+    }
+    dd_free(jpg);
+  }
+  free(px);
+  printf("  JPEGs cut mid-scan + EOI: %d tried, %d refused with DD_ERR_PARSE, %d of them 'truncated'\n", tried,
+         refused, named);
+  CHECK(named == refused);
+}
+
 /* Random byte flips: PNG always fails its CRC check; JPEG may decode to other
    pixels but must never crash or over-read. */
 static void test_corruption(void) {
@@ -338,6 +402,7 @@ int main(void) {
   TEST_RUN(test_jpeg_encode);
   TEST_RUN(test_hulk);
   TEST_RUN(test_truncation);
+  TEST_RUN(test_cut_mid_scan_with_eoi);
   TEST_RUN(test_corruption);
   TEST_RUN(test_sizes_and_garbage);
   TEST_RUN(test_encode_errors);

@@ -211,6 +211,15 @@ static void test_identity_and_errors(void) {
   CHECK(dd_gaussian_filter(in, out, 2, 3, 3, 1, 1, 1000, scr) == DD_ERR_INVALID_ARGUMENT);
   CHECK(dd_gaussian_filter(in, out, 2, 3, 3, 1, 1, 1, NULL) == DD_ERR_INVALID_ARGUMENT);
   CHECK(dd_gaussian_sum3(in, in, 2, 3, 3, 1.0, 1, scr, NULL) == DD_ERR_INVALID_ARGUMENT);
+  /* bounded: buffers smaller than the strip are refused and left untouched
+     (the dream's strips, sized for the sigmas a legitimate state reaches) */
+  float o2[19], s2[37];
+  for (int i = 0; i < 19; i++) o2[i] = -7.0f;
+  CHECK(dd_gaussian_sum3_bounded(in, o2, 17, 2, 3, 3, 1.0, 1, s2, 36, NULL) == DD_ERR_INVALID_ARGUMENT);
+  CHECK(dd_gaussian_sum3_bounded(in, o2, 18, 2, 3, 3, 1.0, 1, s2, 35, NULL) == DD_ERR_INVALID_ARGUMENT);
+  for (int i = 0; i < 19; i++) CHECKF(o2[i] == -7.0f, "bounded: out[%d] written on failure", i);
+  CHECK_OK(dd_gaussian_sum3_bounded(in, o2, 18, 2, 3, 3, 1.0, 1, s2, 36, NULL));
+  CHECK(o2[18] == -7.0f);
   CHECK(dd_gaussian_scratch_floats(2, 3, 3) == 18);
   CHECK(dd_gaussian_sum3_scratch_floats(2, 3, 3) == 36);
   CHECK(dd_gaussian_scratch_floats(0, 3, 3) == 0);

@@ -1,19 +1,29 @@
 #!/bin/sh
-# run_fuzz.sh — builds tests/fuzz/fuzz_graphdef with clang (libFuzzer + ASan +
-# UBSan, the whole library instrumented) in its own build directory and runs it
-# for a bounded time. Exit status is non-zero when the fuzzer finds a crash.
+# run_fuzz.sh — builds the libFuzzer targets of tests/fuzz with clang
+# (libFuzzer + ASan + UBSan, the whole library instrumented) in their own build
+# directory and runs each for a share of a bounded time. Exit status is
+# non-zero when a fuzzer finds a crash.
 #
-#   tests/fuzz/run_fuzz.sh [seconds=60]
+#   tests/fuzz/run_fuzz.sh [total seconds=60] [target...]
 #
+# Targets (each with its seeds in tests/fuzz/corpus/<name>):
+#   graphdef     dd_graphdef_import
+#   model        model load + a small forward and gradient
+#   dream_state  dd_dream_restore with the checksum recomputed (reaches validation)
+#   image        dd_image_decode (PNG, JPEG)
+#   train        what a training checkpoint feeds the C core (topology, weights,
+#                Adam slots, iterations, RNG state, optimizer), then a step
+# The total is split evenly among the targets run (at least 1 s each).
 # Environment: DD_FUZZ_BUILD_DIR (default <repo>/build-fuzz), DD_FUZZ_JOBS
-# (build parallelism, default 2). Seeds come from tests/fuzz/corpus/graphdef;
-# new inputs go to $DD_FUZZ_BUILD_DIR/corpus-graphdef, crashes to
-# $DD_FUZZ_BUILD_DIR/artifacts/.
+# (build parallelism, default 2). New inputs go to
+# $DD_FUZZ_BUILD_DIR/corpus-<target>, crashes to $DD_FUZZ_BUILD_DIR/artifacts/.
 set -eu
 SECONDS_TO_RUN=${1:-60}
 case "$SECONDS_TO_RUN" in
-  ''|*[!0-9]*) echo "usage: $0 [seconds]" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: $0 [seconds] [target...]" >&2; exit 2 ;;
 esac
+[ $# -gt 0 ] && shift
+TARGETS=${*:-graphdef model dream_state image train}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${DD_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -21,13 +31,34 @@ SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 CC=clang cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DDD_FUZZ=ON -DDD_BUILD_TESTS=OFF -DDD_WITH_XNNPACK=OFF -DDD_SANITIZE=OFF \
   -DCMAKE_C_COMPILER=clang -DCMAKE_C_FLAGS="$SAN" >/dev/null
-cmake --build "$BUILD" -j"${DD_FUZZ_JOBS:-2}" --target fuzz_graphdef
+n=0
+for t in $TARGETS; do n=$((n + 1)); done
+EACH=$((SECONDS_TO_RUN / n))
+[ "$EACH" -ge 1 ] || EACH=1
+for t in $TARGETS; do
+  cmake --build "$BUILD" -j"${DD_FUZZ_JOBS:-2}" --target "fuzz_$t"
+done
 
-mkdir -p "$BUILD/corpus-graphdef" "$BUILD/artifacts"
+mkdir -p "$BUILD/artifacts"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-exec "$BUILD/fuzz_graphdef" \
-  -max_total_time="$SECONDS_TO_RUN" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-  -dict="$ROOT/tests/fuzz/graphdef.dict" -artifact_prefix="$BUILD/artifacts/" \
-  -print_final_stats=1 \
-  "$BUILD/corpus-graphdef" "$ROOT/tests/fuzz/corpus/graphdef"
+status=0
+for t in $TARGETS; do
+  case "$t" in
+    graphdef) extra="-max_len=8192 -dict=$ROOT/tests/fuzz/graphdef.dict" ;;
+    model) extra="-max_len=8192 -dict=$ROOT/tests/fuzz/graphdef.dict" ;;
+    dream_state) extra="-max_len=16384" ;;
+    image) extra="-max_len=4096" ;;
+    train) extra="-max_len=1024" ;;
+    *) echo "unknown target $t" >&2; exit 2 ;;
+  esac
+  seeds="$ROOT/tests/fuzz/corpus/$t"
+  [ "$t" = model ] && seeds="$seeds $ROOT/tests/fuzz/corpus/graphdef"
+  mkdir -p "$BUILD/corpus-$t"
+  echo "== fuzz_$t: $EACH s"
+  # shellcheck disable=SC2086
+  "$BUILD/fuzz_$t" -max_total_time="$EACH" -timeout=10 -rss_limit_mb=2048 $extra \
+    -artifact_prefix="$BUILD/artifacts/$t-" -print_final_stats=1 \
+    "$BUILD/corpus-$t" $seeds || status=1
+done
+exit $status
