@@ -49,7 +49,7 @@ const S = {
 };
 
 // Figures the browser tests read (window.deepdreamDemo).
-const stats = { progressEvents: 0, checkpoints: [], dreamMs: null, lastError: null, doneCount: 0 };
+const stats = { progressEvents: 0, checkpoints: [], dreamMs: null, priorMs: 0, lastError: null, doneCount: 0 };
 
 // ------------------------------------------------------------------ utils ----
 function fmtTime(s) {
@@ -658,6 +658,7 @@ function attach(run, { resumed = false, priorMs = 0 } = {}) {
   S.run = run;
   S.result = null;
   S.startedAt = performance.now() - priorMs; // "Done in" counts the time before a reload too
+  stats.priorMs = priorMs;
   stats.progressEvents = 0;
   stats.checkpoints = [];
   stats.dreamMs = null;
