@@ -83,6 +83,16 @@ typedef struct dd_error {
 
 /* A short constant name for a status, e.g. "DD_ERR_PARSE". Never NULL. */
 const char *dd_status_string(dd_status status);
+
+/* Sets *err (when err is not NULL) to `status` and a printf-style message and
+   returns `status`: `return dd_fail(err, DD_ERR_PARSE, "node %s: ...", name);`.
+   The core fails this way; code that adds its own steps around the API (the
+   CLI's file writes) fills a dd_error the same way. */
+dd_status dd_fail(dd_error *err, dd_status status, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* The statuses of DD_STATUS_LIST, in its order: index 0..dd_status_count()-1. */
 int dd_status_count(void);
 dd_status dd_status_at(int index);

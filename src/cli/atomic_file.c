@@ -15,19 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <stdarg.h>
-
-/* The CLI sees only public headers: its own way to fill a dd_error. */
-static dd_status fail(dd_error *err, dd_status status, const char *fmt, ...) {
-  if (err) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-    err->status = status;
-  }
-  return status;
-}
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -121,10 +108,10 @@ static void sync_dir(const char *dir) {
 dd_status dd_atomic_write_file(const char *path, const void *data, size_t len, dd_error *err) {
   const char *base;
   char *dir = dir_of(path, &base);
-  if (!dir) return fail(err, DD_ERR_OUT_OF_MEMORY, "writing %s: out of memory", path);
+  if (!dir) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "writing %s: out of memory", path);
   if (!*base) {
     free(dir);
-    return fail(err, DD_ERR_INVALID_ARGUMENT, "writing %s: the path names a directory, not a file", path);
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "writing %s: the path names a directory, not a file", path);
   }
   long long ms = now_ms();
   dd_atomic_clean_orphans(dir, ms);
@@ -133,7 +120,7 @@ dd_status dd_atomic_write_file(const char *path, const void *data, size_t len, d
   char *tmp = (char *)malloc(n);
   if (!tmp) {
     free(dir);
-    return fail(err, DD_ERR_OUT_OF_MEMORY, "writing %s: out of memory", path);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "writing %s: out of memory", path);
   }
   static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   unsigned long r = (unsigned long)ms * 2654435761u ^ (unsigned long)getpid() * 40503u ^ (unsigned long)(size_t)tmp;
@@ -169,7 +156,7 @@ fail_fd:;
 fail:;
   int e = errno;
   unlink(tmp);
-  dd_status s = fail(err, DD_ERR_IO, "writing %s: %s the temporary file %s failed: %s", path, step, tmp, strerror(e));
+  dd_status s = dd_fail(err, DD_ERR_IO, "writing %s: %s the temporary file %s failed: %s", path, step, tmp, strerror(e));
   free(tmp);
   free(dir);
   errno = e;

@@ -16,9 +16,7 @@
 #define DD_UNLIKELY(x) (x)
 #endif
 
-/* Sets err (if not NULL) and returns `status`, so callers can write
-   `return dd_fail(err, DD_ERR_PARSE, "node %s: ...", name);` */
-dd_status dd_fail(dd_error *err, dd_status status, const char *fmt, ...) DD_PRINTF(3, 4);
+/* dd_fail (set a dd_error and return its status) is public: include/deepdream.h. */
 
 /* 64-byte aligned allocations; NULL on failure or size 0. */
 void *dd_aligned_alloc(size_t size);
