@@ -17,4 +17,4 @@ if [ -z "$IN" ]; then
 fi
 echo "dreaming on $IN with the default model (models/default-model.pb) ..."
 node wasm/js/cli.js "$IN" "$OUT" --layer curves
-echo "done: $OUT (for the real Inception 5h, see README.md: --model tensorflow_inception_graph.pb)"
+echo "done: $OUT (for the real Inception 5h: node wasm/js/cli.js --model inception5h --layer mixed4c IN.jpg OUT.jpg)"
