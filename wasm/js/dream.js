@@ -4,6 +4,7 @@ import { DeepDreamError, Status, asDeepDreamError } from './errors.js';
 import { check, checkPtr, withScope, malloc } from './heap.js';
 import { toRGBA, drawToCanvas } from './image.js';
 import { DREAM_OPTIONS, readProgress } from './seam.js';
+import { EtaEstimator } from './eta.js';
 
 /** The tutorial's defaults (Hvass-Labs #14 recursive_optimize / optimize_image). */
 export const DEFAULTS = Object.freeze({
@@ -89,7 +90,12 @@ export class DreamController extends EventTarget {
     this._aborted = false;
     this.progress = null;
     this._started = performance.now();
+    this._pausedMs = 0;
     this._startFraction = meta.fraction || 0;
+    const o = meta.options;
+    this._eta = o && meta.width > 0 && meta.height > 0 && Number.isInteger(o.repeats) && o.rescale > 0 && o.iterations > 0
+      ? new EtaEstimator({ width: meta.width, height: meta.height, repeats: o.repeats, rescale: o.rescale, iterations: o.iterations })
+      : null;
     if (opts.signal) {
       if (opts.signal.aborted) this._aborted = true;
       else opts.signal.addEventListener('abort', () => this.abort(), { once: true });
@@ -174,13 +180,18 @@ export class DreamController extends EventTarget {
     let lastSave = performance.now(), tilesSinceSave = 0;
     try {
       for (;;) {
-        if (this._paused && !this._aborted) await new Promise((r) => { this._resume = r; });
+        if (this._paused && !this._aborted) {
+          const t0 = performance.now();
+          await new Promise((r) => { this._resume = r; });
+          this._pausedMs += performance.now() - t0;
+        }
         if (this._aborted) throw new DeepDreamError('DD_ERR_ABORTED', 'the dream was aborted');
         const { done, progress } = this._step(this.options.tilesPerStep);
-        const elapsed = (performance.now() - this._started) / 1000;
+        const elapsed = (performance.now() - this._started - this._pausedMs) / 1000; // active time
         const gained = progress.fraction - this._startFraction;
         progress.elapsed = elapsed;
-        progress.eta = gained > 0 ? (elapsed / gained) * (1 - progress.fraction) : null;
+        // from the cost of the iterations seen (eta.js); without the options (a bare state), time per fraction done
+        progress.eta = done ? 0 : this._eta ? this._eta.update(progress, elapsed) : gained > 0 ? (elapsed / gained) * (1 - progress.fraction) : null;
         this.progress = progress;
         if (o.canvas) drawToCanvas(o.canvas, this.currentImage());
         this.dispatchEvent(new CustomEvent('progress', { detail: progress }));
