@@ -212,7 +212,7 @@ export interface DreamProgress {
   gradMin: number;
   gradMax: number;
   stepScaled: number;
-  /** Seconds since start, and the estimated seconds left (null until known). */
+  /** Seconds of dreaming since start (pauses excluded), and the estimated seconds left (null until it can be priced: a few % into the dream). */
   elapsed: number;
   eta: number | null;
 }
