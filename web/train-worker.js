@@ -8,7 +8,9 @@ import { sequential, dense, dropout, modelCheckpoint, latestCheckpoint, clearSes
 import { openTfjsDb, INFO_STORE, idbRemove } from '../wasm/js/train/io.js';
 
 export const DIR = 'deepdream-demo/train';
-const TEMPLATE = `indexeddb://${DIR}/cp-{epoch:04d}-acc{val_accuracy:.4f}.ckpt`;
+// each run keeps its checkpoints under its own name: <DIR>/<run>/cp-0002-acc0.9000.ckpt
+const template = (run) => `indexeddb://${DIR}/${run}/cp-{epoch:04d}-acc{val_accuracy:.4f}.ckpt`;
+const RUN_NAME = /^run-[0-9a-z-]{1,40}$/;
 const N_TRAIN = 1000, N_TEST = 200;
 
 // ------------------------------------------------------------- dataset ----
@@ -95,15 +97,16 @@ async function listCheckpoints() {
   for (const r of infos) {
     if (!r.modelPath.startsWith(`${DIR}/`)) continue;
     const name = r.modelPath.slice(DIR.length + 1);
-    const m = name.match(/^cp-(\d+)-acc([\d.]+)\.ckpt$/);
+    const m = name.match(/^(?:(run-[0-9a-z-]+)\/)?cp-(\d+)-acc([\d.]+)\.ckpt$/); // checkpoints of before runs had no run
     if (!m) continue;
     const info = r.modelArtifactsInfo || {};
-    out.push({ path: `indexeddb://${r.modelPath}`, name, epoch: Number(m[1]), valAccuracy: Number(m[2]),
+    out.push({ path: `indexeddb://${r.modelPath}`, name, run: m[1] || '', epoch: Number(m[2]), valAccuracy: Number(m[3]),
       date: info.dateSaved instanceof Date ? info.dateSaved.toISOString() : String(info.dateSaved || ''),
       bytes: info.weightDataBytes || 0 });
   }
   out.sort((a, b) => b.date.localeCompare(a.date) || b.epoch - a.epoch);
-  const latest = await latestCheckpoint(`indexeddb://${DIR}`);
+  // the newest run's own latest (TF's checkpoint state of its directory)
+  const latest = out[0] ? await latestCheckpoint(`indexeddb://${DIR}${out[0].run ? `/${out[0].run}` : ''}`) : null;
   return { checkpoints: out, latest: latest || (out[0] ? out[0].path : null) };
 }
 
@@ -118,30 +121,33 @@ const ops = {
     return { nTrain: N_TRAIN, nTest: N_TEST, samples, testShape: te.x.length / 784 };
   },
 
-  async train({ epochs, seed }) {
+  async train({ epochs, seed, run }) {
     if (current) throw Object.assign(new Error('training is already running'), { code: 'DD_ERR_INVALID_ARGUMENT' });
+    if (!RUN_NAME.test(String(run))) throw Object.assign(new Error(`bad run name '${run}'`), { code: 'DD_ERR_INVALID_ARGUMENT' });
     const { train: tr, test: te } = data();
     clearSession();
     const model = createModel(seed);
     current = model;
     const t0 = performance.now();
     const steps = Math.ceil(N_TRAIN / 32);
-    let lastBatch = 0;
+    let lastBatch = 0, batches = 0;
     const reporter = {
-      async onEpochBegin(epoch) { postMessage({ type: 'batch', epoch, batch: 0, steps }); },
+      async onEpochBegin(epoch) { batches = 0; postMessage({ type: 'batch', epoch, batch: 0, steps }); },
       async onBatchEnd(batch, logs) {
+        batches = batch + 1;
         const now = performance.now();
         if (now - lastBatch > 100 || batch === steps - 1) {
           lastBatch = now;
           postMessage({ type: 'batch', epoch: model.epoch, batch: batch + 1, steps, loss: logs.loss, accuracy: logs.accuracy });
         }
       },
-      async onEpochEnd(epoch, logs) { postMessage({ type: 'epoch', epoch: epoch + 1, epochs, logs, ms: performance.now() - t0 }); },
+      // batches < steps: Stop ended this epoch early (its checkpoint holds a part of it)
+      async onEpochEnd(epoch, logs) { postMessage({ type: 'epoch', run, epoch: epoch + 1, epochs, logs, batches, steps, ms: performance.now() - t0 }); },
     };
     try {
       const history = await model.fit(tr.x, tr.y, {
-        epochs, batchSize: 32, validationData: [te.x, te.y], verbose: 0, yieldEvery: 'auto',
-        callbacks: [modelCheckpoint(TEMPLATE, { saveWeightsOnly: true, maxToKeep: 10 }), reporter],
+        epochs, batchSize: 32, validationData: [te.x, te.y], verbose: 0, yieldEvery: 25, // ms: Stop acts within a few batches
+        callbacks: [modelCheckpoint(template(run), { saveWeightsOnly: true, maxToKeep: 10 }), reporter],
       });
       return { epochs: history.epoch.length, history: history.history, stopped: history.epoch.length < epochs, ms: performance.now() - t0 };
     } finally {

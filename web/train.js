@@ -12,6 +12,18 @@ let training = false;
 let ckpts = { checkpoints: [], latest: null };
 export const trainStats = { epochs: 0, lastEval: null, lastError: null, runs: 0 };
 
+// The runs this page started, kept in localStorage so that after a reload the chart, the table and the
+// checkpoint list show which run each checkpoint belongs to: {[run]: {n, startedAt, epochs, seed, history, partial}}
+// (partial[epoch] = {batches, steps} when Stop ended that epoch early).
+const RUNS_KEY = 'ddw.trainRuns';
+function loadRuns() {
+  try { const r = JSON.parse(localStorage.getItem(RUNS_KEY) || '{}'); return r && typeof r === 'object' ? r : {}; } catch { return {}; }
+}
+function saveRuns() {
+  try { localStorage.setItem(RUNS_KEY, JSON.stringify(runs)); } catch { /* private mode: this session only */ }
+}
+let runs = loadRuns();
+
 function call(op, args = {}) {
   return new Promise((resolve, reject) => {
     const id = rid++;
@@ -37,7 +49,17 @@ function onMessage(e) {
     trainStats.epochs = history.length;
     addLogRow(history.at(-1));
     drawChart();
-    $('train-status').textContent = `Epoch ${m.epoch}/${m.epochs}: val accuracy ${(m.logs.val_accuracy * 100).toFixed(1)}% — checkpoint saved`;
+    const partial = m.batches < m.steps;
+    trainStats.lastEpoch = { epoch: m.epoch, batches: m.batches, steps: m.steps };
+    const r = runs[m.run];
+    if (r) {
+      r.history = history.slice();
+      if (partial) r.partial[m.epoch] = { batches: m.batches, steps: m.steps };
+      saveRuns();
+    }
+    $('train-status').textContent = partial
+      ? `Stopped in epoch ${m.epoch} at batch ${m.batches} of ${m.steps}: val accuracy ${(m.logs.val_accuracy * 100).toFixed(1)}% — checkpoint saved`
+      : `Epoch ${m.epoch}/${m.epochs}: val accuracy ${(m.logs.val_accuracy * 100).toFixed(1)}% — checkpoint saved`;
     refreshCheckpoints();
   }
 }
@@ -138,42 +160,69 @@ async function refreshCheckpoints() {
   }
   const list = $('ckpt-list');
   list.innerHTML = '';
-  for (const c of ckpts.checkpoints) {
-    const li = document.createElement('li');
-    li.dataset.epoch = String(c.epoch);
-    if (c.path === ckpts.latest) li.classList.add('latest');
-    const date = c.date ? new Date(c.date) : null;
-    const text = document.createElement('div');
-    text.className = 'ckpt-text';
-    const title = document.createElement('strong');
-    title.textContent = `Epoch ${c.epoch}`;
-    const metric = document.createElement('span');
-    metric.textContent = ` · val accuracy ${(c.valAccuracy * 100).toFixed(1)}%`;
-    const when = document.createElement('small');
-    when.textContent = date ? `saved ${date.toLocaleDateString()} ${date.toLocaleTimeString()}` : '';
-    text.append(title, metric, document.createElement('br'), when);
-    const actions = document.createElement('div');
-    actions.className = 'actions-cell';
-    const restore = document.createElement('button');
-    restore.type = 'button';
-    restore.textContent = 'Restore';
-    restore.setAttribute('aria-label', `Restore the checkpoint of epoch ${c.epoch}`);
-    restore.addEventListener('click', () => evaluate(c.path, c));
-    const del = document.createElement('button');
-    del.type = 'button';
-    del.textContent = 'Delete';
-    del.setAttribute('aria-label', `Delete the checkpoint of epoch ${c.epoch}`);
-    del.addEventListener('click', async () => {
-      try { ckpts = await call('delete', { path: c.path }); } catch (e) { fail(e); }
-      refreshCheckpoints();
-    });
-    actions.append(restore, del);
-    li.append(text, actions);
-    list.append(li);
+  // grouped by run, newest run first (the worker lists newest first)
+  const order = [...new Set(ckpts.checkpoints.map((c) => c.run))];
+  const groups = order.map((run) => [run, ckpts.checkpoints.filter((c) => c.run === run)]);
+  for (const [run, items] of groups) {
+    const head = document.createElement('li');
+    head.className = 'run-head';
+    const r = runs[run];
+    head.textContent = r ? `Run ${r.n} · started ${new Date(r.startedAt).toLocaleString()} · seed ${r.seed}, ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} planned`
+      : run ? 'A run from another page or browser profile' : 'Earlier checkpoints';
+    list.append(head);
+    for (const c of items) addCheckpointItem(list, c, r && r.partial[c.epoch]);
   }
   $('ckpt-empty').hidden = ckpts.checkpoints.length > 0;
   $('restore-latest').disabled = !ckpts.latest || training;
   for (const b of list.querySelectorAll('button')) b.disabled = training;
+}
+
+function addCheckpointItem(list, c, partial) {
+  const li = document.createElement('li');
+  li.dataset.epoch = String(c.epoch);
+  li.dataset.run = c.run;
+  if (c.path === ckpts.latest) li.classList.add('latest');
+  const date = c.date ? new Date(c.date) : null;
+  const text = document.createElement('div');
+  text.className = 'ckpt-text';
+  const title = document.createElement('strong');
+  title.textContent = partial ? `Epoch ${c.epoch}, stopped at batch ${partial.batches} of ${partial.steps}` : `Epoch ${c.epoch}`;
+  const metric = document.createElement('span');
+  metric.textContent = ` · val accuracy ${(c.valAccuracy * 100).toFixed(1)}%`;
+  const when = document.createElement('small');
+  when.textContent = date ? `saved ${date.toLocaleDateString()} ${date.toLocaleTimeString()}` : '';
+  text.append(title, metric, document.createElement('br'), when);
+  const actions = document.createElement('div');
+  actions.className = 'actions-cell';
+  const restore = document.createElement('button');
+  restore.type = 'button';
+  restore.textContent = 'Restore';
+  restore.setAttribute('aria-label', `Restore the checkpoint of epoch ${c.epoch}`);
+  restore.addEventListener('click', () => evaluate(c.path, c));
+  const del = document.createElement('button');
+  del.type = 'button';
+  del.textContent = 'Delete';
+  del.setAttribute('aria-label', `Delete the checkpoint of epoch ${c.epoch}`);
+  del.addEventListener('click', async () => {
+    try { ckpts = await call('delete', { path: c.path }); } catch (e) { fail(e); }
+    refreshCheckpoints();
+  });
+  actions.append(restore, del);
+  li.append(text, actions);
+  list.append(li);
+}
+
+/** After a reload: the chart and the table show the run the latest checkpoint belongs to. */
+function showRunOfLatest() {
+  const c = ckpts.checkpoints.find((x) => x.path === ckpts.latest);
+  const r = c && runs[c.run];
+  if (training || history.length || !r || !Array.isArray(r.history)) return;
+  history.push(...r.history);
+  epochsPlanned = r.epochs;
+  $('train-log').tBodies[0].innerHTML = '';
+  for (const h of history) addLogRow(h);
+  drawChart();
+  $('train-status').textContent = `Run ${r.n}, started ${new Date(r.startedAt).toLocaleString()}: ${history.length} epoch${history.length === 1 ? '' : 's'}, checkpoints below`;
 }
 
 async function evaluate(path, info) {
@@ -215,7 +264,11 @@ async function startTraining() {
   $('train-status').textContent = 'Training…';
   $('train-progress').value = 0;
   try {
-    const r = await call('train', { epochs, seed });
+    const run = `run-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    runs = loadRuns();
+    runs[run] = { n: Math.max(0, ...Object.values(runs).map((x) => x.n || 0)) + 1, startedAt: new Date().toISOString(), epochs, seed, history: [], partial: {} };
+    saveRuns();
+    const r = await call('train', { epochs, seed, run });
     trainStats.runs++;
     $('train-status').textContent = `${r.stopped ? 'Stopped' : 'Done'} after ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`;
     if (!r.stopped) $('train-progress').value = 1;
@@ -268,5 +321,6 @@ export async function initTrain() {
   window.addEventListener('resize', () => drawChart());
   drawChart();
   await refreshCheckpoints();
+  showRunOfLatest();
   return true;
 }

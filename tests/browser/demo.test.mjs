@@ -374,8 +374,8 @@ test('Train tab: two epochs, checkpoints listed, untrained vs restored, delete',
     t.diagnostic(`epochs: ${rows.map((r) => r.join(' ')).join(' | ')}`);
     const valAcc2 = Number(rows[1][4].replace('%', ''));
     assert.ok(valAcc2 > 30, `validation accuracy after 2 epochs: ${valAcc2}%`);
-    await page.waitForFunction(() => document.querySelectorAll('#ckpt-list li').length === 2);
-    const ck = await page.$$eval('#ckpt-list li', (lis) => lis.map((li) => ({ epoch: li.dataset.epoch, latest: li.classList.contains('latest'), text: li.textContent })));
+    await page.waitForFunction(() => document.querySelectorAll('#ckpt-list li[data-epoch]').length === 2);
+    const ck = await page.$$eval('#ckpt-list li[data-epoch]', (lis) => lis.map((li) => ({ epoch: li.dataset.epoch, latest: li.classList.contains('latest'), text: li.textContent })));
     assert.ok(ck.every((c) => /val accuracy \d+\.\d%/.test(c.text) && /saved /.test(c.text)), 'each checkpoint shows its metric and date');
     assert.deepEqual(ck.map((c) => c.epoch).sort(), ['1', '2']);
     assert.equal(ck.find((c) => c.latest).epoch, '2');
@@ -391,7 +391,34 @@ test('Train tab: two epochs, checkpoints listed, untrained vs restored, delete',
     await page.waitForFunction(() => /epoch 1$/.test(document.getElementById('eval-restored-label').textContent));
     // delete epoch 1
     await page.click('#ckpt-list li[data-epoch="1"] button:text("Delete")');
-    await page.waitForFunction(() => document.querySelectorAll('#ckpt-list li').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('#ckpt-list li[data-epoch]').length === 1);
+    // a second run, stopped in its first epoch: grouped apart, labelled as a part of an epoch
+    await page.fill('#train-epochs', '3');
+    await page.click('#train-start');
+    await page.click('#train-stop'); // at once: the fit sees it at its first yield, inside epoch 1
+    await page.waitForFunction(() => /^Stopped after \d epochs?/.test(document.getElementById('train-status').textContent), null, { timeout: 60_000 });
+    // Stop takes effect after the batch under way (the fit yields every 125 ms), so it may also land between epochs
+    const last = await page.evaluate(() => window.deepdreamDemo.train.lastEpoch);
+    t.diagnostic(`stopped: epoch ${last.epoch}, batch ${last.batches} of ${last.steps}`);
+    await page.waitForFunction((n) => document.querySelectorAll('#ckpt-list li[data-epoch]').length === n, last.epoch + 1);
+    const heads = await page.$$eval('#ckpt-list li.run-head', (hs) => hs.map((h) => h.textContent));
+    assert.equal(heads.length, 2);
+    assert.match(heads[0], /^Run 2 · started /);
+    assert.match(heads[1], /^Run 1 · started /);
+    const stopped = await page.$$eval('#ckpt-list li[data-epoch] strong', (ss) => ss.map((x) => x.textContent));
+    assert.equal(stopped[0], last.batches < last.steps ? `Epoch ${last.epoch}, stopped at batch ${last.batches} of ${last.steps}` : `Epoch ${last.epoch}`,
+      stopped.join(' | '));
+    assert.equal(stopped.at(-1), 'Epoch 2', 'run 1 keeps its epoch 2');
+    assert.ok(last.batches < last.steps, `Stop right after Start ended epoch ${last.epoch} at batch ${last.batches} of ${last.steps}`);
+    // after a reload the chart and the table show run 2, whose checkpoint is the latest
+    await page.reload();
+    await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model);
+    await page.click('#tab-train');
+    await page.evaluate(() => window.deepdreamDemo.trainReady());
+    await page.waitForFunction((n) => document.querySelectorAll('#train-log tbody tr').length === n, last.epoch);
+    assert.match(await page.textContent('#train-status'), new RegExp(`^Run 2, started .*: ${last.epoch} epochs?`));
+    assert.match(await page.textContent('#ckpt-list li[data-epoch] strong'), /stopped at batch \d+ of 32/, 'the label survives the reload');
+    assert.equal(await page.$$eval('#ckpt-list li.run-head', (hs) => hs.length), 2, 'still grouped after the reload');
     await screenshot(page, 'train-desktop-1280x800.png');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.dispatchEvent(new Event('resize')));
