@@ -143,7 +143,7 @@ dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_o
   dd_status s = dd_graphdef_import((const uint8_t *)bytes, len, opt->adopt_buffer, &m->graph, err);
   if (s == DD_OK) s = dd_graph_validate(&m->graph, err);
   if (s == DD_OK) s = index_layers(m, err);
-  if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->num_threads, &m->exec, err);
+  if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->pool, opt->num_threads, &m->exec, err);
   if (s != DD_OK) {
     dd_model_free(m);
     return s;
