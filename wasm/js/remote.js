@@ -39,13 +39,13 @@ class WorkerHost {
       if (isNode) {
         const { Worker } = await import('node:worker_threads');
         const w = new Worker(url);
-        w.unref();
         this.worker = w;
         this._post = (m, t) => w.postMessage(m, t);
         w.on('message', (m) => this._onMessage(m));
         w.on('error', (e) => this._fail(e));
         w.on('exit', (code) => this._fail(new Error(`the worker exited (code ${code})`)));
         this._terminate = () => w.terminate();
+        this._refresh(); // after the listeners: adding a 'message' listener refs the worker again
       } else {
         const w = new Worker(url, { type: 'module', name: 'deepdream-wasm' });
         this.worker = w;
@@ -58,6 +58,14 @@ class WorkerHost {
     })();
   }
 
+  /** Node: the worker keeps the process alive while a call or a dream is under way, not while models idle. */
+  _refresh() {
+    const w = this.worker;
+    if (!w || typeof w.unref !== 'function') return; // a browser Worker
+    if (this.pending.size > 0 || this.dreams.size > 0) w.ref();
+    else w.unref();
+  }
+
   _fail(e, asIs = false) {
     if (this.dead) return;
     this.dead = asIs && e instanceof DeepDreamError ? e
@@ -66,6 +74,7 @@ class WorkerHost {
     this.pending.clear();
     for (const d of this.dreams.values()) d._onError(this.dead);
     this.dreams.clear();
+    this._refresh();
     if (host === this) host = null;
   }
 
@@ -75,6 +84,7 @@ class WorkerHost {
       const p = this.pending.get(m.rid);
       if (!p) return;
       this.pending.delete(m.rid);
+      this._refresh();
       if (m.ok) p.resolve(m.value);
       else p.reject(reviveError(m.error));
     } else if (m.type === 'loadProgress') {
@@ -99,10 +109,12 @@ class WorkerHost {
     const rid = this.rid++;
     return new Promise((resolve, reject) => {
       this.pending.set(rid, { resolve, reject, onProgress });
+      this._refresh();
       try {
         this._post({ ...args, op, rid }, transfer);
       } catch (e) {
         this.pending.delete(rid);
+        this._refresh();
         reject(e instanceof DeepDreamError ? e : new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `deepdream-wasm: cannot send to the worker: ${e.message}`, { cause: e }));
       }
     });
@@ -362,6 +374,7 @@ export class RemoteDream extends EventTarget {
     this.result = new Promise((resolve, reject) => { this._resolve = resolve; this._reject = reject; });
     this.result.catch(() => {}); // the caller may only listen to events
     h.dreams.set(this.id, this);
+    h._refresh();
     if (opts.onProgress) this.addEventListener('progress', (e) => opts.onProgress(e.detail));
     if (opts.signal) {
       if (opts.signal.aborted) queueMicrotask(() => this.abort());
@@ -465,6 +478,7 @@ export class RemoteDream extends EventTarget {
     this._ended = true;
     this._paused = false;
     if (this._host.dreams.get(this.id) === this) this._host.dreams.delete(this.id);
+    this._host._refresh();
     this._host.maybeTerminate();
   }
 

@@ -35,7 +35,8 @@ export class Net {
     this.M = M;
     const backend = BACKENDS[opts.backend ?? 'auto'];
     if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
-    const threads = M.ddVariant === 'mt' ? Math.max(1, Math.min(opts.threads ?? 1, 8)) : 1;
+    // shares the instance's pool with the models (wasm/instance_pool.c)
+    const threads = M.ddVariant === 'mt' ? Math.max(1, Math.min(opts.threads ?? 1, M._ddw_max_threads())) : 1;
     const s = inputShape;
     this.ptr = withScope(M, (sc) => {
       const err = sc.err();
@@ -43,7 +44,7 @@ export class Net {
       if (!p) check(M, M._ddw_error_status(err), err, 'creating the model');
       return p;
     });
-    this.threads = threads;
+    this.threads = threads > 1 ? Math.min(threads, M._ddw_pool_threads()) : 1;
   }
 
   _call(context, fn) {
