@@ -13,7 +13,7 @@ let srv;
 before(async () => { srv = await startServer(); });
 after(async () => { if (srv) await srv.close(); });
 
-async function inPage(fn, arg, { deadline = 240_000 } = {}) {
+async function inPage(fn, arg, { deadline = 120_000 } = {}) {
   const { context, page, errors } = await openBrowser();
   try {
     await page.goto(`${srv.base}/models/registry.json`); // an isolated page that runs nothing itself
@@ -46,23 +46,23 @@ async function sharedRun({ threads, mt }) {
   net.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const x = Float32Array.from({ length: 32 * 144 }, () => rnd()), y = Int32Array.from({ length: 32 }, (_, i) => i % 4);
   const out = { variant: a.variant, threads: [a.threads, b.threads] };
-  out.gradA = await hex(a.gradient(inp, 48, 48, { layer: 3 }).grad);
-  out.gradB = await hex(b.gradient(inp, 48, 48, { layer: 5 }).grad);
+  out.gradA = await hex(a.gradient(inp, 48, 48, { layer: 2 }).grad);
+  out.gradB = await hex(b.gradient(inp, 48, 48, { layer: 1 }).grad);
   await net.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
-  const D = { layer: 4, iterations: 2, repeats: 1, tileSize: 32, seed: 7, tilesPerStep: 1 };
-  const [ia, ib] = await Promise.all([api.dream(a, img(1), D).result, api.dream(b, img(2), { ...D, layer: 6 }).result,
+  const D = { layer: 2, iterations: 2, repeats: 1, tileSize: 32, seed: 7, tilesPerStep: 1 };
+  const [ia, ib] = await Promise.all([api.dream(a, img(1), D).result, api.dream(b, img(2), { ...D, layer: 1 }).result,
     net.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 })]);
   out.dreamA = await hex(ia.data);
   out.dreamB = await hex(ib.data);
   out.weights = (await Promise.all((await net.getWeights()).map((w) => hex(w.data)))).join(',');
-  out.gradB2 = await hex(b.gradient(inp, 48, 48, { layer: 2 }).grad);
+  out.gradB2 = await hex(b.gradient(inp, 48, 48, { layer: 0 }).grad);
   // free() while a dream runs: deferred until it settles; the other model is unharmed
   const d = api.dream(a, img(3), D);
   await new Promise((r) => d.addEventListener('progress', r, { once: true }));
   a.free();
   out.freedDream = await hex((await d.result).data);
   try { a.gradient(inp, 48, 48, {}); out.afterFree = 'no error'; } catch (e) { out.afterFree = e.code; }
-  out.gradB3 = await hex(b.gradient(inp, 48, 48, { layer: 2 }).grad);
+  out.gradB3 = await hex(b.gradient(inp, 48, 48, { layer: 0 }).grad);
   b.free(); net.dispose();
   return out;
 }
@@ -78,6 +78,7 @@ test('two models + a trainer in one page at 8 and 16 threads: bit-identical to 1
     assert.ok(value.threads.every((t) => t > 1 && t <= 9), `threads ${value.threads} (pool at most PTHREAD_POOL_SIZE + 1)`);
     for (const k of ['gradA', 'gradB', 'dreamA', 'dreamB', 'weights', 'gradB2', 'freedDream', 'afterFree', 'gradB3'])
       assert.equal(value[k], ref.value[k], `${threads} threads: ${k}`);
-    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'console errors');
+    // the page is a JSON document: Chromium's /favicon.ico request is the one 404 (a missing file would fail above)
+    assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), [], 'console errors');
   }
 });
