@@ -27,6 +27,7 @@ EMSCRIPTEN_KEEPALIVE dd_model *ddw_model_load(void *bytes, size_t len, int backe
   o.backend = (dd_backend)backend;
   o.num_threads = threads;
   o.pool = ddw_instance_pool(threads);
+  if (!o.pool) o.num_threads = 1; /* never a pool of its own next to the instance's */
   o.adopt_buffer = 1;
   dd_model *m = NULL;
   if (dd_model_load_graphdef(bytes, len, &o, &m, err) != DD_OK) return NULL;

@@ -21,6 +21,7 @@ EMSCRIPTEN_KEEPALIVE dd_net *ddw_net_create(int rank, int d0, int d1, int d2, in
   o.backend = (dd_backend)backend;
   o.num_threads = threads;
   o.pool = ddw_instance_pool(threads); /* shared with the models: see instance_pool.c */
+  if (!o.pool) o.num_threads = 1;
   dd_net *net = NULL;
   if (dd_net_create(rank, shape, &o, &net, err) != DD_OK) return NULL;
   return net;

@@ -172,6 +172,6 @@ export async function loadModelBytes(source, opts = {}) {
     const err = s.err();
     const m = M._ddw_model_load(ptr, len, backend, effThreads, err); // adopts ptr, also on failure
     if (!m) check(M, M._ddw_error_status(err), err, 'loadModel');
-    return new Model(M, m, { byteLength: len, threads: effThreads > 1 ? Math.min(effThreads, M._ddw_pool_threads()) : 1 });
+    return new Model(M, m, { byteLength: len, threads: Math.max(1, Math.min(effThreads, M._ddw_pool_threads())) });
   });
 }

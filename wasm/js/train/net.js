@@ -44,7 +44,7 @@ export class Net {
       if (!p) check(M, M._ddw_error_status(err), err, 'creating the model');
       return p;
     });
-    this.threads = threads > 1 ? Math.min(threads, M._ddw_pool_threads()) : 1;
+    this.threads = Math.max(1, Math.min(threads, M._ddw_pool_threads()));
   }
 
   _call(context, fn) {
