@@ -74,6 +74,8 @@ struct dd_pool {
   pthread_t *threads;
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
+  pthread_cond_t idle_cv; /* workers the current job does not use wait here, without spinning */
+  int last_active;        /* threads of the previous job (caller only, under job_mu) */
   /* the current job: written by the caller before `word` is published */
   dd_range_fn fn;     /* one of fn, fn_t is set */
   dd_range_fn_t fn_t;
@@ -85,6 +87,7 @@ struct dd_pool {
   _Atomic uint64_t word;
   atomic_int pending;      /* workers that have not finished the current job */
   atomic_int sleepers;     /* workers blocked (or about to block) on work_cv */
+  atomic_int idlers;       /* workers blocked (or about to block) on idle_cv */
   atomic_int waiting;      /* the caller is blocked (or about to block) on done_cv */
   atomic_int stop;
 };
@@ -158,9 +161,12 @@ static int spin_while_positive(atomic_int *v) {
 }
 
 /* A worker that sees a job it takes no part in (its index >= the job's
-   thread count) only remembers the job: the caller waits for the threads that
-   take part, and the next job cannot be published before they are done, so a
-   worker that does take part always reads the job it was counted for. */
+   thread count) blocks on idle_cv, without spinning, until a job uses it: the
+   first such job uses more threads than the one before it (which did not use
+   this worker), so the caller wakes idle workers only when the count grows.
+   The caller waits for the threads that take part, and the next job cannot be
+   published before they are done, so a worker that does take part always
+   reads the job it was counted for. */
 static void *worker_main(void *arg) {
   worker_arg *wa = (worker_arg *)arg;
   dd_pool *p = wa->pool;
@@ -178,9 +184,17 @@ static void *worker_main(void *arg) {
       pthread_mutex_unlock(&p->mu);
     }
     if (atomic_load(&p->stop)) return NULL;
+    if ((int)(g & 0xffff) <= self) {
+      pthread_mutex_lock(&p->mu);
+      atomic_fetch_add(&p->idlers, 1);
+      while (!atomic_load(&p->stop) && (int)((g = atomic_load(&p->word)) & 0xffff) <= self)
+        pthread_cond_wait(&p->idle_cv, &p->mu);
+      atomic_fetch_sub(&p->idlers, 1);
+      pthread_mutex_unlock(&p->mu);
+      if (atomic_load(&p->stop)) return NULL;
+    }
     seen = g;
     const int active = (int)(g & 0xffff);
-    if (self >= active) continue;
     run_chunks(p, self, active);
     if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->mu);
@@ -211,12 +225,14 @@ static dd_pool *pool_create(int num_threads) {
   atomic_init(&p->word, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->sleepers, 0);
+  atomic_init(&p->idlers, 0);
   atomic_init(&p->waiting, 0);
   atomic_init(&p->stop, 0);
   pthread_mutex_init(&p->job_mu, NULL);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->done_cv, NULL);
+  pthread_cond_init(&p->idle_cv, NULL);
   for (int i = 1; i < num_threads; i++) {
     worker_arg *wa = (worker_arg *)malloc(sizeof *wa);
     if (!wa || pthread_create(&p->threads[i], NULL, worker_main, wa ? (wa->pool = p, wa->index = i, wa) : NULL) != 0) {
@@ -232,12 +248,14 @@ static void pool_destroy(dd_pool *p) {
   pthread_mutex_lock(&p->mu);
   atomic_store(&p->stop, 1);
   pthread_cond_broadcast(&p->work_cv);
+  pthread_cond_broadcast(&p->idle_cv);
   pthread_mutex_unlock(&p->mu);
   for (int i = 1; i < p->size; i++) pthread_join(p->threads[i], NULL);
   pthread_mutex_destroy(&p->job_mu);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->done_cv);
+  pthread_cond_destroy(&p->idle_cv);
   free(p->threads);
   dd_aligned_free(p->queues);
   free(p);
@@ -259,9 +277,12 @@ static void run_job(dd_pool *p, int active, size_t n, dd_range_fn fn, dd_range_f
   atomic_store_explicit(&p->pending, active - 1, memory_order_relaxed);
   uint64_t job = (atomic_load_explicit(&p->word, memory_order_relaxed) >> 16) + 1;
   atomic_store(&p->word, (job << 16) | (uint64_t)active); /* publishes the job (seq_cst: pairs with sleepers) */
-  if (atomic_load(&p->sleepers) > 0) {
+  const int wake_idle = active > p->last_active && atomic_load(&p->idlers) > 0;
+  p->last_active = active;
+  if (atomic_load(&p->sleepers) > 0 || wake_idle) {
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->work_cv);
+    if (wake_idle) pthread_cond_broadcast(&p->idle_cv);
     pthread_mutex_unlock(&p->mu);
   }
   run_chunks(p, 0, active);

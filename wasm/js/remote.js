@@ -58,11 +58,16 @@ class WorkerHost {
     })();
   }
 
-  /** Node: the worker keeps the process alive while a call or a dream is under way, not while models idle. */
+  /**
+   * Node: the worker keeps the process alive while a call or an unpaused dream
+   * is under way, not while models idle or dreams are paused (as in-process).
+   */
   _refresh() {
     const w = this.worker;
     if (!w || typeof w.unref !== 'function') return; // a browser Worker
-    if (this.pending.size > 0 || this.dreams.size > 0) w.ref();
+    let busy = this.pending.size > 0;
+    for (const d of this.dreams.values()) busy ||= !d._paused;
+    if (busy) w.ref();
     else w.unref();
   }
 
@@ -402,6 +407,7 @@ export class RemoteDream extends EventTarget {
   pause() {
     if (this._paused || this._ended) return;
     this._paused = true;
+    this._host._refresh();
     this._host.send('dream.pause', { id: this.id });
     this.dispatchEvent(new Event('pause'));
   }
@@ -409,6 +415,7 @@ export class RemoteDream extends EventTarget {
   resume() {
     if (!this._paused || this._ended) return;
     this._paused = false;
+    this._host._refresh();
     this._host.send('dream.resume', { id: this.id });
     this.dispatchEvent(new Event('resume'));
   }
