@@ -120,6 +120,40 @@ int dd_backend_available(dd_backend backend);
 const char *dd_backend_name(dd_backend backend);
 
 /* ------------------------------------------------------------------------ */
+/* Threads                                                                  */
+/* ------------------------------------------------------------------------ */
+/* A dd_pool is a set of worker threads that models and nets share, so a
+ * process (or a wasm instance) starts its threads once however many models
+ * and trainers it holds. The contract:
+ *   - dd_pool_create starts num_threads - 1 workers (the calling thread is
+ *     the last one); 0 means one per core. The count is clamped to what the
+ *     build can start (the wasm threaded build: the workers Emscripten
+ *     pre-spawns, PTHREAD_POOL_SIZE, plus the caller); dd_pool_threads gives
+ *     the count it got.
+ *   - A model or net given the pool (dd_model_options.pool,
+ *     dd_net_options.pool) holds a reference: dd_pool_free drops the
+ *     caller's, and the threads stop when the last holder is freed. So the
+ *     caller may free the pool right after creating its models.
+ *   - Each holder runs its jobs on at most its own num_threads of the pool's
+ *     threads. Results do not depend on the thread count.
+ *   - Jobs on one pool run one at a time: two models sharing a pool may be
+ *     used from two threads at once (one waits for the other's parallel
+ *     region), and neither blocks the other for longer than one region.
+ *   - Without a pool, a model or net with num_threads != 1 starts its own
+ *     threads (as before); in the wasm threaded build such extra pools get
+ *     only the workers left, and run with fewer threads rather than hang.
+ *   - The single-threaded builds return a pool of 1 thread. */
+typedef struct dd_pool dd_pool;
+
+dd_status dd_pool_create(int num_threads, dd_pool **out, dd_error *err);
+int dd_pool_threads(const dd_pool *pool); /* 1 for NULL */
+void dd_pool_free(dd_pool *pool);         /* NULL is allowed */
+/* The most threads a pool may have in this build, the calling thread
+   included (1 in single-threaded builds; in the wasm threaded build the
+   workers Emscripten pre-spawns plus the caller). */
+int dd_max_threads(void);
+
+/* ------------------------------------------------------------------------ */
 /* Models                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -127,7 +161,10 @@ typedef struct dd_model dd_model;
 
 typedef struct dd_model_options {
   dd_backend backend; /* DD_BACKEND_AUTO */
-  int num_threads;    /* 0 = one thread per core the platform reports; 1 = no threads */
+  int num_threads;    /* 0 = one thread per core the platform reports (with a pool: all of
+                         its threads); 1 = no threads */
+  dd_pool *pool;      /* NULL: the model starts its own threads; else it runs on this shared
+                         pool (and holds a reference on it until dd_model_free) */
   /* When non-zero, dd_model_load_graphdef takes ownership of `bytes`, which
      must come from dd_malloc(); the model keeps weights as views into it and
      frees it with the model (also on failure). This halves peak memory. */
@@ -140,6 +177,9 @@ void dd_model_options_init(dd_model_options *opt);
    tensorflow_inception_graph.pb. `opt` may be NULL for defaults. */
 dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_options *opt,
                                  dd_model **out, dd_error *err);
+/* Free every dream of a model (dd_dream_free) before the model: a dream keeps
+   a pointer to it. The JS API enforces this (Model.free() while a dream runs
+   is deferred until the dream settles). */
 void dd_model_free(dd_model *model);
 
 typedef struct dd_layer_info {
@@ -307,7 +347,9 @@ typedef enum dd_layer_kind {
 
 typedef struct dd_net_options {
   dd_backend backend; /* DD_BACKEND_AUTO */
-  int num_threads;    /* 1; 0 = one per core */
+  int num_threads;    /* 1; 0 = one per core (with a pool: all of its threads) */
+  dd_pool *pool;      /* NULL: own threads when num_threads != 1; else this shared pool,
+                         referenced until dd_net_free (see dd_pool) */
 } dd_net_options;
 
 void dd_net_options_init(dd_net_options *opt);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "instance_pool.h"
 #include "kernels/kernels.h"
 
 typedef struct dd_bench_conv {
@@ -53,7 +54,7 @@ EMSCRIPTEN_KEEPALIVE dd_bench_conv *dd_bench_conv_create(int backend, int hw, in
   b->p.win.padding = DD_PADDING_SAME;
   b->p.in_c = ci;
   b->p.out_c = co;
-  b->pool = dd_threadpool_create(threads);
+  b->pool = dd_threadpool_open(ddw_instance_pool(threads), threads);
   uint32_t seed = 12345;
   if (dd_window_shape_init(&b->p.win, 1, hw, hw, &b->s, NULL) != DD_OK) goto fail;
   size_t nx = (size_t)hw * hw * ci, nf = (size_t)k * k * ci * co;

@@ -13,6 +13,7 @@
 #include "deepdream_image.h"
 #include "deepdream_options.h"
 #include "deepdream_profile.h"
+#include "instance_pool.h"
 
 EMSCRIPTEN_KEEPALIVE int ddw_error_size(void) { return (int)sizeof(dd_error); }
 EMSCRIPTEN_KEEPALIVE const char *ddw_error_message(const dd_error *e) { return e->message; }
@@ -73,12 +74,15 @@ EMSCRIPTEN_KEEPALIVE const char *ddw_layout_field(int which, int i, uint32_t *ou
 EMSCRIPTEN_KEEPALIVE int ddw_backend_available(int b) { return dd_backend_available((dd_backend)b); }
 
 /* Loads a GraphDef. `bytes` must come from malloc (dd_malloc): the model
-   adopts it (and frees it on failure too). Returns the model or 0. */
+   adopts it (and frees it on failure too). A threaded model runs on the
+   instance's pool (instance_pool.c). Returns the model or 0. */
 EMSCRIPTEN_KEEPALIVE dd_model *ddw_model_load(void *bytes, size_t len, int backend, int threads, dd_error *err) {
   dd_model_options o;
   dd_model_options_init(&o);
   o.backend = (dd_backend)backend;
   o.num_threads = threads;
+  o.pool = ddw_instance_pool(threads);
+  if (!o.pool) o.num_threads = 1; /* never a pool of its own next to the instance's */
   o.adopt_buffer = 1;
   dd_model *m = NULL;
   if (dd_model_load_graphdef(bytes, len, &o, &m, err) != DD_OK) return NULL;

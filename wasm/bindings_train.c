@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "deepdream.h"
+#include "instance_pool.h"
 
 static uint64_t u64(double lo, double hi) { return ((uint64_t)(uint32_t)hi << 32) | (uint32_t)lo; }
 
@@ -19,6 +20,8 @@ EMSCRIPTEN_KEEPALIVE dd_net *ddw_net_create(int rank, int d0, int d1, int d2, in
   dd_net_options_init(&o);
   o.backend = (dd_backend)backend;
   o.num_threads = threads;
+  o.pool = ddw_instance_pool(threads); /* shared with the models: see instance_pool.c */
+  if (!o.pool) o.num_threads = 1;
   dd_net *net = NULL;
   if (dd_net_create(rank, shape, &o, &net, err) != DD_OK) return NULL;
   return net;

@@ -161,7 +161,7 @@ dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_o
   if (s != DD_OK) s = name_wrong_file(bytes, len, s, err);
   if (s == DD_OK) s = dd_graph_validate(&m->graph, err);
   if (s == DD_OK) s = index_layers(m, err);
-  if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->num_threads, &m->exec, err);
+  if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->pool, opt->num_threads, &m->exec, err);
   if (s != DD_OK) {
     dd_model_free(m);
     return s;

@@ -119,12 +119,28 @@ float dd_rng_normal(dd_rng *r);
 /* ---- parallel for ----------------------------------------------------------
    Kernels split their work into `n` independent items and call
    dd_parallel_for; each call of fn gets a contiguous [begin, end) range.
-   A NULL pool, or a pool of one thread, runs fn(ctx, 0, n) inline. */
+   A NULL pool, or a pool of one thread, runs fn(ctx, 0, n) inline.
+
+   The threads live in a dd_pool (public, refcounted: deepdream.h). A
+   dd_threadpool is one user's handle on a dd_pool (a model's executor, a
+   net): it holds a reference and runs every job on at most its own thread
+   count, so two models may share one pool with different counts. Jobs on one
+   dd_pool are serialised by a mutex: two handles may be used from two threads
+   at once (one waits), but fn must not call dd_parallel_for itself. */
+typedef struct dd_pool dd_pool;
 typedef struct dd_threadpool dd_threadpool;
 typedef void (*dd_range_fn)(void *ctx, size_t begin, size_t end);
 
-dd_threadpool *dd_threadpool_create(int num_threads); /* NULL when num_threads <= 1 */
-void dd_threadpool_destroy(dd_threadpool *pool);
+/* dd_max_threads() is public (include/deepdream.h). The wasm threaded build
+   can start only the workers Emscripten pre-spawned (PTHREAD_POOL_SIZE):
+   creating more from a blocking thread deadlocks, so the build passes
+   DD_MAX_WORKER_THREADS. */
+/* A handle on `pool` using at most num_threads of its threads (<= 0: all).
+   With pool NULL the handle owns a new pool of num_threads (<= 0: one per
+   core). NULL means one thread: inline (also if memory or threads run out). */
+dd_threadpool *dd_threadpool_open(dd_pool *pool, int num_threads);
+dd_threadpool *dd_threadpool_create(int num_threads); /* dd_threadpool_open(NULL, num_threads) */
+void dd_threadpool_destroy(dd_threadpool *pool);      /* drops the handle's pool reference */
 int dd_threadpool_size(const dd_threadpool *pool);    /* 1 for NULL */
 void dd_parallel_for(dd_threadpool *pool, size_t n, dd_range_fn fn, void *ctx);
 /* The same, telling fn which thread runs the range: 0 <= thread <

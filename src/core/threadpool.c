@@ -1,9 +1,48 @@
-/* threadpool.c — dd_parallel_for. With DD_THREADS (native pthreads, or wasm
- * built with -pthread) a fixed pool of workers splits the range; otherwise
- * everything runs inline on the calling thread. */
+/* threadpool.c — dd_pool (the public, refcounted set of threads), the
+ * dd_threadpool handles models and nets hold on one, and dd_parallel_for.
+ * With DD_THREADS (native pthreads, or wasm built with -pthread) a fixed
+ * pool of workers splits the range; otherwise everything runs inline on the
+ * calling thread. */
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core.h"
+
+/* A sanity cap for native builds; the wasm threaded build passes the number of
+   workers Emscripten pre-spawns (PTHREAD_POOL_SIZE). */
+#ifndef DD_MAX_WORKER_THREADS
+#define DD_MAX_WORKER_THREADS 255
+#endif
+
+int dd_max_threads(void) {
+#ifdef DD_THREADS
+  return DD_MAX_WORKER_THREADS + 1; /* the calling thread works too */
+#else
+  return 1;
+#endif
+}
+
+static int cpu_count(void) {
+#if defined(_SC_NPROCESSORS_ONLN)
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int)(n < 4096 ? n : 4096) : 1;
+#else
+  return 1;
+#endif
+}
+
+static int clamp_threads(int num_threads) {
+  int n = num_threads <= 0 ? cpu_count() : num_threads;
+  return n < dd_max_threads() ? n : dd_max_threads();
+}
+
+/* The handle a model or net holds: a reference on the pool, and the most
+   threads its jobs use. */
+struct dd_threadpool {
+  dd_pool *pool;
+  int size;
+};
 
 #ifdef DD_THREADS
 #include <pthread.h>
@@ -28,20 +67,27 @@
 #define DD_SPIN_NS 200000
 #endif
 
-struct dd_threadpool {
+struct dd_pool {
+  atomic_int refs;
   int size; /* workers + the calling thread */
+  pthread_mutex_t job_mu; /* one job at a time, whoever calls */
   pthread_t *threads;
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
-  /* the current job: written by the caller before `generation` is bumped */
+  pthread_cond_t idle_cv; /* workers the current job does not use wait here, without spinning */
+  int last_active;        /* threads of the previous job (caller only, under job_mu) */
+  /* the current job: written by the caller before `word` is published */
   dd_range_fn fn;     /* one of fn, fn_t is set */
   dd_range_fn_t fn_t;
   void *ctx;
   size_t n, chunks;
   struct dd_queue *queues; /* per thread */
-  atomic_uint generation;  /* bumped once per job */
+  /* (job number << 16) | threads the job uses: published last, so a worker
+     reads which job and whether it takes part in one load. */
+  _Atomic uint64_t word;
   atomic_int pending;      /* workers that have not finished the current job */
   atomic_int sleepers;     /* workers blocked (or about to block) on work_cv */
+  atomic_int idlers;       /* workers blocked (or about to block) on idle_cv */
   atomic_int waiting;      /* the caller is blocked (or about to block) on done_cv */
   atomic_int stop;
 };
@@ -53,7 +99,7 @@ typedef struct dd_queue {
 } dd_queue;
 
 typedef struct worker_arg {
-  dd_threadpool *pool;
+  dd_pool *pool;
   int index;
 } worker_arg;
 
@@ -69,7 +115,7 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void drain(dd_threadpool *p, dd_queue *q, int self) {
+static void drain(dd_pool *p, dd_queue *q, int self) {
   const size_t n = p->n, chunks = p->chunks;
   for (;;) {
     size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
@@ -85,13 +131,13 @@ static void drain(dd_threadpool *p, dd_queue *q, int self) {
 }
 
 /* Runs thread `self`'s chunks, then steals the others' until none is left. */
-static void run_chunks(dd_threadpool *p, int self) {
-  for (int i = 0; i < p->size; i++) drain(p, &p->queues[(self + i) % p->size], self);
+static void run_chunks(dd_pool *p, int self, int active) {
+  for (int i = 0; i < active; i++) drain(p, &p->queues[(self + i) % active], self);
 }
 
 /* Spins until *v != old or DD_SPIN_NS pass; returns the last value read. */
-static unsigned spin_while_equal_u(atomic_uint *v, unsigned old) {
-  unsigned cur = atomic_load_explicit(v, memory_order_acquire);
+static uint64_t spin_while_equal_u(_Atomic uint64_t *v, uint64_t old) {
+  uint64_t cur = atomic_load_explicit(v, memory_order_acquire);
   if (cur != old) return cur;
   uint64_t t0 = mono_ns();
   for (unsigned i = 1;; i++) {
@@ -114,25 +160,42 @@ static int spin_while_positive(atomic_int *v) {
   }
 }
 
+/* A worker that sees a job it takes no part in (its index >= the job's
+   thread count) blocks on idle_cv, without spinning, until a job uses it: the
+   first such job uses more threads than the one before it (which did not use
+   this worker), so the caller wakes idle workers only when the count grows.
+   The caller waits for the threads that take part, and the next job cannot be
+   published before they are done, so a worker that does take part always
+   reads the job it was counted for. */
 static void *worker_main(void *arg) {
   worker_arg *wa = (worker_arg *)arg;
-  dd_threadpool *p = wa->pool;
+  dd_pool *p = wa->pool;
   const int self = wa->index;
   free(wa);
-  unsigned seen = 0;
+  uint64_t seen = 0;
   for (;;) {
-    unsigned g = spin_while_equal_u(&p->generation, seen);
+    uint64_t g = spin_while_equal_u(&p->word, seen);
     if (g == seen) {
       pthread_mutex_lock(&p->mu);
       atomic_fetch_add(&p->sleepers, 1);
-      while (!atomic_load(&p->stop) && (g = atomic_load(&p->generation)) == seen)
+      while (!atomic_load(&p->stop) && (g = atomic_load(&p->word)) == seen)
         pthread_cond_wait(&p->work_cv, &p->mu);
       atomic_fetch_sub(&p->sleepers, 1);
       pthread_mutex_unlock(&p->mu);
     }
     if (atomic_load(&p->stop)) return NULL;
+    if ((int)(g & 0xffff) <= self) {
+      pthread_mutex_lock(&p->mu);
+      atomic_fetch_add(&p->idlers, 1);
+      while (!atomic_load(&p->stop) && (int)((g = atomic_load(&p->word)) & 0xffff) <= self)
+        pthread_cond_wait(&p->idle_cv, &p->mu);
+      atomic_fetch_sub(&p->idlers, 1);
+      pthread_mutex_unlock(&p->mu);
+      if (atomic_load(&p->stop)) return NULL;
+    }
     seen = g;
-    run_chunks(p, self);
+    const int active = (int)(g & 0xffff);
+    run_chunks(p, self, active);
     if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done_cv);
@@ -141,9 +204,12 @@ static void *worker_main(void *arg) {
   }
 }
 
-dd_threadpool *dd_threadpool_create(int num_threads) {
-  if (num_threads <= 1) return NULL;
-  dd_threadpool *p = (dd_threadpool *)calloc(1, sizeof *p);
+static void pool_destroy(dd_pool *p);
+
+/* A pool of num_threads (already clamped, >= 1) threads; fewer when the
+   platform starts fewer. */
+static dd_pool *pool_create(int num_threads) {
+  dd_pool *p = (dd_pool *)calloc(1, sizeof *p);
   if (!p) return NULL;
   p->size = num_threads;
   p->threads = (pthread_t *)calloc((size_t)num_threads, sizeof(pthread_t));
@@ -155,66 +221,71 @@ dd_threadpool *dd_threadpool_create(int num_threads) {
     return NULL;
   }
   for (int i = 0; i < num_threads; i++) atomic_init(&p->queues[i].next, 0);
-  atomic_init(&p->generation, 0);
+  atomic_init(&p->refs, 1);
+  atomic_init(&p->word, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->sleepers, 0);
+  atomic_init(&p->idlers, 0);
   atomic_init(&p->waiting, 0);
   atomic_init(&p->stop, 0);
+  pthread_mutex_init(&p->job_mu, NULL);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->done_cv, NULL);
+  pthread_cond_init(&p->idle_cv, NULL);
   for (int i = 1; i < num_threads; i++) {
     worker_arg *wa = (worker_arg *)malloc(sizeof *wa);
     if (!wa || pthread_create(&p->threads[i], NULL, worker_main, wa ? (wa->pool = p, wa->index = i, wa) : NULL) != 0) {
       free(wa);
-      p->size = i; /* run with the workers we got */
+      p->size = i; /* run with the workers we got (wasm: EAGAIN once Emscripten's workers are taken) */
       break;
     }
-  }
-  if (p->size <= 1) {
-    dd_threadpool_destroy(p);
-    return NULL;
   }
   return p;
 }
 
-void dd_threadpool_destroy(dd_threadpool *p) {
-  if (!p) return;
+static void pool_destroy(dd_pool *p) {
   pthread_mutex_lock(&p->mu);
   atomic_store(&p->stop, 1);
   pthread_cond_broadcast(&p->work_cv);
+  pthread_cond_broadcast(&p->idle_cv);
   pthread_mutex_unlock(&p->mu);
   for (int i = 1; i < p->size; i++) pthread_join(p->threads[i], NULL);
+  pthread_mutex_destroy(&p->job_mu);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->done_cv);
+  pthread_cond_destroy(&p->idle_cv);
   free(p->threads);
   dd_aligned_free(p->queues);
   free(p);
 }
 
-int dd_threadpool_size(const dd_threadpool *p) { return p ? p->size : 1; }
-
-static void run_job(dd_threadpool *p, size_t n, dd_range_fn fn, dd_range_fn_t fn_t, void *ctx) {
-  size_t chunks = (size_t)p->size * DD_CHUNKS_PER_THREAD;
+static void run_job(dd_pool *p, int active, size_t n, dd_range_fn fn, dd_range_fn_t fn_t, void *ctx) {
+  pthread_mutex_lock(&p->job_mu);
+  size_t chunks = (size_t)active * DD_CHUNKS_PER_THREAD;
   if (chunks > n) chunks = n;
   p->fn = fn;
   p->fn_t = fn_t;
   p->ctx = ctx;
   p->n = n;
   p->chunks = chunks;
-  for (int t = 0; t < p->size; t++) {
-    atomic_store_explicit(&p->queues[t].next, chunks * (size_t)t / (size_t)p->size, memory_order_relaxed);
-    p->queues[t].end = chunks * (size_t)(t + 1) / (size_t)p->size;
+  for (int t = 0; t < active; t++) {
+    atomic_store_explicit(&p->queues[t].next, chunks * (size_t)t / (size_t)active, memory_order_relaxed);
+    p->queues[t].end = chunks * (size_t)(t + 1) / (size_t)active;
   }
-  atomic_store_explicit(&p->pending, p->size - 1, memory_order_relaxed);
-  atomic_fetch_add(&p->generation, 1); /* publishes the job (seq_cst: pairs with sleepers) */
-  if (atomic_load(&p->sleepers) > 0) {
+  atomic_store_explicit(&p->pending, active - 1, memory_order_relaxed);
+  uint64_t job = (atomic_load_explicit(&p->word, memory_order_relaxed) >> 16) + 1;
+  atomic_store(&p->word, (job << 16) | (uint64_t)active); /* publishes the job (seq_cst: pairs with sleepers) */
+  const int wake_idle = active > p->last_active && atomic_load(&p->idlers) > 0;
+  p->last_active = active;
+  if (atomic_load(&p->sleepers) > 0 || wake_idle) {
     pthread_mutex_lock(&p->mu);
     pthread_cond_broadcast(&p->work_cv);
+    if (wake_idle) pthread_cond_broadcast(&p->idle_cv);
     pthread_mutex_unlock(&p->mu);
   }
-  run_chunks(p, 0);
+  run_chunks(p, 0, active);
   if (spin_while_positive(&p->pending) > 0) {
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->waiting, 1);
@@ -223,6 +294,7 @@ static void run_job(dd_threadpool *p, size_t n, dd_range_fn fn, dd_range_fn_t fn
     pthread_mutex_unlock(&p->mu);
   }
   atomic_thread_fence(memory_order_acquire);
+  pthread_mutex_unlock(&p->job_mu);
 }
 
 void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
@@ -231,7 +303,7 @@ void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
     fn(ctx, 0, n);
     return;
   }
-  run_job(p, n, fn, NULL, ctx);
+  run_job(p->pool, p->size, n, fn, NULL, ctx);
 }
 
 void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) {
@@ -240,20 +312,26 @@ void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) 
     fn(ctx, 0, n, 0);
     return;
   }
-  run_job(p, n, NULL, fn, ctx);
+  run_job(p->pool, p->size, n, NULL, fn, ctx);
 }
 
 #else /* no threads */
 
-dd_threadpool *dd_threadpool_create(int num_threads) {
+struct dd_pool {
+  atomic_int refs;
+  int size;
+};
+
+static dd_pool *pool_create(int num_threads) {
   (void)num_threads;
-  return NULL;
+  dd_pool *p = (dd_pool *)calloc(1, sizeof *p);
+  if (!p) return NULL;
+  atomic_init(&p->refs, 1);
+  p->size = 1;
+  return p;
 }
-void dd_threadpool_destroy(dd_threadpool *p) { (void)p; }
-int dd_threadpool_size(const dd_threadpool *p) {
-  (void)p;
-  return 1;
-}
+static void pool_destroy(dd_pool *p) { free(p); }
+
 void dd_parallel_for(dd_threadpool *p, size_t n, dd_range_fn fn, void *ctx) {
   (void)p;
   if (n) fn(ctx, 0, n);
@@ -263,3 +341,56 @@ void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) 
   if (n) fn(ctx, 0, n, 0);
 }
 #endif
+
+/* ---- the public pool and the handles (both builds) ------------------------ */
+
+static void pool_release(dd_pool *p) {
+  if (p && atomic_fetch_sub(&p->refs, 1) == 1) pool_destroy(p);
+}
+
+dd_status dd_pool_create(int num_threads, dd_pool **out, dd_error *err) {
+  if (!out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_pool_create: NULL argument");
+  dd_pool *p = pool_create(clamp_threads(num_threads));
+  if (!p) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "dd_pool_create: out of memory");
+  *out = p;
+  return DD_OK;
+}
+
+int dd_pool_threads(const dd_pool *p) { return p ? p->size : 1; }
+
+void dd_pool_free(dd_pool *p) { pool_release(p); }
+
+dd_threadpool *dd_threadpool_open(dd_pool *pool, int num_threads) {
+  int n;
+  if (pool) {
+    n = num_threads <= 0 || num_threads > pool->size ? pool->size : num_threads;
+    if (n <= 1) return NULL;
+    atomic_fetch_add(&pool->refs, 1);
+  } else {
+    n = clamp_threads(num_threads);
+    if (n <= 1 || !(pool = pool_create(n))) return NULL;
+    if (pool->size <= 1) {
+      pool_release(pool);
+      return NULL;
+    }
+    n = pool->size;
+  }
+  dd_threadpool *h = (dd_threadpool *)malloc(sizeof *h);
+  if (!h) {
+    pool_release(pool);
+    return NULL;
+  }
+  h->pool = pool;
+  h->size = n;
+  return h;
+}
+
+dd_threadpool *dd_threadpool_create(int num_threads) { return dd_threadpool_open(NULL, num_threads); }
+
+void dd_threadpool_destroy(dd_threadpool *h) {
+  if (!h) return;
+  pool_release(h->pool);
+  free(h);
+}
+
+int dd_threadpool_size(const dd_threadpool *h) { return h ? h->size : 1; }

@@ -87,7 +87,7 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
   return DD_OK;
 }
 
-dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, int num_threads, dd_exec **out,
+dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, int num_threads, dd_exec **out,
                          dd_error *err) {
   if (!g || !k || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_create: NULL argument");
   dd_exec *e = (dd_exec *)calloc(1, sizeof *e);
@@ -127,7 +127,7 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, int num_threads
     dd_exec_free(e);
     return s;
   }
-  if (num_threads > 1) e->pool = dd_threadpool_create(num_threads);
+  if (num_threads != 1) e->pool = dd_threadpool_open(pool, num_threads);
   *out = e;
   return DD_OK;
 }

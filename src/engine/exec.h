@@ -17,7 +17,10 @@
 
 typedef struct dd_exec dd_exec;
 
-dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, int num_threads, dd_exec **out,
+/* The executor runs on `pool` (shared, referenced until dd_exec_free) with at
+   most num_threads of its threads, or on threads of its own when pool is NULL
+   (see dd_threadpool_open). */
+dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, int num_threads, dd_exec **out,
                          dd_error *err);
 void dd_exec_free(dd_exec *e);
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "net.h"
 
@@ -24,15 +23,6 @@ void dd_train_options_init(dd_train_options *opt) {
   opt->beta2 = 0.999;
   opt->epsilon = 1e-7;
   opt->from_logits = 0;
-}
-
-static int detect_cores(void) {
-#if defined(_SC_NPROCESSORS_ONLN)
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (int)n : 1;
-#else
-  return 1;
-#endif
 }
 
 dd_status dd_net_create(int rank, const int *input_shape, const dd_net_options *opt, dd_net **out,
@@ -57,8 +47,7 @@ dd_status dd_net_create(int rank, const int *input_shape, const dd_net_options *
   dd_net *net = (dd_net *)calloc(1, sizeof *net);
   if (!net) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "dd_net_create: out of memory");
   net->k = k;
-  int threads = o.num_threads <= 0 ? detect_cores() : o.num_threads;
-  net->pool = dd_threadpool_create(threads);
+  if (o.num_threads != 1) net->pool = dd_threadpool_open(o.pool, o.num_threads);
   net->in_rank = rank;
   net->in_h = h;
   net->in_w = w;

@@ -122,7 +122,7 @@ static void test_forward_matches_double(void) {
     if (!k) continue;
     dd_exec *e = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(&m.g, k, 1, &e, &err));
+    CHECK_OK(dd_exec_create(&m.g, k, NULL, 1, &e, &err));
     if (!e) break;
     for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
       dd_tensor out;
@@ -172,7 +172,7 @@ static void check_gradient(mini *m, int target, const int *ch, int nch, int H, i
     if (!k) continue;
     dd_exec *e = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(&m->g, k, 1, &e, &err));
+    CHECK_OK(dd_exec_create(&m->g, k, NULL, 1, &e, &err));
     float loss = 0;
     dd_status s = dd_exec_objective_gradient(e, target, ch, nch, in32, dd_shape4(1, H, W, 3), g32, &loss, &err);
     CHECKF(s == DD_OK, "%s gradient: %s", k->name, err.message);
@@ -278,8 +278,8 @@ static void test_threads_bit_identical(void) {
     if (!k) continue;
     dd_exec *e1 = NULL, *e2 = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(&m.g, k, 1, &e1, &err));
-    CHECK_OK(dd_exec_create(&m.g, k, 2, &e2, &err));
+    CHECK_OK(dd_exec_create(&m.g, k, NULL, 1, &e1, &err));
+    CHECK_OK(dd_exec_create(&m.g, k, NULL, 2, &e2, &err));
     if (!e1 || !e2) break;
     for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
       const char *name = m.g.nodes[cases[t].target].name;
@@ -314,7 +314,7 @@ static void test_errors(void) {
   build_mini(&m, 4);
   dd_exec *e = NULL;
   dd_error err;
-  CHECK_OK(dd_exec_create(&m.g, dd_kernels_reference(), 1, &e, &err));
+  CHECK_OK(dd_exec_create(&m.g, dd_kernels_reference(), NULL, 1, &e, &err));
   float in[5 * 5 * 3] = {0}, g[5 * 5 * 3];
   int bad[1] = {99};
   dd_status s = dd_exec_objective_gradient(e, m.mixed, bad, 1, in, dd_shape4(1, 9, 9, 3), g, NULL, &err);
@@ -351,7 +351,7 @@ static void test_reshape_overflow(void) {
     CHECK_OK(dd_graph_validate(&g, NULL));
     dd_exec *e = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(&g, dd_kernels_reference(), 1, &e, &err));
+    CHECK_OK(dd_exec_create(&g, dd_kernels_reference(), NULL, 1, &e, &err));
     dd_shape out = {0, 0, 0, 0};
     err.message[0] = '\0';
     dd_status s = dd_exec_output_shape(e, rs, dd_shape4(1, 2, 2, 3), &out, &err);
@@ -391,7 +391,7 @@ static void test_errors_are_filled(void) {
       dd_exec *e = NULL;
       err.message[0] = '\0';
       err.status = DD_OK;
-      s = dd_exec_create(&g, k, 1, &e, &err);
+      s = dd_exec_create(&g, k, NULL, 1, &e, &err);
       CHECKF(s != DD_OK && e == NULL && err.status == s && err.message[0],
              "%s (%s): create returned %d with message '%s'", kind ? "BiasAdd" : "MatMul", k->name, (int)s, err.message);
       dd_exec_free(e);
@@ -426,7 +426,7 @@ static void test_leaky_relu(void) {
     if (!k) continue;
     dd_exec *e = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+    CHECK_OK(dd_exec_create(g, k, NULL, 1, &e, &err));
     for (int t = 0; t < 2; t++) {
       dd_tensor out;
       CHECK_OK(dd_exec_forward(e, targets[t], in32, dd_shape4(1, H, W, 3), &out, &err));
@@ -591,7 +591,7 @@ static void test_memplan_random_records(void) {
 static int check_every_plan(const dd_graph *g, const dd_kernels *k, dd_shape in, const char *label) {
   dd_exec *e = NULL;
   dd_error err;
-  CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+  CHECK_OK(dd_exec_create(g, k, NULL, 1, &e, &err));
   if (!e) return 0;
   int planned = 0;
   for (int fusion = 1; fusion >= 0; fusion--) {
@@ -769,7 +769,7 @@ static void compare_fusion(const dd_graph *g, int target, const int *ch, int nch
     if (!k) continue;
     dd_exec *e = NULL;
     dd_error err;
-    CHECK_OK(dd_exec_create(g, k, 1, &e, &err));
+    CHECK_OK(dd_exec_create(g, k, NULL, 1, &e, &err));
     float l_on = 0, l_off = 0;
     CHECK_OK(dd_exec_objective_gradient(e, target, ch, nch, in, dd_shape4(1, H, W, 3), g_on, &l_on, &err));
     int absorbed = count_plan(e, 0), premasked = count_plan(e, 1);

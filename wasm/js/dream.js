@@ -103,6 +103,7 @@ export class DreamController extends EventTarget {
     if (opts.onProgress) this.addEventListener('progress', (e) => opts.onProgress(e.detail));
     this.result = this._run();
     this.result.catch(() => {}); // the caller may only listen to events
+    model._hold(this.result); // model.free() waits for this dream
   }
 
   get paused() { return this._paused; }

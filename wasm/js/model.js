@@ -17,18 +17,36 @@ export class Model {
     this.convLayers = readLayers(M, ptr, M._ddw_model_conv_layer_count(ptr), M._ddw_model_conv_layer);
     this.threads = info.threads;
     this.variant = M.ddVariant;
+    this._running = 0; // dreams on this model that have not settled
+    this._freeing = false; // free() was called while dreams ran
   }
 
   /** @internal */
   get ptr() {
-    if (!this._ptr) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'deepdream-wasm: the model has been freed');
+    if (!this._ptr || this._freeing) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'deepdream-wasm: the model has been freed');
     return this._ptr;
+  }
+
+  /** @internal A dream runs on this model until `settled` settles; free() waits for it. */
+  _hold(settled) {
+    this._running++;
+    const release = () => { if (--this._running === 0 && this._freeing) this._release(); };
+    settled.then(release, release);
+  }
+
+  /** @internal */
+  _release() {
+    this._M._ddw_model_free(this._ptr);
+    this._ptr = 0;
+    this._freeing = false;
   }
 
   /** A 64-bit fingerprint of graph and weights, as a 16-digit hex string. */
   get fingerprint() {
     const M = this._M;
-    const hi = M._ddw_model_fingerprint(this.ptr, 1), lo = M._ddw_model_fingerprint(this.ptr, 0);
+    // _ptr, not ptr: a dream still running after free() checkpoints with it
+    if (!this._ptr) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'deepdream-wasm: the model has been freed');
+    const hi = M._ddw_model_fingerprint(this._ptr, 1), lo = M._ddw_model_fingerprint(this._ptr, 0);
     return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
   }
 
@@ -107,10 +125,15 @@ export class Model {
     });
   }
 
-  /** Releases the model's wasm memory. Safe to call twice. */
+  /**
+   * Releases the model's wasm memory. Safe to call twice. While dreams run on
+   * the model, the release waits until the last of them settles (finishes,
+   * fails or is aborted); the model refuses new work from now on.
+   */
   free() {
-    if (this._ptr) this._M._ddw_model_free(this._ptr);
-    this._ptr = 0;
+    if (!this._ptr || this._freeing) return;
+    if (this._running > 0) this._freeing = true;
+    else this._release();
   }
 }
 
@@ -142,7 +165,8 @@ export async function loadModelBytes(source, opts = {}) {
   const M = await loadCore({ threads: opts.useThreadedBuild ?? (threads > 1 ? undefined : false) });
   const backend = BACKENDS[opts.backend ?? 'auto'];
   if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
-  const effThreads = M.ddVariant === 'mt' ? Math.max(1, Math.min(threads, 8)) : 1;
+  // One pool per instance (wasm/instance_pool.c), at most the workers the build pre-spawns.
+  const effThreads = M.ddVariant === 'mt' ? Math.max(1, Math.min(threads, M._ddw_max_threads())) : 1;
   const name = sourceName(source); // null for bytes
   const read = await readIntoHeap(M, source, opts.onProgress);
   const { ptr, len, member } = await unpackInHeap(M, read.ptr, read.len, name || 'the zip archive');
@@ -150,6 +174,6 @@ export async function loadModelBytes(source, opts = {}) {
     const err = s.err();
     const m = checkPtr(M, M._ddw_model_load(ptr, len, backend, effThreads, err), err, // adopts ptr, also on failure
       name ? `loadModel(${name}${member ? `: ${member}` : ''})` : member ? `loadModel(${member})` : 'loadModel');
-    return new Model(M, m, { byteLength: len, threads: effThreads });
+    return new Model(M, m, { byteLength: len, threads: Math.max(1, Math.min(effThreads, M._ddw_pool_threads())) });
   });
 }

@@ -40,13 +40,13 @@ class WorkerHost {
       if (isNode) {
         const { Worker } = await import('node:worker_threads');
         const w = new Worker(url);
-        w.unref();
         this.worker = w;
         this._post = (m, t) => w.postMessage(m, t);
         w.on('message', (m) => this._onMessage(m));
         w.on('error', (e) => this._fail(e));
         w.on('exit', (code) => this._fail(new Error(`the worker exited (code ${code})`)));
         this._terminate = () => w.terminate();
+        this._refresh(); // after the listeners: adding a 'message' listener refs the worker again
       } else {
         const w = new Worker(url, { type: 'module', name: 'deepdream-wasm' });
         this.worker = w;
@@ -59,6 +59,19 @@ class WorkerHost {
     })();
   }
 
+  /**
+   * Node: the worker keeps the process alive while a call or an unpaused dream
+   * is under way, not while models idle or dreams are paused (as in-process).
+   */
+  _refresh() {
+    const w = this.worker;
+    if (!w || typeof w.unref !== 'function') return; // a browser Worker
+    let busy = this.pending.size > 0;
+    for (const d of this.dreams.values()) busy ||= !d._paused;
+    if (busy) w.ref();
+    else w.unref();
+  }
+
   _fail(e, asIs = false) {
     if (this.dead) return;
     this.dead = asIs && e instanceof DeepDreamError ? e
@@ -67,6 +80,7 @@ class WorkerHost {
     this.pending.clear();
     for (const d of this.dreams.values()) d._onError(this.dead);
     this.dreams.clear();
+    this._refresh();
     if (host === this) host = null;
   }
 
@@ -76,6 +90,7 @@ class WorkerHost {
       const p = this.pending.get(m.rid);
       if (!p) return;
       this.pending.delete(m.rid);
+      this._refresh();
       if (m.ok) p.resolve(m.value);
       else p.reject(reviveError(m.error));
     } else if (m.type === 'loadProgress') {
@@ -100,10 +115,12 @@ class WorkerHost {
     const rid = this.rid++;
     return new Promise((resolve, reject) => {
       this.pending.set(rid, { resolve, reject, onProgress });
+      this._refresh();
       try {
         this._post({ ...args, op, rid }, transfer);
       } catch (e) {
         this.pending.delete(rid);
+        this._refresh();
         reject(e instanceof DeepDreamError ? e : new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `deepdream-wasm: cannot send to the worker: ${e.message}`, { cause: e }));
       }
     });
@@ -363,6 +380,7 @@ export class RemoteDream extends EventTarget {
     this.result = new Promise((resolve, reject) => { this._resolve = resolve; this._reject = reject; });
     this.result.catch(() => {}); // the caller may only listen to events
     h.dreams.set(this.id, this);
+    h._refresh();
     if (opts.onProgress) this.addEventListener('progress', (e) => opts.onProgress(e.detail));
     if (opts.signal) {
       if (opts.signal.aborted) queueMicrotask(() => this.abort());
@@ -390,6 +408,7 @@ export class RemoteDream extends EventTarget {
   pause() {
     if (this._paused || this._ended) return;
     this._paused = true;
+    this._host._refresh();
     this._host.send('dream.pause', { id: this.id });
     this.dispatchEvent(new Event('pause'));
   }
@@ -397,6 +416,7 @@ export class RemoteDream extends EventTarget {
   resume() {
     if (!this._paused || this._ended) return;
     this._paused = false;
+    this._host._refresh();
     this._host.send('dream.resume', { id: this.id });
     this.dispatchEvent(new Event('resume'));
   }
@@ -466,6 +486,7 @@ export class RemoteDream extends EventTarget {
     this._ended = true;
     this._paused = false;
     if (this._host.dreams.get(this.id) === this) this._host.dreams.delete(this.id);
+    this._host._refresh();
     this._host.maybeTerminate();
   }
 

@@ -35,14 +35,15 @@ export class Net {
     this.M = M;
     const backend = BACKENDS[opts.backend ?? 'auto'];
     if (backend === undefined) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `unknown backend '${opts.backend}'`);
-    const threads = M.ddVariant === 'mt' ? Math.max(1, Math.min(opts.threads ?? 1, 8)) : 1;
+    // shares the instance's pool with the models (wasm/instance_pool.c)
+    const threads = M.ddVariant === 'mt' ? Math.max(1, Math.min(opts.threads ?? 1, M._ddw_max_threads())) : 1;
     const s = inputShape;
     this.ptr = withScope(M, (sc) => {
       const err = sc.err();
       const p = M._ddw_net_create(s.length, s[0] | 0, (s[1] ?? 0) | 0, (s[2] ?? 0) | 0, backend, threads, err);
       return checkPtr(M, p, err, 'creating the model');
     });
-    this.threads = threads;
+    this.threads = Math.max(1, Math.min(threads, M._ddw_pool_threads()));
   }
 
   _call(context, fn) {
