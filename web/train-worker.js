@@ -80,6 +80,9 @@ function createModel(seed) {
 }
 
 let current = null; // the model being trained
+// Stop, without waiting for the fit to yield: in a cross-origin isolated page the page shares a flag
+// (Int32Array over a SharedArrayBuffer) that the fit reads after every batch; elsewhere the 'stop' message.
+let stopFlag = null;
 
 async function listCheckpoints() {
   const db = await openTfjsDb();
@@ -111,7 +114,8 @@ async function listCheckpoints() {
 }
 
 const ops = {
-  init() {
+  init({ stopFlag: flag } = {}) {
+    stopFlag = flag instanceof Int32Array ? flag : null;
     const { train: tr, test: te } = data();
     const samples = [];
     for (let d = 0; d < 10; d++) {
@@ -135,6 +139,7 @@ const ops = {
       async onEpochBegin(epoch) { batches = 0; postMessage({ type: 'batch', epoch, batch: 0, steps }); },
       async onBatchEnd(batch, logs) {
         batches = batch + 1;
+        if (stopFlag && Atomics.load(stopFlag, 0)) model.stopTraining = true;
         const now = performance.now();
         if (now - lastBatch > 100 || batch === steps - 1) {
           lastBatch = now;
@@ -146,7 +151,7 @@ const ops = {
     };
     try {
       const history = await model.fit(tr.x, tr.y, {
-        epochs, batchSize: 32, validationData: [te.x, te.y], verbose: 0, yieldEvery: 25, // ms: Stop acts within a few batches
+        epochs, batchSize: 32, validationData: [te.x, te.y], verbose: 0, yieldEvery: 'auto',
         callbacks: [modelCheckpoint(template(run), { saveWeightsOnly: true, maxToKeep: 10 }), reporter],
       });
       return { epochs: history.epoch.length, history: history.history, stopped: history.epoch.length < epochs, ms: performance.now() - t0 };

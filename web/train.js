@@ -23,6 +23,7 @@ function saveRuns() {
   try { localStorage.setItem(RUNS_KEY, JSON.stringify(runs)); } catch { /* private mode: this session only */ }
 }
 let runs = loadRuns();
+let stopFlag = null; // shared with the worker when the page is cross-origin isolated
 
 function call(op, args = {}) {
   return new Promise((resolve, reject) => {
@@ -268,6 +269,7 @@ async function startTraining() {
     runs = loadRuns();
     runs[run] = { n: Math.max(0, ...Object.values(runs).map((x) => x.n || 0)) + 1, startedAt: new Date().toISOString(), epochs, seed, history: [], partial: {} };
     saveRuns();
+    if (stopFlag) Atomics.store(stopFlag, 0, 0);
     const r = await call('train', { epochs, seed, run });
     trainStats.runs++;
     $('train-status').textContent = `${r.stopped ? 'Stopped' : 'Done'} after ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`;
@@ -304,7 +306,8 @@ export async function initTrain() {
     });
     worker.onmessage = onMessage;
     worker.onerror = (e) => { e.preventDefault(); fail(new Error(e.message || 'the training worker failed')); };
-    const info = await call('init');
+    stopFlag = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+    const info = await call('init', { stopFlag });
     $('train-size').textContent = String(info.nTrain);
     $('test-size').textContent = String(info.nTest);
     drawDigits(info.samples);
@@ -315,7 +318,11 @@ export async function initTrain() {
   }
   $('train-ui').hidden = false;
   $('train-start').addEventListener('click', startTraining);
-  $('train-stop').addEventListener('click', () => { call('stop'); $('train-status').textContent = 'Stopping after this batch…'; });
+  $('train-stop').addEventListener('click', () => {
+    if (stopFlag) Atomics.store(stopFlag, 0, 1); // seen after the batch under way
+    call('stop');
+    $('train-status').textContent = 'Stopping after this batch…';
+  });
   $('ckpt-refresh').addEventListener('click', refreshCheckpoints);
   $('restore-latest').addEventListener('click', () => ckpts.latest && evaluate(ckpts.latest));
   window.addEventListener('resize', () => drawChart());
