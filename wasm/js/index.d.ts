@@ -79,6 +79,7 @@ export class Model {
   /** Every Conv2D (Inception 5h: 59 layers, 7548 channels). */
   readonly convLayers: LayerInfo[];
   readonly byteLength: number;
+  /** The threads this model runs on: the request, clamped to the build and to the wasm instance's one shared pool. */
   readonly threads: number;
   readonly variant: 'st' | 'mt';
   /** 64-bit fingerprint of graph and weights (16 hex digits). */
@@ -97,6 +98,7 @@ export class Model {
   bytes(): Uint8Array;
   /** Caches the model file, e.g. 'indexeddb://inception5h'. */
   save(url: string, opts?: { store?: IndexedDBStore }): Promise<void>;
+  /** Releases the model. While one of its dreams runs, new work is refused at once and the memory is released when the dream settles. */
   free(): void;
 }
 
