@@ -307,7 +307,8 @@ static dd_status smooth_strip(dd_dream *d, double sigma, int r0, int r1, const f
   int R = dd_gaussian_radius(2.0 * sigma);
   int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > l->h ? l->h : r1 + R;
   dd_status s = dd_gaussian_sum3_bounded(d->grad + npix(l->w, s0) * 3, d->strip_out, d->strip_cap, s1 - s0, l->w, 3,
-                                         sigma, 1, d->strip_scratch, 2 * d->strip_cap, NULL);
+                                         sigma, 1, d->strip_scratch, 2 * d->strip_cap,
+                                         dd_exec_threads(d->model->exec)); /* the model's threads: same bytes */
   if (s != DD_OK)
     return dd_fail(err, DD_ERR_INTERNAL, "gradient smoothing of rows %d..%d (sigma %g) does not fit the strip buffers",
                    s0, s1, sigma);

@@ -151,6 +151,7 @@ void dd_exec_free(dd_exec *e) {
 }
 
 size_t dd_exec_arena_peak(const dd_exec *e) { return e ? e->arena.peak : 0; }
+dd_threadpool *dd_exec_threads(const dd_exec *e) { return e ? e->pool : NULL; }
 
 dd_status dd_exec_check_run_args(dd_exec *e, int target, const float *input, dd_shape s, dd_error *err) {
   if (!e || !input) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
