@@ -68,7 +68,7 @@ test('a body cut short, 404, HTML pages and a dead server are clear DeepDreamErr
   await assert.rejects(loadModel(`${base}/short.pb`, { threads: 1, worker: false }), err('DD_ERR_IO', /short\.pb/));
   await assert.rejects(loadModel(`${base}/missing.pb`, { threads: 1, worker: false }), err('DD_ERR_IO', /missing\.pb failed: HTTP 404 Not Found/));
   await assert.rejects(loadModel(`${base}/html.pb`, { threads: 1, worker: false }), err('DD_ERR_PARSE', /returned an HTML page .*check the URL/));
-  await assert.rejects(loadModel(`${base}/html-untyped.pb`, { threads: 1, worker: false }), err('DD_ERR_PARSE', /returned an HTML page/));
+  await assert.rejects(loadModel(`${base}/html-untyped.pb`, { threads: 1, worker: false }), err('DD_ERR_PARSE', /^loadModel\(html-untyped\.pb\): this is an HTML or XML page, not a TensorFlow GraphDef model \(\.pb\)\. A download link probably returned a web page/));
   const dead = createServer();
   await new Promise((r) => dead.listen(0, '127.0.0.1', r));
   const port = dead.address().port;

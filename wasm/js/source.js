@@ -54,19 +54,8 @@ async function readUrl(M, url, report) {
   const announced = Number(res.headers.get('content-length')) || 0;
   const exact = encoding === 'identity' ? announced : 0;
   const body = res.body ? res.body : new Blob([await res.arrayBuffer()]).stream();
-  const got = await readStream(M, body, exact, announced, report, url);
-  if (looksLikeHtml(M, got)) {
-    M._free(got.ptr);
-    throw new DeepDreamError('DD_ERR_PARSE', `deepdream-wasm: ${url} returned an HTML page, not a model file: check the URL`);
-  }
-  return got;
-}
-
-/** True when the bytes start like an HTML document (a server's fallback page, not a GraphDef). */
-function looksLikeHtml(M, { ptr, len }) {
-  // a copy: browsers refuse to decode a view of the threaded build's SharedArrayBuffer
-  const head = String.fromCharCode(...M.HEAPU8.slice(ptr, ptr + Math.min(len, 64))).trimStart().toLowerCase();
-  return head.startsWith('<!doctype html') || head.startsWith('<html');
+  // an HTML page served as something else is named by the core when it fails to load (src/formats/sniff.c)
+  return readStream(M, body, exact, announced, report, url);
 }
 
 /**
