@@ -1476,14 +1476,14 @@ static dd_status import_graph(im *m, const dd_pb_reader *mr, const dd_pb_field *
     if (elem != T_FLOAT)
       return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has element type %s; a FLOAT image is "
                      "needed", lab(nm).s, dd_onnx_dtype_name(elem, tb, sizeof tb));
-    if (rank != 4 && rank != -1)
+    if (rank != 4 && rank != 2 && rank != -1)
       return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has rank %d; an NCHW image (rank 4) is "
-                     "needed", lab(nm).s, rank);
+                     "needed (or a matrix [N, K], fed as N x 1 x 1 x K)", lab(nm).s, rank);
     if (d1 > INT32_MAX) return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has %lld channels", lab(nm).s, (long long)d1);
     int node = dd_graph_add_node(&m->g, (const char *)nm.p, nm.n, DD_OP_PLACEHOLDER);
     if (node < 0) return oom(m);
     val *x = &m->vals[v];
-    x->node = node, x->rank = 4, x->c = d1 > 0 ? (int)d1 : -1, x->defined = 1;
+    x->node = node, x->rank = rank == 2 ? 2 : 4, x->c = d1 > 0 ? (int)d1 : -1, x->defined = 1;
     placeholder = v;
   }
   if (s != DD_DONE) return s;
