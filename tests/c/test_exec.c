@@ -509,6 +509,7 @@ static void check_forward(const dd_graph *g, const int *targets, int n_targets, 
 }
 
 static void test_onnx_ops(void) {
+  const int ch_w[2] = {0, 7};
   mini m;
   test_rng r;
   dd_graph *g = start_graph(&m, &r, 31);
@@ -531,10 +532,19 @@ static void test_onnx_ops(void) {
   g->nodes[avg].attr.pool = (dd_window){3, 3, 2, 2, DD_PADDING_EXPLICIT, {1, 1, 1, 2}, 0, 1};
   int gap = gb_op(g, "gap", DD_OP_GLOBAL_AVG_POOL, avg, -1);
   int self = gb_op(g, "self_sum", DD_OP_ADD, avg, avg); /* one input twice: gradients accumulate */
+  /* 8+ channels, stride 1, square: the geometries simd128 runs through Winograd
+     (3x3 and 5x5), here with asymmetric explicit pads */
+  int ex = conv_block(g, &r, "expand", m.input, 1, 1, 3, 8, 1, DD_PADDING_VALID, 1, NULL);
+  int w3 = conv_block(g, &r, "wino3", ex, 3, 3, 8, 9, 1, DD_PADDING_VALID, 1, NULL);
+  set_conv_pads(g, g->nodes[w3].inputs[0], DD_PADDING_EXPLICIT, 2, 0, 0, 2);
+  int w5 = conv_block(g, &r, "wino5", w3, 5, 5, 9, 8, 1, DD_PADDING_VALID, 0, NULL);
+  set_conv_pads(g, w5, DD_PADDING_EXPLICIT, 4, 1, 0, 3);
   CHECK_OK(dd_graph_validate(g, NULL));
-  const int targets[] = {a, clip, mp, b1, b2, sum, avg, gap, self};
-  check_forward(g, targets, 9, 23, 19, 2e-6);
-  check_forward(g, targets, 9, 16, 17, 2e-6);
+  const int targets[] = {a, clip, mp, b1, b2, sum, avg, gap, self, w3, w5};
+  check_forward(g, targets, 11, 23, 19, 2e-6);
+  check_forward(g, targets, 11, 16, 17, 2e-6);
+  check_gradient(&m, w5, ch_w, 2, 14, 15);
+  check_gradient(&m, w3, NULL, 0, 12, 11);
   int ch[2] = {1, 4};
   check_gradient(&m, a, NULL, 0, 11, 12);
   check_gradient(&m, mp, ch, 2, 13, 12);

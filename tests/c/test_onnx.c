@@ -291,6 +291,17 @@ static void clip_bounds(ob *b) {
 }
 static void shape_const(ob *b) { ob_init_i64(b, "shape", 2, (int64_t[]){1, -1}); }
 static void ratio_const(ob *b) { ob_init(b, "ratio", 0, NULL, (float[]){0.5f}); }
+static void bool_const(ob *b, int v) { /* a BOOL scalar in raw_data */
+  size_t t = dd_pb_write_begin(&b->w, 5);
+  dd_pb_write_varint(&b->w, 2, 9);
+  dd_pb_write_string(&b->w, 8, "tm");
+  uint8_t byte = (uint8_t)v;
+  dd_pb_write_bytes(&b->w, 9, &byte, 1);
+  dd_pb_write_end(&b->w, t);
+  ratio_const(b);
+}
+static void train_false(ob *b) { bool_const(b, 0); }
+static void train_true(ob *b) { bool_const(b, 1); }
 static void chan_const(ob *b) { ob_init(b, "k", 3, (int64_t[]){3, 1, 1}, (float[]){2.0f, 4.0f, -1.0f}); }
 static void scalar_const(ob *b) { ob_init(b, "k", 0, NULL, (float[]){4.0f}); }
 
@@ -348,6 +359,11 @@ static void test_attrs_per_opset(void) {
   CHECK_OK(one_node(12, "Dropout", "x,ratio", NULL, 0, &g, &err, ratio_const));
   CHECK(node(&g, "y")->op == DD_OP_IDENTITY);
   dd_graph_free(&g);
+  /* opset 12's training_mode (a BOOL input): false is inference; true is refused */
+  CHECK_OK(one_node(12, "Dropout", "x,ratio,tm", NULL, 0, &g, &err, train_false));
+  dd_graph_free(&g);
+  CHECK(one_node(12, "Dropout", "x,ratio,tm", NULL, 0, &g, &err, train_true) == DD_ERR_UNSUPPORTED &&
+        strstr(err.message, "training_mode"));
   /* Reshape: shape attribute before opset 5, input from 5 */
   oattr shp[] = {OA_IS("shape", 2, (int64_t[]){1, -1})};
   CHECK_OK(one_node(4, "Reshape", "x", shp, 1, &g, &err, NULL));
