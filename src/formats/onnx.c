@@ -442,7 +442,10 @@ static dd_status new_const(im *m, const char *suffix, int rank, const int64_t *d
 
 static float *alloc_floats(im *m, int64_t count) {
   size_t bytes;
-  if (count < 0 || !dd_mul_size((size_t)count, sizeof(float), &bytes)) return NULL;
+  if (count < 0 || (uint64_t)count > SIZE_MAX / sizeof(float) || !dd_mul_size((size_t)count, sizeof(float), &bytes)) {
+    dd_fail(m->err, DD_ERR_UNSUPPORTED, "%s: %lld weights do not fit in memory", m->where, (long long)count);
+    return NULL;
+  }
   if (!dd_add_size(m->weight_bytes, bytes, &m->weight_bytes) || m->weight_bytes > DD_ONNX_MAX_WEIGHT_BYTES) {
     dd_fail(m->err, DD_ERR_UNSUPPORTED, "%s: the weights (after layout conversion) exceed %zu MB", m->where,
             DD_ONNX_MAX_WEIGHT_BYTES >> 20);
