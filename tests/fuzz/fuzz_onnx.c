@@ -15,31 +15,9 @@
 
 #include "engine/exec.h"
 #include "formats/onnx.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_error(dd_status s, const dd_error *err) {
-  if (s >= 0 || err->status != s) __builtin_trap();
-  if (!memchr(err->message, '\0', sizeof err->message) || err->message[0] == '\0') __builtin_trap();
-}
-
-static size_t touch_constants(const dd_graph *g) {
-  size_t bytes = 0;
-  for (int i = 0; i < g->n_nodes; i++) {
-    const dd_node *n = &g->nodes[i];
-    if (n->op != DD_OP_CONST || n->attr.value.count == 0) continue;
-    const dd_const *c = &n->attr.value;
-    const uint8_t *p = c->dtype == DD_DTYPE_FLOAT ? (const uint8_t *)c->f : (const uint8_t *)c->i;
-    volatile uint8_t sink;
-    uint8_t tmp[4];
-    memcpy(tmp, p, 4);
-    memcpy(tmp, p + 4 * (size_t)(c->count - 1), 4);
-    sink = tmp[0];
-    (void)sink;
-    bytes += (size_t)c->count * 4;
-  }
-  return bytes;
-}
 
 static void run(const dd_graph *g, int side) {
   int target = -1;
@@ -50,7 +28,7 @@ static void run(const dd_graph *g, int side) {
   memset(&err, 0, sizeof err);
   dd_status s = dd_exec_create(g, dd_kernels_reference(), NULL, 1, &e, &err);
   if (s != DD_OK) {
-    check_error(s, &err);
+    fuzz_check_error(s, &err);
     return;
   }
   const int c = 3;
@@ -62,12 +40,12 @@ static void run(const dd_graph *g, int side) {
   if (s == DD_OK && dd_shape_count(out) <= ((size_t)1 << 22)) {
     dd_tensor t;
     s = dd_exec_forward(e, target, in, shape, &t, &err);
-    if (s != DD_OK) check_error(s, &err);
+    if (s != DD_OK) fuzz_check_error(s, &err);
     float loss;
     s = dd_exec_objective_gradient(e, target, NULL, 0, in, shape, grad, &loss, &err);
-    if (s != DD_OK) check_error(s, &err);
+    if (s != DD_OK) fuzz_check_error(s, &err);
   } else if (s != DD_OK) {
-    check_error(s, &err);
+    fuzz_check_error(s, &err);
   }
   free(in);
   free(grad);
@@ -80,13 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&err, 0, sizeof err);
   dd_status s = dd_onnx_import(data, size, &g, &err);
   if (s != DD_OK) {
-    check_error(s, &err);
+    fuzz_check_error(s, &err);
     return 0;
   }
   if (dd_graph_validate(&g, &err) != DD_OK) __builtin_trap(); /* import promises a valid graph */
   for (int i = 0; i < g.n_nodes; i++)
     if (dd_graph_find(&g, g.nodes[i].name) != i) __builtin_trap();
-  if (touch_constants(&g) <= ((size_t)4 << 20)) run(&g, 1 + (size ? data[size - 1] % 24 : 8));
+  if (fuzz_touch_constants(&g) <= ((size_t)4 << 20)) run(&g, 1 + (size ? data[size - 1] % 24 : 8));
   dd_graph_free(&g);
   return 0;
 }
