@@ -11,6 +11,7 @@
 
 #include "engine/exec.h"
 #include "formats/onnx.h"
+#include "graph_ref64.h"
 #include "onnx_fixture.h"
 #include "testutil.h"
 
@@ -165,6 +166,37 @@ static void test_googlenet_ops(void) {
     for (int k = 0; k < 5; k++) sum += prob[k];
     CHECKF(fabs(sum - 1) < 1e-5, "softmax sums to %g", sum);
   }
+  /* the imported graph's input gradient against central finite differences of
+     the double interpreter (graph_ref64.h), through pads, LRN, Concat, the
+     Flatten and the Gemm */
+  const char *targets[3] = {"mix", "fc", "norm1"};
+  const int H = 10, W = 6, np = H * W * 3;
+  r64 x64 = {1, H, W, 3, (double *)malloc(sizeof(double) * np)};
+  for (int i = 0; i < np; i++) x64.d[i] = nhwc2[i];
+  CHECK_OK(dd_exec_create(&g, dd_kernels_get(DD_BACKEND_AUTO), NULL, 1, &e, &err));
+  for (int t = 0; t < 3; t++) {
+    int ti = dd_graph_find(&g, targets[t]);
+    float grad[3 * 10 * 6], fd[3 * 10 * 6], loss = 0;
+    s = dd_exec_objective_gradient(e, ti, NULL, 0, nhwc2, dd_shape4(1, H, W, 3), grad, &loss, &err);
+    CHECKF(s == DD_OK, "gradient of %s: %s", targets[t], err.message);
+    for (int i = 0; i < np; i++) {
+      double x0 = x64.d[i];
+      x64.d[i] = x0 + 1e-4;
+      double fp = r64_objective(&g, ti, NULL, 0, &x64);
+      x64.d[i] = x0 - 1e-4;
+      double fm = r64_objective(&g, ti, NULL, 0, &x64);
+      x64.d[i] = x0;
+      fd[i] = (float)((fp - fm) / 2e-4);
+    }
+    double want = r64_objective(&g, ti, NULL, 0, &x64), fmax = 0;
+    for (int i = 0; i < np; i++) fmax = fmax > fabs(fd[i]) ? fmax : fabs(fd[i]);
+    CHECKF(fmax > 0, "%s: the finite differences are all zero", targets[t]);
+    CHECKF(fabs(loss - want) <= 1e-5 * fabs(want), "%s: loss %g, the double interpreter %g", targets[t], loss, want);
+    CHECKF(test_rel_l2(grad, fd, (size_t)np) < 1e-3, "%s: gradient rel L2 vs finite differences %.3g", targets[t],
+           test_rel_l2(grad, fd, (size_t)np));
+  }
+  dd_exec_free(e);
+  free(x64.d);
   dd_graph_free(&g);
 }
 
