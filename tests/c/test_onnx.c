@@ -188,9 +188,9 @@ static void test_googlenet_ops(void) {
       x64.d[i] = x0;
       fd[i] = (float)((fp - fm) / 2e-4);
     }
-    double want = r64_objective(&g, ti, NULL, 0, &x64), fmax = 0;
-    for (int i = 0; i < np; i++) fmax = fmax > fabs(fd[i]) ? fmax : fabs(fd[i]);
-    CHECKF(fmax > 0, "%s: the finite differences are all zero", targets[t]);
+    double want = r64_objective(&g, ti, NULL, 0, &x64), fd_max = 0;
+    for (int i = 0; i < np; i++) fd_max = fd_max > fabs(fd[i]) ? fd_max : fabs(fd[i]);
+    CHECKF(fd_max > 0, "%s: the finite differences are all zero", targets[t]);
     CHECKF(fabs(loss - want) <= 1e-5 * fabs(want), "%s: loss %g, the double interpreter %g", targets[t], loss, want);
     CHECKF(test_rel_l2(grad, fd, (size_t)np) < 1e-3, "%s: gradient rel L2 vs finite differences %.3g", targets[t],
            test_rel_l2(grad, fd, (size_t)np));
