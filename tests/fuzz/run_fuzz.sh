@@ -10,7 +10,7 @@
 #   graphdef     dd_graphdef_import
 #   onnx         dd_onnx_import, then a small forward and gradient (seeds made
 #                here by make_onnx_corpus.py with python3-onnx)
-#   model        model load + a small forward and gradient
+#   model        model load (GraphDef or ONNX) + a small forward and gradient
 #   dream_state  dd_dream_restore with the checksum recomputed (reaches validation)
 #   image        dd_image_decode (PNG, JPEG)
 #   train        what a training checkpoint feeds the C core (topology, weights,
@@ -56,12 +56,13 @@ for t in $TARGETS; do
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
   seeds="$ROOT/tests/fuzz/corpus/$t"
-  if [ "$t" = onnx ]; then
-    # generated seeds, not committed binaries (Debian's python3-onnx; pyenv shims may lack it)
+  if [ "$t" = onnx ] || [ "$t" = model ]; then
+    # generated seeds, not committed binaries (Debian's python3-onnx; pyenv shims may lack it);
+    # the model target loads ONNX too (dd_model_load_graphdef picks the importer)
     py=python3
     [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-    seeds="$BUILD/seeds-onnx"
-    "$py" "$ROOT/tests/fuzz/make_onnx_corpus.py" "$seeds" ||
+    [ "$t" = onnx ] && seeds="$BUILD/seeds-onnx" || seeds="$seeds $BUILD/seeds-onnx"
+    "$py" "$ROOT/tests/fuzz/make_onnx_corpus.py" "$BUILD/seeds-onnx" ||
       { echo "make_onnx_corpus.py failed (apt-get install python3-onnx)" >&2; status=1; continue; }
   fi
   [ "$t" = model ] && seeds="$seeds $ROOT/tests/fuzz/corpus/graphdef"
