@@ -1556,6 +1556,16 @@ dd_status dd_onnx_import_bound(const uint8_t *bytes, size_t len, const dd_onnx_b
                   (long long)m.opset);
   }
   if (s == DD_OK) s = import_graph(&m, &r, &graph, bind, n_bind);
+  /* the file's weights were checked as read; what folding and scaling made of them must be finite too */
+  for (int i = 0; s == DD_OK && i < m.g.n_nodes; i++) {
+    const dd_node *n = &m.g.nodes[i];
+    if (n->op != DD_OP_CONST || n->attr.value.dtype != DD_DTYPE_FLOAT) continue;
+    size_t bad = first_non_finite(n->attr.value.f, (size_t)n->attr.value.count);
+    if (bad < (size_t)n->attr.value.count)
+      s = dd_fail(err, DD_ERR_UNSUPPORTED, "weights '%s': value %zu overflows to %g when the ONNX layout is converted "
+                  "(a BatchNormalization folded into its conv, a Gemm's alpha or beta, a divisor's reciprocal)",
+                  n->name, bad, (double)n->attr.value.f[bad]);
+  }
   if (s == DD_OK) s = dd_graph_validate(&m.g, err);
   im_free(&m);
   if (s != DD_OK) {

@@ -584,6 +584,15 @@ static void test_refusals(void) {
   ob_init(&b, "shape", 1, (int64_t[]){2}, (float[]){1, -1});
   ob_node(&b, "Reshape", "r", "x,shape", "y", NULL, 0);
   CHECK(import(&b, &g, &err) == DD_ERR_UNSUPPORTED && strstr(err.message, "FLOAT, expected INT64"));
+  /* finite weights that overflow to Inf once Gemm's alpha scales them */
+  ob_begin(&b, 9);
+  ob_input(&b, "x", 2, (int64_t[]){1, 3});
+  ob_init(&b, "B", 2, (int64_t[]){3, 1}, (float[]){1, 3e38f, 3});
+  oattr big[] = {OA_F("alpha", 1e10f)};
+  ob_node(&b, "Gemm", "g", "x,B", "y", big, 1);
+  s = import(&b, &g, &err);
+  CHECKF(s == DD_ERR_UNSUPPORTED && strstr(err.message, "overflows to inf") && strstr(err.message, "'y/matrix'"), "%s",
+         err.message);
   /* the activation transposed in a Gemm */
   ob_begin(&b, 9);
   ob_input(&b, "x", 2, (int64_t[]){1, 3});
