@@ -404,10 +404,19 @@ static void test_attrs_per_opset(void) {
   CHECK_OK(one_node(9, "Reshape", "x,shape", NULL, 0, &g, &err, shape_const));
   CHECK(node(&g, "y")->op == DD_OP_RESHAPE && node(&g, "y")->attr.reshape.dims[0] == 1);
   dd_graph_free(&g);
-  /* Conv auto_pad: SAME_UPPER is TF's SAME, SAME_LOWER its mirror */
   static const float w9[3 * 3 * 3 * 2] = {0};
-  oattr lower[] = {OA_S("auto_pad", "SAME_LOWER")};
   ob b;
+  /* IR version 3: initializers are listed among the graph inputs too; the image is the one that is not */
+  ob_begin(&b, 3);
+  ob_input(&b, "w", 4, (int64_t[]){2, 3, 3, 3});
+  ob_input(&b, "x", 4, IMG);
+  ob_init(&b, "w", 4, (int64_t[]){2, 3, 3, 3}, w9);
+  ob_node(&b, "Conv", NULL, "x,w", "y", NULL, 0);
+  CHECK_OK(import(&b, &g, &err));
+  CHECK(node(&g, "x") && node(&g, "x")->op == DD_OP_PLACEHOLDER && node(&g, "w") == NULL);
+  dd_graph_free(&g);
+  /* Conv auto_pad: SAME_UPPER is TF's SAME, SAME_LOWER its mirror */
+  oattr lower[] = {OA_S("auto_pad", "SAME_LOWER")};
   ob_begin(&b, 9);
   ob_input(&b, "x", 4, IMG);
   ob_init(&b, "w", 4, (int64_t[]){2, 3, 3, 3}, w9);
