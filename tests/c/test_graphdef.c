@@ -1036,7 +1036,8 @@ static void test_inception_standin(void) {
     CHECKF(s == DD_OK, "import: %s", err.message);
     if (s != DD_OK) continue;
     printf("  import of %zu bytes (%s): %.2f ms\n", len, borrow ? "borrowed" : "copied", t1 - t0);
-    if (borrow) CHECKF(t1 - t0 < 300.0, "import took %.1f ms", t1 - t0);
+    /* a bound for a zero-copy import gone wrong (a copy or a quadratic walk), loose enough for a loaded CI box */
+    if (borrow) CHECKF(t1 - t0 < 1500.0, "import took %.1f ms", t1 - t0);
     CHECK(g.n_nodes == 370);
     int counts[DD_OP_COUNT] = {0};
     for (int i = 0; i < g.n_nodes; i++) counts[g.nodes[i].op]++;
