@@ -265,7 +265,7 @@ document.addEventListener('drop', (e) => {
   const f = e.dataTransfer && [...e.dataTransfer.files][0];
   if (!f) return;
   e.preventDefault();
-  if (/\.(pb|zip)$/i.test(f.name) || f.type === 'application/zip') loadModelFile(f);
+  if (/\.(pb|zip|onnx|tar\.gz|tgz)$/i.test(f.name) || f.type === 'application/zip') loadModelFile(f);
   else useBlob(f, f.name);
 });
 document.addEventListener('paste', (e) => {
@@ -426,7 +426,7 @@ async function loadModelFile(file) {
   S.busy = true;
   refreshState();
   // inception5h.zip is kept as 'inception5h' (only the GraphDef inside is stored)
-  const name = file.name.replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
+  const name = file.name.replace(/\.(zip|tar\.gz|tgz)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
   try {
     showModelProgress(0, `Reading ${file.name}… 0%`);
     const m = await loadModel(file, {
@@ -500,7 +500,8 @@ function populateLayers(select) {
   for (const l of m.convLayers) g2.append(new Option(`${l.name} — ${l.channels} ch`, `name:${l.name}`));
   sel.append(g1, g2);
   const values = [...sel.options].map((o) => o.value);
-  sel.value = values.includes(prev) ? prev : values.includes('2') ? '2' : values[0];
+  const def = String(m.description ? m.description.defaultLayer : 2); // the model's default (Inception 5h: 2)
+  sel.value = values.includes(prev) ? prev : values.includes(def) ? def : values[0];
   updateChannelHint();
 }
 

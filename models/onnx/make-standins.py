@@ -8,8 +8,9 @@ tested against ONNX Runtime without downloading the real files.
       writes OUTDIR/NAME.onnx for each NAME (default: all) and prints one
       JSON line per file: {"name", "path", "bytes", "input", "dreamLayers"}.
   python3 models/onnx/make-standins.py --outputs IN.onnx OUT.onnx TENSOR ...
-      a copy of IN with the named tensors as extra graph outputs and the nodes
-      no output needs removed (the oracle's view of every dream layer).
+      a copy of IN with the named tensors as its graph outputs, the nodes no
+      output needs removed and the image's height and width left free (the
+      oracle's view of every dream layer, at any size).
 
 Structures (from the zoo's files and READMEs, github.com/onnx/models):
   bvlc_googlenet  Caffe BVLC GoogLeNet -> Caffe2 -> ONNX (googlenet-9.onnx:
@@ -249,6 +250,11 @@ def with_outputs(src, dst, names):
     g.input.extend(ins)
     del g.output[:]
     g.output.extend(helper.make_empty_tensor_value_info(t) for t in names)
+    for i in g.input:  # the image input takes any height and width
+        if i.name not in {t.name for t in g.initializer}:
+            dims = i.type.tensor_type.shape.dim
+            if len(dims) == 4:
+                dims[2].dim_param, dims[3].dim_param = 'height', 'width'
     onnx.save(m, dst)
 
 

@@ -1,6 +1,7 @@
 // registry.js — named models (models/registry.json): 'inception5h' downloads
 // once from its official URL into a per-user cache, is checked (archive size,
-// member CRC-32 and size) and reused. Node only (the page keeps models in
+// member CRC-32 and size) and reused; the ONNX zoo's files (an entry with a
+// sha256) likewise, checked by size and SHA-256 (registry_file.js). Node only (the page keeps models in
 // IndexedDB instead).
 //
 //   cache:  $DEEPDREAM_CACHE, else $XDG_CACHE_HOME/deepdream-wasm, else ~/.cache/deepdream-wasm
@@ -52,15 +53,22 @@ function officialUrl(entry, env) {
  */
 export async function resolveRegistryModel(name, { onProgress, env = process.env, fetchFn } = {}) {
   const r = await registry(env);
+  if (!r.models[name]) name = Object.keys(r.models).find((k) => (r.models[k].aliases || []).includes(name)) ?? name;
   const entry = r.models[name];
   if (!entry || !entry.url)
     throw new DeepDreamError('DD_ERR_NOT_FOUND', `'${name}' is neither a file nor a model name (known: ${(await registryNames(env)).join(', ')})`);
   const { join } = await import('node:path');
   const fs = await import('node:fs/promises');
-  const dest = join(await cacheDir(env), name, entry.member);
+  const file = entry.member || entry.url.slice(entry.url.lastIndexOf('/') + 1);
+  const dest = join(await cacheDir(env), name, file);
   const st = await fs.stat(dest).catch(() => null);
   if (st && (!entry.bytes || st.size === entry.bytes)) return dest;
 
+  if (entry.sha256) { // a model file served as it is (the ONNX zoo): size and SHA-256 checked
+    const { downloadFile } = await import('./registry_file.js');
+    await downloadFile({ url: officialUrl(entry, env), manualUrl: entry.url, bytes: entry.bytes, sha256: entry.sha256, dest, onProgress, fetchFn });
+    return dest;
+  }
   await downloadModel({ url: officialUrl(entry, env), manualUrl: entry.url, member: entry.member, zipBytes: entry.zipBytes,
     bytes: entry.bytes, dest, onProgress, fetchFn });
   return dest;
