@@ -313,7 +313,10 @@ function describeModel() {
     : S.modelKey === 'default'
       ? 'Loaded: gabor-dream-v1, the small built-in model. Its filters are designed, not learned, so it dreams arcs, cells and '
         + 'stripes. Inception 5h, trained on photos, dreams the famous eyes, dogs and pagodas.'
-      : isInception ? `Loaded: ${name}, Google's Inception 5h as the tutorial uses it.` : `Loaded: ${name}.`;
+      : isInception ? `Loaded: ${name}, Google's Inception 5h as the tutorial uses it.`
+        : m.description && m.description.name // a recognised network: what it is fed, its default layer
+          ? `Loaded: ${name} (${m.description.name}: fed ${m.description.channelOrder} with its own preprocessing; default layer ${m.layers[m.description.defaultLayer].name}).`
+          : `Loaded: ${name}.`;
   const haveInception = isInception || [...$('model-select').options].some((o) => /inception/i.test(o.value) || o.value === 'server');
   $('get-real').hidden = haveInception;
 }
