@@ -71,3 +71,21 @@ test('a gzip that is not a tar is a parse error', async () => {
   const junk = gzipSync(Buffer.alloc(1024, 7));
   await assert.rejects(onnxFromTarGz(junk, 'junk.tar.gz'), (e) => e.code === 'DD_ERR_PARSE');
 });
+
+test('mutated tar archives parse or fail with DD_ERR_PARSE, nothing else', () => {
+  pyTar('f.tar.gz', [['googlenet/model.onnx', model.toString('hex')], [`${longDir}/x.pb`, '0102']], 'GNU_FORMAT');
+  const tar = new Uint8Array(execFileSync('python3', ['-c', 'import gzip,sys; sys.stdout.buffer.write(gzip.decompress(open(sys.argv[1],"rb").read()))', join(dir, 'f.tar.gz')], { maxBuffer: 1 << 24 }));
+  let s = 12345, parsed = 0;
+  const rnd = (n) => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n);
+  for (let k = 0; k < 2000; k++) {
+    const b = tar.slice(0, k % 7 === 0 ? rnd(tar.length) : tar.length);
+    for (let j = 1 + rnd(4); j > 0; j--) b[rnd(Math.min(b.length, 2048)) || 0] = rnd(256);
+    try {
+      for (const v of untar(b, 'fuzz').values()) assert.ok(v.byteOffset + v.length <= b.byteOffset + b.length);
+      parsed++;
+    } catch (e) {
+      assert.equal(e.code, 'DD_ERR_PARSE', `mutation ${k}: ${e.message}`);
+    }
+  }
+  assert.ok(parsed > 0 && parsed < 2000, `${parsed} of 2000 parsed`);
+});
