@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveChromium, startServer, openBrowser, openDemo, setSettings, dreamToEnd, testPng } from './lib.mjs';
+import { haveChromium, startServer, openBrowser, openDemo, setSettings, dreamToEnd, dropFile, testPng } from './lib.mjs';
 import { onnxPython, standin } from '../js/lib/onnx_standins.js';
 
 const skip = (!haveChromium && 'no /usr/bin/chromium (apt-get install -y chromium)') ||
@@ -33,18 +33,6 @@ after(async () => {
   if (srv) await srv.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function dropFile(page, path) {
-  await page.evaluate(() => document.body.append(Object.assign(document.createElement('input'), { type: 'file', id: 'scratch-file', hidden: true })));
-  await page.setInputFiles('#scratch-file', path);
-  await page.evaluate(() => {
-    const i = document.getElementById('scratch-file');
-    const dt = new DataTransfer();
-    dt.items.add(i.files[0]);
-    i.remove();
-    document.getElementById('stage').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  });
-}
 
 test('GoogLeNet .onnx and zoo .tar.gz in the page: inception_4c/output by default, dreamed; a checkpoint resumes to the same bytes', { skip }, async (t) => {
   const b = await openBrowser();

@@ -10,6 +10,7 @@
 import { DeepDreamError } from './errors.js';
 import { graphDefFromZip } from './archive.js';
 import { atomicWrite } from './persist.js';
+import { downloadFile, fetchBytes } from './registry_file.js';
 
 let registryCache;
 /** models/registry.json, parsed. */
@@ -65,7 +66,6 @@ export async function resolveRegistryModel(name, { onProgress, env = process.env
   if (st && (!entry.bytes || st.size === entry.bytes)) return dest;
 
   if (entry.sha256) { // a model file served as it is (the ONNX zoo): size and SHA-256 checked
-    const { downloadFile } = await import('./registry_file.js');
     await downloadFile({ url: officialUrl(entry, env), manualUrl: entry.url, bytes: entry.bytes, sha256: entry.sha256, dest, onProgress, fetchFn });
     return dest;
   }
@@ -82,31 +82,7 @@ export async function resolveRegistryModel(name, { onProgress, env = process.env
 export async function downloadModel({ url, manualUrl = url, member, zipBytes, bytes: expectBytes, dest, onProgress, fetchFn }) {
   const { dirname } = await import('node:path');
   const fs = await import('node:fs/promises');
-  const offline = (why) => new DeepDreamError('DD_ERR_IO',
-    `cannot download ${url} (${why}). Download it by hand from that address and pass the file: --model ${manualUrl.slice(manualUrl.lastIndexOf('/') + 1)}`);
-  let res;
-  try {
-    res = await (fetchFn ?? fetch)(url);
-  } catch (e) {
-    throw offline(e.cause?.code || e.message);
-  }
-  if (!res.ok || !res.body) throw offline(`HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || zipBytes || 0;
-  const parts = [];
-  let done = 0;
-  try {
-    for await (const chunk of res.body) {
-      parts.push(chunk);
-      done += chunk.length;
-      if (zipBytes && done > zipBytes) throw offline(`more than the expected ${zipBytes} bytes`);
-      if (onProgress) onProgress(done, total);
-    }
-  } catch (e) {
-    if (e instanceof DeepDreamError) throw e;
-    throw offline(`the download broke off after ${done} bytes: ${e.message}`);
-  }
-  const zip = new Uint8Array(done);
-  for (let o = 0, i = 0; i < parts.length; o += parts[i].length, i++) zip.set(parts[i], o);
+  const zip = await fetchBytes({ url, manualUrl, maxBytes: zipBytes, onProgress, fetchFn });
   if (zipBytes && zip.length !== zipBytes)
     throw new DeepDreamError('DD_ERR_IO', `${url}: got ${zip.length} bytes, expected ${zipBytes} (an incomplete download or a different file)`);
   const { bytes: pb, member: got } = await graphDefFromZip(zip, url); // CRC-checked
