@@ -174,7 +174,10 @@ typedef struct dd_model_options {
 void dd_model_options_init(dd_model_options *opt);
 
 /* Loads a TensorFlow GraphDef (binary protobuf), e.g. Inception 5h's
-   tensorflow_inception_graph.pb. `opt` may be NULL for defaults. */
+   tensorflow_inception_graph.pb, or an ONNX model (.onnx, recognised by its
+   first bytes; its NCHW image input is fed NHWC like a GraphDef's; weights
+   are copied, so adopt_buffer saves nothing there). `opt` may be NULL for
+   defaults. */
 dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_options *opt,
                                  dd_model **out, dd_error *err);
 /* Free every dream of a model (dd_dream_free) before the model: a dream keeps

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "../formats/graphdef.h"
+#include "../formats/onnx.h"
 #include "../formats/sniff.h"
 #include "describe.h"
 #include "model_internal.h"
@@ -159,8 +160,18 @@ dd_status dd_model_load_graphdef(const void *bytes, size_t len, const dd_model_o
   }
   if (opt->adopt_buffer) m->adopted = (void *)bytes;
   dd_graph_init(&m->graph);
-  dd_status s = dd_graphdef_import((const uint8_t *)bytes, len, opt->adopt_buffer, &m->graph, err);
-  if (s != DD_OK) s = name_wrong_file(bytes, len, s, err);
+  dd_status s;
+  if (dd_sniff((const uint8_t *)bytes, len) == DD_FILE_ONNX) { /* the two formats, by their first bytes */
+    s = dd_onnx_import((const uint8_t *)bytes, len, &m->graph, err);
+    if (s != DD_OK && err) {
+      char detail[sizeof err->message];
+      snprintf(detail, sizeof detail, "%s", err->message);
+      s = dd_fail(err, s, "this is an ONNX model that cannot be loaded: %s", detail);
+    }
+  } else {
+    s = dd_graphdef_import((const uint8_t *)bytes, len, opt->adopt_buffer, &m->graph, err);
+    if (s != DD_OK) s = name_wrong_file(bytes, len, s, err);
+  }
   if (s == DD_OK) s = dd_graph_validate(&m->graph, err);
   if (s == DD_OK) s = index_layers(m, err);
   if (s == DD_OK) s = dd_exec_create(&m->graph, k, opt->pool, opt->num_threads, &m->exec, err);

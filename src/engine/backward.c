@@ -66,6 +66,7 @@ static void backward_node(dd_exec *e, int pi) {
       break;
     }
     case DD_OP_AVG_POOL: {
+      if (n->attr.pool.count_include_pad) dd_avg_pool_scale(n, pn, dy); /* dy is this node's own: scaled in place */
       float *dx = grad_dst(e, ai, &acc);
       e->k->avg_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dy, dx, e->pool);
       grad_done(e, ai, acc);
@@ -116,6 +117,34 @@ static void backward_node(dd_exec *e, int pi) {
     case DD_OP_SOFTMAX: {
       float *dx = grad_dst(e, ai, &acc);
       dd_softmax_backward(rows, pn->shape.c, dd_act(e, pi), dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_GLOBAL_AVG_POOL: {
+      const dd_shape as = e->plan[ai].shape;
+      float *dx = grad_dst(e, ai, &acc);
+      dd_global_avg_pool_backward(as.n, (size_t)as.h * (size_t)as.w, as.c, dy, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_ADD:
+      for (int j = 0; j < 2; j++) { /* both summands get dy (accumulated when they are one node) */
+        int bj = e->plan_index[n->inputs[j]];
+        float *dx = grad_dst(e, bj, &acc);
+        dd_copy_par(e->pool, count, dy, dx);
+        grad_done(e, bj, acc);
+      }
+      break;
+    case DD_OP_MUL: {
+      const dd_const *f = dd_float_const(e->g, n->inputs[1]);
+      float *dx = grad_dst(e, ai, &acc);
+      dd_channel_mul(rows, pn->shape.c, dy, e->prep[pn->node].scale, (int)f->count, dx);
+      grad_done(e, ai, acc);
+      break;
+    }
+    case DD_OP_CLIP: {
+      float *dx = grad_dst(e, ai, &acc);
+      dd_clip_backward(count, n->attr.clip.lo, n->attr.clip.hi, dd_act(e, ai), dy, dx);
       grad_done(e, ai, acc);
       break;
     }

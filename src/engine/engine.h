@@ -29,6 +29,7 @@ typedef struct dd_prepared {
   int bias_node;           /* CONV2D: the BiasAdd folded into conv's weights, or -1 */
   const float *bias;       /* CONV2D with bias_node, BIAS_ADD: aligned bias [C] */
   const float *matrix;     /* MATMUL: aligned B [K][N] (or [N][K] with transpose_b) */
+  const float *scale;      /* MUL: aligned factors [1 or C] */
 } dd_prepared;
 
 /* One node of the current plan.
@@ -132,6 +133,9 @@ static inline float *dd_act(const dd_exec *e, int pi) {
 static inline float *dd_grad(const dd_exec *e, int pi) {
   return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].grad_off);
 }
+/* forward.c: ONNX AveragePool's count_include_pad divisor on plan node pn's
+   output-shaped x (its activation forward, its gradient backward). */
+void dd_avg_pool_scale(const dd_node *n, const dd_plan_node *pn, float *x);
 /* profile.c: a monotonic clock in milliseconds. */
 double dd_now_ms(void);
 

@@ -51,6 +51,8 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
   p.win.stride_h = n->attr.conv.strides[0];
   p.win.stride_w = n->attr.conv.strides[1];
   p.win.padding = n->attr.conv.padding;
+  memcpy(p.win.pads, n->attr.conv.pads, sizeof p.win.pads);
+  p.win.ceil_mode = p.win.count_include_pad = 0;
   if (p.win.k_h <= 0 || p.win.k_w <= 0 || p.in_c <= 0 || p.out_c <= 0 || p.win.stride_h <= 0 ||
       p.win.stride_w <= 0)
     return dd_fail(err, DD_ERR_SHAPE, "node '%s': invalid Conv2D filter or strides", n->name);
@@ -116,6 +118,10 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, 
       const dd_const *b = dd_float_const(g, n->inputs[1]);
       if (!b) s = dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': BiasAdd bias must be a float Const", n->name);
       else s = aligned_floats(e, n, b, &e->prep[i].bias, err);
+    } else if (n->op == DD_OP_MUL) {
+      const dd_const *f = dd_float_const(g, n->inputs[1]);
+      if (!f) s = dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': Mul's factor must be a float Const", n->name);
+      else s = aligned_floats(e, n, f, &e->prep[i].scale, err);
     } else if (n->op == DD_OP_MATMUL) {
       const dd_const *b = dd_float_const(g, n->inputs[1]);
       if (!b || b->rank != 2)

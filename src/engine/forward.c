@@ -5,6 +5,13 @@
 /* The activation of node n's j-th input. */
 static float *input_act(const dd_exec *e, const dd_node *n, int j) { return dd_act(e, e->plan_index[n->inputs[j]]); }
 
+void dd_avg_pool_scale(const dd_node *n, const dd_plan_node *pn, float *x) {
+  const dd_window *w = &n->attr.pool;
+  const dd_window_shape *s = &pn->ws;
+  dd_avg_pool_include_pad_scale(w->k_h, w->k_w, w->stride_h, w->stride_w, w->pads[2], w->pads[3], s->n, s->in_h,
+                                s->in_w, s->out_h, s->out_w, s->pad_top, s->pad_left, pn->shape.c, x);
+}
+
 static void forward_node(dd_exec *e, int pi, const float *input) {
   dd_plan_node *pn = &e->plan[pi];
   const dd_node *n = &e->g->nodes[pn->node];
@@ -34,6 +41,23 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
       break;
     case DD_OP_AVG_POOL:
       e->k->avg_pool_forward(&n->attr.pool, &pn->ws, pn->shape.c, input_act(e, n, 0), out, e->pool);
+      if (n->attr.pool.count_include_pad) dd_avg_pool_scale(n, pn, out);
+      break;
+    case DD_OP_GLOBAL_AVG_POOL: {
+      const dd_shape as = e->plan[e->plan_index[n->inputs[0]]].shape;
+      dd_global_avg_pool(as.n, (size_t)as.h * (size_t)as.w, as.c, input_act(e, n, 0), out);
+      break;
+    }
+    case DD_OP_ADD:
+      dd_add(count, input_act(e, n, 0), input_act(e, n, 1), out);
+      break;
+    case DD_OP_MUL: {
+      const dd_const *f = dd_float_const(e->g, n->inputs[1]);
+      dd_channel_mul(rows, pn->shape.c, input_act(e, n, 0), e->prep[pn->node].scale, (int)f->count, out);
+      break;
+    }
+    case DD_OP_CLIP:
+      dd_clip(count, n->attr.clip.lo, n->attr.clip.hi, input_act(e, n, 0), out);
       break;
     case DD_OP_LRN:
       e->k->lrn_forward(&n->attr.lrn, rows, pn->shape.c, input_act(e, n, 0), out, e->pool);

@@ -16,7 +16,7 @@
    have no default case, so -Wswitch names every switch a new op must join;
    this count makes the rest of "Adding an op" (ARCHITECTURE.md) a build
    error until it has been walked through. */
-_Static_assert(DD_OP_COUNT == 14, "a graph op was added or removed: walk through \"Adding an op\" in "
+_Static_assert(DD_OP_COUNT == 18, "a graph op was added or removed: walk through \"Adding an op\" in "
                "ARCHITECTURE.md, then update this count");
 
 static int is_param(const dd_node *n) { return n->op == DD_OP_CONST; }
@@ -125,7 +125,29 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
     case DD_OP_LEAKY_RELU:
     case DD_OP_LRN:
     case DD_OP_SOFTMAX:
+    case DD_OP_CLIP:
       pn->shape = a->shape;
+      return DD_OK;
+    case DD_OP_ADD: {
+      int bi = e->plan_index[n->inputs[1]];
+      if (bi < 0) return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': Add of a constant", n->name);
+      dd_shape b = e->plan[bi].shape;
+      if (!dd_shape_equal(a->shape, b))
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': Add of %dx%dx%dx%d and %dx%dx%dx%d (no broadcasting)", n->name,
+                       a->shape.n, a->shape.h, a->shape.w, a->shape.c, b.n, b.h, b.w, b.c);
+      pn->shape = a->shape;
+      return DD_OK;
+    }
+    case DD_OP_MUL: {
+      const dd_const *f = dd_float_const(g, n->inputs[1]);
+      if (!f || (f->count != 1 && f->count != a->shape.c))
+        return dd_fail(err, DD_ERR_SHAPE, "node '%s': Mul by %lld values for %d channels (1 or one per channel)",
+                       n->name, f ? (long long)f->count : 0LL, a->shape.c);
+      pn->shape = a->shape;
+      return DD_OK;
+    }
+    case DD_OP_GLOBAL_AVG_POOL:
+      pn->shape = dd_shape4(a->shape.n, 1, 1, a->shape.c);
       return DD_OK;
     case DD_OP_BIAS_ADD: {
       const dd_const *b = dd_float_const(g, n->inputs[1]);
@@ -141,7 +163,8 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
         return dd_fail(err, DD_ERR_SHAPE, "node '%s': filter expects %lld input channels, got %d", n->name,
                        (long long)w->dims[2], a->shape.c);
       dd_window win = {(int)w->dims[0], (int)w->dims[1], n->attr.conv.strides[0], n->attr.conv.strides[1],
-                       n->attr.conv.padding};
+                       n->attr.conv.padding,
+                       {n->attr.conv.pads[0], n->attr.conv.pads[1], n->attr.conv.pads[2], n->attr.conv.pads[3]}, 0, 0};
       dd_status s = dd_window_shape_init(&win, a->shape.n, a->shape.h, a->shape.w, &pn->ws, err);
       if (s != DD_OK) return window_fail(err, s, n);
       pn->shape = dd_shape4(a->shape.n, pn->ws.out_h, pn->ws.out_w, (int)w->dims[3]);
@@ -183,6 +206,7 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
       if (rank < 1 || rank > DD_MAX_RANK) return dd_fail(err, DD_ERR_UNSUPPORTED, "node '%s': Reshape rank %d", n->name, rank);
       for (int j = 0; j < rank; j++) {
         dims[j] = n->attr.reshape.dims[j];
+        if (dims[j] == 0 && n->attr.reshape.zero_copies && j == 0) dims[j] = a->shape.n; /* ONNX: keep the batch */
         if (dims[j] == -1 && infer < 0) infer = j;
         else if (dims[j] <= 0) return dd_fail(err, DD_ERR_SHAPE, "node '%s': Reshape dim %lld", n->name, (long long)dims[j]);
         else if (!dd_mul_i64(known, dims[j], &known))

@@ -741,6 +741,10 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
         node->attr.alpha = v.f;
       }
       return DD_OK;
+    case DD_OP_ADD: /* ONNX-only ops: ops.def lists no TF name, so lookup_op never returns them */
+    case DD_OP_MUL:
+    case DD_OP_CLIP:
+    case DD_OP_GLOBAL_AVG_POOL:
     case DD_OP_COUNT: break;
   }
   return DD_OK;

@@ -265,9 +265,19 @@ static dd_status check_window(const dd_node *n, const dd_window *w, int check_ke
   if (w->stride_h < 1 || w->stride_w < 1)
     return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': strides %dx%d must be at least 1",
                    dd_op_name(n->op), n->name, w->stride_h, w->stride_w);
-  if (w->padding != DD_PADDING_SAME && w->padding != DD_PADDING_VALID)
-    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': padding %d is neither SAME nor VALID",
+  if ((unsigned)w->padding > DD_PADDING_EXPLICIT)
+    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': padding %d is neither SAME, SAME_LOWER, VALID nor explicit",
                    dd_op_name(n->op), n->name, (int)w->padding);
+  if (w->padding == DD_PADDING_EXPLICIT) {
+    const int k[4] = {w->k_h, w->k_w, w->k_h, w->k_w};
+    for (int j = 0; j < 4; j++)
+      if (w->pads[j] < 0 || (check_kernel && w->pads[j] >= k[j]) || w->pads[j] > 1 << 20)
+        return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': pad %d is %d; pads must be at least 0 and smaller than "
+                       "the window", dd_op_name(n->op), n->name, j, w->pads[j]);
+  }
+  if ((w->ceil_mode & ~1) || (w->count_include_pad & ~1))
+    return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': ceil_mode and count_include_pad must be 0 or 1",
+                   dd_op_name(n->op), n->name);
   return DD_OK;
 }
 
@@ -333,7 +343,8 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
      matrix leaves a tensor without channels) */
   for (int k = 1; k < n->n_inputs; k++) {
     const dd_node *in = &g->nodes[n->inputs[k]];
-    if ((n->op == DD_OP_CONV2D || n->op == DD_OP_BIAS_ADD || n->op == DD_OP_MATMUL) && in->op == DD_OP_CONST &&
+    if ((n->op == DD_OP_CONV2D || n->op == DD_OP_BIAS_ADD || n->op == DD_OP_MATMUL || n->op == DD_OP_MUL) &&
+        in->op == DD_OP_CONST &&
         in->attr.value.count == 0)
       return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': constant operand '%s' is empty", op, n->name, in->name);
   }
@@ -347,6 +358,16 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
       if (!is_const(g, n->inputs[1], DD_DTYPE_FLOAT, 1))
         return dd_fail(err, DD_ERR_GRAPH, "BiasAdd node '%s': bias '%s' must be a rank-1 float Const",
                        n->name, g->nodes[n->inputs[1]].name);
+      break;
+    case DD_OP_MUL:
+      if (!is_const(g, n->inputs[1], DD_DTYPE_FLOAT, 1))
+        return dd_fail(err, DD_ERR_GRAPH, "Mul node '%s': factor '%s' must be a rank-1 float Const (1 or C values)",
+                       n->name, g->nodes[n->inputs[1]].name);
+      break;
+    case DD_OP_ADD:
+      if (g->nodes[n->inputs[1]].op == DD_OP_CONST)
+        return dd_fail(err, DD_ERR_GRAPH, "Add node '%s': '%s' is a constant; Add sums two activations (a constant "
+                       "is a BiasAdd)", n->name, g->nodes[n->inputs[1]].name);
       break;
     case DD_OP_MATMUL: {
       int b = n->inputs[1];
@@ -362,8 +383,16 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
     case DD_ATTR_NONE: return DD_OK;
     case DD_ATTR_VALUE: return check_const(n, err);
     case DD_ATTR_CONV: {
-      dd_window w = {1, 1, n->attr.conv.strides[0], n->attr.conv.strides[1], n->attr.conv.padding};
-      return check_window(n, &w, 0, err);
+      dd_window w = {1, 1, n->attr.conv.strides[0], n->attr.conv.strides[1], n->attr.conv.padding,
+                     {n->attr.conv.pads[0], n->attr.conv.pads[1], n->attr.conv.pads[2], n->attr.conv.pads[3]}, 0, 0};
+      dd_status s = check_window(n, &w, 0, err);
+      if (s != DD_OK || n->attr.conv.padding != DD_PADDING_EXPLICIT) return s;
+      const dd_const *f = &g->nodes[n->inputs[1]].attr.value; /* rank-4 HWIO, checked above */
+      for (int j = 0; j < 4; j++)
+        if (n->attr.conv.pads[j] >= f->dims[j & 1])
+          return dd_fail(err, DD_ERR_GRAPH, "Conv2D node '%s': pad %d is %d, not smaller than the %lldx%lld filter",
+                         n->name, j, n->attr.conv.pads[j], (long long)f->dims[0], (long long)f->dims[1]);
+      return DD_OK;
     }
     case DD_ATTR_POOL: return check_window(n, &n->attr.pool, 1, err);
     case DD_ATTR_LRN: {
@@ -390,8 +419,15 @@ static dd_status check_node(const dd_graph *g, int idx, dd_error *err) {
       if (!(n->attr.alpha - n->attr.alpha == 0))
         return dd_fail(err, DD_ERR_GRAPH, "%s node '%s': alpha %g must be finite", op, n->name, (double)n->attr.alpha);
       return DD_OK;
+    case DD_ATTR_CLIP:
+      if (n->attr.clip.lo != n->attr.clip.lo || n->attr.clip.hi != n->attr.clip.hi || n->attr.clip.lo > n->attr.clip.hi)
+        return dd_fail(err, DD_ERR_GRAPH, "Clip node '%s': bounds [%g, %g] must be ordered numbers", n->name,
+                       (double)n->attr.clip.lo, (double)n->attr.clip.hi);
+      return DD_OK;
     case DD_ATTR_RESHAPE: {
       int rank = n->attr.reshape.rank, wild = 0;
+      if (n->attr.reshape.zero_copies & ~1)
+        return dd_fail(err, DD_ERR_GRAPH, "Reshape node '%s': zero_copies must be 0 or 1", n->name);
       if (rank < 0 || rank > DD_MAX_RANK)
         return dd_fail(err, DD_ERR_GRAPH, "Reshape node '%s': rank %d outside [0, %d]", n->name,
                        rank, DD_MAX_RANK);

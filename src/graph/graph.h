@@ -30,7 +30,8 @@ typedef enum dd_attr_kind {
   DD_ATTR_CONCAT,  /* attr.concat */
   DD_ATTR_MATMUL,  /* attr.matmul */
   DD_ATTR_RESHAPE, /* attr.reshape */
-  DD_ATTR_ALPHA    /* attr.alpha */
+  DD_ATTR_ALPHA,   /* attr.alpha */
+  DD_ATTR_CLIP     /* attr.clip */
 } dd_attr_kind;
 
 /* The display name of an op ("Conv2D", ...); "Unknown" outside the enum. */
@@ -73,13 +74,16 @@ typedef struct dd_node {
   int n_inputs;
   int *inputs;           /* node indices, owned by the graph */
   union {
-    struct { int strides[2]; dd_padding padding; } conv;               /* CONV2D */
+    struct { int strides[2]; dd_padding padding; int pads[4]; } conv;  /* CONV2D; pads: EXPLICIT (dd_window) */
     dd_window pool;                                                    /* MAX/AVG_POOL */
     dd_lrn_params lrn;                                                 /* LRN */
     struct { int axis; } concat;                                       /* CONCAT, axis in [0,4) of NHWC or -1 */
-    struct { int rank; int64_t dims[DD_MAX_RANK]; } reshape;           /* RESHAPE, -1 allowed once */
+    struct { int rank; int64_t dims[DD_MAX_RANK]; int zero_copies; } reshape; /* RESHAPE, -1 allowed once; with
+                                                                          zero_copies (ONNX) a 0 keeps the
+                                                                          input's dimension (rank 2: n) */
     struct { int transpose_a, transpose_b; } matmul;                   /* MATMUL */
     float alpha;                                                       /* LEAKY_RELU: slope below 0, finite */
+    struct { float lo, hi; } clip;                                     /* CLIP: lo <= hi, not NaN (may be infinite) */
     dd_const value;                                                    /* CONST */
   } attr;
 } dd_node;

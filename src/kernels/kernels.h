@@ -14,7 +14,9 @@
  *     data-gradient layouts, scratch) and returns a dd_status; the run-time
  *     calls then allocate nothing and never fall back to another path.
  *   - Padding follows TensorFlow: SAME puts the extra pixel at the bottom and
- *     right; VALID has none. dd_window_shape_init (window.c) computes it.
+ *     right; VALID has none; ONNX's explicit (asymmetric) pads, ceil_mode and
+ *     SAME_LOWER resolve to the same per-call pad_* and out_* numbers.
+ *     dd_window_shape_init (window.c) computes them; kernels read only those.
  *   - Outputs are overwritten, never accumulated into, unless stated.
  *   - Kernels may read up to 16 bytes past the end of an input buffer
  *     (allocate with DD_EXTRA_BYTES slack); they never write past an output.
@@ -27,13 +29,28 @@
 
 #define DD_EXTRA_BYTES 16
 
-typedef enum dd_padding { DD_PADDING_VALID = 0, DD_PADDING_SAME = 1 } dd_padding;
+/* VALID, SAME: TensorFlow's (SAME: the extra pixel after). SAME_LOWER: ONNX's
+   auto_pad SAME_LOWER (the extra pixel before). EXPLICIT: ONNX's pads, given in
+   dd_window.pads, possibly asymmetric; with ceil_mode the output size rounds
+   up (ONNX/ONNX Runtime: a last window that would start past the input and its
+   top/left padding is dropped). */
+typedef enum dd_padding {
+  DD_PADDING_VALID = 0,
+  DD_PADDING_SAME = 1,
+  DD_PADDING_SAME_LOWER = 2,
+  DD_PADDING_EXPLICIT = 3
+} dd_padding;
 
-/* Shape-independent parameters of a convolution or pooling window. */
+/* Shape-independent parameters of a convolution or pooling window. The
+   members after `padding` are zero for TensorFlow windows. */
 typedef struct dd_window {
   int k_h, k_w;
   int stride_h, stride_w;
   dd_padding padding;
+  int pads[4];           /* EXPLICIT: top, left, bottom, right; each in [0, k) */
+  int ceil_mode;         /* EXPLICIT: output size rounded up */
+  int count_include_pad; /* AVG_POOL (the engine's scale, not the kernels): the
+                            divisor counts the declared padding (ONNX) */
 } dd_window;
 
 /* Per-call geometry, from dd_window_shape(). */

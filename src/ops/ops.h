@@ -47,6 +47,31 @@ double dd_mean_square(size_t rows, int c, const float *x, const int *channels, i
 void dd_mean_square_backward(size_t rows, int c, const float *x, const int *channels,
                              int n_channels, float *dx);
 
+/* ---- arith.c: the ONNX element-wise ops ------------------------------------------ */
+/* out = a + b (n floats; out may alias either). */
+void dd_add(size_t n, const float *a, const float *b, float *out);
+/* out[r][j] = in[r][j] * scale[n_scale == 1 ? 0 : j]; n_scale is 1 or c. in may equal out. */
+void dd_channel_mul(size_t rows, int c, const float *in, const float *scale, int n_scale, float *out);
+/* out = min(max(in, lo), hi). */
+void dd_clip(size_t n, float lo, float hi, const float *in, float *out);
+/* din = dout where lo < in < hi, else 0 (on the input). din may alias dout. */
+void dd_clip_backward(size_t n, float lo, float hi, const float *in, const float *dout, float *din);
+
+/* ---- pooling.c: window ops beside the kernels ------------------------------------ */
+/* out[b][0][0][j] = mean over the hw pixels of in[b][.][.][j]; batches b < n. */
+void dd_global_avg_pool(int n, size_t hw, int c, const float *in, float *out);
+/* din[b][p][j] = dout[b][0][0][j] / hw. */
+void dd_global_avg_pool_backward(int n, size_t hw, int c, const float *dout, float *din);
+/* ONNX AveragePool with count_include_pad: the kernels average over the input
+   pixels of a window (TF); this multiplies each output pixel of an average by
+   (input pixels) / (pixels of the window inside input + declared pads), so the
+   divisor counts the padding (ONNX Runtime's rule: not a ceil_mode overhang).
+   Applied to the forward output, and to dout before the kernel's backward.
+   pad_bottom/pad_right are the declared pads (win.pads[2], [3]). */
+void dd_avg_pool_include_pad_scale(int k_h, int k_w, int stride_h, int stride_w, int pad_bottom, int pad_right,
+                                   int n, int in_h, int in_w, int out_h, int out_w, int pad_top, int pad_left, int c,
+                                   float *x);
+
 /* ---- the same, split over a thread pool (NULL = inline) ----------------------
    Element-wise work is cut into blocks of DD_OPS_BLOCK floats (rows for the
    row ops); every element is computed exactly as by the serial version, so

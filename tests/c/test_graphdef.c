@@ -193,17 +193,20 @@ static void test_op_names(void) {
   CHECK(strcmp(dd_op_name(DD_OP_CONCAT), "Concat") == 0);
   CHECK(strcmp(dd_op_name(DD_OP_COUNT), "Unknown") == 0);
   for (int k = 0; k < DD_OP_COUNT; k++) CHECK(dd_op_name((dd_op)k) != NULL);
-  /* the op list: every op's TF names look up to it, with their variants */
+  /* the op list: every op has a name in TF or ONNX (ONNX-only ops: Add, Mul, Clip,
+     GlobalAvgPool), and every name of each format looks up to it, with its variant */
   for (int k = 0; k < DD_OP_COUNT; k++) {
     const char *tf = dd_op_format_name((dd_op)k, DD_OP_FORMAT_TF, 0);
-    CHECKF(tf != NULL, "op %d has no TF name", k);
-    for (int v = 0; v < DD_OP_MAX_NAMES && tf; v++) {
-      const char *name = dd_op_format_name((dd_op)k, DD_OP_FORMAT_TF, v);
-      if (!name) break;
-      int got_v = -1;
-      CHECKF(dd_op_lookup(DD_OP_FORMAT_TF, name, strlen(name), &got_v) == (dd_op)k && got_v == v,
-             "TF '%s' does not look up to op %d variant %d", name, k, v);
-    }
+    const char *onnx = dd_op_format_name((dd_op)k, DD_OP_FORMAT_ONNX, 0);
+    CHECKF(tf != NULL || (onnx != NULL && k >= DD_OP_ADD), "op %d has no TF name", k);
+    for (int fmt = 0; fmt < 2; fmt++)
+      for (int v = 0; v < DD_OP_MAX_NAMES; v++) {
+        const char *name = dd_op_format_name((dd_op)k, (dd_op_format)fmt, v);
+        if (!name) break;
+        int got_v = -1;
+        CHECKF(dd_op_lookup((dd_op_format)fmt, name, strlen(name), &got_v) == (dd_op)k && got_v == v,
+               "%s '%s' does not look up to op %d variant %d", fmt ? "ONNX" : "TF", name, k, v);
+      }
     int lo, hi;
     dd_op_arity((dd_op)k, &lo, &hi);
     CHECK(lo >= 0 && (hi < 0 || hi >= lo));
