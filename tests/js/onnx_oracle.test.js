@@ -71,16 +71,21 @@ test('bvlc_googlenet stand-in: the inception_4c/output gradient against finite d
     const { grad, loss: ours } = model.gradient(x, H, W, { layer: 'inception_4c/output' }); // the Caffe blob name
     const l0 = await loss(x);
     assert.ok(Math.abs(ours - l0) <= 1e-5 * l0, `loss ${ours} vs onnxruntime ${l0}`);
-    const h = 0.25, figs = [];
-    for (let k = 0; k < 4; k++) {
+    // directions: the gradient's own (scaled to at most 1 per pixel) plus seeded noise, so the derivative
+    // stands well above float32's rounding of the loss; a pure noise direction's derivative nearly cancels
+    let gmax = 0;
+    for (const v of grad) gmax = Math.max(gmax, Math.abs(v));
+    const h = 0.05, figs = []; // central differences: 1 -> 2e-2, 0.25 -> 6e-3, 0.05 -> 1e-3 (curvature: ReLU, max pool)
+    for (let k = 0; k < 3; k++) {
       const d = noise(x.length, 1000 + k, -1, 1);
+      for (let i = 0; i < d.length; i++) d[i] = grad[i] / gmax + (k === 2 ? 1 : 0.3) * d[i];
       const xp = new Float32Array(x.length), xm = new Float32Array(x.length);
       for (let i = 0; i < x.length; i++) { xp[i] = x[i] + h * d[i]; xm[i] = x[i] - h * d[i]; }
       const fd = (await loss(xp) - await loss(xm)) / (2 * h);
       let an = 0;
       for (let i = 0; i < x.length; i++) an += grad[i] * d[i];
       figs.push(`${(Math.abs(fd - an) / Math.abs(an)).toExponential(1)}`);
-      assert.ok(Math.abs(fd - an) <= 1e-2 * Math.abs(an), `direction ${k}: finite difference ${fd}, gradient ${an}`);
+      assert.ok(Math.abs(fd - an) <= 5e-3 * Math.abs(an), `direction ${k}: finite difference ${fd}, gradient ${an}`);
     }
     t.diagnostic(`directional derivatives, relative error: ${figs.join(', ')}`);
   } finally {
