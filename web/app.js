@@ -385,10 +385,12 @@ async function installModel(m, key, name) {
   S.model = m;
   S.modelKey = key;
   S.modelName = name || (key === 'default' ? 'gabor-dream-v1' : key === 'server' ? 'tensorflow_inception_graph.pb' : key.replace(/^indexeddb:\/\//, ''));
+  const kind = (x) => (x && x.description ? x.description.name : '');
+  const own = kind(m) && kind(m) !== 'inception5h' && kind(m) !== kind(old); // another recognised network: its default layer
   if (old && old !== m) old.free();
   rememberFingerprint(m.fingerprint, key);
   try { localStorage.setItem('ddw.model', key); } catch { /* private mode */ }
-  populateLayers();
+  populateLayers(own ? String(m.description.defaultLayer) : undefined);
   buildPresets();
   const conv = m.convLayers.reduce((s, l) => s + l.channels, 0);
   $('model-info').textContent = `${m.layers.length} dream layers, ${m.convLayers.length} conv layers (${conv} channels), ${fmtBytes(m.byteLength)}.`;

@@ -53,7 +53,11 @@ test('GoogLeNet .onnx and zoo .tar.gz in the page: inception_4c/output by defaul
     assert.ok(await page.evaluate(() => window.deepdreamDemo.changedFraction()) > 0.3);
 
     await dropFile(page, tgz); // the zoo's archive: its model.onnx is taken out and stored
-    await page.waitForFunction(() => window.deepdreamDemo.model.key === 'indexeddb://googlenet-12' && document.body.dataset.state === 'idle', null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.deepdreamDemo.model.key === 'indexeddb://googlenet-12' && document.body.dataset.state !== 'loading', null, { timeout: 120_000 })
+      .catch(async (e) => {
+        const state = await page.evaluate(() => [window.deepdreamDemo.model.key, document.body.dataset.state, document.body.innerText.slice(0, 600)]);
+        throw new Error(`${e.message}; the page: ${JSON.stringify(state)}; errors: ${b.errors.join(' | ')}`);
+      });
 
     const same = await page.evaluate(async () => {
       const { loadModel, dream, resumeDream } = await import('/wasm/js/index.js');
