@@ -14,7 +14,7 @@
 
 #include "protobuf.h"
 
-enum { T_FLOAT = 1, T_INT32 = 6, T_INT64 = 7, T_DOUBLE = 11 };
+enum { T_FLOAT = 1, T_INT32 = 6, T_INT64 = 7, T_BOOL = 9, T_DOUBLE = 11 };
 enum { A_FLOAT = 1, A_INT = 2, A_STRING = 3, A_TENSOR = 4, A_FLOATS = 6, A_INTS = 7 };
 #define MAX_ATTR_VALS 16
 #define MAX_ONNX_RANK 8
@@ -314,10 +314,10 @@ static dd_status parse_tensor(im *m, int ti, str who) {
       return dd_fail(m->err, DD_ERR_PARSE, "tensor '%s': dimension %d (%lld) is negative or the element count "
                      "overflows", nm.s, d, (long long)dims[d]);
   char tb[24];
-  size_t esize = dtype == T_FLOAT || dtype == T_INT32 ? 4 : dtype == T_INT64 || dtype == T_DOUBLE ? 8 : 0;
+  size_t esize = dtype == T_FLOAT || dtype == T_INT32 ? 4 : dtype == T_INT64 || dtype == T_DOUBLE ? 8 : dtype == T_BOOL ? 1 : 0;
   if (!esize)
-    return dd_fail(m->err, DD_ERR_UNSUPPORTED, "tensor '%s' has data type %s; only FLOAT (weights) and INT64/INT32 "
-                   "(shapes) are supported", nm.s, dd_onnx_dtype_name(dtype, tb, sizeof tb));
+    return dd_fail(m->err, DD_ERR_UNSUPPORTED, "tensor '%s' has data type %s; only FLOAT (weights) and INT64/INT32/"
+                   "BOOL (shapes, flags) are supported", nm.s, dd_onnx_dtype_name(dtype, tb, sizeof tb));
   size_t n = (size_t)count, bytes;
   if (!dd_mul_size(n, 8, &bytes)) return dd_fail(m->err, DD_ERR_PARSE, "tensor '%s' is too large", nm.s);
   /* where the values are, and that there are exactly `count` of them */
@@ -325,7 +325,7 @@ static dd_status parse_tensor(im *m, int ti, str who) {
   if (have_raw) have = raw.n / esize;
   else if (dtype == T_FLOAT) have = have_f ? fdata.n / 4 : (size_t)n_float;
   else if (dtype == T_DOUBLE) have = 0;
-  else if (dtype == T_INT32) {
+  else if (dtype == T_INT32 || dtype == T_BOOL) { /* BOOL: int32_data unless raw */
     if (have_i32 && dd_pb_packed_varint_count(i32.p, i32.n, &have, m->err) != DD_OK) return DD_ERR_PARSE;
   } else if (have_i64 == 1) {
     if (dd_pb_packed_varint_count(i64.p, i64.n, &have, m->err) != DD_OK) return DD_ERR_PARSE;
@@ -356,20 +356,23 @@ static dd_status parse_tensor(im *m, int ti, str who) {
   } else {
     t->i = (int64_t *)malloc(n ? n * 8 : 8);
     if (!t->i) return oom(m);
-    const uint8_t *p = dtype == T_INT32 ? i32.p : i64.p, *end = p ? p + (dtype == T_INT32 ? i32.n : i64.n) : NULL;
+    const int small = dtype == T_INT32 || dtype == T_BOOL;
+    const uint8_t *p = small ? i32.p : i64.p, *end = p ? p + (small ? i32.n : i64.n) : NULL;
     for (size_t k = 0; k < n; k++) {
-      if (have_raw) {
+      if (have_raw && dtype == T_BOOL) {
+        t->i[k] = raw.p[k] != 0;
+      } else if (have_raw) {
         t->i[k] = esize == 4 ? (int64_t)(int32_t)dd_pb_le32(raw.p + 4 * k) : (int64_t)dd_pb_le64(raw.p + 8 * k);
       } else if (have_i64 == 2) {
         t->i[k] = single_i;
       } else {
         uint64_t u = 0;
         dd_pb_read_varint(&p, end, &u); /* counted above: cannot fail */
-        t->i[k] = dtype == T_INT32 ? (int64_t)(int32_t)u : (int64_t)u;
+        t->i[k] = small ? (int64_t)(int32_t)u : (int64_t)u;
       }
     }
   }
-  t->dtype = dtype == T_DOUBLE ? T_FLOAT : dtype == T_INT32 ? T_INT64 : dtype;
+  t->dtype = dtype == T_DOUBLE ? T_FLOAT : dtype == T_INT32 || dtype == T_BOOL ? T_INT64 : dtype;
   t->rank = rank;
   memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
   t->count = count;
@@ -439,7 +442,10 @@ static dd_status new_const(im *m, const char *suffix, int rank, const int64_t *d
 
 static float *alloc_floats(im *m, int64_t count) {
   size_t bytes;
-  if (count < 0 || !dd_mul_size((size_t)count, sizeof(float), &bytes)) return NULL;
+  if (count < 0 || (uint64_t)count > SIZE_MAX / sizeof(float) || !dd_mul_size((size_t)count, sizeof(float), &bytes)) {
+    dd_fail(m->err, DD_ERR_UNSUPPORTED, "%s: %lld weights do not fit in memory", m->where, (long long)count);
+    return NULL;
+  }
   if (!dd_add_size(m->weight_bytes, bytes, &m->weight_bytes) || m->weight_bytes > DD_ONNX_MAX_WEIGHT_BYTES) {
     dd_fail(m->err, DD_ERR_UNSUPPORTED, "%s: the weights (after layout conversion) exceed %zu MB", m->where,
             DD_ONNX_MAX_WEIGHT_BYTES >> 20);
@@ -721,8 +727,10 @@ static dd_status conv(im *m) {
   if (b && b->count != M)
     return node_fail(m, DD_ERR_SHAPE, "the bias has %lld values for %lld output channels", (long long)b->count, (long long)M);
   int64_t count = 0;
-  if (!dd_mul_i64(kdh * kdw, cin, &count) || !dd_mul_i64(count, M, &count) || count > INT32_MAX)
-    return node_fail(m, DD_ERR_UNSUPPORTED, "the expanded filter is too large");
+  if (!dd_mul_i64(kdh * kdw, cin, &count) || !dd_mul_i64(count, M, &count) || count > DD_ONNX_MAX_EXPANDED_FILTER)
+    return node_fail(m, DD_ERR_UNSUPPORTED, "the filter expanded for dilations %lldx%lld and group %lld would hold "
+                     "%lld values (more than %d): too large", (long long)dil[0], (long long)dil[1], (long long)group,
+                     (long long)count, DD_ONNX_MAX_EXPANDED_FILTER);
   dd_padding padding;
   int pads[4], strides[2];
   if ((s = window_attrs(m, (int)kdh, (int)kdw, &padding, pads, strides, 0)) != DD_OK) return s;
@@ -879,10 +887,7 @@ static dd_status dropout(im *m) {
   tensor *tm;
   dd_status s = DD_OK;
   if (n_inputs(m) >= 3) { /* opset 12: training_mode must be false */
-    if ((s = const_in(m, 2, T_INT64, 0, &tm)) != DD_OK) {
-      /* a BOOL tensor is not parsed as INT64: accept only when it is absent */
-      return s;
-    }
+    if ((s = const_in(m, 2, T_INT64, 0, &tm)) != DD_OK) return s; /* BOOL parses as INT64 0/1 */
     if (tm->count != 1 || tm->i[0] != 0) return node_fail(m, DD_ERR_UNSUPPORTED, "training_mode is true");
   }
   return unary(m, DD_OP_IDENTITY);

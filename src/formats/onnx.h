@@ -39,8 +39,9 @@
  * DD_ERR_PARSE (malformed protobuf, sizes that disagree, NaN/Inf weights
  * naming the node and the initializer), DD_ERR_GRAPH (an input produced by no
  * earlier node, duplicate outputs), DD_ERR_OUT_OF_MEMORY. Sizes are checked
- * for 32-bit size_t; filters a dilation or group expands, and all weights
- * together, may take at most DD_ONNX_MAX_WEIGHT_BYTES. *out is written only
+ * for 32-bit size_t; a filter a dilation or group expands may hold at most
+ * DD_ONNX_MAX_EXPANDED_FILTER values, and all weights together at most
+ * DD_ONNX_MAX_WEIGHT_BYTES. *out is written only
  * on success (release it with dd_graph_free); weights are always copied.
  */
 #ifndef DD_ONNX_H
@@ -49,6 +50,8 @@
 #include "../graph/graph.h"
 
 #define DD_ONNX_MAX_WEIGHT_BYTES ((size_t)1 << 30)
+/* Values one conv filter may have after dilation and group expansion (64 MB). */
+#define DD_ONNX_MAX_EXPANDED_FILTER (16 << 20)
 
 /* A TensorProto given beside the model, taken as an initializer of that name
    (the conformance runner binds a node test's extra inputs this way). */

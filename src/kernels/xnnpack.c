@@ -2,8 +2,9 @@
  * 2022-02 snapshot whose create/setup API is described in toolchain.md §6).
  *
  * What runs in XNNPACK:
- *   conv2d_forward        xnn convolution (TF SAME flag or zero pads; relu as
- *                         output_min = 0 in a second, lazily created operator)
+ *   conv2d_forward        xnn convolution (TF SAME flag, zero or ONNX's explicit
+ *                         pads; relu as output_min = 0 in a second, lazily
+ *                         created operator); SAME_LOWER runs on simd128
  *   conv2d_backward_data  xnn deconvolution with the channel axes swapped
  *                         (kernel [ci][kh][kw][co]), the conv's pads as output
  *                         pads and adjustment (H + pt + pb - k) mod stride;
@@ -80,8 +81,12 @@ static xnn_operator_t create_conv_op(const dd_conv2d_weights *w, int relu) {
   if (!ohwi) return NULL;
   xnn_operator_t op = NULL;
   uint32_t flags = p->win.padding == DD_PADDING_SAME ? XNN_FLAG_TENSORFLOW_SAME_PADDING : 0;
+  /* ONNX's explicit pads are fixed (the output size floors as XNNPACK's);
+     SAME_LOWER's depend on the input and run on the simd128 twin */
+  const int ex = p->win.padding == DD_PADDING_EXPLICIT;
   enum xnn_status st = xnn_create_convolution2d_nhwc_f32(
-      0, 0, 0, 0, (uint32_t)p->win.k_h, (uint32_t)p->win.k_w, (uint32_t)p->win.stride_h,
+      ex ? (uint32_t)p->win.pads[0] : 0, ex ? (uint32_t)p->win.pads[3] : 0, ex ? (uint32_t)p->win.pads[2] : 0,
+      ex ? (uint32_t)p->win.pads[1] : 0, (uint32_t)p->win.k_h, (uint32_t)p->win.k_w, (uint32_t)p->win.stride_h,
       (uint32_t)p->win.stride_w, 1, 1, 1, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->in_c,
       (size_t)p->out_c, ohwi, w->bias, relu ? 0.0f : -INFINITY, INFINITY, flags, &op);
   free(ohwi);
@@ -148,7 +153,7 @@ static void conv_forward_last_resort(dd_conv2d_weights *w, const dd_window_shape
 static void conv_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
                          float *out, int relu, dd_threadpool *pool) {
   if (relu && !w->fwd_relu) w->fwd_relu = create_conv_op(w, 1);
-  xnn_operator_t op = relu ? w->fwd_relu : w->fwd;
+  xnn_operator_t op = w->p.win.padding == DD_PADDING_SAME_LOWER ? NULL : relu ? w->fwd_relu : w->fwd;
   if (op &&
       xnn_setup_convolution2d_nhwc_f32(op, (size_t)s->n, (size_t)s->in_h, (size_t)s->in_w, in, out,
                                        NULL) == xnn_status_success &&
@@ -192,6 +197,8 @@ static dd_status conv_prepare(dd_conv2d_weights *w, const dd_window_shape *s, un
   if ((passes & DD_CONV_FORWARD_RELU) && !w->fwd_relu && !(w->fwd_relu = create_conv_op(w, 1)))
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK convolution with relu %dx%d %d->%d failed",
                    w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
+  if (w->p.win.padding == DD_PADDING_SAME_LOWER && !fallback(w, s, passes, pool))
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: the simd128 twin of a SAME_LOWER convolution failed");
   if ((passes & DD_CONV_BACKWARD_DATA) && !deconv_op(w, s))
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK deconvolution %dx%d %d->%d failed",
                    w->p.win.k_h, w->p.win.k_w, w->p.out_c, w->p.in_c);

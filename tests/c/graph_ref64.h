@@ -21,15 +21,31 @@ typedef struct r64 {
 
 static size_t r64_count(const r64 *t) { return (size_t)t->n * t->h * t->w * t->c; }
 
-static void r64_pad(int in, int k, int s, int same, int *out, int *pad_before) {
-  if (same) {
+/* One axis of a window from ONNX's definitions (written from the ONNX
+   operator docs, not from window.c): SAME_UPPER (TF SAME) / SAME_LOWER:
+   out = ceil(in / s), pads total (out-1)*s + k - in split with the odd pixel
+   after / before; explicit pads b, a: out = floor((in + b + a - k) / s) + 1,
+   or with ceil_mode ceil(...) + 1 less a window starting at or past in + b.
+   *decl_after: the padding after as declared (for count_include_pad). */
+static void r64_axis(int in, int k, int s, dd_padding mode, int b, int a, int ceil_mode, int *out, int *pad_before,
+                     int *decl_after) {
+  if (mode == DD_PADDING_SAME || mode == DD_PADDING_SAME_LOWER) {
     *out = (in + s - 1) / s;
     int total = (*out - 1) * s + k - in;
     if (total < 0) total = 0;
-    *pad_before = total / 2;
+    *pad_before = mode == DD_PADDING_SAME ? total / 2 : total - total / 2;
+    *decl_after = total - *pad_before;
+  } else if (mode == DD_PADDING_EXPLICIT) {
+    double q = (double)(in + b + a - k) / s;
+    int o = (int)(ceil_mode ? ceil(q) : floor(q)) + 1;
+    if (ceil_mode && (o - 1) * s >= in + b) o--;
+    *out = o;
+    *pad_before = b;
+    *decl_after = a;
   } else {
     *out = (in - k) / s + 1;
     *pad_before = 0;
+    *decl_after = 0;
   }
 }
 
@@ -53,6 +69,9 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
     case DD_OP_LEAKY_RELU:
     case DD_OP_BIAS_ADD:
     case DD_OP_LRN:
+    case DD_OP_CLIP:
+    case DD_OP_MUL:
+    case DD_OP_ADD:
     case DD_OP_SOFTMAX: {
       *o = *a;
       size_t cnt = r64_count(a);
@@ -63,6 +82,9 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
         if (nd->op == DD_OP_RELU) x = x > 0 ? x : 0;
         if (nd->op == DD_OP_LEAKY_RELU) x = x > 0 ? x : (double)nd->attr.alpha * x;
         if (nd->op == DD_OP_BIAS_ADD) x += cb->f[ch];
+        if (nd->op == DD_OP_MUL) x *= cb->f[cb->count == 1 ? 0 : ch];
+        if (nd->op == DD_OP_ADD) x += vals[nd->inputs[1]].d[i];
+        if (nd->op == DD_OP_CLIP) x = x < nd->attr.clip.lo ? nd->attr.clip.lo : x > nd->attr.clip.hi ? nd->attr.clip.hi : x;
         if (nd->op == DD_OP_LRN) {
           const dd_lrn_params *p = &nd->attr.lrn;
           double ss = 0;
@@ -84,10 +106,11 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
     }
     case DD_OP_CONV2D: {
       int kh = (int)cb->dims[0], kw = (int)cb->dims[1], ci = (int)cb->dims[2], co = (int)cb->dims[3];
-      int sh = nd->attr.conv.strides[0], sw = nd->attr.conv.strides[1], same = nd->attr.conv.padding == DD_PADDING_SAME;
-      int oh, ow, pt, pl;
-      r64_pad(a->h, kh, sh, same, &oh, &pt);
-      r64_pad(a->w, kw, sw, same, &ow, &pl);
+      int sh = nd->attr.conv.strides[0], sw = nd->attr.conv.strides[1];
+      int oh, ow, pt, pl, ab, ar;
+      const int *pd = nd->attr.conv.pads;
+      r64_axis(a->h, kh, sh, nd->attr.conv.padding, pd[0], pd[2], 0, &oh, &pt, &ab);
+      r64_axis(a->w, kw, sw, nd->attr.conv.padding, pd[1], pd[3], 0, &ow, &pl, &ar);
       o->n = a->n; o->h = oh; o->w = ow; o->c = co;
       o->d = (double *)calloc(r64_count(o), sizeof(double));
       for (int b = 0; b < a->n; b++)
@@ -110,9 +133,9 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
     case DD_OP_MAX_POOL:
     case DD_OP_AVG_POOL: {
       const dd_window *p = &nd->attr.pool;
-      int same = p->padding == DD_PADDING_SAME, oh, ow, pt, pl;
-      r64_pad(a->h, p->k_h, p->stride_h, same, &oh, &pt);
-      r64_pad(a->w, p->k_w, p->stride_w, same, &ow, &pl);
+      int oh, ow, pt, pl, ab, ar;
+      r64_axis(a->h, p->k_h, p->stride_h, p->padding, p->pads[0], p->pads[2], p->ceil_mode, &oh, &pt, &ab);
+      r64_axis(a->w, p->k_w, p->stride_w, p->padding, p->pads[1], p->pads[3], p->ceil_mode, &ow, &pl, &ar);
       o->n = a->n; o->h = oh; o->w = ow; o->c = a->c;
       o->d = (double *)calloc(r64_count(o), sizeof(double));
       for (int b = 0; b < a->n; b++)
@@ -124,6 +147,10 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
               for (int i = 0; i < p->k_h; i++)
                 for (int j = 0; j < p->k_w; j++) {
                   int iy = y * p->stride_h - pt + i, ix = x * p->stride_w - pl + j;
+                  /* ONNX count_include_pad: the divisor counts the declared padding */
+                  if (p->count_include_pad && iy >= -pt && iy < a->h + ab && ix >= -pl && ix < a->w + ar &&
+                      (iy < 0 || iy >= a->h || ix < 0 || ix >= a->w))
+                    cnt++;
                   if (iy < 0 || iy >= a->h || ix < 0 || ix >= a->w) continue;
                   double v = a->d[(((size_t)b * a->h + iy) * a->w + ix) * a->c + ch];
                   m = v > m ? v : m;
@@ -132,6 +159,15 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
                 }
               o->d[(((size_t)b * oh + y) * ow + x) * a->c + ch] = nd->op == DD_OP_MAX_POOL ? m : s / cnt;
             }
+      break;
+    }
+    case DD_OP_GLOBAL_AVG_POOL: {
+      o->n = a->n; o->h = 1; o->w = 1; o->c = a->c;
+      o->d = (double *)calloc(r64_count(o), sizeof(double));
+      for (int b = 0; b < a->n; b++)
+        for (int p = 0; p < a->h * a->w; p++)
+          for (int ch = 0; ch < a->c; ch++)
+            o->d[(size_t)b * a->c + ch] += a->d[((size_t)b * a->h * a->w + p) * a->c + ch] / (a->h * a->w);
       break;
     }
     case DD_OP_CONCAT: {
@@ -152,6 +188,10 @@ static int r64_eval(const dd_graph *g, int node, const r64 *input, r64 *vals, un
     case DD_OP_RESHAPE: {
       size_t cnt = r64_count(a);
       int last = (int)nd->attr.reshape.dims[nd->attr.reshape.rank - 1];
+      if (last == -1) { /* [n or 0 or -1, -1]: ONNX's Flatten keeps the batch */
+        int64_t d0 = nd->attr.reshape.dims[0];
+        last = (int)(cnt / (size_t)(d0 > 0 ? d0 : a->n));
+      }
       o->n = (int)(cnt / last); o->h = 1; o->w = 1; o->c = last;
       o->d = (double *)malloc(cnt * sizeof(double));
       memcpy(o->d, a->d, cnt * sizeof(double));

@@ -459,6 +459,114 @@ static void test_leaky_relu(void) {
   dd_graph_free(g);
 }
 
+
+/* The ONNX ops and geometries (ARCHITECTURE.md "Adding an op"): explicit
+   asymmetric conv pads, SAME_LOWER, a max pool with ceil_mode, an average
+   pool counting its padding, Clip, a per-channel Mul, Add of two
+   activations, GlobalAvgPool; forward against the double interpreter and
+   the input gradient against finite differences, on every backend. */
+static void set_conv_pads(dd_graph *g, int bias_add, dd_padding mode, int t, int l, int b, int r) {
+  dd_node *c = &g->nodes[g->nodes[bias_add].inputs[0]];
+  c->attr.conv.padding = mode;
+  c->attr.conv.pads[0] = t, c->attr.conv.pads[1] = l, c->attr.conv.pads[2] = b, c->attr.conv.pads[3] = r;
+}
+
+static void check_forward(const dd_graph *g, const int *targets, int n_targets, int H, int W, double tol) {
+  float *in32 = test_alloc((size_t)H * W * 3);
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * H * W * 3);
+  make_input(&in64, in32, H, W, 5);
+  for (int bk = 0; bk < 3; bk++) {
+    const dd_kernels *k = backend(bk);
+    if (!k) continue;
+    dd_exec *e = NULL;
+    dd_error err;
+    CHECK_OK(dd_exec_create(g, k, NULL, 1, &e, &err));
+    for (int t = 0; t < n_targets; t++) {
+      dd_tensor out;
+      dd_status s = dd_exec_forward(e, targets[t], in32, dd_shape4(1, H, W, 3), &out, &err);
+      CHECKF(s == DD_OK, "%s forward to %s: %s", k->name, g->nodes[targets[t]].name, err.message);
+      if (s != DD_OK) continue;
+      r64 want;
+      CHECK(r64_forward(g, targets[t], &in64, &want) == 0);
+      CHECKF(out.shape.n == want.n && out.shape.h == want.h && out.shape.w == want.w && out.shape.c == want.c,
+             "%s: %s is %dx%dx%dx%d, the double interpreter says %dx%dx%dx%d", k->name, g->nodes[targets[t]].name,
+             out.shape.n, out.shape.h, out.shape.w, out.shape.c, want.n, want.h, want.w, want.c);
+      size_t n = dd_shape_count(out.shape);
+      if (n == r64_count(&want)) {
+        float *w32 = test_alloc(n);
+        for (size_t i = 0; i < n; i++) w32[i] = (float)want.d[i];
+        CHECKF(test_rel_l2(out.data, w32, n) < tol, "%s: %s forward rel L2 %.3g", k->name, g->nodes[targets[t]].name,
+               test_rel_l2(out.data, w32, n));
+        free(w32);
+      }
+      free(want.d);
+    }
+    dd_exec_free(e);
+  }
+  free(in32);
+  free(in64.d);
+}
+
+static void test_onnx_ops(void) {
+  const int ch_w[2] = {0, 7};
+  mini m;
+  test_rng r;
+  dd_graph *g = start_graph(&m, &r, 31);
+  /* 3x3 stride 2 with pads top 2, left 0, bottom 1, right 2 */
+  int a = conv_block(g, &r, "conv_asym", m.input, 3, 3, 3, 6, 2, DD_PADDING_VALID, 0, NULL);
+  set_conv_pads(g, a, DD_PADDING_EXPLICIT, 2, 0, 1, 2);
+  int clip = gb_op(g, "clip", DD_OP_CLIP, a, -1);
+  g->nodes[clip].attr.clip.lo = -0.5f, g->nodes[clip].attr.clip.hi = 0.6f;
+  int mp = gb_op(g, "pool_ceil", DD_OP_MAX_POOL, clip, -1);
+  g->nodes[mp].attr.pool = (dd_window){3, 3, 2, 2, DD_PADDING_EXPLICIT, {0, 1, 1, 0}, 1, 0};
+  /* two branches summed: a SAME_LOWER 4x4 conv (even kernel: the odd pad pixel goes first) and a per-channel Mul */
+  int b1 = conv_block(g, &r, "conv_lower", mp, 4, 4, 6, 6, 1, DD_PADDING_SAME_LOWER, 0, NULL);
+  float f6[6] = {0.5f, -1.25f, 2.0f, 0.75f, -0.3f, 1.1f};
+  int64_t d6[1] = {6};
+  int fk = gb_const(g, "factor", 1, d6, f6);
+  int b2 = gb_op(g, "scaled", DD_OP_MUL, mp, fk);
+  int sum = gb_op(g, "sum", DD_OP_ADD, b1, b2);
+  int relu = gb_op(g, "sum_relu", DD_OP_RELU, sum, -1);
+  int avg = gb_op(g, "avg_incl", DD_OP_AVG_POOL, relu, -1);
+  g->nodes[avg].attr.pool = (dd_window){3, 3, 2, 2, DD_PADDING_EXPLICIT, {1, 1, 1, 2}, 0, 1};
+  int gap = gb_op(g, "gap", DD_OP_GLOBAL_AVG_POOL, avg, -1);
+  int self = gb_op(g, "self_sum", DD_OP_ADD, avg, avg); /* one input twice: gradients accumulate */
+  /* 8+ channels, stride 1, square: the geometries simd128 runs through Winograd
+     (3x3 and 5x5), here with asymmetric explicit pads */
+  int ex = conv_block(g, &r, "expand", m.input, 1, 1, 3, 8, 1, DD_PADDING_VALID, 1, NULL);
+  int w3 = conv_block(g, &r, "wino3", ex, 3, 3, 8, 9, 1, DD_PADDING_VALID, 1, NULL);
+  set_conv_pads(g, g->nodes[w3].inputs[0], DD_PADDING_EXPLICIT, 2, 0, 0, 2);
+  int w5 = conv_block(g, &r, "wino5", w3, 5, 5, 9, 8, 1, DD_PADDING_VALID, 0, NULL);
+  set_conv_pads(g, w5, DD_PADDING_EXPLICIT, 4, 1, 0, 3);
+  CHECK_OK(dd_graph_validate(g, NULL));
+  const int targets[] = {a, clip, mp, b1, b2, sum, avg, gap, self, w3, w5};
+  check_forward(g, targets, 11, 23, 19, 2e-6);
+  check_forward(g, targets, 11, 16, 17, 2e-6);
+  check_gradient(&m, w5, ch_w, 2, 14, 15);
+  check_gradient(&m, w3, NULL, 0, 12, 11);
+  int ch[2] = {1, 4};
+  check_gradient(&m, a, NULL, 0, 11, 12);
+  check_gradient(&m, mp, ch, 2, 13, 12);
+  check_gradient(&m, sum, NULL, 0, 14, 13);
+  check_gradient(&m, avg, ch, 2, 15, 16);
+  check_gradient(&m, gap, NULL, 0, 13, 14);
+  check_gradient(&m, self, ch, 1, 12, 12);
+  /* validation: pads not smaller than the window, unordered clip bounds, a constant Add */
+  g->nodes[mp].attr.pool.pads[2] = 3;
+  dd_error err;
+  CHECK(dd_graph_validate(g, &err) == DD_ERR_GRAPH && strstr(err.message, "pad"));
+  g->nodes[mp].attr.pool.pads[2] = 1;
+  g->nodes[clip].attr.clip.lo = 1.0f;
+  CHECK(dd_graph_validate(g, &err) == DD_ERR_GRAPH && strstr(err.message, "bounds"));
+  g->nodes[clip].attr.clip.lo = -0.5f;
+  set_conv_pads(g, a, DD_PADDING_EXPLICIT, 3, 0, 1, 2);
+  CHECK(dd_graph_validate(g, &err) == DD_ERR_GRAPH && strstr(err.message, "pad 0 is 3"));
+  set_conv_pads(g, a, DD_PADDING_EXPLICIT, 2, 0, 1, 2);
+  CHECK_OK(dd_graph_validate(g, NULL));
+  dd_graph_free(g);
+}
+
 /* ---- the plan's memory ------------------------------------------------------------ */
 
 /* An independent account of the current plan's buffers: every root's
@@ -821,6 +929,7 @@ int main(void) {
   TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_errors);
   TEST_RUN(test_leaky_relu);
+  TEST_RUN(test_onnx_ops);
   TEST_RUN(test_reshape_overflow);
   TEST_RUN(test_errors_are_filled);
   TEST_RUN(test_memplan_random_records);

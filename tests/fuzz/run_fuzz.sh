@@ -8,7 +8,9 @@
 #
 # Targets (each with its seeds in tests/fuzz/corpus/<name>):
 #   graphdef     dd_graphdef_import
-#   model        model load + a small forward and gradient
+#   onnx         dd_onnx_import, then a small forward and gradient (seeds made
+#                here by make_onnx_corpus.py with python3-onnx)
+#   model        model load (GraphDef or ONNX) + a small forward and gradient
 #   dream_state  dd_dream_restore with the checksum recomputed (reaches validation)
 #   image        dd_image_decode (PNG, JPEG)
 #   train        what a training checkpoint feeds the C core (topology, weights,
@@ -23,7 +25,7 @@ case "$SECONDS_TO_RUN" in
   ''|*[!0-9]*) echo "usage: $0 [seconds] [target...]" >&2; exit 2 ;;
 esac
 [ $# -gt 0 ] && shift
-TARGETS=${*:-graphdef model dream_state image train}
+TARGETS=${*:-graphdef onnx model dream_state image train}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${DD_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
@@ -46,6 +48,7 @@ status=0
 for t in $TARGETS; do
   case "$t" in
     graphdef) extra="-max_len=8192 -dict=$ROOT/tests/fuzz/graphdef.dict" ;;
+    onnx) extra="-max_len=8192 -dict=$ROOT/tests/fuzz/onnx.dict" ;;
     model) extra="-max_len=8192 -dict=$ROOT/tests/fuzz/graphdef.dict" ;;
     dream_state) extra="-max_len=16384" ;;
     image) extra="-max_len=4096" ;;
@@ -53,6 +56,15 @@ for t in $TARGETS; do
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
   seeds="$ROOT/tests/fuzz/corpus/$t"
+  if [ "$t" = onnx ] || [ "$t" = model ]; then
+    # generated seeds, not committed binaries (Debian's python3-onnx; pyenv shims may lack it);
+    # the model target loads ONNX too (dd_model_load_graphdef picks the importer)
+    py=python3
+    [ -x /usr/bin/python3 ] && py=/usr/bin/python3
+    [ "$t" = onnx ] && seeds="$BUILD/seeds-onnx" || seeds="$seeds $BUILD/seeds-onnx"
+    "$py" "$ROOT/tests/fuzz/make_onnx_corpus.py" "$BUILD/seeds-onnx" ||
+      { echo "make_onnx_corpus.py failed (apt-get install python3-onnx)" >&2; status=1; continue; }
+  fi
   [ "$t" = model ] && seeds="$seeds $ROOT/tests/fuzz/corpus/graphdef"
   mkdir -p "$BUILD/corpus-$t"
   echo "== fuzz_$t: $EACH s"
