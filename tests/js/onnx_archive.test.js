@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { untar } from '../../wasm/js/tar.js';
 import { onnxFromTarGz } from '../../wasm/js/archive.js';
+import { loadModel } from '../../wasm/js/index.js';
+import { onnxPython, standin } from './lib/onnx_standins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ddtar-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -88,4 +90,19 @@ test('mutated tar archives parse or fail with DD_ERR_PARSE, nothing else', () =>
     }
   }
   assert.ok(parsed > 0 && parsed < 2000, `${parsed} of 2000 parsed`);
+});
+
+test('loadModel takes the zoo\'s googlenet .tar.gz as the .onnx inside', { skip: !onnxPython() && 'no python3-onnx for the stand-in' }, async () => {
+  const onnx = standin('bvlc_googlenet');
+  const tgz = join(dir, 'googlenet-12.tar.gz');
+  execFileSync('python3', ['-c', 'import sys, tarfile\nwith tarfile.open(sys.argv[1], "w:gz") as t: t.add(sys.argv[2], "googlenet/model.onnx")', tgz, onnx]);
+  const a = await loadModel(onnx, { threads: 1 }), b = await loadModel(tgz, { threads: 1 });
+  try {
+    assert.equal(b.fingerprint, a.fingerprint);
+    assert.equal(b.description.name, 'bvlc_googlenet');
+    assert.equal(b.byteLength, readFileSync(onnx).length);
+  } finally {
+    a.free();
+    b.free();
+  }
 });
