@@ -193,16 +193,48 @@ typedef struct dd_layer_info {
 } dd_layer_info;
 
 /* The model's dream layers: for Inception 5h the tutorial's 12 layers
-   conv2d0 .. mixed5b, index 0..11. For other graphs: every Relu after a
-   Conv2D, in graph order. */
+   conv2d0 .. mixed5b, index 0..11; for a recognised ONNX zoo structure its
+   list (BVLC GoogLeNet: conv1, conv2 and the nine inception_NN/output
+   concats). For other graphs: every Relu after a Conv2D, in graph order.
+   Every node stays selectable by name (dd_model_find_node). */
 int dd_model_layer_count(const dd_model *model);
 dd_status dd_model_layer_info(const dd_model *model, int index, dd_layer_info *out, dd_error *err);
+
+/* What a model expects as input, and its dream layers' default. The dream
+   (dd_dream_*) takes RGB 0..255 pixels and feeds the network
+       net[channel_order(c)] = (pixel[c] - input_mean - mean[c]) * scale[c]
+   (input_mean is the dream option), and maps the gradient back through the
+   same affine map (chain rule per channel), so callers give RGB and get RGB
+   back whatever the network wants. dd_model_forward and dd_model_gradient
+   feed the network as they are (no description applied).
+   At load the description is set from a built-in table of recognised
+   structures (by node names): Inception 5h and unknown graphs get the
+   identity (RGB, mean 0, scale 1: the tutorial's raw 0..255, bit-identical
+   to before); the ONNX zoo's BVLC GoogLeNet gets BGR with the Caffe means;
+   the zoo's VGG16 and ResNet50 (MXNet) get ImageNet mean/std on 0..1
+   (mean = 255*m, scale = 1/(255*s)). A non-identity description is part of
+   dd_model_fingerprint, so a dream state is never resumed under another. */
+typedef struct dd_model_description {
+  char name[32];        /* "inception5h", "bvlc_googlenet", ... ; "" when unrecognised */
+  int bgr;              /* 1: the network's input channels are B, G, R */
+  float mean[3];        /* per RGB channel, in 0..255 units */
+  float scale[3];       /* per RGB channel, > 0 and finite (1 / std in 0..255 units) */
+  int default_layer;    /* index into the dream layers (Inception 5h: 2, the tutorial's) */
+} dd_model_description;
+
+void dd_model_get_description(const dd_model *model, dd_model_description *out);
+/* Overrides the description (checked: finite means, finite positive scales,
+   default_layer a dream-layer index). Not while a dream runs on the model. */
+dd_status dd_model_set_description(dd_model *model, const dd_model_description *desc, dd_error *err);
 
 /* Every Conv2D of the graph (Inception 5h: 59 layers, 7548 channels). */
 int dd_model_conv_layer_count(const dd_model *model);
 dd_status dd_model_conv_layer_info(const dd_model *model, int index, dd_layer_info *out, dd_error *err);
 
-/* Any node by name; a ":0" suffix is accepted. DD_ERR_NOT_FOUND otherwise. */
+/* Any node by name; a ":0" suffix is accepted, and a Caffe2 export's blob
+   name without its SSA version ("inception_4c/output" for
+   "inception_4c/output_1", "conv1/7x7_s2" for the ReLU's "conv1/7x7_s2_2")
+   names the blob's last version. DD_ERR_NOT_FOUND otherwise. */
 dd_status dd_model_find_node(const dd_model *model, const char *name, dd_layer_info *out, dd_error *err);
 
 /* A 64-bit fingerprint of the graph and its weights; saved dream states

@@ -6,6 +6,7 @@
  * reads status (int32 at +0) and the message (UTF-8 at ddw_error_message()).
  */
 #include <emscripten.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,32 @@ EMSCRIPTEN_KEEPALIVE const char *ddw_model_find_node(const dd_model *m, const ch
 EMSCRIPTEN_KEEPALIVE double ddw_model_fingerprint(const dd_model *m, int half) {
   uint64_t f = dd_model_fingerprint(m);
   return (double)(uint32_t)(half ? f >> 32 : f);
+}
+
+/* The model description: nums[0] = bgr, nums[1..3] = mean, nums[4..6] =
+   scale, nums[7] = default layer; name receives 32 bytes. */
+EMSCRIPTEN_KEEPALIVE void ddw_model_description(const dd_model *m, float *nums, char *name) {
+  dd_model_description d;
+  dd_model_get_description(m, &d);
+  nums[0] = (float)d.bgr;
+  for (int c = 0; c < 3; c++) {
+    nums[1 + c] = d.mean[c];
+    nums[4 + c] = d.scale[c];
+  }
+  nums[7] = (float)d.default_layer;
+  memcpy(name, d.name, sizeof d.name);
+}
+EMSCRIPTEN_KEEPALIVE int ddw_model_set_description(dd_model *m, const float *nums, const char *name, dd_error *err) {
+  dd_model_description d;
+  memset(&d, 0, sizeof d);
+  snprintf(d.name, sizeof d.name, "%s", name ? name : "");
+  d.bgr = (int)nums[0];
+  for (int c = 0; c < 3; c++) {
+    d.mean[c] = nums[1 + c];
+    d.scale[c] = nums[4 + c];
+  }
+  d.default_layer = (int)nums[7];
+  return dd_model_set_description(m, &d, err);
 }
 
 EMSCRIPTEN_KEEPALIVE int ddw_model_forward(dd_model *m, const float *input, int h, int w, const char *node, float *out,

@@ -265,7 +265,7 @@ document.addEventListener('drop', (e) => {
   const f = e.dataTransfer && [...e.dataTransfer.files][0];
   if (!f) return;
   e.preventDefault();
-  if (/\.(pb|zip)$/i.test(f.name) || f.type === 'application/zip') loadModelFile(f);
+  if (/\.(pb|zip|onnx|tar\.gz|tgz)$/i.test(f.name) || f.type === 'application/zip') loadModelFile(f);
   else useBlob(f, f.name);
 });
 document.addEventListener('paste', (e) => {
@@ -313,7 +313,10 @@ function describeModel() {
     : S.modelKey === 'default'
       ? 'Loaded: gabor-dream-v1, the small built-in model. Its filters are designed, not learned, so it dreams arcs, cells and '
         + 'stripes. Inception 5h, trained on photos, dreams the famous eyes, dogs and pagodas.'
-      : isInception ? `Loaded: ${name}, Google's Inception 5h as the tutorial uses it.` : `Loaded: ${name}.`;
+      : isInception ? `Loaded: ${name}, Google's Inception 5h as the tutorial uses it.`
+        : m.description && m.description.name // a recognised network: what it is fed, its default layer
+          ? `Loaded: ${name} (${m.description.name}: fed ${m.description.channelOrder} with its own preprocessing; default layer ${m.layers[m.description.defaultLayer].name}).`
+          : `Loaded: ${name}.`;
   const haveInception = isInception || [...$('model-select').options].some((o) => /inception/i.test(o.value) || o.value === 'server');
   $('get-real').hidden = haveInception;
 }
@@ -382,10 +385,12 @@ async function installModel(m, key, name) {
   S.model = m;
   S.modelKey = key;
   S.modelName = name || (key === 'default' ? 'gabor-dream-v1' : key === 'server' ? 'tensorflow_inception_graph.pb' : key.replace(/^indexeddb:\/\//, ''));
+  const kind = (x) => (x && x.description ? x.description.name : '');
+  const own = kind(m) && kind(m) !== 'inception5h' && kind(m) !== kind(old); // another recognised network: its default layer
   if (old && old !== m) old.free();
   rememberFingerprint(m.fingerprint, key);
   try { localStorage.setItem('ddw.model', key); } catch { /* private mode */ }
-  populateLayers();
+  populateLayers(own ? String(m.description.defaultLayer) : undefined);
   buildPresets();
   const conv = m.convLayers.reduce((s, l) => s + l.channels, 0);
   $('model-info').textContent = `${m.layers.length} dream layers, ${m.convLayers.length} conv layers (${conv} channels), ${fmtBytes(m.byteLength)}.`;
@@ -426,7 +431,7 @@ async function loadModelFile(file) {
   S.busy = true;
   refreshState();
   // inception5h.zip is kept as 'inception5h' (only the GraphDef inside is stored)
-  const name = file.name.replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
+  const name = file.name.replace(/\.(zip|tar\.gz|tgz)$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_') || 'model.pb';
   try {
     showModelProgress(0, `Reading ${file.name}… 0%`);
     const m = await loadModel(file, {
@@ -500,7 +505,8 @@ function populateLayers(select) {
   for (const l of m.convLayers) g2.append(new Option(`${l.name} — ${l.channels} ch`, `name:${l.name}`));
   sel.append(g1, g2);
   const values = [...sel.options].map((o) => o.value);
-  sel.value = values.includes(prev) ? prev : values.includes('2') ? '2' : values[0];
+  const def = String(m.description ? m.description.defaultLayer : 2); // the model's default (Inception 5h: 2)
+  sel.value = values.includes(prev) ? prev : values.includes(def) ? def : values[0];
   updateChannelHint();
 }
 

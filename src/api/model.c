@@ -5,6 +5,7 @@
 #include "../formats/graphdef.h"
 #include "../formats/onnx.h"
 #include "../formats/sniff.h"
+#include "describe.h"
 #include "model_internal.h"
 
 int dd_backend_available(dd_backend b) {
@@ -96,6 +97,7 @@ static dd_status index_layers(dd_model *m, dd_error *err) {
     if (g->nodes[i].op == DD_OP_PLACEHOLDER && m->input_node < 0) m->input_node = i;
   }
   if (m->input_node < 0) return dd_fail(err, DD_ERR_GRAPH, "the graph has no Placeholder input");
+  dd_describe_model(m); /* a recognised structure's description and dream layers */
   return DD_OK;
 }
 
@@ -194,7 +196,22 @@ void dd_model_free(dd_model *m) {
 
 int dd_model_layer_count(const dd_model *m) { return m ? m->n_layers : 0; }
 int dd_model_conv_layer_count(const dd_model *m) { return m ? m->n_conv_layers : 0; }
-uint64_t dd_model_fingerprint(const dd_model *m) { return m ? m->fingerprint : 0; }
+uint64_t dd_model_fingerprint(const dd_model *m) {
+  return m ? dd_description_fingerprint(m->fingerprint, &m->desc) : 0;
+}
+
+void dd_model_get_description(const dd_model *m, dd_model_description *out) {
+  if (!out) return;
+  if (m) *out = m->desc;
+  else memset(out, 0, sizeof *out);
+}
+
+dd_status dd_model_set_description(dd_model *m, const dd_model_description *d, dd_error *err) {
+  if (!m) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL model");
+  dd_status s = dd_description_check(d, m->n_layers, err);
+  if (s == DD_OK) m->desc = *d;
+  return s;
+}
 const void *dd_model_file_bytes(const dd_model *m) { return m ? m->adopted : NULL; }
 
 static void fill_info(const dd_model *m, int node, dd_layer_info *out) {
@@ -241,7 +258,7 @@ static dd_status not_found(const dd_model *m, const char *name, dd_error *err) {
 
 dd_status dd_model_find_node(const dd_model *m, const char *name, dd_layer_info *out, dd_error *err) {
   if (!m || !name || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
-  int i = dd_graph_find(&m->graph, name);
+  int i = dd_model_find_blob(&m->graph, name);
   if (i < 0) return not_found(m, name, err);
   fill_info(m, i, out);
   return DD_OK;
@@ -251,7 +268,7 @@ dd_status dd_model_resolve_objective(const dd_model *m, const dd_objective *obj,
   if (!m || !obj || !node) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
   int i;
   if (obj->layer && obj->layer[0]) {
-    i = dd_graph_find(&m->graph, obj->layer);
+    i = dd_model_find_blob(&m->graph, obj->layer);
     if (i < 0) return not_found(m, obj->layer, err);
   } else {
     if (obj->layer_index < 0 || obj->layer_index >= m->n_layers)
@@ -270,7 +287,7 @@ dd_status dd_model_resolve_objective(const dd_model *m, const dd_objective *obj,
 dd_status dd_model_forward(dd_model *m, const float *input, int height, int width, const char *node, float *out,
                            size_t out_capacity, int out_shape[4], dd_error *err) {
   if (!m || !node || (out && !input)) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "NULL argument");
-  int i = dd_graph_find(&m->graph, node);
+  int i = dd_model_find_blob(&m->graph, node);
   if (i < 0) return not_found(m, node, err);
   dd_tensor t;
   dd_status s = out ? dd_exec_forward(m->exec, i, input, dd_shape4(1, height, width, 3), &t, err)

@@ -14,7 +14,8 @@ struct dd_model {
   int n_layers;
   int *conv_layers;     /* every Conv2D */
   int n_conv_layers;
-  uint64_t fingerprint;
+  uint64_t fingerprint;  /* of the graph; dd_model_fingerprint folds in desc */
+  dd_model_description desc; /* input channel order, mean, scale, default layer */
 };
 
 /* Resolves an objective to a node index (by name, or by dream-layer index). */

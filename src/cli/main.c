@@ -382,7 +382,11 @@ int main(int argc, char **argv) {
     dd_model_free(m);
     return rc;
   }
-  if (!layer_given && dd_model_layer_count(m) <= 2) a.o.objective.layer_index = dd_model_layer_count(m) - 1;
+  if (!layer_given) { /* the model's default dream layer (Inception 5h: 2, the tutorial's) */
+    dd_model_description desc;
+    dd_model_get_description(m, &desc);
+    a.o.objective.layer_index = desc.default_layer;
+  }
   if (a.profile) {
     int t = a.o.tile_size;
     size_t n = (size_t)t * t * 3;

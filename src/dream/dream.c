@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "../api/describe.h"
 #include "../api/model_internal.h"
 #include "dream_impl.h"
 #include "dream_internal.h"
@@ -270,15 +271,21 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   dd_status s = ensure_tile(d, tn, err);
   if (s != DD_OK) return s;
   float mean = (float)d->opt.input_mean;
+  const dd_model_description *desc = &d->model->desc;
+  int plain = dd_description_is_identity(desc); /* Inception 5h: the tutorial's bytes */
   for (int r = 0; r < t->height; r++) {
     const float *src = d->image + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
     float *dst = d->tile_in + npix(t->width, r) * 3;
-    for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] - mean;
+    if (plain)
+      for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] - mean;
+    else
+      dd_description_feed(desc, mean, src, dst, t->width);
   }
   dd_objective obj = d->opt.objective;
   s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
                                  dd_shape4(1, t->height, t->width, 3), d->tile_grad, NULL, err);
   if (s != DD_OK) return s;
+  if (!plain) dd_description_unfeed_gradient(desc, d->tile_grad, npix(t->width, t->height));
   /* g /= (np.std(g) + 1e-8) */
   double sum = 0, sq = 0;
   for (size_t i = 0; i < tn; i++) sum += d->tile_grad[i];

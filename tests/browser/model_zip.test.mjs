@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, screenshot, testPng } from './lib.mjs';
+import { haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, dropFile, screenshot, testPng } from './lib.mjs';
 
 const skip = (!haveChromium && 'no /usr/bin/chromium (apt-get install -y chromium)') || (!haveStandin && 'no ../shared stand-in model');
 let srv, dir, noPb;
@@ -35,22 +35,6 @@ after(async () => {
   if (srv) await srv.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Drops a file on the page as a user would; the File comes from a scratch input (fast for 50 MB, unlike an evaluate argument). */
-async function dropFile(page, path) {
-  await page.evaluate(() => {
-    const i = Object.assign(document.createElement('input'), { type: 'file', id: 'scratch-file', hidden: true });
-    document.body.append(i);
-  });
-  await page.setInputFiles('#scratch-file', path);
-  await page.evaluate(() => {
-    const i = document.getElementById('scratch-file');
-    const dt = new DataTransfer();
-    dt.items.add(i.files[0]);
-    i.remove();
-    document.getElementById('stage').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  });
-}
 
 test('inception5h.zip through the file input and by drag and drop: stored as the GraphDef, dreamed to the end', { skip }, async (t) => {
   const b = await openBrowser();

@@ -104,6 +104,6 @@ test('offline: a clear message with the URL; unknown names list the known ones',
   assert.ok(off.stderr.length < 1000, off.stderr);
   const unknown = await cli(['--model', 'nosuchmodel', '--list-layers'], {});
   assert.notEqual(unknown.status, 0);
-  assert.match(unknown.stderr, /'nosuchmodel' is neither a file nor a model name \(known: inception5h\)/);
+  assert.match(unknown.stderr, /'nosuchmodel' is neither a file nor a model name \(known: inception5h, bvlc_googlenet, vgg16, resnet50\)/);
   assert.ok(statSync(join(root, 'models/registry.json')).size > 0);
 });

@@ -6,13 +6,14 @@
 // IndexedDB is fake-indexeddb; files go to a temporary working directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import 'fake-indexeddb/auto';
 import { loadModel, dream, sequential, dense, dropout, clearSession } from '../../wasm/js/index.js';
 import { miniInception } from './lib/mini_inception.js';
+import { onnxPython, standin } from './lib/onnx_standins.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
@@ -29,10 +30,11 @@ async function runBlock(i, names) {
   return import(`${pathToFileURL(file).href}?${Date.now()}`);
 }
 
-test('README has the two JS examples', () => {
-  assert.equal(blocks.length, 2);
+test('README has the three JS examples', () => {
+  assert.equal(blocks.length, 3);
   assert.match(blocks[0], /loadModel\(/);
   assert.match(blocks[1], /sequential\(/);
+  assert.match(blocks[2], /bvlc_googlenet\.onnx/);
 });
 
 test('the dream example runs, and its resume continues an interrupted dream to the same bytes', async () => {
@@ -99,4 +101,24 @@ test('the training example runs', async () => {
   const w = await other.getWeights(), mine = await ex.model.getWeights();
   assert.deepEqual(w.map((v) => v.data), mine.map((v) => v.data)); // loadWeights(latestCheckpoint(...)) took the last epoch's
   for (const m of [ex.model, ex.resumed, other]) m.dispose();
+});
+
+test('the ONNX example runs on the GoogLeNet stand-in', { skip: !onnxPython() && 'no python3-onnx for the stand-in' }, async () => {
+  copyFileSync(standin('bvlc_googlenet'), join(work, 'bvlc_googlenet.onnx'));
+  const W = 72, H = 64, picture = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
+  for (let i = 0; i < picture.data.length; i++) picture.data[i] = (i * 13 + (i % 3) * 60) & 255;
+  Object.assign(globalThis, { picture });
+  const ex = await runBlock(2, ['googlenet', 'desc', 'layer', 'dreamt']);
+  try {
+    assert.equal(ex.desc.name, 'bvlc_googlenet');
+    assert.equal(ex.desc.channelOrder, 'BGR');
+    assert.equal(ex.desc.defaultLayer, 6);
+    assert.equal(ex.layer.name, 'inception_4c/output_1');
+    assert.equal(ex.layer.channels, 512);
+    assert.deepEqual([ex.dreamt.width, ex.dreamt.height, ex.dreamt.channels], [W, H, 3]);
+    assert.notDeepEqual(ex.dreamt.data, picture.data);
+    assert.equal(ex.googlenet.description.channelOrder, 'RGB');
+  } finally {
+    ex.googlenet.free();
+  }
 });

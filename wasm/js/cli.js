@@ -170,7 +170,7 @@ async function main() {
     console.log(`conv layers: ${model.convLayers.length}, ${model.convLayers.reduce((s, l) => s + l.channels, 0)} channels`);
     return 0;
   }
-  if (a.o.layer === undefined) a.o.layer = Math.min(2, model.layers.length - 1);
+  if (a.o.layer === undefined) a.o.layer = model.description.defaultLayer; // Inception 5h: 2, the tutorial's
   if (a.profile) {
     const t = Number(a.o.tileSize ?? 400), x = new Float32Array(t * t * 3);
     for (let i = 0; i < x.length; i++) x[i] = (i * 2654435761 >>> 24);

@@ -70,6 +70,23 @@ export interface LoadModelOptions {
   store?: IndexedDBStore;
 }
 
+/**
+ * What the network expects, applied by dreams: they take RGB 0..255 and feed
+ * net[order(c)] = (pixel[c] - mean[c]) * scale[c], and map the gradient back.
+ * forward() and gradient() feed the network as they are.
+ */
+export interface ModelDescription {
+  /** The recognised structure ('inception5h', 'bvlc_googlenet', 'vgg16', 'resnet50'), '' when unknown. */
+  name: string;
+  channelOrder: 'RGB' | 'BGR';
+  /** Per RGB channel, in 0..255 units. */
+  mean: [number, number, number];
+  /** Per RGB channel, > 0 (1 / std in 0..255 units). */
+  scale: [number, number, number];
+  /** Index into `layers` (Inception 5h: 2, the tutorial's). */
+  defaultLayer: number;
+}
+
 /** A loaded TensorFlow GraphDef (e.g. Inception 5h). */
 export class Model {
   /** Absent on an in-process model (RemoteModel has remote: true). */
@@ -84,6 +101,10 @@ export class Model {
   readonly variant: 'st' | 'mt';
   /** 64-bit fingerprint of graph and weights (16 hex digits). */
   readonly fingerprint: string;
+  /** Input channel order, mean and scale, default dream layer (set at load from the recognised structure). */
+  readonly description: ModelDescription;
+  /** Overrides fields of the description (defaultLayer also by layer name); not while a dream runs. */
+  setDescription(desc: Partial<Omit<ModelDescription, 'defaultLayer'>> & { defaultLayer?: number | string }): void;
   findNode(name: string): { name: string; channels: number; nodeIndex: number };
   /** Forward to any node on an HxWx3 float image (fed as is: the tutorial feeds raw 0..255). */
   forward(input: Float32Array, height: number, width: number, node: string): { data: Float32Array; shape: number[] };
@@ -107,6 +128,8 @@ export class RemoteModel {
   readonly remote: true;
   readonly layers: LayerInfo[];
   readonly convLayers: LayerInfo[];
+  /** The description when the model was loaded (set it on an in-process Model). */
+  readonly description: ModelDescription;
   readonly fingerprint: string;
   readonly byteLength: number;
   readonly threads: number;

@@ -50,6 +50,46 @@ export class Model {
     return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
   }
 
+  /**
+   * What the network expects, applied by the dream (RGB 0..255 in, RGB out):
+   * {name, channelOrder: 'RGB'|'BGR', mean: [r,g,b], scale: [r,g,b] (0..255 units:
+   * net = (pixel - mean) * scale), defaultLayer: index into `layers`}.
+   */
+  get description() {
+    const M = this._M;
+    return withScope(M, (s) => {
+      const nums = s.alloc(32), name = s.alloc(32);
+      M._ddw_model_description(this.ptr, nums, name);
+      const f = M.HEAPF32.subarray(nums >>> 2, (nums >>> 2) + 8);
+      return { name: M.UTF8ToString(name, 32), channelOrder: f[0] ? 'BGR' : 'RGB', mean: [f[1], f[2], f[3]],
+        scale: [f[4], f[5], f[6]], defaultLayer: f[7] };
+    });
+  }
+
+  /** Overrides the description (fields left out keep their value); not while a dream runs. */
+  setDescription(desc = {}) {
+    const M = this._M, cur = this.description, d = { ...cur, ...desc };
+    if (d.channelOrder !== 'RGB' && d.channelOrder !== 'BGR')
+      throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `channelOrder must be 'RGB' or 'BGR', got '${d.channelOrder}'`);
+    if (this._running > 0) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', 'setDescription: a dream is running on this model');
+    const arr = (v, what) => {
+      if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number'))
+        throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `${what} must be an array of 3 numbers`);
+      return v;
+    };
+    let def = d.defaultLayer;
+    if (typeof def === 'string') {
+      const hit = this.layers.find((l) => l.name === def || l.nodeIndex === this.findNode(def).nodeIndex);
+      if (!hit) throw new DeepDreamError('DD_ERR_NOT_FOUND', `defaultLayer '${def}' is not one of the model's dream layers`);
+      def = hit.index;
+    }
+    withScope(M, (s) => {
+      const nums = s.f32(new Float32Array([d.channelOrder === 'BGR' ? 1 : 0, ...arr(d.mean, 'mean'), ...arr(d.scale, 'scale'), def]));
+      const err = s.err();
+      check(M, M._ddw_model_set_description(this.ptr, nums, s.str(String(d.name ?? '')), err), err, 'setDescription');
+    });
+  }
+
   /** {name, channels, nodeIndex} of any node ("name" or "name:0"). */
   findNode(name) {
     const M = this._M;

@@ -1,6 +1,7 @@
 // registry.js — named models (models/registry.json): 'inception5h' downloads
 // once from its official URL into a per-user cache, is checked (archive size,
-// member CRC-32 and size) and reused. Node only (the page keeps models in
+// member CRC-32 and size) and reused; the ONNX zoo's files (an entry with a
+// sha256) likewise, checked by size and SHA-256 (registry_file.js). Node only (the page keeps models in
 // IndexedDB instead).
 //
 //   cache:  $DEEPDREAM_CACHE, else $XDG_CACHE_HOME/deepdream-wasm, else ~/.cache/deepdream-wasm
@@ -9,6 +10,7 @@
 import { DeepDreamError } from './errors.js';
 import { graphDefFromZip } from './archive.js';
 import { atomicWrite } from './persist.js';
+import { downloadFile, fetchBytes } from './registry_file.js';
 
 let registryCache;
 /** models/registry.json, parsed. */
@@ -52,15 +54,21 @@ function officialUrl(entry, env) {
  */
 export async function resolveRegistryModel(name, { onProgress, env = process.env, fetchFn } = {}) {
   const r = await registry(env);
+  if (!r.models[name]) name = Object.keys(r.models).find((k) => (r.models[k].aliases || []).includes(name)) ?? name;
   const entry = r.models[name];
   if (!entry || !entry.url)
     throw new DeepDreamError('DD_ERR_NOT_FOUND', `'${name}' is neither a file nor a model name (known: ${(await registryNames(env)).join(', ')})`);
   const { join } = await import('node:path');
   const fs = await import('node:fs/promises');
-  const dest = join(await cacheDir(env), name, entry.member);
+  const file = entry.member || entry.url.slice(entry.url.lastIndexOf('/') + 1);
+  const dest = join(await cacheDir(env), name, file);
   const st = await fs.stat(dest).catch(() => null);
   if (st && (!entry.bytes || st.size === entry.bytes)) return dest;
 
+  if (entry.sha256) { // a model file served as it is (the ONNX zoo): size and SHA-256 checked
+    await downloadFile({ url: officialUrl(entry, env), manualUrl: entry.url, bytes: entry.bytes, sha256: entry.sha256, dest, onProgress, fetchFn });
+    return dest;
+  }
   await downloadModel({ url: officialUrl(entry, env), manualUrl: entry.url, member: entry.member, zipBytes: entry.zipBytes,
     bytes: entry.bytes, dest, onProgress, fetchFn });
   return dest;
@@ -74,31 +82,7 @@ export async function resolveRegistryModel(name, { onProgress, env = process.env
 export async function downloadModel({ url, manualUrl = url, member, zipBytes, bytes: expectBytes, dest, onProgress, fetchFn }) {
   const { dirname } = await import('node:path');
   const fs = await import('node:fs/promises');
-  const offline = (why) => new DeepDreamError('DD_ERR_IO',
-    `cannot download ${url} (${why}). Download it by hand from that address and pass the file: --model ${manualUrl.slice(manualUrl.lastIndexOf('/') + 1)}`);
-  let res;
-  try {
-    res = await (fetchFn ?? fetch)(url);
-  } catch (e) {
-    throw offline(e.cause?.code || e.message);
-  }
-  if (!res.ok || !res.body) throw offline(`HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || zipBytes || 0;
-  const parts = [];
-  let done = 0;
-  try {
-    for await (const chunk of res.body) {
-      parts.push(chunk);
-      done += chunk.length;
-      if (zipBytes && done > zipBytes) throw offline(`more than the expected ${zipBytes} bytes`);
-      if (onProgress) onProgress(done, total);
-    }
-  } catch (e) {
-    if (e instanceof DeepDreamError) throw e;
-    throw offline(`the download broke off after ${done} bytes: ${e.message}`);
-  }
-  const zip = new Uint8Array(done);
-  for (let o = 0, i = 0; i < parts.length; o += parts[i].length, i++) zip.set(parts[i], o);
+  const zip = await fetchBytes({ url, manualUrl, maxBytes: zipBytes, onProgress, fetchFn });
   if (zipBytes && zip.length !== zipBytes)
     throw new DeepDreamError('DD_ERR_IO', `${url}: got ${zip.length} bytes, expected ${zipBytes} (an incomplete download or a different file)`);
   const { bytes: pb, member: got } = await graphDefFromZip(zip, url); // CRC-checked

@@ -219,6 +219,7 @@ export class RemoteModel {
     this.remote = true;
     this.layers = info.layers;
     this.convLayers = info.convLayers;
+    this.description = info.description; // a snapshot: setDescription runs in-process only
     this.fingerprint = info.fingerprint;
     this.byteLength = info.byteLength;
     this.threads = info.threads;

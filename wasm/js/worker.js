@@ -72,7 +72,7 @@ function storageFor(ck) {
 
 function modelInfo(handle, m) {
   return { handle, layers: m.layers, convLayers: m.convLayers, fingerprint: m.fingerprint, byteLength: m.byteLength,
-    threads: m.threads, variant: m.variant };
+    threads: m.threads, variant: m.variant, description: m.description };
 }
 
 // ------------------------------------------------------------ frames ----
