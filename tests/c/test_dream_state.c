@@ -26,7 +26,7 @@ static dd_dream_options options(void) {
 
 /* ---- the layout, read independently -------------------------------------- */
 typedef struct layout {
-  size_t layer_len, layer, num_iterations, width, height, channels, pos, tiles, rng, tiles_done, pixels_done, last_tile,
+  size_t layer_len, layer, num_iterations, objective_len, tv, width, height, channels, pos, tiles, rng, tiles_done, pixels_done, last_tile,
       end;
   int n_tiles;
 } layout;
@@ -54,6 +54,10 @@ static layout walk(const uint8_t *s) {
   o += 4 + 4 * (size_t)nch;
   L.num_iterations = o;
   o += 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 4;
+  L.objective_len = o; /* version 2: the extras */
+  o += 4 + (size_t)rd_i32(s, o);
+  L.tv = o;
+  o += 8 + 4 * 5 + 8 + 8;
   L.width = o;
   L.height = o + 4;
   L.channels = o + 8;

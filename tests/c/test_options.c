@@ -112,7 +112,7 @@ static void test_layouts(void) {
   int n;
   size_t size;
   const dd_field *f = dd_dream_options_layout(&n, &size);
-  CHECK(n == 13 && size == sizeof(dd_dream_options));
+  CHECK(n == 26 && size == sizeof(dd_dream_options));
   check_layout("dd_dream_options", f, n, size);
   CHECK(f[4].offset == offsetof(dd_dream_options, num_iterations) && !strcmp(f[4].name, "num_iterations"));
   f = dd_progress_layout(&n, &size);
