@@ -234,6 +234,17 @@ dd_status dd_model_gradient(dd_model *model, const float *input, int height, int
                             const dd_objective *objective, float *grad_out, float *loss_out,
                             dd_error *err);
 
+/* The gradient of an objective expression (the `objective` option's grammar,
+   deepdream_options.h) with respect to the input (height x width x 3, fed as
+   it is), as a dream's tile computes it before its normalisation (no
+   transforms, no TV). guide (may be NULL): a guide image, guide_height x
+   guide_width x 3 floats fed as they are, whose features guide(...) terms
+   use; strong/weak terms choose their channels on `input` itself. loss_out
+   (may be NULL) receives the objective's value. */
+dd_status dd_model_objective_gradient(dd_model *model, const float *input, int height, int width,
+                                      const char *objective, const float *guide, int guide_height,
+                                      int guide_width, float *grad_out, double *loss_out, dd_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* DeepDream                                                                */
 /* ------------------------------------------------------------------------ */

@@ -35,7 +35,7 @@
  *
  *    objective TEXT [objective]: what the gradient ascends; empty = the
  *      tutorial's mean(square(layer[..., channels])) from --layer/--channels.
- *      Grammar (spaces anywhere between tokens; at most 4096 bytes, 16 terms):
+ *      Grammar (spaces anywhere between tokens; at most 65536 bytes, 16 terms):
  *        expr   := term (('+' | '-') term)*
  *        term   := [NUMBER '*'] call
  *        call   := square(L [, CH])     mean(square(L[..., CH])), CH all if absent
@@ -107,7 +107,7 @@
 extern "C" {
 #endif
 
-#define DD_OBJECTIVE_MAX_TEXT 4096 /* bytes of an objective expression */
+#define DD_OBJECTIVE_MAX_TEXT 65536 /* bytes of an objective expression */
 #define DD_OBJECTIVE_MAX_TERMS 16
 
 typedef enum dd_option_kind {

@@ -127,7 +127,7 @@ static void progress_bar(const dd_progress *p, double t0, double f0) {
 }
 
 typedef struct cli {
-  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *checkpoint;
+  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *checkpoint, *guide;
   int quiet, list, profile, threads, quality, zoom, noise_w, noise_h;
   double zoom_scale;
   dd_backend backend;
@@ -329,6 +329,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "model")) a.model_path = v;
     else if (!strcmp(name, "noise")) a.noise_w = val.w, a.noise_h = val.h;
     else if (!strcmp(name, "show-gradient")) a.grad_out = v;
+    else if (!strcmp(name, "guide")) a.guide = v;
     else if (!strcmp(name, "zoom")) a.zoom = (int)val.i;
     else if (!strcmp(name, "zoom-scale")) a.zoom_scale = val.d;
     else if (!strcmp(name, "save-state")) a.save_state = v;
@@ -417,6 +418,7 @@ int main(int argc, char **argv) {
 
   int rc = 1, w = 0, h = 0, c = 3;
   uint8_t *px = NULL;
+  uint8_t *guide_px = NULL; /* --guide, decoded */
   dd_dream *d = NULL;
   if (a.checkpoint) {
     /* --checkpoint DIR: the state as DIR/ID.ddstate (the raw dd_dream_save_state
@@ -471,6 +473,26 @@ int main(int argc, char **argv) {
       fprintf(stderr, "deepdream: %s: %s\n", a.in, err.message);
       goto out;
     }
+  }
+
+  if (a.guide && !d) { /* the guide's features go into the dream state: a resumed dream needs no --guide */
+    size_t glen;
+    int gw, gh, gc;
+    unsigned char *gb = read_file(a.guide, &glen);
+    if (!gb) {
+      fprintf(stderr, "deepdream: cannot read the guide %s: %s\n", a.guide, strerror(errno));
+      goto out;
+    }
+    dd_status s = dd_image_decode(gb, glen, &gw, &gh, &gc, &guide_px, &err);
+    free(gb);
+    if (s != DD_OK) {
+      fprintf(stderr, "deepdream: guide %s: %s\n", a.guide, err.message);
+      goto out;
+    }
+    a.o.guide = guide_px;
+    a.o.guide_width = gw;
+    a.o.guide_height = gh;
+    a.o.guide_channels = gc;
   }
 
   if (a.zoom) {
@@ -529,6 +551,7 @@ int main(int argc, char **argv) {
   }
 out:
   free(px);
+  free(guide_px);
   dd_free(channels);
   dd_dream_free(d);
   dd_model_free(m);

@@ -488,9 +488,10 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
                    (unsigned long long)fp, (unsigned long long)dd_model_fingerprint(m));
   dd_dream_options o;
   char layer[DD_STATE_MAX_LAYER_NAME + 1];
-  char objective[DD_OBJECTIVE_MAX_TEXT + 1];
+  char *objective = (char *)malloc(DD_OBJECTIVE_MAX_TEXT + 1); /* until dd_dream_setup has copied it */
   int *ch = NULL;
-  dd_status s = read_options(&b, version, &o, layer, objective, &ch, err);
+  dd_status s = objective ? read_options(&b, version, &o, layer, objective, &ch, err)
+                          : oom(err, DD_OBJECTIVE_MAX_TEXT + 1);
   dd_dream *d = NULL;
   if (s == DD_OK) {
     d = (dd_dream *)calloc(1, sizeof *d);
@@ -516,6 +517,7 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
     s = DD_ERR_PARSE;
   }
   free(ch);
+  free(objective);
   if (s == DD_OK) s = read_dream(&b, version, d, err);
   if (s != DD_OK) {
     dd_dream_free(d);

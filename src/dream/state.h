@@ -13,7 +13,7 @@
  *             i32 n_channels (0..65536), i32 channels[n_channels],
  *             i32 num_iterations, f64 step_size, i32 tile_size, i32 num_repeats,
  *             f64 rescale_factor, f64 blend, u64 seed, f64 input_mean, i32 resample
- *   extras    (version 2 only) u32 objective length (<= 4096, no NUL), the
+ *   extras    (version 2 only) u32 objective length (<= 65536, no NUL), the
  *             objective text (empty: the tutorial's; a guide-only dream writes
  *             guide(layer)), f64 tv, i32 gradient_mode, i32 lap_levels,
  *             i32 roll, i32 pad, i32 jitter, f64 scale, f64 rotate

@@ -257,8 +257,8 @@ static void test_state_fields(void) {
 #define EDIT(off, type, val) (memcpy(b, s, len), v = 0, (void)v, memcpy(b + (off), &(type){val}, sizeof(type)))
   EDIT(at + 4, char, 'X');
   refused(m, b, len, "objective text", "bad options: objective: expected square");
-  EDIT(at, int32_t, 5000);
-  refused(m, b, len, "objective length", "bad objective length 5000");
+  EDIT(at, int32_t, 70000);
+  refused(m, b, len, "objective length", "bad objective length 70000");
   EDIT(after, double, NAN);
   refused(m, b, len, "tv NaN", "tv must be a finite number");
   EDIT(after + 8, int32_t, 7);

@@ -73,7 +73,7 @@ static void test_parse(void) {
   char *big = (char *)malloc(DD_OBJECTIVE_MAX_TEXT + 64);
   memset(big, ' ', DD_OBJECTIVE_MAX_TEXT + 10);
   big[DD_OBJECTIVE_MAX_TEXT + 10] = 0;
-  refused(big, "longer than 4096 bytes");
+  refused(big, "longer than 65536 bytes");
   big[0] = 0;
   for (int i = 0; i < 17; i++) strcat(big, "+channel(a,1)");
   refused(big + 1, "more than 16 terms");

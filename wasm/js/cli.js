@@ -62,6 +62,7 @@ function parse(M, argv) {
       case 'model': a.model = v; break;
       case 'noise': a.noise = [val.w, val.h]; break;
       case 'show-gradient': a.grad = v; break;
+      case 'guide': a.guide = v; break;
       case 'zoom': a.zoom = val.i; break;
       case 'zoom-scale': a.zoomScale = val.d; break;
       case 'save-state': a.saveState = v; break;
@@ -180,6 +181,8 @@ async function main() {
   let image;
   if (a.noise) image = noiseImage(M, a.o.seed ?? 0, a.noise[0], a.noise[1]);
   else if (!a.resume) image = await decodeImage(await fs.readFile(a.pos[0]).catch((e) => { throw asDeepDreamError(e, 'cannot read the input image'); }));
+  if (a.guide && !a.resume) // the guide's features go into the dream state: a resumed dream needs no --guide
+    a.o.guide = await decodeImage(await fs.readFile(a.guide).catch((e) => { throw asDeepDreamError(e, 'cannot read the guide image'); }));
   const t0 = performance.now();
   const onProgress = a.quiet ? undefined : bar;
 
