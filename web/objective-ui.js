@@ -21,13 +21,13 @@ const FIELDS = `
       <input type="file" id="guide-file" accept="image/*">
       <button type="button" id="guide-clear" disabled>Clear</button>
     </div>
-    <canvas id="guide-thumb" width="64" height="64" hidden aria-label="The guide image"></canvas>
+    <canvas id="guide-thumb" width="64" height="64" hidden aria-label="The guide image" style="width: auto; max-width: 64px; height: auto"></canvas>
     <span class="hint">With a guide and no objective, each position of the layer is pulled toward the guide's
       best-matching feature (Google's Caffe notebook).</span>
   </div>
   <div class="field"><label for="tv">TV weight</label><input type="number" id="tv" min="0" max="1000000" step="any" value="0" title="Total-variation penalty: smoother results"></div>
-  <div class="field"><label for="gradient">Gradient</label>
-    <select id="gradient" title="The tutorial's three blurs, or the TF1 notebook's Laplacian-pyramid normalisation">
+  <div class="field"><label for="gradient-mode">Gradient</label>
+    <select id="gradient-mode" title="The tutorial's three blurs, or the TF1 notebook's Laplacian-pyramid normalisation">
       <option value="smooth">smooth (tutorial)</option><option value="laplacian">laplacian</option>
     </select></div>
   <div class="field"><label for="lap-levels">Lap. levels</label><input type="number" id="lap-levels" min="1" max="8" step="1" value="4"></div>
@@ -57,7 +57,7 @@ export function mountObjectiveUI(fieldset, onChange = () => {}) {
     onChange();
   });
   $('guide-clear').addEventListener('click', () => { setGuide(null); $('guide-file').value = ''; onChange(); });
-  for (const id of ['objective', 'gradient', ...Object.keys(NUMBERS)]) $(id).addEventListener('change', onChange);
+  for (const id of ['objective', 'gradient-mode', ...Object.keys(NUMBERS)]) $(id).addEventListener('change', onChange);
 }
 
 function setGuide(g) {
@@ -81,7 +81,7 @@ export function objectiveOptions() {
   const text = $('objective').value.trim();
   if (text) o.objective = text;
   if (guide) o.guide = guide.bitmap;
-  if ($('gradient').value !== 'smooth') o.gradient = $('gradient').value;
+  if ($('gradient-mode').value !== 'smooth') o.gradient = $('gradient-mode').value;
   for (const [id, key] of Object.entries(NUMBERS)) {
     const el = $(id);
     if (el.value === '' || !el.checkValidity()) throw new Error(`${el.labels[0].textContent.trim()}: enter a number from ${el.min} to ${el.max}`);
@@ -94,7 +94,7 @@ export function objectiveOptions() {
 /** Shows the options of a dream (a resumed checkpoint's); the guide itself lives in the dream's state. */
 export function applyObjectiveSettings(o = {}) {
   $('objective').value = o.objective || '';
-  $('gradient').value = o.gradient || 'smooth';
+  $('gradient-mode').value = o.gradient || 'smooth';
   for (const [id, key] of Object.entries(NUMBERS)) $(id).value = o[key] ?? $(id).defaultValue;
 }
 

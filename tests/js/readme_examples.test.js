@@ -70,7 +70,7 @@ test('the dream example runs, and its resume continues an interrupted dream to t
 
 test('the objectives example runs: each dream differs from the tutorial\'s and from the others', async () => {
   const bytes = miniInception({ scale: 16, seed: 2 });
-  const W = 72, H = 64;
+  const W = 96, H = 80;
   const pic = (k) => {
     const p = { width: W, height: H, channels: 4, data: new Uint8Array(W * H * 4) };
     for (let i = 0; i < W * H; i++) p.data.set([(i * k) & 255, (i >> 3) & 255, (i * 13 + k) & 255, 255], i * 4);
