@@ -23,17 +23,6 @@ static dd_dream_options base_options(void) {
   return o;
 }
 
-static uint8_t *run_all(dd_dream *d, int w, int h, int c, int chunk) {
-  dd_progress p;
-  dd_status s;
-  dd_error err = {0};
-  while ((s = dd_dream_step(d, chunk, &p, &err)) == DD_OK) {
-  }
-  CHECKF(s == DD_DONE, "step: %s", err.message);
-  uint8_t *out = (uint8_t *)malloc((size_t)w * h * c);
-  CHECK_OK(dd_dream_read_image(d, out, (size_t)w * h * c, &err));
-  return out;
-}
 
 static uint8_t *dream_once(dd_model *m, const dd_dream_options *o, const uint8_t *img, int W, int H, int C) {
   dd_dream *d = NULL;
@@ -41,7 +30,7 @@ static uint8_t *dream_once(dd_model *m, const dd_dream_options *o, const uint8_t
   dd_status s = dd_dream_begin(m, o, img, W, H, C, &d, &err);
   CHECKF(s == DD_OK, "begin: %s", err.message);
   if (s != DD_OK) return NULL;
-  uint8_t *out = run_all(d, W, H, C, 3);
+  uint8_t *out = dream_fixture_run_all(d, W, H, C, 3, NULL);
   dd_dream_free(d);
   return out;
 }
@@ -77,7 +66,7 @@ static void check_resume_everywhere(const char *what, dd_model *m, const dd_drea
     s = dd_dream_restore(m, state, len, &r, &err);
     CHECKF(s == DD_OK, "%s: restore after %d tiles: %s", what, k, err.message);
     if (s == DD_OK) {
-      uint8_t *got = run_all(r, W, H, 3, 2);
+      uint8_t *got = dream_fixture_run_all(r, W, H, 3, 2, NULL);
       CHECKF(memcmp(got, want, (size_t)W * H * 3) == 0, "%s: resumed after %d tiles: different bytes", what, k);
       free(got);
       dd_dream_free(r);
@@ -154,25 +143,12 @@ static void test_square_objective_is_the_tutorial(void) {
   dd_model_free(m);
 }
 
-static int32_t rd_i32(const uint8_t *p, size_t off) {
-  int32_t v;
-  memcpy(&v, p + off, 4);
-  return v;
-}
-static void reseal(uint8_t *s, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i + 8 < len; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ULL;
-  }
-  memcpy(s + len - 8, &h, 8);
-}
 /* offset of the extras (version 2) in a state: after the version 1 options */
 static size_t extras_at(const uint8_t *s) {
   size_t o = 16;
-  o += 4 + (size_t)rd_i32(s, o);
+  o += 4 + (size_t)dfx_rd_i32(s, o);
   o += 4;
-  o += 4 + 4 * (size_t)rd_i32(s, o);
+  o += 4 + 4 * (size_t)dfx_rd_i32(s, o);
   return o + 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 4;
 }
 
@@ -193,25 +169,25 @@ static void test_version1_state_loads(void) {
   CHECK_OK(dd_dream_save_state(d, &st, &len, &err));
   dd_dream_free(d);
   uint8_t *s = (uint8_t *)st;
-  size_t at = extras_at(s), ext = 4 + (size_t)rd_i32(s, at) + 8 + 4 * 5 + 8 + 8;
-  CHECK(rd_i32(s, 4) == 2 && rd_i32(s, at) == 0);
+  size_t at = extras_at(s), ext = 4 + (size_t)dfx_rd_i32(s, at) + 8 + 4 * 5 + 8 + 8;
+  CHECK(dfx_rd_i32(s, 4) == 2 && dfx_rd_i32(s, at) == 0);
   uint8_t *v1 = (uint8_t *)malloc(len - ext);
   memcpy(v1, s, at);
   memcpy(v1 + at, s + at + ext, len - at - ext);
   v1[4] = 1;
-  reseal(v1, len - ext);
+  dfx_reseal(v1, len - ext);
   dd_dream *r = NULL;
   dd_status rs = dd_dream_restore(m, v1, len - ext, &r, &err);
   CHECKF(rs == DD_OK, "version 1: %s", err.message);
   if (rs == DD_OK) {
-    uint8_t *got = run_all(r, W, H, 3, 4);
+    uint8_t *got = dream_fixture_run_all(r, W, H, 3, 4, NULL);
     CHECK(memcmp(got, want, (size_t)W * H * 3) == 0);
     free(got);
     dd_dream_free(r);
   }
   /* version 3 is refused as another format */
   s[4] = 3;
-  reseal(s, len);
+  dfx_reseal(s, len);
   CHECK(dd_dream_restore(m, s, len, &r, &err) == DD_ERR_STATE_MISMATCH);
   free(v1);
   dd_free(st);
@@ -221,7 +197,7 @@ static void test_version1_state_loads(void) {
 }
 
 static void refused(dd_model *m, uint8_t *s, size_t len, const char *what, const char *want) {
-  reseal(s, len);
+  dfx_reseal(s, len);
   dd_dream *r = NULL;
   dd_error err = {0};
   dd_status st = dd_dream_restore(m, s, len, &r, &err);
@@ -249,7 +225,7 @@ static void test_state_fields(void) {
   CHECK_OK(dd_dream_save_state(d, &st, &len, &err));
   dd_dream_free(d);
   uint8_t *s = (uint8_t *)st, *b = (uint8_t *)malloc(len);
-  size_t at = extras_at(s), lo = (size_t)rd_i32(s, at);
+  size_t at = extras_at(s), lo = (size_t)dfx_rd_i32(s, at);
   CHECK(lo == strlen(o.objective_expr) && !memcmp(s + at + 4, o.objective_expr, lo));
   size_t after = at + 4 + lo; /* tv */
   size_t choices = after + 8 + 4 * 5 + 8 + 8 + 12;
@@ -270,17 +246,17 @@ static void test_state_fields(void) {
   EDIT(after + 28, double, 0.9);
   refused(m, b, len, "scale", "scale must be a finite number in [0, 0.5]");
   /* choices: term 1 strong(conv_b,2): n = 2, two increasing channels; term 2 guide */
-  CHECK(rd_i32(s, choices) == 2);
+  CHECK(dfx_rd_i32(s, choices) == 2);
   EDIT(choices, int32_t, 3);
   refused(m, b, len, "chosen count", "has 3 chosen channels, expected 2");
-  EDIT(choices + 4, int32_t, rd_i32(s, choices + 8));
+  EDIT(choices + 4, int32_t, dfx_rd_i32(s, choices + 8));
   refused(m, b, len, "chosen order", "not increasing channels of 0..11");
   EDIT(choices + 8, int32_t, 12);
   refused(m, b, len, "chosen range", "not increasing channels of 0..11");
   EDIT(choices + 12, int32_t, 1); /* term 1's guide count must be 0 */
   refused(m, b, len, "guide on strong", "has 1 guide features, expected none");
   size_t gn_at = choices + 20;
-  CHECK(rd_i32(s, gn_at) >= 1);
+  CHECK(dfx_rd_i32(s, gn_at) >= 1);
   EDIT(gn_at, int32_t, 0);
   refused(m, b, len, "no guide features", "has 0 guide features, expected 1..");
   EDIT(gn_at, int32_t, 1 << 30);
