@@ -44,7 +44,8 @@
  *                                       (W/2, H/2) (integer division) of the
  *                                       activation map of each tile: a tiled
  *                                       dream pulls the centre neuron of every
- *                                       tile; off-map positions are refused
+ *                                       tile; a position off the map (a small
+ *                                       edge tile) is clamped to its edge
  *                | direction(L, [v0, v1, ...]) mean over positions of
  *                                       dot(L[y, x, :], v); one weight per channel
  *                | strong(L, k) | weak(L, k) mean(square(L[..., S])), S = the k

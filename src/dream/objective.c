@@ -172,10 +172,10 @@ static dd_status term_seed(const dd_term *t, const float *y, dd_shape shape, flo
       break;
     }
     case DD_TERM_NEURON: {
+      /* clamped into the map: a dream's edge tiles can be a few pixels wide */
       int cy = shape.h / 2 + t->dy, cx = shape.w / 2 + t->dx;
-      if (cy < 0 || cy >= shape.h || cx < 0 || cx >= shape.w)
-        return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "objective: neuron offset (%d, %d) from the centre is outside "
-                       "the %dx%d map of '%s' for this tile", t->dx, t->dy, shape.w, shape.h, name);
+      cy = cy < 0 ? 0 : cy >= shape.h ? shape.h - 1 : cy;
+      cx = cx < 0 ? 0 : cx >= shape.w ? shape.w - 1 : cx;
       size_t at = ((size_t)cy * (size_t)shape.w + (size_t)cx) * c + (size_t)t->channels[0];
       L = y[at];
       dy[at] = 1.0f;

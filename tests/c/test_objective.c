@@ -114,6 +114,8 @@ static double term_value64(const dd_term *t, const r64 *y) {
       return L / (double)rows;
     case DD_TERM_NEURON: {
       int cy = y->h / 2 + t->dy, cx = y->w / 2 + t->dx;
+      cy = cy < 0 ? 0 : cy >= y->h ? y->h - 1 : cy; /* clamped into the map */
+      cx = cx < 0 ? 0 : cx >= y->w ? y->w - 1 : cx;
       return y->d[((size_t)cy * y->w + cx) * c + (size_t)t->channels[0]];
     }
     case DD_TERM_DIRECTION:
@@ -223,6 +225,7 @@ static void test_gradients(void) {
   check_objective(m, "channel(conv_c,0)", 12, 14);
   check_objective(m, "neuron(conv_b,4)", 15, 16);
   check_objective(m, "neuron(conv_c,2,1,-1)", 14, 13);
+  check_objective(m, "neuron(conv_c,2,-20,30)", 14, 13); /* off the map: clamped to its corner */
   check_objective(m, "direction(conv_b,[1,-0.5,0.25,0,2,-1,0.5,0.5,-2,1,0,0.75])", 13, 11);
   check_objective(m, "strong(conv_b,3)", 13, 11);
   check_objective(m, "weak(conv_c,2)", 13, 11);
@@ -276,17 +279,28 @@ static void test_bind_errors(void) {
            err.message);
     dd_objective_free(&p);
   }
-  /* a neuron off the map of a small tile is refused when the tile runs */
-  dd_objective_prog p;
+  /* a neuron off the map of a small tile is clamped to its edge: the same gradient as the edge neuron's */
+  dd_objective_prog p, q;
   dd_error err = {0};
-  CHECK_OK(dd_objective_parse("neuron(conv_b,1,9,0)", &p, &err));
+  CHECK_OK(dd_objective_parse("neuron(conv_b,1,9,-7)", &p, &err));
+  CHECK_OK(dd_objective_parse("neuron(conv_b,1,1,-2)", &q, &err)); /* 4x4 map: centre (2, 2) -> (3, 0) */
   CHECK_OK(dd_objective_bind(&p, m, &err));
-  float *in = test_alloc(16 * 16 * 3), *g = test_alloc(16 * 16 * 3);
-  CHECK(dd_objective_gradient(&p, m, in, 16, 16, g, NULL, &err) == DD_ERR_INVALID_ARGUMENT);
-  CHECKF(strstr(err.message, "outside the 4x4 map") != NULL, "%s", err.message);
+  CHECK_OK(dd_objective_bind(&q, m, &err));
+  float *in = test_alloc(16 * 16 * 3), *g = test_alloc(16 * 16 * 3), *h = test_alloc(16 * 16 * 3);
+  r64 unused;
+  make_input(16, 16, 12, in, &unused);
+  free(unused.d);
+  CHECK_OK(dd_objective_gradient(&p, m, in, 16, 16, g, NULL, &err));
+  CHECK_OK(dd_objective_gradient(&q, m, in, 16, 16, h, NULL, &err));
+  CHECK(memcmp(g, h, 16 * 16 * 3 * sizeof(float)) == 0);
+  double gmax = 0;
+  for (int i = 0; i < 16 * 16 * 3; i++) gmax = fmax(gmax, fabs(g[i]));
+  CHECK(gmax > 0);
   dd_objective_free(&p);
+  dd_objective_free(&q);
   free(in);
   free(g);
+  free(h);
   dd_model_free(m);
 }
 
