@@ -61,6 +61,8 @@
  *                                       dot(x, g): value mean_x max_g dot(x, g),
  *                                       gradient g* / positions. Needs a guide
  *        L      := a node name (mixed4c) or a dream-layer index (digits)
+ *      Both command lines also take --objective @FILE: the expression read
+ *      from FILE (e.g. a long direction vector).
  *        CH     := c | a:b (channels a..b-1) | [c, a:b, ...]
  *      Terms on different layers are summed (one forward/backward per layer).
  *      Errors quote the expression and point at the offending character.

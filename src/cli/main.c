@@ -271,6 +271,7 @@ static int check_writable(const char *path, int frames) {
 }
 
 int main(int argc, char **argv) {
+  char *objective_text = NULL; /* --objective @FILE's contents, freed at the end */
   cli a;
   memset(&a, 0, sizeof a);
   dd_dream_options_init(&a.o);
@@ -311,6 +312,19 @@ int main(int argc, char **argv) {
         return 2;
       }
       v = argv[++i];
+    }
+    if (!strcmp(name, "objective") && v[0] == '@') { /* --objective @FILE: the expression from a file (long directions) */
+      size_t n = 0;
+      free(objective_text);
+      objective_text = (char *)read_file(v + 1, &n);
+      if (!objective_text || n > DD_OBJECTIVE_MAX_TEXT) {
+        fprintf(stderr, "deepdream: --objective %s: %s\n", v,
+                objective_text ? "the file is longer than the 65536 bytes an objective may have" : strerror(errno));
+        free(objective_text);
+        return 2;
+      }
+      objective_text[n] = 0;
+      v = objective_text;
     }
     /* every value is checked by the core's option table, before any work */
     dd_option_value val;
@@ -552,6 +566,7 @@ int main(int argc, char **argv) {
 out:
   free(px);
   free(guide_px);
+  free(objective_text);
   dd_free(channels);
   dd_dream_free(d);
   dd_model_free(m);

@@ -82,6 +82,15 @@ for (const [name, pre] of tools) {
       '--pad', '4', '--jitter', '3', '--scale', '0.1', '--rotate', '8', '--tv', '1']);
     assert.equal(r.status, 0, r.stderr.toString());
     assert.equal(new Set([plain, guided, expr].map(bytes)).size, 3, 'three different dreams');
+    // --objective @FILE: a 48-channel direction from a file
+    const dirFile = join(dir, 'direction.txt'), fromFile = join(dir, `${name}-direction.png`);
+    writeFileSync(dirFile, `direction(curves, [${Array.from({ length: 48 }, (_, i) => Math.cos(i).toFixed(6)).join(', ')}])\n`);
+    r = run([input, fromFile, ...common, '--objective', `@${dirFile}`]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(new Set([plain, fromFile].map(bytes)).size, 2);
+    r = run([input, fromFile, ...common, '--objective', `@${join(dir, 'none.txt')}`]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr.toString(), /--objective @.*none\.txt/);
     r = run([input, expr, ...common, '--objective', 'channel(curves 1)']);
     assert.equal(r.status, 1);
     assert.match(r.stderr.toString(), /objective: expected a channel number in 0\.\.65535 at character 16 of 'channel\(curves 1\)'/);
@@ -95,5 +104,5 @@ for (const [name, pre] of tools) {
 }
 
 test('native and node CLIs give the same bytes for a guided and for a transformed Laplacian dream', { skip: !existsSync(native) && 'native CLI not built' }, () => {
-  for (const kind of ['guided', 'expr']) assert.deepEqual(readFileSync(join(dir, `native-${kind}.png`)), readFileSync(join(dir, `node-${kind}.png`)), kind);
+  for (const kind of ['guided', 'expr', 'direction']) assert.deepEqual(readFileSync(join(dir, `native-${kind}.png`)), readFileSync(join(dir, `node-${kind}.png`)), kind);
 });
