@@ -269,6 +269,17 @@ dd_status dd_model_gradient(dd_model *model, const float *input, int height, int
                             const dd_objective *objective, float *grad_out, float *loss_out,
                             dd_error *err);
 
+/* The gradient of an objective expression (the `objective` option's grammar,
+   deepdream_options.h) with respect to the input (height x width x 3, fed as
+   it is), as a dream's tile computes it before its normalisation (no
+   transforms, no TV). guide (may be NULL): a guide image, guide_height x
+   guide_width x 3 floats fed as they are, whose features guide(...) terms
+   use; strong/weak terms choose their channels on `input` itself. loss_out
+   (may be NULL) receives the objective's value. */
+dd_status dd_model_objective_gradient(dd_model *model, const float *input, int height, int width,
+                                      const char *objective, const float *guide, int guide_height,
+                                      int guide_width, float *grad_out, double *loss_out, dd_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* DeepDream                                                                */
 /* ------------------------------------------------------------------------ */
@@ -289,7 +300,23 @@ typedef struct dd_dream_options {
   uint64_t seed;           /* all randomness comes from it */
   double input_mean;       /* 0 (tutorial: raw 0..255); 117 for the TF1 example */
   dd_resample resample;    /* DD_RESAMPLE_LANCZOS_U8 */
+  /* ---- beyond the tutorial (issue 15). Zero / NULL (the defaults) is the
+     tutorial exactly; deepdream_options.h documents each option by name. */
+  const char *objective_expr; /* "objective": NULL or "" = mean(square(objective)) above;
+                                 else an expression (grammar: deepdream_options.h) */
+  double tv;                  /* "tv": total-variation penalty weight, 0 */
+  int gradient_mode;          /* "gradient": DD_GRADIENT_SMOOTH (the tutorial) | DD_GRADIENT_LAPLACIAN */
+  int lap_levels;             /* "lap-levels": lap_normalize's scale_n, 4 */
+  int roll;                   /* "roll": Caffe's jitter, roll the tile by up to N px, 0 */
+  int pad;                    /* "pad": Lucid's pad, N px of grey (127.5) around the tile, 0 */
+  int jitter;                 /* "jitter": Lucid's jitter, shift by up to N px, 0 */
+  double scale;               /* "scale": Lucid's random_scale, a factor in [1-X, 1+X], 0 */
+  double rotate;              /* "rotate": Lucid's random_rotate, in [-X, X] degrees, 0 */
+  const uint8_t *guide;       /* the guide image for guide(...) terms (copied by dd_dream_begin), or NULL */
+  int guide_width, guide_height, guide_channels; /* channels 3 or 4 (alpha ignored) */
 } dd_dream_options;
+
+enum { DD_GRADIENT_SMOOTH = 0, DD_GRADIENT_LAPLACIAN = 1 };
 
 /* The smallest octave must be at least this many pixels on each side. */
 #define DD_DREAM_MIN_OCTAVE_SIZE 16

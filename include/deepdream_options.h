@@ -30,7 +30,73 @@
  *    Errors are DD_ERR_INVALID_ARGUMENT, with a sentence that names the
  *    option and quotes the text; an unknown name is DD_ERR_NOT_FOUND.
  *
- * 2. Layouts. The wasm bindings hand JavaScript a dd_dream_options and a
+ * 2. Objectives and transforms (issue 15). Every one defaults to off, which
+ *    is the tutorial bit for bit. JS names in brackets.
+ *
+ *    objective TEXT [objective]: what the gradient ascends; empty = the
+ *      tutorial's mean(square(layer[..., channels])) from --layer/--channels.
+ *      Grammar (spaces anywhere between tokens; at most 65536 bytes, 16 terms):
+ *        expr   := term (('+' | '-') term)*
+ *        term   := [NUMBER '*'] call
+ *        call   := square(L [, CH])     mean(square(L[..., CH])), CH all if absent
+ *                | channel(L, c)        mean over positions of L[..., c]
+ *                | neuron(L, c [, dx, dy]) L[cy + dy, cx + dx, c], where (cx, cy) =
+ *                                       (W/2, H/2) (integer division) of the
+ *                                       activation map of each tile: a tiled
+ *                                       dream pulls the centre neuron of every
+ *                                       tile; a position off the map (a small
+ *                                       edge tile) is clamped to its edge
+ *                | direction(L, [v0, v1, ...]) mean over positions of
+ *                                       dot(L[y, x, :], v); one weight per channel
+ *                | strong(L, k) | weak(L, k) mean(square(L[..., S])), S = the k
+ *                                       channels of highest / lowest mean
+ *                                       activation on the dream's smallest
+ *                                       octave (its base image, before any
+ *                                       step), chosen once when the dream
+ *                                       begins (ties: lower channel first) and
+ *                                       saved in its state
+ *                | guide(L)             Google's Caffe objective_guide: each
+ *                                       position x of L is pulled toward the
+ *                                       guide feature g with the largest
+ *                                       dot(x, g): value mean_x max_g dot(x, g),
+ *                                       gradient g* / positions. Needs a guide
+ *        L      := a node name (mixed4c) or a dream-layer index (digits)
+ *      Both command lines also take --objective @FILE: the expression read
+ *      from FILE (e.g. a long direction vector).
+ *        CH     := c | a:b (channels a..b-1) | [c, a:b, ...]
+ *      Terms on different layers are summed (one forward/backward per layer).
+ *      Errors quote the expression and point at the offending character.
+ *    guide FILE [guide: {data, width, height} | Blob | path]: the guide image;
+ *      with no objective, the objective is guide(layer). Its features are
+ *      computed once when the dream begins, from the guide resized (Lanczos,
+ *      as the octaves) so its longer side is at most `tile` pixels (never
+ *      enlarged), fed as the dream's tiles are (minus `mean`); they are saved
+ *      in the dream state, so resuming needs no guide.
+ *    tv X [tv]: subtracts X * mean over the tile of the squared differences
+ *      of horizontally and vertically adjacent input values, divided by 255^2
+ *      (total variation, beta = 2), from the objective (0: off).
+ *    gradient smooth|laplacian [gradient]: the tutorial's three-blur smoothing
+ *      and step_size / std step (smooth), or the TF1 notebook's lap_normalize
+ *      of the whole gradient (laplacian: the k5x5 [1 4 6 4 1] Laplacian
+ *      pyramid of lap-levels levels, each level divided by its RMS, merged)
+ *      and a step of step_size.
+ *    lap-levels N [lapLevels]: lap_normalize's scale_n, 1..8 (4).
+ *    Robustness transforms, drawn per tile from the dream's seeded generator
+ *    (saved in the state: resumable), applied to the tile's input and undone
+ *    on its gradient (the adjoint of the same sampling):
+ *    roll N [roll]: Caffe's jitter: the tile is rolled (wrap-around) by
+ *      (ox, oy), each uniform in [-N, N]; 0 off.
+ *    pad N [pad]: Lucid's pad: N pixels of constant 127.5 - mean around the tile.
+ *    jitter N [jitter]: Lucid's jitter: a shift by (dx, dy), each in [-N, N].
+ *    scale X [scale]: Lucid's random_scale: zoom by s uniform in [1-X, 1+X]
+ *      (0..0.5) about the centre.
+ *    rotate X [rotate]: Lucid's random_rotate: by an angle uniform in
+ *      [-X, X] degrees (0..180) about the centre.
+ *    pad, jitter, scale and rotate are one bilinear resampling of the padded
+ *    tile onto a (w+2 pad) x (h+2 pad) input (Lucid's jitter crops; ours
+ *    shifts, so the size stays); samples outside the tile read the pad value.
+ *
+ * 3. Layouts. The wasm bindings hand JavaScript a dd_dream_options and a
  *    dd_progress as they are in memory; JS reads the layout (field names,
  *    byte offsets, types) from the core when it loads and refuses to run when
  *    the layout differs from what it was written for.
@@ -43,6 +109,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define DD_OBJECTIVE_MAX_TEXT 65536 /* bytes of an objective expression */
+#define DD_OBJECTIVE_MAX_TERMS 16
 
 typedef enum dd_option_kind {
   DD_OPTION_FLAG = 0,

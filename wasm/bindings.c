@@ -154,6 +154,12 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_gradient(dd_model *m, const float *input, int
   dd_objective o = {layer && layer[0] ? layer : NULL, layer_index, channels, n_channels};
   return dd_model_gradient(m, input, h, w, &o, grad, loss, err);
 }
+/* An objective expression's gradient (dd_model_objective_gradient); loss: a double. */
+EMSCRIPTEN_KEEPALIVE int ddw_model_objective_gradient(dd_model *m, const float *input, int h, int w, const char *objective,
+                                                      const float *guide, int gh, int gw, float *grad, double *loss,
+                                                      dd_error *err) {
+  return dd_model_objective_gradient(m, input, h, w, objective, guide, gh, gw, grad, loss, err);
+}
 
 EMSCRIPTEN_KEEPALIVE void ddw_model_free(dd_model *m) { dd_model_free(m); }
 
@@ -168,6 +174,15 @@ EMSCRIPTEN_KEEPALIVE dd_dream_options *ddw_dream_options_new(void) {
 }
 EMSCRIPTEN_KEEPALIVE int ddw_dream_options_set(dd_dream_options *o, const char *name, const char *text, dd_error *err) {
   return dd_dream_options_set(o, name, text, err);
+}
+/* The guide image of guide(...) terms: w x h x c (3|4) bytes, which must stay
+   valid until ddw_dream_begin returns (it copies what it needs). */
+EMSCRIPTEN_KEEPALIVE void ddw_dream_options_guide(dd_dream_options *o, const uint8_t *pixels, int w, int h, int c) {
+  if (!o) return;
+  o->guide = pixels;
+  o->guide_width = w;
+  o->guide_height = h;
+  o->guide_channels = c;
 }
 /* Frees the options and the channel list dd_dream_options_set allocated. */
 EMSCRIPTEN_KEEPALIVE void ddw_dream_options_free(dd_dream_options *o) {

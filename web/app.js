@@ -5,6 +5,7 @@ import {
   loadModel, dream, resumeDream, listDreams, removeDream, listModels, removeModel, parseChannels, encodeImage,
 } from '../wasm/js/index.js';
 import { SAMPLES, toImageData } from './samples.js';
+import { mountObjectiveUI, objectiveOptions, applyObjectiveSettings } from './objective-ui.js';
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_MODEL_URL = new URL('../models/default-model.pb', import.meta.url).href;
@@ -561,6 +562,7 @@ function readSettings() {
   return {
     layer: selectedLayer(), channels: $('channels').value.trim(), iterations: num('iterations'), stepSize: num('step'),
     tileSize: num('tile'), repeats: num('octaves'), rescale: num('rescale'), blend: num('blend'), seed: num('seed'),
+    ...objectiveOptions(), // objective, guide, tv, gradient and transforms: only those set (web/objective-ui.js)
   };
 }
 
@@ -581,6 +583,7 @@ function applySettings(o) {
   $('rescale').value = o.rescale;
   $('blend').value = o.blend;
   $('seed').value = String(o.seed);
+  if (o.objective !== undefined) applyObjectiveSettings(o); // a resumed dream's; presets leave them as they are
   updateChannelHint();
   markPreset();
 }
@@ -617,6 +620,7 @@ function buildPresets() {
   }
   markPreset();
 }
+mountObjectiveUI(document.querySelector('fieldset.settings'), () => markPreset());
 for (const id of ['layer', 'channels', 'iterations', 'step', 'tile', 'octaves', 'rescale', 'blend']) {
   $(id).addEventListener('input', markPreset);
   $(id).addEventListener('change', markPreset);

@@ -7,6 +7,7 @@
 #include "../formats/sniff.h"
 #include "describe.h"
 #include "model_internal.h"
+#include "../dream/objective.h"
 
 int dd_backend_available(dd_backend b) {
   return b == DD_BACKEND_AUTO ? 1 : dd_kernels_get(b) != NULL;
@@ -315,4 +316,26 @@ dd_status dd_model_gradient(dd_model *m, const float *input, int height, int wid
   if (s != DD_OK) return s;
   return dd_exec_objective_gradient(m->exec, node, obj->channels, obj->n_channels, input,
                                     dd_shape4(1, height, width, 3), grad_out, loss_out, err);
+}
+
+dd_status dd_model_objective_gradient(dd_model *m, const float *input, int height, int width, const char *objective,
+                                      const float *guide, int guide_height, int guide_width, float *grad_out,
+                                      double *loss_out, dd_error *err) {
+  if (!m || !input || !objective || !grad_out)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_model_objective_gradient: NULL argument");
+  if (height < 1 || width < 1 || (guide && (guide_height < 1 || guide_width < 1)))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "image sizes must be positive");
+  dd_objective_prog p;
+  dd_status s = dd_objective_parse(objective, &p, err);
+  if (s != DD_OK) return s;
+  s = dd_objective_bind(&p, m, err);
+  if (s == DD_OK && dd_objective_needs_guide(&p)) {
+    s = guide ? dd_objective_set_guide(&p, m, guide, guide_height, guide_width, err)
+              : dd_fail(err, DD_ERR_INVALID_ARGUMENT, "the objective has a guide(...) term but no guide was given");
+  }
+  if (s == DD_OK && dd_objective_needs_selection(&p))
+    s = dd_objective_select(&p, m, input, height, width, height > width ? height : width, err);
+  if (s == DD_OK) s = dd_objective_gradient(&p, m, input, height, width, grad_out, loss_out, err);
+  dd_objective_free(&p);
+  return s;
 }

@@ -127,7 +127,7 @@ static void progress_bar(const dd_progress *p, double t0, double f0) {
 }
 
 typedef struct cli {
-  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *checkpoint;
+  const char *model_path, *in, *out, *grad_out, *save_state, *resume, *checkpoint, *guide;
   int quiet, list, profile, threads, quality, zoom, noise_w, noise_h;
   double zoom_scale;
   dd_backend backend;
@@ -271,6 +271,7 @@ static int check_writable(const char *path, int frames) {
 }
 
 int main(int argc, char **argv) {
+  char *objective_text = NULL; /* --objective @FILE's contents, freed at the end */
   cli a;
   memset(&a, 0, sizeof a);
   dd_dream_options_init(&a.o);
@@ -312,6 +313,19 @@ int main(int argc, char **argv) {
       }
       v = argv[++i];
     }
+    if (!strcmp(name, "objective") && v[0] == '@') { /* --objective @FILE: the expression from a file (long directions) */
+      size_t n = 0;
+      free(objective_text);
+      objective_text = (char *)read_file(v + 1, &n);
+      if (!objective_text || n > DD_OBJECTIVE_MAX_TEXT) {
+        fprintf(stderr, "deepdream: --objective %s: %s\n", v,
+                objective_text ? "the file is longer than the 65536 bytes an objective may have" : strerror(errno));
+        free(objective_text);
+        return 2;
+      }
+      objective_text[n] = 0;
+      v = objective_text;
+    }
     /* every value is checked by the core's option table, before any work */
     dd_option_value val;
     dd_status s = info->field ? dd_dream_options_set(&a.o, name, v, &err) : dd_option_parse(name, v, &val, &err);
@@ -329,6 +343,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "model")) a.model_path = v;
     else if (!strcmp(name, "noise")) a.noise_w = val.w, a.noise_h = val.h;
     else if (!strcmp(name, "show-gradient")) a.grad_out = v;
+    else if (!strcmp(name, "guide")) a.guide = v;
     else if (!strcmp(name, "zoom")) a.zoom = (int)val.i;
     else if (!strcmp(name, "zoom-scale")) a.zoom_scale = val.d;
     else if (!strcmp(name, "save-state")) a.save_state = v;
@@ -421,6 +436,7 @@ int main(int argc, char **argv) {
 
   int rc = 1, w = 0, h = 0, c = 3;
   uint8_t *px = NULL;
+  uint8_t *guide_px = NULL; /* --guide, decoded */
   dd_dream *d = NULL;
   if (a.checkpoint) {
     /* --checkpoint DIR: the state as DIR/ID.ddstate (the raw dd_dream_save_state
@@ -475,6 +491,26 @@ int main(int argc, char **argv) {
       fprintf(stderr, "deepdream: %s: %s\n", a.in, err.message);
       goto out;
     }
+  }
+
+  if (a.guide && !d) { /* the guide's features go into the dream state: a resumed dream needs no --guide */
+    size_t glen;
+    int gw, gh, gc;
+    unsigned char *gb = read_file(a.guide, &glen);
+    if (!gb) {
+      fprintf(stderr, "deepdream: cannot read the guide %s: %s\n", a.guide, strerror(errno));
+      goto out;
+    }
+    dd_status s = dd_image_decode(gb, glen, &gw, &gh, &gc, &guide_px, &err);
+    free(gb);
+    if (s != DD_OK) {
+      fprintf(stderr, "deepdream: guide %s: %s\n", a.guide, err.message);
+      goto out;
+    }
+    a.o.guide = guide_px;
+    a.o.guide_width = gw;
+    a.o.guide_height = gh;
+    a.o.guide_channels = gc;
   }
 
   if (a.zoom) {
@@ -533,6 +569,8 @@ int main(int argc, char **argv) {
   }
 out:
   free(px);
+  free(guide_px);
+  free(objective_text);
   dd_free(channels);
   dd_dream_free(d);
   dd_model_free(m);

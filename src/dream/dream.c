@@ -18,13 +18,17 @@
  * images in the tutorial's resample mode (its resize goes through uint8).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../api/describe.h"
 #include "../api/model_internal.h"
 #include "dream_impl.h"
 #include "dream_internal.h"
+#include "lapnorm.h"
+#include "objective.h"
 #include "resize.h"
+#include "transform.h"
 #include "smooth.h"
 #include "tiles.h"
 #include "deepdream_options.h"
@@ -84,6 +88,12 @@ void dd_dream_free(dd_dream *d) {
   dd_aligned_free(d->tile_grad);
   dd_aligned_free(d->strip_out);
   dd_aligned_free(d->strip_scratch);
+  if (d->obj) dd_objective_free(d->obj);
+  free(d->obj);
+  free(d->objective_text);
+  dd_aligned_free(d->tx_in);
+  dd_aligned_free(d->tx_grad);
+  dd_aligned_free(d->lap_scratch);
   free(d);
 }
 
@@ -205,6 +215,11 @@ static dd_status alloc_buffers(dd_dream *d, dd_error *err) {
   if (!d->grad) d->grad = (float *)dd_aligned_calloc(n * sizeof(float) + DD_EXTRA_BYTES);
   if (!d->grad_preview) d->grad_preview = (uint8_t *)calloc(n, 1);
   if (!d->image || !d->grad || !d->grad_preview) return oom(err, n * 9);
+  if (d->opt.gradient_mode == DD_GRADIENT_LAPLACIAN && !d->lap_scratch) {
+    size_t ln = dd_lapnorm_scratch_floats(top->h, top->w, d->opt.lap_levels);
+    d->lap_scratch = (float *)dd_aligned_alloc(ln * sizeof(float));
+    if (!d->lap_scratch) return oom(err, ln * sizeof(float));
+  }
   return DD_OK;
 }
 
@@ -264,6 +279,32 @@ static dd_status start_level(dd_dream *d, dd_error *err) {
 
 /* ---- one tile ------------------------------------------------------------- */
 
+/* The tile's gradient with the extras (objective program, transforms, TV):
+   d->tile_in -> d->tile_grad. */
+static dd_status extras_gradient(dd_dream *d, const dd_tile *t, dd_error *err) {
+  dd_transform tx;
+  dd_transform_draw(&tx, &d->rng, &d->opt, t->width, t->height);
+  dd_status s;
+  if (!tx.active) {
+    s = dd_objective_gradient(d->obj, d->model, d->tile_in, t->height, t->width, d->tile_grad, NULL, err);
+  } else {
+    size_t n = npix(tx.ow, tx.oh) * 3;
+    if (n > d->tx_cap) {
+      dd_aligned_free(d->tx_in);
+      dd_aligned_free(d->tx_grad);
+      d->tx_in = (float *)dd_aligned_alloc(n * sizeof(float) + DD_EXTRA_BYTES);
+      d->tx_grad = (float *)dd_aligned_alloc(n * sizeof(float) + DD_EXTRA_BYTES);
+      d->tx_cap = d->tx_in && d->tx_grad ? n : 0;
+      if (!d->tx_cap) return oom(err, n * 8);
+    }
+    dd_transform_apply(&tx, d->tile_in, (float)(127.5 - d->opt.input_mean), d->tx_in);
+    s = dd_objective_gradient(d->obj, d->model, d->tx_in, tx.oh, tx.ow, d->tx_grad, NULL, err);
+    if (s == DD_OK) dd_transform_adjoint(&tx, d->tx_grad, d->tile_grad);
+  }
+  if (s == DD_OK && d->opt.tv > 0) dd_tv_penalty(d->tile_in, t->height, t->width, d->opt.tv, d->tile_grad);
+  return s;
+}
+
 static dd_status run_tile(dd_dream *d, dd_error *err) {
   const level *l = &d->levels[d->lvl];
   const dd_tile *t = &d->tiles[d->tile];
@@ -281,9 +322,13 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
     else
       dd_description_feed(desc, mean, src, dst, t->width);
   }
-  dd_objective obj = d->opt.objective;
-  s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
-                                 dd_shape4(1, t->height, t->width, 3), d->tile_grad, NULL, err);
+  if (d->obj) {
+    s = extras_gradient(d, t, err);
+  } else {
+    dd_objective obj = d->opt.objective;
+    s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
+                                   dd_shape4(1, t->height, t->width, 3), d->tile_grad, NULL, err);
+  }
   if (s != DD_OK) return s;
   if (!plain) dd_description_unfeed_gradient(desc, d->tile_grad, npix(t->width, t->height));
   /* g /= (np.std(g) + 1e-8) */
@@ -334,7 +379,33 @@ static int strip_rows(const dd_dream *d, double sigma) {
   return cap_rows < 1 ? 1 : cap_rows;
 }
 
+/* gradient=laplacian: img += lap_normalize(grad) * step_size (the TF1 notebook) */
+static dd_status finish_iteration_laplacian(dd_dream *d) {
+  const level *l = &d->levels[d->lvl];
+  size_t n = npix(l->w, l->h) * 3;
+  dd_lapnorm(d->grad, l->h, l->w, d->opt.lap_levels, d->grad, d->lap_scratch);
+  double mn = INFINITY, mx = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    mn = d->grad[i] < mn ? d->grad[i] : mn;
+    mx = d->grad[i] > mx ? d->grad[i] : mx;
+  }
+  double range = mx > mn ? mx - mn : 1.0;
+  float stepf = (float)d->opt.step_size;
+  for (size_t i = 0; i < n; i++) {
+    d->image[i] += d->grad[i] * stepf;
+    d->grad_preview[i] = (uint8_t)lrint((d->grad[i] - mn) / range * 255.0);
+  }
+  d->grad_min = mn;
+  d->grad_max = mx;
+  d->step_scaled = d->opt.step_size;
+  d->iteration++;
+  d->tile = 0;
+  d->n_tiles = 0;
+  return DD_OK;
+}
+
 static dd_status finish_iteration(dd_dream *d, dd_error *err) {
+  if (d->opt.gradient_mode == DD_GRADIENT_LAPLACIAN) return finish_iteration_laplacian(d);
   const level *l = &d->levels[d->lvl];
   double sigma = (d->iteration * 4.0) / d->opt.num_iterations + 0.5;
   int rows = strip_rows(d, sigma);
@@ -385,6 +456,84 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
 
 /* ---- public API ----------------------------------------------------------- */
 
+int dd_dream_is_tutorial(const dd_dream_options *o) {
+  return !(o->objective_expr && o->objective_expr[0]) && !o->guide && o->tv == 0 && !dd_transform_enabled(o);
+}
+
+/* The objective program: the expression, or guide(layer) when only a guide
+   is given, or square(layer, channels) when only transforms or TV are on. */
+static dd_status init_objective(dd_dream *d, const dd_dream_options *opt, dd_error *err) {
+  d->opt.objective_expr = NULL;
+  if (dd_dream_is_tutorial(opt)) return DD_OK;
+  d->obj = (dd_objective_prog *)calloc(1, sizeof *d->obj);
+  if (!d->obj) return oom(err, sizeof *d->obj);
+  dd_status s;
+  const char *text = opt->objective_expr;
+  char guide_only[DD_TERM_MAX_LAYER_NAME + 16];
+  if ((!text || !text[0]) && opt->guide) { /* written out, so a saved state says what it is */
+    if (d->layer) snprintf(guide_only, sizeof guide_only, "guide(%s)", d->layer);
+    else snprintf(guide_only, sizeof guide_only, "guide(%d)", d->opt.objective.layer_index);
+    text = guide_only;
+  }
+  if (text && text[0]) {
+    size_t n = strlen(text);
+    d->objective_text = (char *)malloc(n + 1);
+    if (!d->objective_text) return oom(err, n + 1);
+    memcpy(d->objective_text, text, n + 1);
+    d->opt.objective_expr = d->objective_text;
+    s = dd_objective_parse(d->objective_text, d->obj, err);
+  } else {
+    s = dd_objective_from_default(&d->opt.objective, d->obj, err);
+  }
+  if (s == DD_OK) s = dd_objective_bind(d->obj, d->model, err);
+  return s;
+}
+
+/* After the pyramid: the guide's features and the strong/weak channels. */
+static dd_status objective_choices(dd_dream *d, const dd_dream_options *opt, dd_error *err) {
+  if (!d->obj) return DD_OK;
+  dd_status s = DD_OK;
+  float mean = (float)opt->input_mean;
+  if (dd_objective_needs_guide(d->obj)) {
+    if (!opt->guide)
+      return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "the objective has a guide(...) term but no guide image was given");
+    int gw = opt->guide_width, gh = opt->guide_height, gc = opt->guide_channels, side = gw > gh ? gw : gh;
+    int tw = gw, th = gh;
+    if (side > opt->tile_size) { /* longer side at most the tile size, never enlarged */
+      tw = (int)((int64_t)gw * opt->tile_size / side);
+      th = (int)((int64_t)gh * opt->tile_size / side);
+      tw = tw < 1 ? 1 : tw;
+      th = th < 1 ? 1 : th;
+    }
+    size_t gn = npix(gw, gh), tn = npix(tw, th);
+    uint8_t *rgb = (uint8_t *)malloc(gn * 3), *small = (uint8_t *)malloc(tn * 3);
+    float *f = (float *)dd_aligned_alloc(tn * 3 * sizeof(float) + DD_EXTRA_BYTES);
+    if (!rgb || !small || !f) s = oom(err, gn * 3 + tn * 15);
+    if (s == DD_OK) {
+      for (size_t i = 0; i < gn; i++) memcpy(rgb + i * 3, opt->guide + i * (size_t)gc, 3);
+      if (tw == gw && th == gh) memcpy(small, rgb, gn * 3);
+      else s = dd_resize_lanczos_u8(rgb, gw, gh, 3, small, tw, th, err);
+    }
+    if (s == DD_OK) {
+      for (size_t i = 0; i < tn * 3; i++) f[i] = (float)small[i] - mean;
+      s = dd_objective_set_guide(d->obj, d->model, f, th, tw, err);
+    }
+    free(rgb);
+    free(small);
+    dd_aligned_free(f);
+  }
+  if (s == DD_OK && dd_objective_needs_selection(d->obj)) {
+    const level *l = &d->levels[0];
+    size_t n = npix(l->w, l->h) * 3;
+    float *f = (float *)dd_aligned_alloc(n * sizeof(float));
+    if (!f) return oom(err, n * sizeof(float));
+    for (size_t i = 0; i < n; i++) f[i] = (float)level_base(l, i) - mean;
+    s = dd_objective_select(d->obj, d->model, f, l->h, l->w, opt->tile_size, err);
+    dd_aligned_free(f);
+  }
+  return s;
+}
+
 static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *opt, dd_error *err) {
   d->model = m;
   d->opt = *opt;
@@ -406,6 +555,8 @@ static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *o
   }
   dd_status s = dd_model_resolve_objective(m, &d->opt.objective, &d->target, err);
   if (s != DD_OK) return s;
+  d->opt.guide = NULL; /* used by dd_dream_begin only; the features live in d->obj */
+  if ((s = init_objective(d, opt, err)) != DD_OK) return s;
   int c = dd_model_node_channels(m, d->target);
   for (int j = 0; j < d->opt.objective.n_channels; j++)
     if (c > 0 && (d->channels[j] < 0 || d->channels[j] >= c))
@@ -426,6 +577,8 @@ static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *o
     tw = b > tw ? b : tw;
   }
   dd_error e2 = {0};
+  th += 2 * opt->pad; /* transformed tiles are padded */
+  tw += 2 * opt->pad;
   s = dd_exec_reserve(m->exec, d->target, dd_shape4(1, th, tw, 3), &e2);
   if (s == DD_ERR_OUT_OF_MEMORY) {
     if (err) *err = e2;
@@ -467,6 +620,7 @@ dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t
     s = build_pyramid(d, &rgb, err);
   }
   free(rgb);
+  if (s == DD_OK) s = objective_choices(d, opt, err);
   if (s == DD_OK) s = start_level(d, err);
   if (s != DD_OK) {
     dd_dream_free(d);

@@ -62,7 +62,17 @@ struct dd_dream {
   float *strip_out, *strip_scratch;
   size_t strip_cap;
   int forced_rows; /* tests: strips of at most this many rows */
+  /* beyond the tutorial (issue 15): NULL / 0 for the tutorial's dream */
+  struct dd_objective_prog *obj; /* the objective program, with its guide features and chosen channels */
+  char *objective_text;          /* owned copy of opt.objective_expr */
+  float *tx_in, *tx_grad;        /* a transformed tile and its gradient */
+  size_t tx_cap;
+  float *lap_scratch;            /* gradient=laplacian, sized for the top level */
 };
+
+/* The extras: objective program (objective.c), transforms, TV, lap_normalize.
+   Whether the dream runs the tutorial's exact path. */
+int dd_dream_is_tutorial(const dd_dream_options *o);
 
 /* For state.c. With d zeroed except width, height and in_channels (checked
    by the caller): validates the options, binds the model and objective,

@@ -26,6 +26,8 @@ void dd_dream_options_init(dd_dream_options *o) {
   o->seed = 0;
   o->input_mean = 0.0;
   o->resample = DD_RESAMPLE_LANCZOS_U8;
+  o->gradient_mode = DD_GRADIENT_SMOOTH;
+  o->lap_levels = 4;
 }
 
 /* ---- the table -------------------------------------------------------------- */
@@ -69,6 +71,27 @@ static const row rows[] = {
     {{"resample", FIELD(resample), DD_OPTION_CHOICE, 0, 0, 0, "u8|float|lanczos-u8|lanczos-float", "u8|float",
       "Lanczos through 8-bit as the tutorial (u8), or on floats"},
      AT(resample)},
+    {{"objective", FIELD(objective_expr), DD_OPTION_TEXT, NONE, "EXPR",
+      "what to amplify, e.g. channel(mixed4c,97) or 0.5*square(mixed4c)+neuron(mixed4d,12) (default: square of --layer)"},
+     AT(objective_expr)},
+    {{"guide", NULL, DD_OPTION_TEXT, NONE, "FILE", "guide image: pull the layer toward its features (guide(layer))"}, 0},
+    {{"tv", FIELD(tv), DD_OPTION_NUMBER, 0, 1e6, 0, NULL, "X", "total-variation penalty weight (0)"}, AT(tv)},
+    {{"gradient", FIELD(gradient_mode), DD_OPTION_CHOICE, 0, 0, 0, "smooth|laplacian", "smooth|laplacian",
+      "the tutorial's three blurs (smooth), or lap_normalize of the TF1 notebook"},
+     AT(gradient_mode)},
+    {{"lap-levels", FIELD(lap_levels), DD_OPTION_INT, 1, 8, 0, NULL, "N", "Laplacian pyramid levels, scale_n (4)"},
+     AT(lap_levels)},
+    {{"roll", FIELD(roll), DD_OPTION_INT, 0, 1024, 0, NULL, "N", "Caffe's jitter: roll each tile by up to N px (0)"},
+     AT(roll)},
+    {{"pad", FIELD(pad), DD_OPTION_INT, 0, 512, 0, NULL, "N", "Lucid's pad: N px of grey around each tile (0)"},
+     AT(pad)},
+    {{"jitter", FIELD(jitter), DD_OPTION_INT, 0, 512, 0, NULL, "N", "Lucid's jitter: shift each tile by up to N px (0)"},
+     AT(jitter)},
+    {{"scale", FIELD(scale), DD_OPTION_NUMBER, 0, 0.5, 0, NULL, "X", "Lucid's random scale: zoom by 1-X..1+X (0)"},
+     AT(scale)},
+    {{"rotate", FIELD(rotate), DD_OPTION_NUMBER, 0, 180, 0, NULL, "X",
+      "Lucid's random rotate: by -X..X degrees (0)"},
+     AT(rotate)},
     {{"noise", NULL, DD_OPTION_SIZE, 1, 16384, 0, NULL, "WxH",
       "start from seeded random noise of this size (INPUT is ignored: use -)"}, 0},
     {{"show-gradient", NULL, DD_OPTION_TEXT, NONE, "FILE", "write the final smoothed gradient as an image"}, 0},
@@ -338,7 +361,11 @@ dd_status dd_dream_options_set(dd_dream_options *opt, const char *name, const ch
     case DD_OPTION_INT: *(int *)at = (int)v.i; break;
     case DD_OPTION_NUMBER: *(double *)at = v.d; break;
     case DD_OPTION_SEED: *(uint64_t *)at = v.u; break;
-    case DD_OPTION_CHOICE: opt->resample = (dd_resample)(v.i % 2); break; /* u8|float|lanczos-u8|lanczos-float */
+    case DD_OPTION_CHOICE:
+      if (at == (char *)&opt->resample) opt->resample = (dd_resample)(v.i % 2); /* u8|float|lanczos-u8|lanczos-float */
+      else *(int *)at = (int)v.i;
+      break;
+    case DD_OPTION_TEXT: *(const char **)at = text; break; /* objective: must outlive the options' use */
     case DD_OPTION_LAYER:
       opt->objective.layer = v.i < 0 ? text : NULL;
       if (v.i >= 0) opt->objective.layer_index = (int)v.i;
@@ -375,6 +402,16 @@ dd_status dd_dream_options_validate(const dd_dream_options *o, dd_error *err) {
   }
   if (o->resample != DD_RESAMPLE_LANCZOS_U8 && o->resample != DD_RESAMPLE_LANCZOS_FLOAT)
     return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "unknown resample mode %d", (int)o->resample);
+  if (o->gradient_mode != DD_GRADIENT_SMOOTH && o->gradient_mode != DD_GRADIENT_LAPLACIAN)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "unknown gradient mode %d (smooth 0, laplacian 1)", o->gradient_mode);
+  if (o->objective_expr && strlen(o->objective_expr) > DD_OBJECTIVE_MAX_TEXT)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "the objective is longer than %d bytes", DD_OBJECTIVE_MAX_TEXT);
+  if (o->guide && (o->guide_width < 1 || o->guide_height < 1 || o->guide_width > 16384 || o->guide_height > 16384 ||
+                   (int64_t)o->guide_width * o->guide_height > ((int64_t)1 << 26) ||
+                   (o->guide_channels != 3 && o->guide_channels != 4)))
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT,
+                   "the guide image is %dx%d with %d channels; it must be 1..16384 per side, at most 2^26 pixels, "
+                   "RGB or RGBA", o->guide_width, o->guide_height, o->guide_channels);
   if (o->objective.n_channels < 0 || o->objective.n_channels > MAX_CHANNELS ||
       (o->objective.n_channels > 0 && !o->objective.channels))
     return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "invalid channel list");
@@ -401,6 +438,19 @@ static const dd_field options_layout[] = {
     F(dd_dream_options, seed, DD_FIELD_U64),
     F(dd_dream_options, input_mean, DD_FIELD_F64),
     F(dd_dream_options, resample, DD_FIELD_I32),
+    F(dd_dream_options, objective_expr, DD_FIELD_PTR),
+    F(dd_dream_options, tv, DD_FIELD_F64),
+    F(dd_dream_options, gradient_mode, DD_FIELD_I32),
+    F(dd_dream_options, lap_levels, DD_FIELD_I32),
+    F(dd_dream_options, roll, DD_FIELD_I32),
+    F(dd_dream_options, pad, DD_FIELD_I32),
+    F(dd_dream_options, jitter, DD_FIELD_I32),
+    F(dd_dream_options, scale, DD_FIELD_F64),
+    F(dd_dream_options, rotate, DD_FIELD_F64),
+    F(dd_dream_options, guide, DD_FIELD_PTR),
+    F(dd_dream_options, guide_width, DD_FIELD_I32),
+    F(dd_dream_options, guide_height, DD_FIELD_I32),
+    F(dd_dream_options, guide_channels, DD_FIELD_I32),
 };
 static const dd_field progress_layout[] = {
     F(dd_progress, octave, DD_FIELD_I32),      F(dd_progress, num_octaves, DD_FIELD_I32),
@@ -415,7 +465,7 @@ static const dd_field progress_layout[] = {
 };
 #undef F
 /* a member appended after the last listed one leaves a tail the layout misses */
-_Static_assert(offsetof(dd_dream_options, resample) + sizeof(int32_t) + 4 >= sizeof(dd_dream_options),
+_Static_assert(offsetof(dd_dream_options, guide_channels) + sizeof(int32_t) + 4 >= sizeof(dd_dream_options),
                "dd_dream_options has a member options_layout does not list");
 _Static_assert(offsetof(dd_progress, step_scaled) + sizeof(double) == sizeof(dd_progress),
                "dd_progress has a member progress_layout does not list");

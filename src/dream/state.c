@@ -9,6 +9,7 @@
 
 #include "../api/model_internal.h"
 #include "dream_impl.h"
+#include "objective.h"
 #include "tiles.h"
 
 static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
@@ -78,10 +79,31 @@ dd_status dd_dream_save_state(const dd_dream *d, void **bytes, size_t *len, dd_e
   put_u64(&b, d->opt.seed);
   put_f64(&b, d->opt.input_mean);
   put_i32(&b, (int32_t)d->opt.resample);
+  /* extras (version 2) */
+  uint32_t lo = d->objective_text ? (uint32_t)strlen(d->objective_text) : 0;
+  put_u32(&b, lo);
+  put(&b, d->objective_text ? d->objective_text : "", lo);
+  put_f64(&b, d->opt.tv);
+  put_i32(&b, d->opt.gradient_mode);
+  put_i32(&b, d->opt.lap_levels);
+  put_i32(&b, d->opt.roll);
+  put_i32(&b, d->opt.pad);
+  put_i32(&b, d->opt.jitter);
+  put_f64(&b, d->opt.scale);
+  put_f64(&b, d->opt.rotate);
   /* image */
   put_i32(&b, d->width);
   put_i32(&b, d->height);
   put_i32(&b, d->in_channels);
+  /* the objective's choices (version 2): per term, the chosen channels and the guide features */
+  for (int i = 0; d->obj && i < d->obj->n_terms; i++) {
+    const dd_term *t = &d->obj->terms[i];
+    int sel = t->kind == DD_TERM_STRONG || t->kind == DD_TERM_WEAK;
+    put_i32(&b, sel ? t->n_channels : 0);
+    if (sel) put(&b, t->channels, sizeof(int32_t) * (size_t)t->n_channels);
+    put_i32(&b, t->kind == DD_TERM_GUIDE ? t->guide_n : 0);
+    if (t->kind == DD_TERM_GUIDE) put(&b, t->guide, sizeof(float) * (size_t)t->guide_n * (size_t)t->c_layer);
+  }
   if (d->alpha) put(&b, d->alpha, npix(d->width, d->height));
   /* position */
   put_i32(&b, d->lvl);
@@ -275,7 +297,8 @@ static void set_octave(ctx *c) {
 
 /* Options and objective, into *o (channels malloc'd into *ch, layer into
    layer[DD_STATE_MAX_LAYER_NAME + 1]). */
-static dd_status read_options(rbuf *b, dd_dream_options *o, char *layer, int **ch, dd_error *err) {
+static dd_status read_options(rbuf *b, uint32_t version, dd_dream_options *o, char *layer, char *objective, int **ch,
+                              dd_error *err) {
   dd_dream_options_init(o);
   uint32_t ln = get_u32(b);
   if (ln > DD_STATE_MAX_LAYER_NAME || !get(b, layer, ln))
@@ -302,13 +325,75 @@ static dd_status read_options(rbuf *b, dd_dream_options *o, char *layer, int **c
   o->seed = get_u64(b);
   o->input_mean = get_f64(b);
   o->resample = (dd_resample)get_i32(b);
-  return b->failed ? truncated(err, "options") : DD_OK;
+  if (b->failed) return truncated(err, "options");
+  if (version < 2) return DD_OK; /* version 1: the tutorial's dream, no extras */
+  uint32_t lo = get_u32(b);
+  if (b->failed || lo > DD_OBJECTIVE_MAX_TEXT || !get(b, objective, lo))
+    return dd_fail(err, DD_ERR_PARSE, "dream state: bad objective length %u (at most %d)", lo, DD_OBJECTIVE_MAX_TEXT);
+  objective[lo] = 0;
+  if (memchr(objective, 0, lo)) return dd_fail(err, DD_ERR_PARSE, "dream state: the objective contains a NUL byte");
+  o->objective_expr = lo ? objective : NULL;
+  o->tv = get_f64(b);
+  o->gradient_mode = get_i32(b);
+  o->lap_levels = get_i32(b);
+  o->roll = get_i32(b);
+  o->pad = get_i32(b);
+  o->jitter = get_i32(b);
+  o->scale = get_f64(b);
+  o->rotate = get_f64(b);
+  return b->failed ? truncated(err, "options") : DD_OK; /* ranges: dd_dream_setup checks them as dd_dream_begin */
+}
+
+/* The objective's choices (version 2), checked against the bound program. */
+static dd_status read_objective(rbuf *b, dd_dream *d, dd_error *err) {
+  for (int i = 0; d->obj && i < d->obj->n_terms; i++) {
+    dd_term *t = &d->obj->terms[i];
+    int sel = t->kind == DD_TERM_STRONG || t->kind == DD_TERM_WEAK, guide = t->kind == DD_TERM_GUIDE;
+    int n = get_i32(b);
+    if (b->failed) return truncated(err, "objective");
+    if (n != (sel ? t->k : 0) || (size_t)n * 4 > b->len - b->pos)
+      return dd_fail(err, DD_ERR_PARSE, "dream state: term %d of the objective has %d chosen channels, expected %d", i + 1,
+                     n, sel ? t->k : 0);
+    if (sel) {
+      free(t->channels);
+      t->channels = (int *)malloc(sizeof(int) * (size_t)n);
+      if (!t->channels) return oom(err, sizeof(int) * (size_t)n);
+      t->n_channels = n;
+      for (int j = 0; j < n; j++) {
+        t->channels[j] = get_i32(b);
+        if (t->channels[j] < 0 || t->channels[j] >= t->c_layer || (j && t->channels[j] <= t->channels[j - 1]))
+          return dd_fail(err, DD_ERR_PARSE, "dream state: term %d's chosen channels are not increasing channels of "
+                         "0..%d", i + 1, t->c_layer - 1);
+      }
+    }
+    int gn = get_i32(b);
+    if (b->failed) return truncated(err, "objective");
+    size_t max_n = DD_GUIDE_MAX_FLOATS / (size_t)t->c_layer;
+    if (guide ? gn < 1 || (size_t)gn > max_n : gn != 0)
+      return dd_fail(err, DD_ERR_PARSE, "dream state: term %d of the objective has %d guide features, expected %s", i + 1,
+                     gn, guide ? "1.. (at most 2^24 floats)" : "none");
+    if (guide) {
+      size_t cnt = (size_t)gn * (size_t)t->c_layer;
+      if (cnt * 4 > b->len - b->pos) return truncated(err, "guide features");
+      free(t->guide);
+      t->guide = (float *)malloc(cnt * sizeof(float));
+      if (!t->guide) return oom(err, cnt * sizeof(float));
+      get(b, t->guide, cnt * sizeof(float));
+      for (size_t k = 0; k < cnt; k++)
+        if (!isfinite(t->guide[k]))
+          return dd_fail(err, DD_ERR_PARSE, "dream state: guide feature %zu of term %d is not finite", k, i + 1);
+      t->guide_n = gn;
+    }
+  }
+  return DD_OK;
 }
 
 /* Everything after the options, into d (set up by dd_dream_setup). */
-static dd_status read_dream(rbuf *b, dd_dream *d, dd_error *err) {
+static dd_status read_dream(rbuf *b, uint32_t version, dd_dream *d, dd_error *err) {
   ctx c = {d, 0, 0, 0, 0, NULL, NULL, 0};
   const char *why;
+  dd_status so = version >= 2 ? read_objective(b, d, err) : DD_OK;
+  if (so != DD_OK) return so;
   if (d->in_channels == 4) {
     size_t n = npix(d->width, d->height);
     if (n > b->len - b->pos) return truncated(err, "alpha channel");
@@ -391,9 +476,9 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
   memcpy(&check, (const uint8_t *)bytes + len - 8, 8);
   if (get_u32(&b) != DD_STATE_MAGIC) return dd_fail(err, DD_ERR_PARSE, "not a deepdream-wasm dream state (bad magic)");
   uint32_t version = get_u32(&b);
-  if (version != DD_STATE_VERSION)
-    return dd_fail(err, DD_ERR_STATE_MISMATCH, "dream state format version %u; this build reads version %u", version,
-                   DD_STATE_VERSION);
+  if (version < 1 || version > DD_STATE_VERSION)
+    return dd_fail(err, DD_ERR_STATE_MISMATCH, "dream state format version %u; this build reads versions 1..%u",
+                   version, DD_STATE_VERSION);
   if (dd_fnv1a64(DD_FNV1A64_INIT, bytes, len - 8) != check)
     return dd_fail(err, DD_ERR_PARSE, "dream state is corrupted (checksum mismatch)");
   uint64_t fp = get_u64(&b);
@@ -403,8 +488,10 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
                    (unsigned long long)fp, (unsigned long long)dd_model_fingerprint(m));
   dd_dream_options o;
   char layer[DD_STATE_MAX_LAYER_NAME + 1];
+  char *objective = (char *)malloc(DD_OBJECTIVE_MAX_TEXT + 1); /* until dd_dream_setup has copied it */
   int *ch = NULL;
-  dd_status s = read_options(&b, &o, layer, &ch, err);
+  dd_status s = objective ? read_options(&b, version, &o, layer, objective, &ch, err)
+                          : oom(err, DD_OBJECTIVE_MAX_TEXT + 1);
   dd_dream *d = NULL;
   if (s == DD_OK) {
     d = (dd_dream *)calloc(1, sizeof *d);
@@ -430,7 +517,8 @@ dd_status dd_dream_restore(dd_model *m, const void *bytes, size_t len, dd_dream 
     s = DD_ERR_PARSE;
   }
   free(ch);
-  if (s == DD_OK) s = read_dream(&b, d, err);
+  free(objective);
+  if (s == DD_OK) s = read_dream(&b, version, d, err);
   if (s != DD_OK) {
     dd_dream_free(d);
     return s;

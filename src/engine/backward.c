@@ -156,28 +156,39 @@ static void backward_node(dd_exec *e, int pi) {
   }
 }
 
-dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
-                                     const float *input, dd_shape in_shape, float *grad_out,
-                                     float *loss_out, dd_error *err) {
+/* The tutorial's seed: d mean(square(y[..., channels])) / dy, exactly as before
+   the seed became a parameter (same ops, same rounding). */
+typedef struct square_seed { const int *channels; int n_channels; } square_seed;
+static dd_status seed_square(void *ctx, const dd_seed_args *a, dd_error *err) {
+  const square_seed *q = (const square_seed *)ctx;
+  for (int j = 0; j < q->n_channels && q->channels; j++)
+    if (q->channels[j] < 0 || q->channels[j] >= a->shape.c)
+      return dd_fail(err, DD_ERR_NOT_FOUND, "channel %d does not exist in '%s', which has channels 0..%d",
+                     q->channels[j], a->name, a->shape.c - 1);
+  size_t rows = dd_shape_count(a->shape) / (size_t)a->shape.c;
+  *a->loss = dd_mean_square(rows, a->shape.c, a->y, q->channels, q->n_channels);
+  dd_mean_square_backward_par(a->pool, rows, a->shape.c, a->y, q->channels, q->n_channels, a->dy);
+  return DD_OK;
+}
+
+dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,
+                                dd_shape in_shape, float *grad_out, double *loss_out, dd_error *err) {
   dd_status s = dd_exec_check_run_args(e, target, input, in_shape, err);
   if (s != DD_OK) return s;
-  if (!grad_out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "grad_out is NULL");
+  if (!grad_out || !seed) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "grad_out or the seed is NULL");
   s = dd_plan_make(e, target, in_shape, 1, err);
   if (s != DD_OK) return s;
   int ti = e->plan_index[target];
-  int c = e->plan[ti].shape.c;
-  for (int j = 0; j < n_channels && channels; j++)
-    if (channels[j] < 0 || channels[j] >= c)
-      return dd_fail(err, DD_ERR_NOT_FOUND, "channel %d does not exist in '%s', which has channels 0..%d", channels[j],
-                     e->g->nodes[target].name, c - 1);
   dd_forward_run(e, input);
-  size_t rows = dd_shape_count(e->plan[ti].shape) / (size_t)c;
   const float *y = dd_act(e, ti);
-  if (loss_out) *loss_out = (float)dd_mean_square(rows, c, y, channels, n_channels);
   memset(e->written, 0, (size_t)e->plan_len);
   int acc;
   float *dy = grad_dst(e, ti, &acc);
-  dd_mean_square_backward_par(e->pool, rows, c, y, channels, n_channels, dy);
+  double loss = 0;
+  dd_seed_args a = {y, e->plan[ti].shape, dy, &loss, e->pool, e->g->nodes[target].name};
+  s = seed(ctx, &a, err);
+  if (s != DD_OK) return s;
+  if (loss_out) *loss_out = loss;
   grad_done(e, ti, acc);
   for (int pi = e->plan_len - 1; pi >= 0; pi--) {
     if (e->profile) {
@@ -199,3 +210,12 @@ dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels
   return DD_OK;
 }
 
+dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,
+                                     const float *input, dd_shape in_shape, float *grad_out,
+                                     float *loss_out, dd_error *err) {
+  square_seed q = {channels, n_channels};
+  double loss = 0;
+  dd_status s = dd_exec_seed_gradient(e, target, seed_square, &q, input, in_shape, grad_out, &loss, err);
+  if (s == DD_OK && loss_out) *loss_out = (float)loss;
+  return s;
+}

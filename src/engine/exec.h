@@ -44,6 +44,25 @@ dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels
                                      const float *input, dd_shape in_shape, float *grad_out,
                                      float *loss_out, dd_error *err);
 
+/* The general reverse pass: `seed` receives the target's activation y
+   (a->shape, NHWC) and writes dL/dy into a->dy (every one of its
+   dd_shape_count(shape) floats) and L into *a->loss; the engine
+   back-propagates dy to the input. It may use a->pool (may be NULL) for
+   row-parallel work. A seed that fails (a shape it cannot use) fills err;
+   nothing is back-propagated. dd_exec_objective_gradient is this with the
+   tutorial's seed, bit for bit as it always was. */
+typedef struct dd_seed_args {
+  const float *y;
+  dd_shape shape;
+  float *dy;
+  double *loss;
+  dd_threadpool *pool;
+  const char *name; /* the target node's name, for messages */
+} dd_seed_args;
+typedef dd_status (*dd_seed_fn)(void *ctx, const dd_seed_args *a, dd_error *err);
+dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,
+                                dd_shape in_shape, float *grad_out, double *loss_out, dd_error *err);
+
 /* Fusion of Conv2D -> BiasAdd [-> Relu] into the conv's epilogue, and the
    Concat pre-masking that relies on it: on (1) by default. Off runs every
    op on its own (results equal up to rounding); for tests. Takes effect at

@@ -64,7 +64,46 @@ static uint8_t *dream_fixture_image(int w, int h, int c, uint64_t seed) {
   return p;
 }
 
+/* A little-endian i32 of a saved state at byte `off`. */
+static inline int32_t dfx_rd_i32(const uint8_t *p, size_t off) {
+  int32_t v;
+  memcpy(&v, p + off, 4);
+  return v;
+}
+/* Recomputes a state's FNV-1a 64 trailer after an edit (the checksum is no defence). */
+static inline void dfx_reseal(uint8_t *s, size_t len) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i + 8 < len; i++) {
+    h ^= s[i];
+    h *= 0x100000001b3ULL;
+  }
+  memcpy(s + len - 8, &h, 8);
+}
+
 #ifdef DEEPDREAM_H
+/* Runs a dream to the end with steps of `chunk` tiles (progress never goes
+   back; *steps, when not NULL, the number of steps before the last); returns
+   the final pixels (malloc'd). */
+static inline uint8_t *dream_fixture_run_all(dd_dream *d, int w, int h, int c, int chunk, int *steps) {
+  dd_progress p;
+  dd_status s;
+  dd_error err;
+  memset(&err, 0, sizeof err);
+  int n = 0;
+  double last = -1;
+  while ((s = dd_dream_step(d, chunk, &p, &err)) == DD_OK) {
+    CHECK(p.fraction >= last && p.fraction < 1.0);
+    last = p.fraction;
+    n++;
+  }
+  CHECKF(s == DD_DONE, "step: %s", err.message);
+  CHECK(p.fraction == 1.0);
+  if (steps) *steps = n;
+  uint8_t *out = (uint8_t *)malloc((size_t)w * h * c);
+  CHECK_OK(dd_dream_read_image(d, out, (size_t)w * h * c, &err));
+  return out;
+}
+
 /* The fixture loaded as a model (a test failure when it does not load). */
 static dd_model *dream_fixture_model(void) {
   size_t len;

@@ -20,25 +20,6 @@ static dd_dream_options small_options(void) {
   return o;
 }
 
-/* Runs to the end with steps of `chunk` tiles; returns the final pixels. */
-static uint8_t *run_all(dd_dream *d, int w, int h, int c, int chunk, int *steps) {
-  dd_progress p;
-  dd_status s;
-  dd_error err;
-  int n = 0;
-  double last = -1;
-  while ((s = dd_dream_step(d, chunk, &p, &err)) == DD_OK) {
-    CHECK(p.fraction >= last && p.fraction < 1.0);
-    last = p.fraction;
-    n++;
-  }
-  CHECKF(s == DD_DONE, "step: %s", err.message);
-  CHECK(p.fraction == 1.0);
-  if (steps) *steps = n;
-  uint8_t *out = (uint8_t *)malloc((size_t)w * h * c);
-  CHECK_OK(dd_dream_read_image(d, out, (size_t)w * h * c, &err));
-  return out;
-}
 
 static void test_deterministic_and_changes_image(void) {
   dd_model *m = dream_fixture_model();
@@ -50,8 +31,8 @@ static void test_deterministic_and_changes_image(void) {
   CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &a, &err));
   CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &b, &err));
   int steps;
-  uint8_t *ra = run_all(a, W, H, 3, 1, &steps);
-  uint8_t *rb = run_all(b, W, H, 3, 1000, NULL);
+  uint8_t *ra = dream_fixture_run_all(a, W, H, 3, 1, &steps);
+  uint8_t *rb = dream_fixture_run_all(b, W, H, 3, 1000, NULL);
   CHECK(memcmp(ra, rb, (size_t)W * H * 3) == 0);
   size_t changed = 0;
   for (size_t i = 0; i < (size_t)W * H * 3; i++) changed += ra[i] != img[i];
@@ -61,7 +42,7 @@ static void test_deterministic_and_changes_image(void) {
   o.seed = 43;
   dd_dream *c = NULL;
   CHECK_OK(dd_dream_begin(m, &o, img, W, H, 3, &c, &err));
-  uint8_t *rc = run_all(c, W, H, 3, 7, NULL);
+  uint8_t *rc = dream_fixture_run_all(c, W, H, 3, 7, NULL);
   CHECK(memcmp(ra, rc, (size_t)W * H * 3) != 0);
   free(ra); free(rb); free(rc); free(img);
   dd_dream_free(a); dd_dream_free(b); dd_dream_free(c);
@@ -82,7 +63,7 @@ static void test_resume_from_every_tile(void) {
   dd_dream *ref = NULL;
   CHECK_OK(dd_dream_begin(m, &o, img, W, H, 4, &ref, &err));
   int total;
-  uint8_t *want = run_all(ref, W, H, 4, 1, &total);
+  uint8_t *want = dream_fixture_run_all(ref, W, H, 4, 1, &total);
   /* alpha passes through untouched */
   int alpha_ok = 1;
   for (size_t i = 0; i < (size_t)W * H; i++) alpha_ok &= want[i * 4 + 3] == img[i * 4 + 3];
@@ -99,7 +80,7 @@ static void test_resume_from_every_tile(void) {
     dd_status s = dd_dream_restore(m, state, len, &r, &err);
     CHECKF(s == DD_OK, "restore after %d tiles: %s", k, err.message);
     if (s == DD_OK) {
-      uint8_t *got = run_all(r, W, H, 4, 2, NULL);
+      uint8_t *got = dream_fixture_run_all(r, W, H, 4, 2, NULL);
       CHECKF(memcmp(got, want, (size_t)W * H * 4) == 0, "resumed after %d tiles: different bytes", k);
       free(got);
       dd_dream_free(r);

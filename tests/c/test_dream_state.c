@@ -26,16 +26,11 @@ static dd_dream_options options(void) {
 
 /* ---- the layout, read independently -------------------------------------- */
 typedef struct layout {
-  size_t layer_len, layer, num_iterations, width, height, channels, pos, tiles, rng, tiles_done, pixels_done, last_tile,
+  size_t layer_len, layer, num_iterations, objective_len, tv, width, height, channels, pos, tiles, rng, tiles_done, pixels_done, last_tile,
       end;
   int n_tiles;
 } layout;
 
-static int32_t rd_i32(const uint8_t *p, size_t off) {
-  int32_t v;
-  memcpy(&v, p + off, 4);
-  return v;
-}
 static void wr_i32(uint8_t *p, size_t off, int32_t v) { memcpy(p + off, &v, 4); }
 static double rd_f64(const uint8_t *p, size_t off) {
   double v;
@@ -48,19 +43,23 @@ static layout walk(const uint8_t *s) {
   size_t o = 16;
   L.layer_len = o;
   L.layer = o + 4;
-  o += 4 + (size_t)rd_i32(s, o);
+  o += 4 + (size_t)dfx_rd_i32(s, o);
   o += 4; /* layer_index */
-  int nch = rd_i32(s, o);
+  int nch = dfx_rd_i32(s, o);
   o += 4 + 4 * (size_t)nch;
   L.num_iterations = o;
   o += 4 + 8 + 4 + 4 + 8 + 8 + 8 + 8 + 4;
+  L.objective_len = o; /* version 2: the extras */
+  o += 4 + (size_t)dfx_rd_i32(s, o);
+  L.tv = o;
+  o += 8 + 4 * 5 + 8 + 8;
   L.width = o;
   L.height = o + 4;
   L.channels = o + 8;
-  int w = rd_i32(s, o), h = rd_i32(s, o + 4), c = rd_i32(s, o + 8);
+  int w = dfx_rd_i32(s, o), h = dfx_rd_i32(s, o + 4), c = dfx_rd_i32(s, o + 8);
   o += 12 + (c == 4 ? (size_t)w * h : 0);
   L.pos = o;
-  L.n_tiles = rd_i32(s, o + 12);
+  L.n_tiles = dfx_rd_i32(s, o + 12);
   o += 20;
   L.tiles = o;
   o += 16 * (size_t)L.n_tiles;
@@ -74,14 +73,6 @@ static layout walk(const uint8_t *s) {
 }
 enum { P_LVL = 0, P_ITER = 4, P_TILE = 8, P_NTILES = 12, P_DONE = 16 };
 
-static void reseal(uint8_t *s, size_t len) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i + 8 < len; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ULL;
-  }
-  memcpy(s + len - 8, &h, 8);
-}
 
 /* A state after `tiles` steps of one tile (RGBA when channels == 4). */
 static uint8_t *state_after(dd_model *m, int w, int h, int channels, int tiles, size_t *len) {
@@ -101,7 +92,7 @@ static uint8_t *state_after(dd_model *m, int w, int h, int channels, int tiles, 
 /* Restores the crafted state: it must be DD_ERR_PARSE naming `needle`. If it
    is accepted (the bug), the dream is run on so the damage shows (ASan). */
 static void expect_refused(const char *what, dd_model *m, uint8_t *s, size_t len, const char *needle) {
-  reseal(s, len);
+  dfx_reseal(s, len);
   dd_dream *r = NULL;
   dd_error err = {0};
   dd_status st = dd_dream_restore(m, s, len, &r, &err);
@@ -141,7 +132,7 @@ static void test_position(void) {
   /* 3 tiles into octave 0: a grid is drawn, tile 3 of it is next */
   uint8_t *base = state_after(m, W, H, 4, 3, &len);
   layout L = walk(base);
-  CHECK(rd_i32(base, L.pos + P_LVL) == 0 && rd_i32(base, L.pos + P_NTILES) > 3);
+  CHECK(dfx_rd_i32(base, L.pos + P_LVL) == 0 && dfx_rd_i32(base, L.pos + P_NTILES) > 3);
 
   /* tile == n_tiles: a read past the tiles */
   refuse_i32("tile == n_tiles", m, base, len, L.pos + P_TILE, L.n_tiles, "0 <= tile < n_tiles");
@@ -172,7 +163,7 @@ static void test_position(void) {
   }
   base = state_after(m, W, H, 3, steps, &len);
   L = walk(base);
-  CHECK(rd_i32(base, L.pos + P_LVL) == 1 && rd_i32(base, L.pos + P_NTILES) == 0);
+  CHECK(dfx_rd_i32(base, L.pos + P_LVL) == 1 && dfx_rd_i32(base, L.pos + P_NTILES) == 0);
   refuse_i32("iteration == num_iterations", m, base, len, L.pos + P_ITER, 2, "0 <= iteration < num_iterations");
   refuse_i32("iteration huge", m, base, len, L.pos + P_ITER, 1000000, "0 <= iteration < num_iterations");
   /* done at the last octave but iteration 0 */
@@ -190,13 +181,13 @@ static void test_tiles(void) {
   CHECK(L.n_tiles >= 4);
   uint8_t *s = (uint8_t *)malloc(len);
   /* tile i: top, left, height, width at L.tiles + 16 i */
-  refuse_i32("wider tile", m, base, len, L.tiles + 16 + 12, rd_i32(base, L.tiles + 16 + 12) + 1, "tile 1");
+  refuse_i32("wider tile", m, base, len, L.tiles + 16 + 12, dfx_rd_i32(base, L.tiles + 16 + 12) + 1, "tile 1");
   refuse_i32("first tile off the origin", m, base, len, L.tiles + 4, 1, "the first tile is at the origin");
   refuse_i32("tile outside", m, base, len, L.tiles + 16 * (L.n_tiles - 1), 100000, "inside the octave");
   refuse_i32("empty tile", m, base, len, L.tiles + 8, 0, "height and width >= 1");
   /* the last tile shrunk: a hole at the corner */
   refuse_i32("hole", m, base, len, L.tiles + 16 * (L.n_tiles - 1) + 12,
-             rd_i32(base, L.tiles + 16 * (L.n_tiles - 1) + 12) - 1, "bottom-right corner");
+             dfx_rd_i32(base, L.tiles + 16 * (L.n_tiles - 1) + 12) - 1, "bottom-right corner");
   memcpy(s, base, len); /* two tiles swapped: each inside, the grid broken */
   uint8_t t0[16];
   memcpy(t0, s + L.tiles, 16);

@@ -94,6 +94,37 @@ static void test_dream_options_set(void) {
   o.tile_size = 8;
   CHECK(dd_dream_options_validate(&o, &err) == DD_ERR_INVALID_ARGUMENT && strstr(err.message, "tile_size"));
   dd_free((void *)o.objective.channels);
+
+  /* beyond the tutorial: every new option defaults to off and sets its member by name */
+  dd_dream_options_init(&o);
+  CHECK(!o.objective_expr && o.tv == 0 && o.gradient_mode == DD_GRADIENT_SMOOTH && o.lap_levels == 4 && o.roll == 0 &&
+        o.pad == 0 && o.jitter == 0 && o.scale == 0 && o.rotate == 0 && !o.guide);
+  const char *expr = "0.5*channel(mixed4c,97)";
+  CHECK_OK(dd_dream_options_set(&o, "objective", expr, &err));
+  CHECK_OK(dd_dream_options_set(&o, "gradient", "laplacian", &err));
+  CHECK_OK(dd_dream_options_set(&o, "lap-levels", "6", &err));
+  CHECK_OK(dd_dream_options_set(&o, "tv", "2.5", &err));
+  CHECK_OK(dd_dream_options_set(&o, "roll", "32", &err));
+  CHECK_OK(dd_dream_options_set(&o, "pad", "12", &err));
+  CHECK_OK(dd_dream_options_set(&o, "jitter", "8", &err));
+  CHECK_OK(dd_dream_options_set(&o, "scale", "0.1", &err));
+  CHECK_OK(dd_dream_options_set(&o, "rotate", "10", &err));
+  CHECK(o.objective_expr == expr && o.gradient_mode == DD_GRADIENT_LAPLACIAN && o.lap_levels == 6 && o.tv == 2.5 &&
+        o.roll == 32 && o.pad == 12 && o.jitter == 8 && o.scale == 0.1 && o.rotate == 10);
+  CHECK(o.resample == DD_RESAMPLE_LANCZOS_U8); /* a CHOICE other than resample leaves resample alone */
+  CHECK_OK(dd_dream_options_validate(&o, &err));
+  CHECK(dd_dream_options_set(&o, "guide", "x.png", &err) == DD_ERR_INVALID_ARGUMENT); /* a path: the CLIs' */
+  refused("gradient", "blur", "gradient (gradient_mode) must be one of smooth|laplacian");
+  refused("lap-levels", "9", "must be an integer in 1..8");
+  refused("scale", "0.6", "must be a number in [0, 0.5]");
+  refused("rotate", "-1", "must be a number in [0, 180]");
+  refused("objective", "", "needs a non-empty value");
+  o.gradient_mode = 2;
+  CHECK(dd_dream_options_validate(&o, &err) == DD_ERR_INVALID_ARGUMENT && strstr(err.message, "gradient mode 2"));
+  o.gradient_mode = 0;
+  uint8_t px[12] = {0};
+  o.guide = px, o.guide_width = 2, o.guide_height = 2, o.guide_channels = 2;
+  CHECK(dd_dream_options_validate(&o, &err) == DD_ERR_INVALID_ARGUMENT && strstr(err.message, "RGB or RGBA"));
 }
 
 /* every byte of the struct is in a listed field or padding after one */
@@ -112,7 +143,7 @@ static void test_layouts(void) {
   int n;
   size_t size;
   const dd_field *f = dd_dream_options_layout(&n, &size);
-  CHECK(n == 13 && size == sizeof(dd_dream_options));
+  CHECK(n == 26 && size == sizeof(dd_dream_options));
   check_layout("dd_dream_options", f, n, size);
   CHECK(f[4].offset == offsetof(dd_dream_options, num_iterations) && !strcmp(f[4].name, "num_iterations"));
   f = dd_progress_layout(&n, &size);

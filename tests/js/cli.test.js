@@ -63,3 +63,46 @@ test('native and node CLIs give the same bytes', { skip: !existsSync(native) && 
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+// beyond the tutorial (issue 15): --guide, --objective, transforms and the Laplacian gradient in both tools
+for (const [name, pre] of tools) {
+  const run = (args) => (name === 'node' ? spawnSync(process.execPath, [...pre, ...args]) : spawnSync(native, args));
+  test(`${name} CLI: guide, objective, transforms`, async () => {
+    const guide = join(dir, 'guide.png');
+    const g = samplePicture(90, 70);
+    for (let i = 0; i < g.data.length; i += 3) g.data[i] = 255 - g.data[i];
+    writeFileSync(guide, await encodeImage(g));
+    const bytes = (f) => readFileSync(f).toString('base64');
+    const plain = join(dir, `${name}-plain.png`), guided = join(dir, `${name}-guided.png`), expr = join(dir, `${name}-expr.png`);
+    let r = run([input, plain, ...common]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    r = run([input, guided, ...common, '--guide', guide, '--roll', '8']);
+    assert.equal(r.status, 0, r.stderr.toString());
+    r = run([input, expr, ...common, '--objective', '0.5*channel(curves,1)-weak(edges,2)', '--gradient', 'laplacian',
+      '--pad', '4', '--jitter', '3', '--scale', '0.1', '--rotate', '8', '--tv', '1']);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(new Set([plain, guided, expr].map(bytes)).size, 3, 'three different dreams');
+    // --objective @FILE: a 48-channel direction from a file
+    const dirFile = join(dir, 'direction.txt'), fromFile = join(dir, `${name}-direction.png`);
+    writeFileSync(dirFile, `direction(curves, [${Array.from({ length: 48 }, (_, i) => Math.cos(i).toFixed(6)).join(', ')}])\n`);
+    r = run([input, fromFile, ...common, '--objective', `@${dirFile}`]);
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(new Set([plain, fromFile].map(bytes)).size, 2);
+    r = run([input, fromFile, ...common, '--objective', `@${join(dir, 'none.txt')}`]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr.toString(), /--objective @.*none\.txt/);
+    r = run([input, expr, ...common, '--objective', 'channel(curves 1)']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr.toString(), /objective: expected a channel number in 0\.\.65535 at character 16 of 'channel\(curves 1\)'/);
+    r = run([input, expr, ...common, '--gradient', 'blur']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr.toString(), /gradient \(gradient_mode\) must be one of smooth\|laplacian, got 'blur'/);
+    r = run([input, expr, ...common, '--guide', join(dir, 'no-guide.png')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr.toString(), /no-guide\.png/);
+  });
+}
+
+test('native and node CLIs give the same bytes for a guided and for a transformed Laplacian dream', { skip: !existsSync(native) && 'native CLI not built' }, () => {
+  for (const kind of ['guided', 'expr', 'direction']) assert.deepEqual(readFileSync(join(dir, `native-${kind}.png`)), readFileSync(join(dir, `node-${kind}.png`)), kind);
+});

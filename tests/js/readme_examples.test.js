@@ -30,11 +30,12 @@ async function runBlock(i, names) {
   return import(`${pathToFileURL(file).href}?${Date.now()}`);
 }
 
-test('README has the three JS examples', () => {
-  assert.equal(blocks.length, 3);
+test('README has the four JS examples', () => {
+  assert.equal(blocks.length, 4);
   assert.match(blocks[0], /loadModel\(/);
-  assert.match(blocks[1], /sequential\(/);
-  assert.match(blocks[2], /bvlc_googlenet\.onnx/);
+  assert.match(blocks[1], /objective:/);
+  assert.match(blocks[2], /sequential\(/);
+  assert.match(blocks[3], /bvlc_googlenet\.onnx/);
 });
 
 test('the dream example runs, and its resume continues an interrupted dream to the same bytes', async () => {
@@ -69,6 +70,28 @@ test('the dream example runs, and its resume continues an interrupted dream to t
   }
 });
 
+test('the objectives example runs: each dream differs from the tutorial\'s and from the others', async () => {
+  const bytes = miniInception({ scale: 16, seed: 2 });
+  const W = 96, H = 80;
+  const pic = (k) => {
+    const p = { width: W, height: H, channels: 4, data: new Uint8Array(W * H * 4) };
+    for (let i = 0; i < W * H; i++) p.data.set([(i * k) & 255, (i >> 3) & 255, (i * 13 + k) & 255, 255], i * 4);
+    return p;
+  };
+  Object.assign(globalThis, { fileOrUrlOrBytes: bytes, photo: pic(7), guidePicture: pic(29) });
+  const ex = await runBlock(1, ['model', 'channel', 'mixed', 'guided', 'grad', 'loss']);
+  try {
+    const tutorial = await dream(ex.model, pic(7), { seed: 1 }).result;
+    const all = [tutorial, ex.channel, ex.mixed, ex.guided].map((r) => Buffer.from(r.data).toString('base64'));
+    assert.equal(new Set(all).size, 4);
+    for (const r of [ex.channel, ex.mixed, ex.guided]) assert.deepEqual([r.width, r.height, r.channels], [W, H, 4]);
+    assert.equal(ex.grad.length, 64 * 64 * 3);
+    assert.ok(Number.isFinite(ex.loss) && ex.grad.some((v) => v !== 0));
+  } finally {
+    ex.model.free();
+  }
+});
+
 test('the training example runs', async () => {
   const n = 48;
   const data = (count, seed) => {
@@ -87,7 +110,7 @@ test('the training example runs', async () => {
   console.log = (...a) => lines.push(a.join(' ')); // the example prints a summary and progress bars
   let ex;
   try {
-    ex = await runBlock(1, ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
+    ex = await runBlock(2, ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
   } finally {
     console.log = log;
   }
@@ -108,7 +131,7 @@ test('the ONNX example runs on the GoogLeNet stand-in', { skip: !onnxPython() &&
   const W = 72, H = 64, picture = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
   for (let i = 0; i < picture.data.length; i++) picture.data[i] = (i * 13 + (i % 3) * 60) & 255;
   Object.assign(globalThis, { picture });
-  const ex = await runBlock(2, ['googlenet', 'desc', 'layer', 'dreamt']);
+  const ex = await runBlock(3, ['googlenet', 'desc', 'layer', 'dreamt']);
   try {
     assert.equal(ex.desc.name, 'bvlc_googlenet');
     assert.equal(ex.desc.channelOrder, 'BGR');

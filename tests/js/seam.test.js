@@ -32,7 +32,7 @@ test('status names and values are the core\'s', () => {
 
 test('the real seam passes the check', () => {
   assert.doesNotThrow(() => checkSeam(clone()));
-  assert.ok(seam.layouts.progress.fields.length === 18 && seam.layouts.options.fields.length === 13);
+  assert.ok(seam.layouts.progress.fields.length === 18 && seam.layouts.options.fields.length === 26);
 });
 
 test('a tampered progress layout fails loudly', () => {
@@ -58,8 +58,8 @@ test('a tampered option table fails loudly', () => {
   s.options = s.options.filter((o) => o.name !== 'seed');
   refused(s, /'seed'.*does not exist/);
   s = clone();
-  s.options.push({ name: 'jitter', field: 'jitter', kind: 'int' });
-  refused(s, /jitter/);
+  s.options.push({ name: 'wobble', field: 'wobble', kind: 'int' });
+  refused(s, /wobble/);
   s = clone();
   s.layouts.options.fields = s.layouts.options.fields.filter((f) => f.name !== 'num_iterations');
   refused(s, /num_iterations/);

@@ -37,7 +37,14 @@ function parseValue(M, name, text) {
   });
 }
 
-function parse(M, argv) {
+/** --objective @FILE: the expression from a file (a long direction vector). */
+async function readObjective(v) {
+  const text = await fs.readFile(v.slice(1), 'utf8').catch((e) => { throw new UsageError(`--objective ${v}: ${e.message}`); });
+  if (Buffer.byteLength(text) > 65536) throw new UsageError(`--objective ${v}: the file is longer than the 65536 bytes an objective may have`);
+  return text;
+}
+
+async function parse(M, argv) {
   const table = M.ddSeam.options;
   const rows = new Map(table.map((o) => [o.name, o]));
   const jsName = Object.fromEntries(Object.entries(DREAM_OPTIONS).map(([js, [c]]) => [c, js]));
@@ -53,6 +60,7 @@ function parse(M, argv) {
       if (i + 1 >= argv.length) throw new UsageError(`${k} needs a value`);
       v = argv[++i];
     }
+    if (name === 'objective' && v.startsWith('@')) v = await readObjective(v); // --objective @FILE
     const val = row.kind === 'flag' ? null : parseValue(M, name, v);
     if (row.field) { a.o[jsName[name]] = v; continue; } // dream() sets it through the same table
     switch (name) {
@@ -62,6 +70,7 @@ function parse(M, argv) {
       case 'model': a.model = v; break;
       case 'noise': a.noise = [val.w, val.h]; break;
       case 'show-gradient': a.grad = v; break;
+      case 'guide': a.guide = v; break;
       case 'zoom': a.zoom = val.i; break;
       case 'zoom-scale': a.zoomScale = val.d; break;
       case 'save-state': a.saveState = v; break;
@@ -150,7 +159,7 @@ function downloadBar() {
 async function main() {
   const M = await loadCore({ threads: false }); // the option table lives in the core
   let a;
-  try { a = parse(M, process.argv.slice(2)); } catch (e) { if (!(e instanceof UsageError)) throw e; console.error(`deepdream-wasm: ${e.message}`); return 2; }
+  try { a = await parse(M, process.argv.slice(2)); } catch (e) { if (!(e instanceof UsageError)) throw e; console.error(`deepdream-wasm: ${e.message}`); return 2; }
   if (a.help) { console.log(a.helpText); return 0; }
   if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(a.helpText); return 2; }
   const out = a.pos[a.pos.length - 1];
@@ -180,6 +189,8 @@ async function main() {
   let image;
   if (a.noise) image = noiseImage(M, a.o.seed ?? 0, a.noise[0], a.noise[1]);
   else if (!a.resume) image = await decodeImage(await fs.readFile(a.pos[0]).catch((e) => { throw asDeepDreamError(e, 'cannot read the input image'); }));
+  if (a.guide && !a.resume) // the guide's features go into the dream state: a resumed dream needs no --guide
+    a.o.guide = await decodeImage(await fs.readFile(a.guide).catch((e) => { throw asDeepDreamError(e, 'cannot read the guide image'); }));
   const t0 = performance.now();
   const onProgress = a.quiet ? undefined : bar;
 

@@ -10,6 +10,8 @@ import { EtaEstimator } from './eta.js';
 export const DEFAULTS = Object.freeze({
   layer: 0, channels: [], iterations: 10, stepSize: 3.0, tileSize: 400, repeats: 4, rescale: 0.7, blend: 0.2,
   seed: 0, inputMean: 0, resample: 'lanczos-u8', tilesPerStep: 1,
+  // beyond the tutorial: all off by default (README "Objectives and transforms")
+  objective: '', tv: 0, gradient: 'smooth', lapLevels: 4, roll: 0, pad: 0, jitter: 0, scale: 0, rotate: 0,
 });
 
 /** Parses channels given as [0,1,2], "0:3", "5", or {start, end}. A range a:b needs b > a. */
@@ -62,6 +64,7 @@ function coreOptions(M, s, o) {
   const err = s.err();
   try {
     for (const [key, [name]] of Object.entries(DREAM_OPTIONS)) {
+      if (key === 'objective' && (o[key] === '' || o[key] == null)) continue; // the tutorial's objective
       check(M, M._ddw_dream_options_set(opts, s.str(name), s.str(optionText(key, o[key])), err), err, `dream: ${key}`);
     }
   } catch (e) {
@@ -253,6 +256,10 @@ export function dream(model, source, options = {}) {
     const opts = coreOptions(M, s, o); // every value checked by the core before any work
     try {
       const err = s.err();
+      if (options.guide != null) { // copied by the core: its features go into the dream state
+        const g = toRGBA(options.guide);
+        M._ddw_dream_options_guide(opts, s.u8(g.data), g.width, g.height, g.channels);
+      }
       const px = s.u8(img.data);
       return checkPtr(M, M._ddw_dream_begin(model.ptr, opts, px, img.width, img.height, img.channels, err), err, 'dream');
     } finally {

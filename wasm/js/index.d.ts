@@ -109,7 +109,7 @@ export class Model {
   /** Forward to any node on an HxWx3 float image (fed as is: the tutorial feeds raw 0..255). */
   forward(input: Float32Array, height: number, width: number, node: string): { data: Float32Array; shape: number[] };
   /** d mean(square(layer[..., channels])) / d input. */
-  gradient(input: Float32Array, height: number, width: number, objective?: { layer?: string | number; channels?: number[] }): {
+  gradient(input: Float32Array, height: number, width: number, objective?: GradientObjective): {
     grad: Float32Array;
     loss: number;
   };
@@ -137,7 +137,7 @@ export class RemoteModel {
   readonly alive: boolean;
   findNode(name: string): Promise<{ name: string; channels: number; nodeIndex: number }>;
   forward(input: Float32Array, height: number, width: number, node: string): Promise<{ data: Float32Array; shape: number[] }>;
-  gradient(input: Float32Array, height: number, width: number, objective?: { layer?: string | number; channels?: number[] }): Promise<{
+  gradient(input: Float32Array, height: number, width: number, objective?: GradientObjective): Promise<{
     grad: Float32Array;
     loss: number;
   }>;
@@ -177,6 +177,15 @@ export function listModels(opts?: { store?: IndexedDBStore }): Promise<Record<st
 export function removeModel(url: string, opts?: { store?: IndexedDBStore }): Promise<void>;
 export function copyModel(from: string, to: string, opts?: { store?: IndexedDBStore }): Promise<void>;
 
+/** The tutorial's objective by layer and channels, or an objective expression (DreamOptions.objective) with
+    an optional guide image as floats fed as they are (for guide(...) terms); loss is then its value. */
+export interface GradientObjective {
+  layer?: string | number;
+  channels?: number[];
+  objective?: string;
+  guide?: { data: Float32Array; width: number; height: number };
+}
+
 // ---------------------------------------------------------------- dreams ----
 export interface DreamOptions {
   /** A node name or a dream-layer index (default 0). */
@@ -201,6 +210,28 @@ export interface DreamOptions {
   /** Subtracted from pixels before the network (0; the TF1 example uses 117). */
   inputMean?: number;
   resample?: 'lanczos-u8' | 'lanczos-float';
+  /** What to amplify (default '': the tutorial's mean(square(layer[..., channels]))). Grammar: a sum of
+      [w*]square(L[,CH]) | channel(L,c) | neuron(L,c[,dx,dy]) | direction(L,[v,...]) | strong(L,k) | weak(L,k) | guide(L),
+      e.g. '0.5*channel(mixed4c,97)+neuron(mixed4d,12)'. */
+  objective?: string;
+  /** Guide image for guide(L) terms (with no objective: guide(layer)). Worker dreams also take a Blob. */
+  guide?: ImageSource | Blob;
+  /** Total-variation penalty weight (0). */
+  tv?: number;
+  /** The tutorial's three blurs ('smooth') or the TF1 notebook's lap_normalize ('laplacian'). */
+  gradient?: 'smooth' | 'laplacian';
+  /** lap_normalize's scale_n, 1..8 (4). */
+  lapLevels?: number;
+  /** Caffe's jitter: roll each tile by up to N px (0). */
+  roll?: number;
+  /** Lucid's pad: N px of grey around each tile (0). */
+  pad?: number;
+  /** Lucid's jitter: shift each tile by up to N px (0). */
+  jitter?: number;
+  /** Lucid's random scale: zoom each tile by 1-X..1+X, X in 0..0.5 (0). */
+  scale?: number;
+  /** Lucid's random rotate: by -X..X degrees, X in 0..180 (0). */
+  rotate?: number;
   /** Tiles per step between progress events (1). */
   tilesPerStep?: number;
   /** Redrawn after every tile with the image as it is. */
@@ -256,6 +287,15 @@ export interface NormalizedDreamOptions {
   inputMean: number;
   resample: 'lanczos-u8' | 'lanczos-float';
   tilesPerStep: number;
+  objective: string;
+  tv: number;
+  gradient: 'smooth' | 'laplacian';
+  lapLevels: number;
+  roll: number;
+  pad: number;
+  jitter: number;
+  scale: number;
+  rotate: number;
 }
 
 export class DreamController extends EventTarget {
@@ -279,7 +319,7 @@ export class DreamController extends EventTarget {
   currentGradient(): Required<RawImage>;
 }
 
-export const DEFAULTS: Readonly<Required<Pick<DreamOptions, 'layer' | 'iterations' | 'stepSize' | 'tileSize' | 'repeats' | 'rescale' | 'blend' | 'inputMean' | 'resample' | 'tilesPerStep'>>>;
+export const DEFAULTS: Readonly<Required<Pick<DreamOptions, 'layer' | 'iterations' | 'stepSize' | 'tileSize' | 'repeats' | 'rescale' | 'blend' | 'inputMean' | 'resample' | 'tilesPerStep' | 'objective' | 'tv' | 'gradient' | 'lapLevels' | 'roll' | 'pad' | 'jitter' | 'scale' | 'rotate'>>>;
 export function parseChannels(ch: DreamOptions['channels']): number[];
 export function dream(model: Model, source: ImageSource, options?: DreamOptions): DreamController;
 export function dream(model: RemoteModel, source: ImageSource | Blob, options?: DreamOptions): RemoteDream;

@@ -119,13 +119,26 @@ export class Model {
   }
 
   /**
-   * The DeepDream gradient d mean(square(layer[..., channels])) / d input.
-   * @param {{layer?: string|number, channels?: number[]}} objective
+   * The DeepDream gradient d mean(square(layer[..., channels])) / d input, or with
+   * {objective: 'channel(mixed4c,97)+...', guide?: {data: Float32Array, width, height}} that
+   * expression's gradient (fed as it is; guide(...) terms use the guide's features).
+   * @param {{layer?: string|number, channels?: number[], objective?: string, guide?: {data: Float32Array, width: number, height: number}}} objective
    * @returns {{grad: Float32Array, loss: number}}
    */
   gradient(input, height, width, objective = {}) {
     const M = this._M;
     checkImage(input, height, width);
+    if (objective.objective) { // an objective expression (README "Objectives and transforms")
+      const g = objective.guide;
+      if (g) checkImage(g.data, g.height, g.width);
+      return withScope(M, (s) => {
+        const inp = s.f32(input), err = s.err(), grad = s.alloc(input.length * 4), loss = s.alloc(8);
+        const st = M._ddw_model_objective_gradient(this.ptr, inp, height, width, s.str(objective.objective),
+          g ? s.f32(g.data) : 0, g ? g.height : 0, g ? g.width : 0, grad, loss, err);
+        check(M, st, err, 'gradient');
+        return { grad: M.HEAPF32.slice(grad >>> 2, (grad >>> 2) + input.length), loss: M.HEAPF64[loss >>> 3] };
+      });
+    }
     return withScope(M, (s) => {
       const { layer = 0, channels = [] } = objective;
       const inp = s.f32(input), err = s.err(), grad = s.alloc(input.length * 4), loss = s.alloc(4);

@@ -355,6 +355,7 @@ function workerOptions(options) {
   for (const [k, v] of Object.entries(options)) {
     if (['canvas', 'signal', 'onProgress', 'checkpoint', 'transfer', 'storage', 'id', 'frameEvery'].includes(k)) continue;
     if (typeof v === 'function') continue;
+    if (k === 'guide' && isCanvas(v)) { out[k] = toRGBA(v); continue; } // canvases do not cross to a worker; Blobs, ImageData, ImageBitmaps do
     out[k] = typeof v === 'bigint' ? v.toString() : v;
   }
   return out;

@@ -14,6 +14,10 @@ export const DREAM_OPTIONS = Object.freeze({
   layer: ['layer', 'layer'], channels: ['channels', 'channels'], iterations: ['iterations', 'int'],
   stepSize: ['step', 'number'], tileSize: ['tile', 'int'], repeats: ['octaves', 'int'], rescale: ['rescale', 'number'],
   blend: ['blend', 'number'], seed: ['seed', 'seed'], inputMean: ['mean', 'number'], resample: ['resample', 'choice'],
+  // beyond the tutorial (issue 15; include/deepdream_options.h)
+  objective: ['objective', 'text'], tv: ['tv', 'number'], gradient: ['gradient', 'choice'],
+  lapLevels: ['lap-levels', 'int'], roll: ['roll', 'int'], pad: ['pad', 'int'], jitter: ['jitter', 'int'],
+  scale: ['scale', 'number'], rotate: ['rotate', 'number'],
 });
 
 /** Progress as JS reports it: JS name -> [dd_progress member, type]. */

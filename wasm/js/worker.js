@@ -194,21 +194,26 @@ const ops = {
 
   async dream({ handle, id, image, options, checkpoint, frames }) {
     const m = model(handle);
-    let decoded = null;
-    if (typeof Blob !== 'undefined' && image instanceof Blob) {
+    const decoded = [];
+    const decode = async (pic, what) => {
+      if (typeof Blob === 'undefined' || !(pic instanceof Blob)) return pic;
       if (typeof createImageBitmap !== 'function')
         throw Object.assign(new Error('deepdream-wasm: decoding a Blob needs createImageBitmap (a browser)'), { name: 'DeepDreamError', code: 'DD_ERR_UNSUPPORTED' });
       try {
-        decoded = image = await createImageBitmap(image, { imageOrientation: 'from-image' });
+        const bm = await createImageBitmap(pic, { imageOrientation: 'from-image' });
+        decoded.push(bm);
+        return bm;
       } catch (e) {
-        throw Object.assign(new Error(`deepdream-wasm: cannot decode the picture: ${e.message}`), { name: 'DeepDreamError', code: 'DD_ERR_PARSE' });
+        throw Object.assign(new Error(`deepdream-wasm: cannot decode the ${what}: ${e.message}`), { name: 'DeepDreamError', code: 'DD_ERR_PARSE' });
       }
-    }
+    };
     let c;
     try {
-      c = dream(m, image, { ...options, id, checkpoint: storageFor(checkpoint) });
+      image = await decode(image, 'picture');
+      const guide = options && options.guide != null ? await decode(options.guide, 'guide image') : undefined;
+      c = dream(m, image, { ...options, guide, id, checkpoint: storageFor(checkpoint) });
     } finally {
-      if (decoded) decoded.close();
+      for (const bm of decoded) bm.close();
     }
     wire(id, c, frames);
     return { id: c.id, width: c.width, height: c.height, channels: c.channels, options: c.options };
