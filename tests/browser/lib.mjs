@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { createServer } from '../../web/server.js';
+import { ERROR_HOOK } from './drivers/index.mjs';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -17,12 +19,38 @@ export const ARTIFACTS = join(REPO, 'tests', 'artifacts');
 export const haveChromium = existsSync(CHROMIUM);
 export const haveStandin = existsSync(STANDIN);
 
-/** Starts web/server.js on 127.0.0.1:0. */
-export async function startServer({ isolation = true, models } = {}) {
+/**
+ * Starts web/server.js on 127.0.0.1:0. errorHook: the demo page gets ERROR_HOOK
+ * (drivers/index.mjs) as its first script, for engines whose driver reports no console errors.
+ */
+export async function startServer({ isolation = true, models, errorHook = false } = {}) {
   const server = createServer({ shared: existsSync(SHARED) ? SHARED : null, isolation, models });
+  if (errorHook) injectErrorHook(server, isolation);
   await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
   const base = `http://127.0.0.1:${server.address().port}`;
   return { server, base, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
+}
+
+function injectErrorHook(server, isolation) {
+  const [serve] = server.listeners('request');
+  server.removeAllListeners('request');
+  const headers = (type, length) => ({ 'Content-Type': type, 'Content-Length': length, 'Cache-Control': 'no-cache',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}) });
+  server.on('request', (req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/__dd_error_hook.js') {
+      res.writeHead(200, headers('text/javascript', Buffer.byteLength(ERROR_HOOK)));
+      return res.end(ERROR_HOOK);
+    }
+    if (req.method === 'GET' && (path === '/web/' || path === '/web/index.html')) {
+      const html = Buffer.from(readFileSync(join(REPO, 'web', 'index.html'), 'utf8')
+        .replace('<head>', '<head>\n  <script src="/__dd_error_hook.js"></script>'));
+      res.writeHead(200, headers('text/html; charset=utf-8', html.length));
+      return res.end(html);
+    }
+    return serve(req, res);
+  });
 }
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
