@@ -5,7 +5,8 @@
 // SHA-256 in every engine), the Train tab trains and restores, the API in a
 // page gives the bytes Node gives (Worker and in-process, threaded and not),
 // the page says in one line what it falls back to, and no console errors.
-// Screenshots at 1280x800 and 390x844 go to tests/artifacts/<engine>-*.png.
+// Screenshots at 1280x800 and 390x844 go to tests/artifacts/<engine>-<what>-<width>x<height>.png
+// (WebKit's MiniBrowser window cannot be narrower than 447 px: its phone shots are 447 px wide).
 // (The full demo suite runs in Chromium: demo.test.mjs and its siblings.)
 //   DD_ENGINES=firefox,webkit node --test tests/browser/engines.test.mjs
 import { test, before, after } from 'node:test';
@@ -58,6 +59,25 @@ async function download(s, button) {
   await s.waitFor(() => window.__downloads.length > 0);
   return s.evaluate(() => window.__downloads[0]);
 }
+/** Controls that overlap one another or stick out of the viewport sideways (clipped), as sentences. */
+async function layoutProblems(s, groups) {
+  return s.evaluate((gs) => {
+    const out = [];
+    for (const g of gs) {
+      const els = [...document.querySelectorAll(g)].filter((e) => e.getClientRects().length);
+      const rs = els.map((e) => [e, e.getBoundingClientRect()]);
+      for (const [e, r] of rs) if (r.left < 0 || r.right > document.documentElement.clientWidth + 0.5) out.push(`${g}: ${e.outerHTML.slice(0, 60)} is clipped (${r.left}..${r.right})`);
+      for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+        const [a, ra] = rs[i], [b, rb] = rs[j];
+        const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left), h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (w > 0.5 && h > 0.5) out.push(`${g}: ${a.outerHTML.slice(0, 50)} overlaps ${b.outerHTML.slice(0, 50)} by ${w.toFixed(1)} px`);
+      }
+    }
+    return out;
+  }, groups);
+}
+const DREAM_CONTROLS = ['.view-row .compare > *, .view-row .check', '.actions button', '.downloads button', '.tabs button'];
+
 async function noHorizontalScroll(s) {
   return s.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
@@ -85,7 +105,7 @@ for (const engine of engineNames()) {
       } else {
         assert.deepEqual(info.notices, [], 'the threaded build runs: no notice');
       }
-      await s.shot(`${engine}-demo-1280x800.png`);
+      await s.shot('demo');
       await s.setFiles('#image-file', s.tempFile('small.png', await testPng(200, 150)));
       await s.waitFor(() => window.deepdreamDemo.source && window.deepdreamDemo.source.width === 200);
       await settings(s, { iterations: 3, octaves: 2, tileSize: 400, seed: 7, layer: 2 });
@@ -102,11 +122,13 @@ for (const engine of engineNames()) {
       const jpeg = await download(s, '#download-jpeg');
       assert.equal(jpeg.name, 'deepdream-textures-seed7.jpg');
       assert.deepEqual(jpeg.bytes.slice(0, 3), [0xff, 0xd8, 0xff]);
-      await s.shot(`${engine}-done-1280x800.png`);
+      await s.shot('done');
+      assert.deepEqual(await layoutProblems(s, DREAM_CONTROLS), [], 'no clipped or overlapping controls at 1280x800');
       await s.setViewport(390, 844);
       await s.evaluate(() => window.scrollTo(0, 0));
-      await s.shot(`${engine}-done-390x844.png`);
+      await s.shot('done');
       assert.ok(await noHorizontalScroll(s) <= 0, 'no sideways scrolling at phone width');
+      assert.deepEqual(await layoutProblems(s, DREAM_CONTROLS), [], 'no clipped or overlapping controls at phone width');
       features[engine] = { ...features[engine], simd: info.features?.simd, threads: info.model.variant === 'mt' ? info.model.threads : 1, download: true };
       assert.deepEqual(await s.errors(), []);
     } finally {
@@ -130,7 +152,7 @@ for (const engine of engineNames()) {
       const offer = await s.text('#resume-text');
       const pct = Number(offer.match(/(\d+)% done/)[1]);
       assert.ok(pct > 0 && pct < 100, offer);
-      await s.shot(`${engine}-resume-offer-1280x800.png`);
+      await s.shot('resume-offer');
       await s.click('#resume-btn');
       await s.waitFor(() => window.deepdreamDemo.stats.doneCount > 0 || window.deepdreamDemo.stats.lastError, null, { timeout: 300_000 });
       assert.equal(await s.evaluate(() => window.deepdreamDemo.stats.lastError), null);
@@ -162,10 +184,10 @@ for (const engine of engineNames()) {
       await s.waitFor(() => window.deepdreamDemo.train.lastEval);
       const ev = await s.evaluate(() => window.deepdreamDemo.train.lastEval);
       assert.equal((ev.restored.accuracy * 100).toFixed(1), Number(row[4].replace('%', '')).toFixed(1), 'the restored model scores what epoch 1 scored');
-      await s.shot(`${engine}-train-1280x800.png`);
+      await s.shot('train');
       await s.setViewport(390, 844);
       await s.evaluate(() => window.dispatchEvent(new Event('resize')));
-      await s.shot(`${engine}-train-390x844.png`);
+      await s.shot('train');
       assert.ok(await noHorizontalScroll(s) <= 0, 'no sideways scrolling at phone width');
       features[engine] = { ...features[engine], train: true };
       assert.deepEqual(await s.errors(), []);
@@ -222,7 +244,7 @@ for (const engine of engineNames()) {
       assert.equal(info.coi, false);
       assert.equal(info.variant, 'st');
       assert.deepEqual(info.notices, ['isolation-notice']);
-      await s.shot(`${engine}-not-isolated-390x844.png`);
+      await s.shot('not-isolated');
       await settings(s, { iterations: 2, octaves: 1, seed: 9 });
       const stats = await dreamToEnd(s);
       assert.ok(stats.progressEvents >= 2);

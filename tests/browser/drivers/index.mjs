@@ -5,7 +5,7 @@
 // Xvfb). Every engine's session has the same methods:
 //   goto(url) reload() evaluate(fn, arg) waitFor(fn, arg, {timeout})
 //   click(sel) fill(sel, value) select(sel, value) check(sel, on) setFiles(sel, path)
-//   setViewport(w, h) screenshot(name) errors() close()
+//   setViewport(w, h) screenshot(path) shot(name) errors() close()
 // fn is serialised (fn.toString()) and run in the page; it may be async; it
 // takes one JSON argument and returns JSON. errors() lists console errors and
 // uncaught page errors seen so far (across reloads).
@@ -89,9 +89,11 @@ function common(s, engine) {
       writeFileSync(p, bytes);
       return p;
     },
-    async shot(fileName) {
+    /** A screenshot named `${engine}-${name}-${width}x${height}.png` after the real viewport size. */
+    async shot(name) {
       mkdirSync(ARTIFACTS, { recursive: true });
-      const p = join(ARTIFACTS, fileName);
+      const [w, h] = await s.evaluate(() => [window.innerWidth, window.innerHeight]);
+      const p = join(ARTIFACTS, `${engine}-${name}-${w}x${h}.png`);
       await s.screenshot(p);
       return p;
     },

@@ -59,7 +59,8 @@ export async function open({ binary, width, height }) {
     stop();
     throw e;
   }
-  // classic WebDriver sizes the window: set it, then correct by what the viewport came out as
+  // classic WebDriver sizes the window: set it, then correct by what the viewport came out as.
+  // MiniBrowser's window is at least 447 px wide (its GTK header bar): narrower viewports come out 447 px wide.
   async function setViewport(w, h) {
     await d.manage().window().setRect({ width: w, height: h });
     const [iw, ih] = await d.executeScript('return [innerWidth, innerHeight]');
@@ -85,10 +86,10 @@ export async function open({ binary, width, height }) {
     setFiles: async (sel, path) => (await d.findElement(By.css(sel))).sendKeys(path),
     setViewport,
     async screenshot(path) {
-      // the whole page: the document element's screenshot (WebKit renders it beyond the viewport)
-      let png;
-      try { png = await (await d.findElement(By.css('html'))).takeScreenshot(); } catch { png = await d.takeScreenshot(); }
-      writeFileSync(path, Buffer.from(png, 'base64'));
+      // classic WebDriver shoots the viewport: the top of the page, at the viewport's size
+      // (scrolling is asynchronous in WebKit: wait two frames and a moment before the shot)
+      await evaluate(() => { window.scrollTo(0, 0); return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200)))); });
+      writeFileSync(path, Buffer.from(await d.takeScreenshot(), 'base64'));
     },
     errors: () => evaluate(() => JSON.parse(sessionStorage.getItem('__ddErrors') || '[]')).catch((e) => [`errors(): ${e.message}`]),
     async close() { await d.quit().catch(() => {}); stop(); },
