@@ -931,6 +931,8 @@ window.deepdreamDemo = {
   get model() { return S.model && { fingerprint: S.model.fingerprint, layers: S.model.layers.length, convLayers: S.model.convLayers.length, variant: S.model.variant, threads: S.model.threads, key: S.modelKey }; },
   get source() { return S.source && { width: S.source.width, height: S.source.height, origin: S.source.origin.kind }; },
   get run() { return S.run; },
+  /** The options the last result was dreamed with (the tests dream the same in Node). */
+  get resultOptions() { return S.resultOptions && JSON.parse(JSON.stringify(S.resultOptions)); },
   /** SHA-256 (hex) of the last result's pixels. */
   async resultHash() {
     if (!S.result) return null;

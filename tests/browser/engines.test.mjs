@@ -2,7 +2,7 @@
 // (firefox-esr, WebDriver BiDi) and WebKit (WebKitGTK, classic WebDriver) —
 // through the one driver of drivers/index.mjs: the demo page dreams to the
 // end and downloads, a reload mid-dream resumes to the same bytes (the same
-// SHA-256 in every engine), the Train tab trains and restores, the API in a
+// SHA-256 in every engine, and Node's), the Train tab trains and restores, the API in a
 // page gives the bytes Node gives (Worker and in-process, threaded and not),
 // the page says in one line what it falls back to, and no console errors.
 // Screenshots at 1280x800 and 390x844 go to tests/artifacts/<engine>-<what>-<width>x<height>.png
@@ -13,8 +13,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { engineNames, skipReason, openEngine } from './drivers/index.mjs';
-import { startServer, testPng } from './lib.mjs';
+import { startServer, testPng, nodeLandscapeHash } from './lib.mjs';
 import { loadModel, dream } from '../../wasm/js/index.js';
+
+const MODEL = fileURLToPath(new URL('../../models/default-model.pb', import.meta.url));
 
 let srv, plain;
 before(async () => { srv = await startServer({ errorHook: true }); plain = await startServer({ errorHook: true, isolation: false }); });
@@ -122,6 +124,7 @@ for (const engine of engineNames()) {
       const jpeg = await download(s, '#download-jpeg');
       assert.equal(jpeg.name, 'deepdream-textures-seed7.jpg');
       assert.deepEqual(jpeg.bytes.slice(0, 3), [0xff, 0xd8, 0xff]);
+      await s.setViewport(1280, 800); // WebKit's MiniBrowser opened its downloads bar
       await s.shot('done');
       assert.deepEqual(await layoutProblems(s, DREAM_CONTROLS), [], 'no clipped or overlapping controls at 1280x800');
       await s.setViewport(390, 844);
@@ -144,6 +147,7 @@ for (const engine of engineNames()) {
       const full = await dreamToEnd(s);
       const want = await s.evaluate(() => window.deepdreamDemo.resultHash());
       hashes[engine] = want;
+      assert.equal(want, await nodeLandscapeHash(await s.evaluate(() => window.deepdreamDemo.resultOptions)), 'the bytes Node dreams with the same options');
       t.diagnostic(`uninterrupted 640x400: ${full.dreamMs.toFixed(0)} ms, ${full.checkpoints.length} checkpoints, sha256 ${want}`);
       await s.click('#start');
       await s.waitFor(() => window.deepdreamDemo.stats.checkpoints.length >= 2, null, { timeout: 120_000, polling: 20 });
@@ -200,7 +204,7 @@ for (const engine of engineNames()) {
     const W = 96, H = 72, opts = { layer: 2, iterations: 2, repeats: 1, tileSize: 48, seed: 21 };
     const img = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
     for (let i = 0; i < W * H; i++) img.data.set([(i * 7) % 256, (i / W) * 3 % 256, (i % W) * 2 % 256], i * 3);
-    const m = await loadModel(fileURLToPath(new URL('../../models/default-model.pb', import.meta.url)), { threads: 1 });
+    const m = await loadModel(MODEL, { threads: 1 });
     const node = await dream(m, img, opts).result;
     m.free();
     const hex = (b) => Buffer.from(b).toString('hex');

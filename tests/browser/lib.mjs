@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { samplePicture } from '../../web/samples.js';
 import { createServer } from '../../web/server.js';
 import { ERROR_HOOK } from './drivers/index.mjs';
 
@@ -144,4 +146,18 @@ export async function testPng(width, height) {
     data[i + 2] = (x * 255) / width;
   }
   return Buffer.from(await encodeImage({ data, width, height, channels: 3 }, 'png'));
+}
+
+/** SHA-256 of the page's built-in landscape (RGBA, as the page sends it) dreamed in Node with the page's options. */
+export async function nodeLandscapeHash(options) {
+  const { loadModel, dream } = await import('../../wasm/js/index.js');
+  const p = samplePicture(640, 400), rgba = new Uint8Array(640 * 400 * 4);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) rgba.set([p.data[j], p.data[j + 1], p.data[j + 2], 255], i);
+  const m = await loadModel(join(REPO, 'models', 'default-model.pb'), { threads: 1 });
+  try {
+    const r = await dream(m, { data: rgba, width: 640, height: 400, channels: 4 }, options).result;
+    return createHash('sha256').update(r.data).digest('hex');
+  } finally {
+    m.free();
+  }
 }
