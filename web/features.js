@@ -14,12 +14,9 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 
 function moduleWorkerSupported() {
   if (typeof Worker !== 'function') return false;
-  let asked = false;
-  const probe = { get type() { asked = true; return 'module'; } };
-  try {
-    new Worker('data:text/javascript,', probe).terminate();
-  } catch { /* a data: URL may be refused; the option was read or not before that */ }
-  return asked;
+  let read = false; // only browsers with module Workers read the option; the invalid URL then stops the constructor
+  try { new Worker('http://[', { get type() { read = true; return 'module'; } }); } catch { /* as intended */ }
+  return read;
 }
 
 function offscreenCanvasSupported() {
