@@ -7,7 +7,7 @@ import puppeteer from 'puppeteer-core';
 export async function open({ binary, width, height }) {
   const profile = mkdtempSync(join(tmpdir(), 'ddw-ff-'));
   const browser = await puppeteer.launch({ browser: 'firefox', executablePath: binary, headless: true, userDataDir: profile,
-    defaultViewport: { width, height }, protocolTimeout: 600_000 });
+    defaultViewport: { width, height }, protocolTimeout: 3_600_000 });
   const errors = [];
   const page = (await browser.pages())[0] || await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });

@@ -54,7 +54,7 @@ export async function open({ binary, width, height }) {
       browserName: 'MiniBrowser',
       'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
     }).build();
-    await d.manage().setTimeouts({ script: 600_000, pageLoad: 120_000 });
+    await d.manage().setTimeouts({ script: 3_600_000, pageLoad: 120_000 });
   } catch (e) {
     stop();
     throw e;
