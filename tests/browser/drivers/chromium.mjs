@@ -9,17 +9,21 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
 
 export async function open({ binary, width, height }) {
   const profile = mkdtempSync(join(tmpdir(), 'ddw-chr-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: binary, headless: true, args: ARGS, viewport: { width, height } });
+  const downloadDir = mkdtempSync(join(tmpdir(), 'ddw-chr-dl-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: binary, headless: true, args: ARGS, viewport: { width, height },
+    acceptDownloads: true });
   const errors = [];
   const watch = (p) => {
     p.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
     p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     p.on('crash', () => errors.push('page crashed'));
+    p.on('download', (dl) => { dl.saveAs(join(downloadDir, dl.suggestedFilename())).catch((e) => errors.push(`download: ${e.message}`)); });
   };
   const page = context.pages()[0] || await context.newPage();
   watch(page);
   return {
     page,
+    downloadDir,
     version: context.browser()?.version() ?? 'chromium',
     goto: (url) => page.goto(url),
     reload: () => page.reload(),
@@ -30,6 +34,6 @@ export async function open({ binary, width, height }) {
     setViewport: (w, h) => page.setViewportSize({ width: w, height: h }),
     screenshot: (path) => page.screenshot({ path, fullPage: true }),
     errors: async () => [...errors],
-    async close() { await context.close().catch(() => {}); rmSync(profile, { recursive: true, force: true }); },
+    async close() { await context.close().catch(() => {}); rmSync(profile, { recursive: true, force: true }); rmSync(downloadDir, { recursive: true, force: true }); },
   };
 }

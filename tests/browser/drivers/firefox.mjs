@@ -6,7 +6,10 @@ import puppeteer from 'puppeteer-core';
 
 export async function open({ binary, width, height }) {
   const profile = mkdtempSync(join(tmpdir(), 'ddw-ff-'));
+  const downloadDir = mkdtempSync(join(tmpdir(), 'ddw-ff-dl-'));
   const browser = await puppeteer.launch({ browser: 'firefox', executablePath: binary, headless: true, userDataDir: profile,
+    extraPrefsFirefox: { 'browser.download.dir': downloadDir, 'browser.download.folderList': 2, 'browser.download.useDownloadDir': true,
+      'browser.download.always_ask_before_handling_new_types': false },
     defaultViewport: { width, height }, protocolTimeout: 3_600_000 });
   const errors = [];
   const page = (await browser.pages())[0] || await browser.newPage();
@@ -15,6 +18,7 @@ export async function open({ binary, width, height }) {
   await page.setViewport({ width, height });
   return {
     page,
+    downloadDir,
     version: await browser.version(),
     goto: (url) => page.goto(url),
     reload: () => page.reload(),
@@ -25,6 +29,6 @@ export async function open({ binary, width, height }) {
     setViewport: (w, h) => page.setViewport({ width: w, height: h }),
     screenshot: (path) => page.screenshot({ path, fullPage: true }),
     errors: async () => [...errors],
-    async close() { await browser.close().catch(() => {}); rmSync(profile, { recursive: true, force: true }); },
+    async close() { await browser.close().catch(() => {}); rmSync(profile, { recursive: true, force: true }); rmSync(downloadDir, { recursive: true, force: true }); },
   };
 }

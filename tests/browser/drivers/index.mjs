@@ -6,10 +6,11 @@
 //   goto(url) reload() evaluate(fn, arg) waitFor(fn, arg, {timeout})
 //   click(sel) fill(sel, value) select(sel, value) check(sel, on) setFiles(sel, path)
 //   setViewport(w, h) screenshot(path) shot(name) errors() close()
+//   downloadDir (where the browser saves downloads) and waitForDownload(name)
 // fn is serialised (fn.toString()) and run in the page; it may be async; it
 // takes one JSON argument and returns JSON. errors() lists console errors and
 // uncaught page errors seen so far (across reloads).
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +89,17 @@ function common(s, engine) {
       const p = join(dir, fileName);
       writeFileSync(p, bytes);
       return p;
+    },
+    /** Waits until the browser has saved a download called `name` (complete: no partial file left); its bytes. */
+    async waitForDownload(name, { timeout = 30_000 } = {}) {
+      const t0 = Date.now();
+      for (;;) {
+        const files = readdirSync(s.downloadDir);
+        const partial = files.some((f) => /\.(part|download|wkdownload|crdownload)$/i.test(f) || f.startsWith('.'));
+        if (files.includes(name) && !partial) return readFileSync(join(s.downloadDir, name));
+        if (Date.now() - t0 > timeout) throw new Error(`${engine}: no download '${name}' in ${timeout} ms (saved: ${files.join(', ') || 'nothing'})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     /** A screenshot named `${engine}-${name}-${width}x${height}.png` after the real viewport size. */
     async shot(name) {

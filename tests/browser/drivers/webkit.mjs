@@ -5,7 +5,9 @@
 // console errors and uncaught errors in sessionStorage; errors() reads them.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Builder, By } from 'selenium-webdriver';
 
 const MINIBROWSER = process.env.WEBKIT_BROWSER_PATH || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -44,9 +46,15 @@ async function waitForDriver(url, deadline = 20_000) {
 export async function open({ binary, width, height }) {
   const xvfb = process.env.DISPLAY ? null : await startXvfb();
   const port = await freePort();
-  const env = { ...process.env, ...(xvfb ? { DISPLAY: xvfb.display } : {}) };
+  // downloads go to XDG_DOWNLOAD_DIR (GLib reads it from $XDG_CONFIG_HOME/user-dirs.dirs): a directory of this session's
+  const home = mkdtempSync(join(tmpdir(), 'ddw-wk-'));
+  const downloadDir = join(home, 'downloads');
+  mkdirSync(join(home, 'config'), { recursive: true });
+  mkdirSync(downloadDir);
+  writeFileSync(join(home, 'config', 'user-dirs.dirs'), `XDG_DOWNLOAD_DIR="${downloadDir}"\n`);
+  const env = { ...process.env, XDG_CONFIG_HOME: join(home, 'config'), ...(xvfb ? { DISPLAY: xvfb.display } : {}) };
   const drv = spawn(binary, [`--port=${port}`], { stdio: 'ignore', env });
-  const stop = () => { drv.kill(); xvfb?.stop(); };
+  const stop = () => { drv.kill(); xvfb?.stop(); rmSync(home, { recursive: true, force: true }); };
   let d;
   try {
     await waitForDriver(`http://127.0.0.1:${port}`);
@@ -77,6 +85,7 @@ export async function open({ binary, width, height }) {
   const version = (await d.getCapabilities()).get('browserVersion');
   return {
     driver: d,
+    downloadDir,
     version: `WebKitGTK ${version}`,
     goto: (url) => d.get(url),
     reload: () => d.navigate().refresh(),
