@@ -55,14 +55,16 @@ function common(s, engine) {
       const t0 = Date.now();
       const src = fn.toString();
       for (;;) {
-        let v;
+        let v, timer;
         try {
-          v = await s.evaluate(async ({ src: f, arg: a }) => {
-            // eslint-disable-next-line no-new-func
+          // one poll may not outlive 30 s (a driver can leave an evaluate unanswered across a navigation)
+          v = await Promise.race([s.evaluate(async ({ src: f, arg: a }) => {
             try { return { v: await (0, eval)(`(${f})`)(a) }; } catch (e) { return { e: String(e && e.message || e) }; }
-          }, { src, arg });
+          }, { src, arg }), new Promise((resolve) => { timer = setTimeout(() => resolve({ e: 'no answer in 30 s' }), 30_000); })]);
         } catch (e) {
           v = { e: `evaluate: ${e.message}` }; // e.g. the page is navigating
+        } finally {
+          clearTimeout(timer);
         }
         if (v && v.v) return v.v;
         if (Date.now() - t0 > timeout) throw new Error(`${engine}: waitFor timed out after ${timeout} ms: ${src.slice(0, 200)}${v && v.e ? ` (last error: ${v.e})` : ''}`);
