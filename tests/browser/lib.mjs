@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { samplePicture } from '../../web/samples.js';
 import { createServer } from '../../web/server.js';
 import { ERROR_HOOK } from './drivers/index.mjs';
+import { ARGS } from './drivers/chromium.mjs';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -55,8 +56,6 @@ function injectErrorHook(server, isolation) {
   });
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 /**
  * A fresh browser profile (empty IndexedDB) with one page. Collects console
