@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PKGS=(build-essential cmake clang libclang-rt-14-dev emscripten libstb-dev libxnnpack-dev libpthreadpool-dev
-      libsimde-dev python3-scipy python3-pil python3-numpy chromium libonnx-testdata python3-onnx)
+      libsimde-dev python3-scipy python3-pil python3-numpy libonnx-testdata python3-onnx
+      chromium firefox-esr webkit2gtk-driver xvfb)   # the browser tests' three engines (WebKitGTK runs under Xvfb)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 # Node.js 20 and npm: use what the machine has; Debian's packages only when absent

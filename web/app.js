@@ -6,6 +6,7 @@ import {
 } from '../wasm/js/index.js';
 import { SAMPLES, toImageData } from './samples.js';
 import { mountObjectiveUI, objectiveOptions, applyObjectiveSettings } from './objective-ui.js';
+import { detectFeatures, showFallbacks, engineLine, scratchCanvas, canvasBlob } from './features.js';
 
 const $ = (id) => document.getElementById(id);
 const DEFAULT_MODEL_URL = new URL('../models/default-model.pb', import.meta.url).href;
@@ -395,8 +396,8 @@ async function installModel(m, key, name) {
   buildPresets();
   const conv = m.convLayers.reduce((s, l) => s + l.channels, 0);
   $('model-info').textContent = `${m.layers.length} dream layers, ${m.convLayers.length} conv layers (${conv} channels), ${fmtBytes(m.byteLength)}.`;
-  $('engine-info').textContent = `Engine: ${m.variant === 'mt' ? `threaded SIMD build, ${m.threads} threads` : 'single-threaded SIMD build'} in a Worker`
-    + ` · ${crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'}`;
+  $('engine-info').textContent = engineLine(m);
+  showFallbacks(m);
   describeModel();
 }
 
@@ -787,9 +788,9 @@ async function download(type) {
   if (type === 'image/png') {
     blob = new Blob([await encodeImage(opaqueAsRgb(img), 'png')], { type });
   } else {
-    const c = new OffscreenCanvas(img.width, img.height);
+    const c = scratchCanvas(img.width, img.height);
     c.getContext('2d').putImageData(toImageData(img), 0, 0);
-    blob = await c.convertToBlob({ type, quality: 0.92 });
+    blob = await canvasBlob(c, type, 0.92);
   }
   const o = S.resultOptions || {};
   const layer = typeof o.layer === 'number' && S.model && S.model.layers[o.layer] ? S.model.layers[o.layer].name : o.layer;
@@ -909,6 +910,7 @@ window.addEventListener('unhandledrejection', (e) => { showError(e.reason || e);
 
 async function init() {
   $('isolation-notice').hidden = !!globalThis.crossOriginIsolated;
+  showFallbacks();
   buildSamples();
   buildPresets();
   await useSample('landscape');
@@ -934,10 +936,13 @@ window.deepdreamDemo = {
   /** Resolves when the Train tab is up (true) or shows its "coming soon" panel (false). */
   trainReady: () => startTrainTab(),
   stats,
+  features: detectFeatures(),
   get state() { return document.body.dataset.state; },
   get model() { return S.model && { fingerprint: S.model.fingerprint, layers: S.model.layers.length, convLayers: S.model.convLayers.length, variant: S.model.variant, threads: S.model.threads, key: S.modelKey }; },
   get source() { return S.source && { width: S.source.width, height: S.source.height, origin: S.source.origin.kind }; },
   get run() { return S.run; },
+  /** The options the last result was dreamed with (the tests dream the same in Node). */
+  get resultOptions() { return S.resultOptions && JSON.parse(JSON.stringify(S.resultOptions)); },
   /** SHA-256 (hex) of the last result's pixels. */
   async resultHash() {
     if (!S.result) return null;
@@ -948,7 +953,7 @@ window.deepdreamDemo = {
   async changedFraction() {
     if (!S.result || !S.source || S.source.origin.kind === 'blank') return null;
     const { width: w, height: h } = S.source;
-    const c = new OffscreenCanvas(w, h);
+    const c = scratchCanvas(w, h);
     const ctx = c.getContext('2d');
     ctx.drawImage(S.source.bitmap, 0, 0);
     const a = ctx.getImageData(0, 0, w, h).data, b = S.result.data;

@@ -1,6 +1,8 @@
 // train.js — the Train tab: drives web/train-worker.js (the training API of
 // wasm/js/train/ in a module Worker) and draws the live chart, the per-epoch
 // table and the checkpoint list. Loaded when the tab is first opened.
+import { detectFeatures } from './features.js';
+
 const $ = (id) => document.getElementById(id);
 
 let worker = null;
@@ -306,7 +308,7 @@ export async function initTrain() {
     });
     worker.onmessage = onMessage;
     worker.onerror = (e) => { e.preventDefault(); fail(new Error(e.message || 'the training worker failed')); };
-    stopFlag = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+    stopFlag = detectFeatures().threads ? new Int32Array(new SharedArrayBuffer(4)) : null; // WebKitGTK: isolated, no SharedArrayBuffer
     const info = await call('init', { stopFlag });
     $('train-size').textContent = String(info.nTrain);
     $('test-size').textContent = String(info.nTest);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import {
-  haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, screenshot, testPng,
+  haveChromium, haveStandin, STANDIN, startServer, openBrowser, openDemo, setSettings, dreamToEnd, screenshot, testPng, nodeLandscapeHash,
 } from './lib.mjs';
 
 const skip = !haveChromium && 'no /usr/bin/chromium (apt-get install -y chromium)';
@@ -185,6 +185,8 @@ test('reload mid-dream, resume from the checkpoint: the same bytes as an uninter
     await setSettings(page, settings);
     const full = await dreamToEnd(page);
     const want = await page.evaluate(() => window.deepdreamDemo.resultHash());
+    assert.equal(want, await nodeLandscapeHash(await page.evaluate(() => window.deepdreamDemo.resultOptions)),
+      'the bytes Node dreams with the same options (and Firefox and WebKit, in engines.test.mjs)');
     t.diagnostic(`uninterrupted 640x400 (layer 1, 4 iterations, 2 octaves, 200 px tiles): ${full.dreamMs.toFixed(0)} ms, ${full.checkpoints.length} checkpoints`);
     // the same dream again, interrupted by a reload after two checkpoints
     const tStart = Date.now();

@@ -7,7 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { samplePicture } from '../../web/samples.js';
 import { createServer } from '../../web/server.js';
+import { ERROR_HOOK } from './drivers/index.mjs';
+import { ARGS } from './drivers/chromium.mjs';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -17,16 +22,40 @@ export const ARTIFACTS = join(REPO, 'tests', 'artifacts');
 export const haveChromium = existsSync(CHROMIUM);
 export const haveStandin = existsSync(STANDIN);
 
-/** Starts web/server.js on 127.0.0.1:0. */
-export async function startServer({ isolation = true, models } = {}) {
+/**
+ * Starts web/server.js on 127.0.0.1:0. errorHook: the demo page gets ERROR_HOOK
+ * (drivers/index.mjs) as its first script, for engines whose driver reports no console errors.
+ */
+export async function startServer({ isolation = true, models, errorHook = false } = {}) {
   const server = createServer({ shared: existsSync(SHARED) ? SHARED : null, isolation, models });
+  if (errorHook) injectErrorHook(server, isolation);
   await new Promise((resolve, reject) => { server.once('error', reject); server.listen(0, '127.0.0.1', resolve); });
   const base = `http://127.0.0.1:${server.address().port}`;
   return { server, base, close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }) };
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+function injectErrorHook(server, isolation) {
+  const [serve] = server.listeners('request');
+  server.removeAllListeners('request');
+  const headers = (type, length) => ({ 'Content-Type': type, 'Content-Length': length, 'Cache-Control': 'no-cache',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    ...(isolation ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}) });
+  server.on('request', (req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/__dd_error_hook.js') {
+      res.writeHead(200, headers('text/javascript', Buffer.byteLength(ERROR_HOOK)));
+      return res.end(ERROR_HOOK);
+    }
+    if (req.method === 'GET' && (path === '/web/' || path === '/web/index.html')) {
+      const html = Buffer.from(readFileSync(join(REPO, 'web', 'index.html'), 'utf8')
+        .replace('<head>', '<head>\n  <script src="/__dd_error_hook.js"></script>'));
+      res.writeHead(200, headers('text/html; charset=utf-8', html.length));
+      return res.end(html);
+    }
+    return serve(req, res);
+  });
+}
+
 
 /**
  * A fresh browser profile (empty IndexedDB) with one page. Collects console
@@ -132,4 +161,18 @@ export async function dropFile(page, path) {
     i.remove();
     document.getElementById('stage').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   });
+}
+
+/** SHA-256 of the page's built-in landscape (RGBA, as the page sends it) dreamed in Node with the page's options. */
+export async function nodeLandscapeHash(options) {
+  const { loadModel, dream } = await import('../../wasm/js/index.js');
+  const p = samplePicture(640, 400), rgba = new Uint8Array(640 * 400 * 4);
+  for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) rgba.set([p.data[j], p.data[j + 1], p.data[j + 2], 255], i);
+  const m = await loadModel(join(REPO, 'models', 'default-model.pb'), { threads: 1 });
+  try {
+    const r = await dream(m, { data: rgba, width: 640, height: 400, channels: 4 }, options).result;
+    return createHash('sha256').update(r.data).digest('hex');
+  } finally {
+    m.free();
+  }
 }

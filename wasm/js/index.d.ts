@@ -25,7 +25,7 @@ export function loadCore(opts?: { useThreadedBuild?: boolean; /** @deprecated us
 export function threadsSupported(): boolean;
 /** One thread per core: navigator.hardwareConcurrency or os.availableParallelism(). */
 export function defaultThreadCount(): Promise<number>;
-/** True in a browser window: models and dreams then run in a module Worker. */
+/** True in a browser window whose browser has module Workers: models and dreams then run in a module Worker (elsewhere in-process). */
 export const runsInWorkerByDefault: boolean;
 export function terminateWorker(): void;
 

@@ -40,11 +40,19 @@ export { IndexedDBStore, FileStore, openStore, FORMAT_VERSION } from './storage.
 export { RemoteModel, RemoteDream, terminateWorker } from './remote.js';
 
 /**
- * True in a browser page (a window): there the core runs in a module Worker
- * (worker.js) so the page stays responsive. In Node and inside workers it
- * runs in-process.
+ * True in a browser page (a window) whose browser has module Workers: there the
+ * core runs in a module Worker (worker.js) so the page stays responsive. In
+ * Node, inside workers, and in browsers without module Workers it runs in-process.
  */
-export const runsInWorkerByDefault = typeof window === 'object' && typeof document === 'object' && typeof Worker === 'function';
+export const runsInWorkerByDefault = typeof window === 'object' && typeof document === 'object' && moduleWorkersSupported();
+
+/** Whether new Worker(url, {type: 'module'}) is honoured: only then is the option read (an invalid URL stops it there). */
+function moduleWorkersSupported() {
+  if (typeof Worker !== 'function') return false;
+  let read = false;
+  try { new Worker('http://[', { get type() { read = true; return 'module'; } }); } catch { /* the invalid URL, as intended */ }
+  return read;
+}
 
 /**
  * Loads a model. source: URL, Node file path, File/Blob, ArrayBuffer, typed array or 'indexeddb://name'.
