@@ -269,15 +269,20 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   size_t tn = npix(t->width, t->height) * 3;
   dd_status s = ensure_tile(d, tn, err);
   if (s != DD_OK) return s;
+  double t0 = dd_now_ms();
   float mean = (float)d->opt.input_mean;
   for (int r = 0; r < t->height; r++) {
     const float *src = d->image + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
     float *dst = d->tile_in + npix(t->width, r) * 3;
     for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] - mean;
   }
+  double t1 = dd_now_ms();
   dd_objective obj = d->opt.objective;
   s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
                                  dd_shape4(1, t->height, t->width, 3), d->tile_grad, NULL, err);
+  double t2 = dd_now_ms();
+  d->ms.tiles += t1 - t0;
+  d->ms.gradient += t2 - t1;
   if (s != DD_OK) return s;
   /* g /= (np.std(g) + 1e-8) */
   double sum = 0, sq = 0;
@@ -288,11 +293,14 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
     sq += e * e;
   }
   float inv = (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
+  double t3 = dd_now_ms();
   for (int r = 0; r < t->height; r++) {
     float *dst = d->grad + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
     const float *src = d->tile_grad + npix(t->width, r) * 3;
     for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] * inv;
   }
+  d->ms.stats += t3 - t2;
+  d->ms.tiles += dd_now_ms() - t3;
   d->last_tile = *t;
   d->tiles_done++;
   d->pixels_done += (double)t->width * t->height;
@@ -306,9 +314,11 @@ static dd_status smooth_strip(dd_dream *d, double sigma, int r0, int r1, const f
   const level *l = &d->levels[d->lvl];
   int R = dd_gaussian_radius(2.0 * sigma);
   int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > l->h ? l->h : r1 + R;
+  double t0 = dd_now_ms();
   dd_status s = dd_gaussian_sum3_bounded(d->grad + npix(l->w, s0) * 3, d->strip_out, d->strip_cap, s1 - s0, l->w, 3,
                                          sigma, 1, d->strip_scratch, 2 * d->strip_cap,
                                          dd_exec_threads(d->model->exec)); /* the model's threads: same bytes */
+  d->ms.smooth += dd_now_ms() - t0;
   if (s != DD_OK)
     return dd_fail(err, DD_ERR_INTERNAL, "gradient smoothing of rows %d..%d (sigma %g) does not fit the strip buffers",
                    s0, s1, sigma);
@@ -339,6 +349,7 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
   for (int r0 = 0; r0 < l->h; r0 += rows) {
     int r1 = r0 + rows > l->h ? l->h : r0 + rows;
     if ((s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    double t0 = dd_now_ms();
     size_t n = rowlen * (size_t)(r1 - r0);
     for (size_t i = 0; i < n; i++) {
       double v = g[i];
@@ -347,6 +358,7 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
       mn = v < mn ? v : mn;
       mx = v > mx ? v : mx;
     }
+    d->ms.stats += dd_now_ms() - t0;
   }
   size_t total = rowlen * (size_t)l->h;
   double mu = sum / (double)total, var = sq / (double)total - mu * mu;
@@ -359,6 +371,7 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
   for (int r0 = 0; r0 < l->h; r0 += rows) {
     int r1 = r0 + rows > l->h ? l->h : r0 + rows;
     if (rows < l->h && (s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
+    double t0 = dd_now_ms();
     size_t off = rowlen * (size_t)r0, n = rowlen * (size_t)(r1 - r0);
     float *img = d->image + off;
     uint8_t *pv = d->grad_preview + off;
@@ -366,6 +379,7 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
       img[i] += g[i] * stepf;
       pv[i] = (uint8_t)lrint((g[i] - mn) / range * 255.0);
     }
+    d->ms.update += dd_now_ms() - t0;
   }
   d->grad_min = mn;
   d->grad_max = mx;
@@ -438,6 +452,7 @@ dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t
                    height, DD_DREAM_MAX_SIDE, (long long)DD_DREAM_MAX_PIXELS);
   dd_status s = check_options(opt, err);
   if (s != DD_OK) return s;
+  double t0 = dd_now_ms();
   dd_dream *d = (dd_dream *)calloc(1, sizeof *d);
   if (!d) return oom(err, sizeof *d);
   d->width = width;
@@ -465,6 +480,8 @@ dd_status dd_dream_begin(dd_model *m, const dd_dream_options *opt, const uint8_t
     dd_dream_free(d);
     return s;
   }
+  d->ms.levels += dd_now_ms() - t0; /* the pyramid and the first octave */
+  d->ms.core += dd_now_ms() - t0;
   *out = d;
   return DD_OK;
 }
@@ -496,11 +513,19 @@ static void fill_progress(const dd_dream *d, dd_progress *p) {
   p->grad_min = d->grad_min;
   p->grad_max = d->grad_max;
   p->step_scaled = d->step_scaled;
+  p->ms_core = d->ms.core;
+  p->ms_gradient = d->ms.gradient;
+  p->ms_tiles = d->ms.tiles;
+  p->ms_stats = d->ms.stats;
+  p->ms_smooth = d->ms.smooth;
+  p->ms_update = d->ms.update;
+  p->ms_levels = d->ms.levels;
 }
 
 dd_status dd_dream_step(dd_dream *d, int max_tiles, dd_progress *progress, dd_error *err) {
   if (!d) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_dream_step: NULL dream");
   if (max_tiles < 1) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "max_tiles must be >= 1, got %d", max_tiles);
+  double t0 = dd_now_ms();
   dd_status s = DD_OK;
   int ran = 0;
   while (!d->done && ran < max_tiles) {
@@ -526,11 +551,15 @@ dd_status dd_dream_step(dd_dream *d, int max_tiles, dd_progress *progress, dd_er
           d->grad = NULL;
         } else {
           d->lvl++;
-          if ((s = start_level(d, err)) != DD_OK) break;
+          double t1 = dd_now_ms();
+          s = start_level(d, err);
+          d->ms.levels += dd_now_ms() - t1;
+          if (s != DD_OK) break;
         }
       }
     }
   }
+  d->ms.core += dd_now_ms() - t0;
   fill_progress(d, progress);
   if (s != DD_OK) return s;
   return d->done ? DD_DONE : DD_OK;

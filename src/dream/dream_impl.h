@@ -62,6 +62,8 @@ struct dd_dream {
   float *strip_out, *strip_scratch;
   size_t strip_cap;
   int forced_rows; /* tests: strips of at most this many rows */
+  /* where the time went (dd_progress.ms_*), since this object began; not saved */
+  struct { double core, gradient, tiles, stats, smooth, update, levels; } ms;
 };
 
 /* For state.c. With d zeroed except width, height and in_channels (checked

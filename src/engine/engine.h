@@ -132,7 +132,5 @@ static inline float *dd_act(const dd_exec *e, int pi) {
 static inline float *dd_grad(const dd_exec *e, int pi) {
   return dd_arena_ptr(&e->arena, e->plan[e->plan[pi].root].grad_off);
 }
-/* profile.c: a monotonic clock in milliseconds. */
-double dd_now_ms(void);
 
 #endif /* DD_ENGINE_H */
