@@ -23,6 +23,7 @@
 #include "../api/model_internal.h"
 #include "dream_impl.h"
 #include "dream_internal.h"
+#include "pixels.h"
 #include "resize.h"
 #include "smooth.h"
 #include "tiles.h"
@@ -34,6 +35,9 @@
 typedef dd_dream_level level;
 
 static size_t npix(int w, int h) { return (size_t)w * (size_t)h; }
+
+/* the pool the dream's pixel loops, blurs and resizes run on: the model's */
+static dd_threadpool *pool_of(const dd_dream *d) { return dd_exec_threads(d->model->exec); }
 
 /* ---- validation ----------------------------------------------------------- */
 
@@ -161,15 +165,15 @@ static dd_status build_pyramid(dd_dream *d, uint8_t **rgbp, dd_error *err) {
       int r1 = r0 + STRIP_ROWS > src->h ? src->h : r0 + STRIP_ROWS;
       int s0 = r0 - R < 0 ? 0 : r0 - R, s1 = r1 + R > src->h ? src->h : r1 + R;
       size_t off = npix(src->w, s0) * 3, cnt = npix(src->w, s1 - s0) * 3;
-      for (size_t i = 0; i < cnt; i++) in[i] = u8mode ? (float)src->u8[off + i] : src->f[off + i];
-      dd_status bs = dd_gaussian_filter_ex(in, tmp, s1 - s0, src->w, 3, sig, scr, NULL);
+      dd_px_to_float(pool_of(d), in, u8mode ? src->u8 + off : NULL, u8mode ? NULL : src->f + off, cnt);
+      dd_status bs = dd_gaussian_filter_ex(in, tmp, s1 - s0, src->w, 3, sig, scr, pool_of(d));
       if (bs != DD_OK) {
         s = dd_fail(err, bs, "blur failed");
         break;
       }
       const float *rows = tmp + npix(src->w, r0 - s0) * 3;
       size_t rn = npix(src->w, r1 - r0) * 3, at = npix(src->w, r0) * 3;
-      if (u8mode) dd_float_to_u8_tutorial(rows, b8 + at, rn);
+      if (u8mode) dd_px_to_u8(pool_of(d), rows, b8 + at, rn);
       else memcpy(bf + at, rows, rn * sizeof(float));
     }
     dd_aligned_free(in);
@@ -177,10 +181,13 @@ static dd_status build_pyramid(dd_dream *d, uint8_t **rgbp, dd_error *err) {
     dd_aligned_free(scr);
     if (s == DD_OK && u8mode) {
       dst->u8 = (uint8_t *)malloc(dn);
-      s = dst->u8 ? dd_resize_lanczos_u8(b8, src->w, src->h, 3, dst->u8, dst->w, dst->h, err) : oom(err, dn);
+      s = dst->u8 ? dd_resize_lanczos_u8_pool(b8, src->w, src->h, 3, dst->u8, dst->w, dst->h, pool_of(d), err)
+                  : oom(err, dn);
     } else if (s == DD_OK) {
       dst->f = (float *)dd_aligned_alloc(dn * sizeof(float));
-      s = dst->f ? dd_resize_lanczos_float(bf, src->w, src->h, 3, dst->f, dst->w, dst->h, err) : oom(err, dn * 4);
+      s = dst->f ? dd_resize_lanczos_float_scratch(bf, src->w, src->h, 3, dst->f, dst->w, dst->h, NULL, 0, pool_of(d),
+                                                   err)
+                 : oom(err, dn * 4);
     }
     free(b8);
     dd_aligned_free(bf);
@@ -191,7 +198,6 @@ static dd_status build_pyramid(dd_dream *d, uint8_t **rgbp, dd_error *err) {
 
 /* ---- levels --------------------------------------------------------------- */
 
-static double level_base(const level *l, size_t i) { return l->u8 ? (double)l->u8[i] : (double)l->f[i]; }
 
 /* The image, gradient and preview buffers, sized once for the top (largest)
    level and reused by every level: no large allocation while dreaming and
@@ -215,7 +221,7 @@ static dd_status start_level(dd_dream *d, dd_error *err) {
   dd_status s = alloc_buffers(d, err);
   if (s != DD_OK) return s;
   if (d->lvl == 0) {
-    for (size_t i = 0; i < n; i++) d->image[i] = (float)level_base(l, i);
+    dd_px_to_float(pool_of(d), d->image, l->u8, l->u8 ? NULL : l->f, n);
   } else {
     /* the level below's base image is never read again (saved states carry
        the levels from the current one up) */
@@ -234,14 +240,15 @@ static dd_status start_level(dd_dream *d, dd_error *err) {
     const size_t scratch_bytes = used < cap ? cap - used : 0;
     float *img = d->grad;
     if (d->opt.resample == DD_RESAMPLE_LANCZOS_U8)
-      s = dd_resize_tutorial_scratch(d->image, below->w, below->h, 3, img, l->w, l->h, scratch, scratch_bytes, err);
+      s = dd_resize_tutorial_scratch(d->image, below->w, below->h, 3, img, l->w, l->h, scratch, scratch_bytes,
+                                     pool_of(d), err);
     else
       s = dd_resize_lanczos_float_scratch(d->image, below->w, below->h, 3, img, l->w, l->h, scratch, scratch_bytes,
-                                          err);
+                                          pool_of(d), err);
     if (s != DD_OK) return s;
     /* blend * image + (1.0 - blend) * img_upscaled, in float32 as numpy does */
     float b = (float)d->opt.blend, nb = (float)(1.0 - d->opt.blend);
-    for (size_t i = 0; i < n; i++) img[i] = b * (float)level_base(l, i) + nb * img[i];
+    dd_px_blend(pool_of(d), img, l->u8, l->u8 ? NULL : l->f, n, b, nb);
     d->grad = d->image;
     d->image = img;
   }
@@ -271,11 +278,8 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   if (s != DD_OK) return s;
   double t0 = dd_now_ms();
   float mean = (float)d->opt.input_mean;
-  for (int r = 0; r < t->height; r++) {
-    const float *src = d->image + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
-    float *dst = d->tile_in + npix(t->width, r) * 3;
-    for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] - mean;
-  }
+  dd_px_window_sub(pool_of(d), d->tile_in, (size_t)t->width * 3, d->image + (npix(l->w, t->top) + (size_t)t->left) * 3,
+                   (size_t)l->w * 3, (size_t)t->width * 3, (size_t)t->height, mean);
   double t1 = dd_now_ms();
   dd_objective obj = d->opt.objective;
   s = dd_exec_objective_gradient(d->model->exec, d->target, obj.channels, obj.n_channels, d->tile_in,
@@ -294,11 +298,8 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   }
   float inv = (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
   double t3 = dd_now_ms();
-  for (int r = 0; r < t->height; r++) {
-    float *dst = d->grad + (npix(l->w, t->top + r) + (size_t)t->left) * 3;
-    const float *src = d->tile_grad + npix(t->width, r) * 3;
-    for (int k = 0; k < t->width * 3; k++) dst[k] = src[k] * inv;
-  }
+  dd_px_window_mul(pool_of(d), d->grad + (npix(l->w, t->top) + (size_t)t->left) * 3, (size_t)l->w * 3, d->tile_grad,
+                   (size_t)t->width * 3, (size_t)t->width * 3, (size_t)t->height, inv);
   d->ms.stats += t3 - t2;
   d->ms.tiles += dd_now_ms() - t3;
   d->last_tile = *t;
@@ -317,7 +318,7 @@ static dd_status smooth_strip(dd_dream *d, double sigma, int r0, int r1, const f
   double t0 = dd_now_ms();
   dd_status s = dd_gaussian_sum3_bounded(d->grad + npix(l->w, s0) * 3, d->strip_out, d->strip_cap, s1 - s0, l->w, 3,
                                          sigma, 1, d->strip_scratch, 2 * d->strip_cap,
-                                         dd_exec_threads(d->model->exec)); /* the model's threads: same bytes */
+                                         pool_of(d)); /* the model's threads: same bytes */
   d->ms.smooth += dd_now_ms() - t0;
   if (s != DD_OK)
     return dd_fail(err, DD_ERR_INTERNAL, "gradient smoothing of rows %d..%d (sigma %g) does not fit the strip buffers",
@@ -373,12 +374,7 @@ static dd_status finish_iteration(dd_dream *d, dd_error *err) {
     if (rows < l->h && (s = smooth_strip(d, sigma, r0, r1, &g, err)) != DD_OK) return s;
     double t0 = dd_now_ms();
     size_t off = rowlen * (size_t)r0, n = rowlen * (size_t)(r1 - r0);
-    float *img = d->image + off;
-    uint8_t *pv = d->grad_preview + off;
-    for (size_t i = 0; i < n; i++) {
-      img[i] += g[i] * stepf;
-      pv[i] = (uint8_t)lrint((g[i] - mn) / range * 255.0);
-    }
+    dd_px_step(pool_of(d), d->image + off, d->grad_preview + off, g, n, stepf, mn, range);
     d->ms.update += dd_now_ms() - t0;
   }
   d->grad_min = mn;
@@ -589,6 +585,10 @@ dd_status dd_dream_read_image(const dd_dream *d, uint8_t *pixels, size_t capacit
     return dd_fail(err, DD_ERR_SHAPE, "the image is %dx%dx%zu = %zu bytes; the buffer holds %zu", l->w, l->h, c, n * c,
                    capacity);
   int full = d->lvl == d->n_levels - 1;
+  if (c == 3) {
+    dd_px_to_u8(pool_of(d), d->image, pixels, n * 3);
+    return DD_OK;
+  }
   for (size_t i = 0; i < n; i++) {
     dd_float_to_u8_tutorial(d->image + i * 3, pixels + i * c, 3);
     if (c == 4) pixels[i * 4 + 3] = full ? d->alpha[i] : 255;

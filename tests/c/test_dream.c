@@ -2,7 +2,10 @@
  * tile boundary gives the same bytes as an uninterrupted run, the state is
  * validated, options and inputs are checked, RGBA alpha passes through. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "core/core.h"
 
 #include "deepdream.h"
 #include "dream/dream_internal.h"
@@ -291,6 +294,8 @@ static void test_threads_bit_identical(void) {
     uint8_t *r3 = dream_state(m3, &o, img, W, H, c, rows, &l3, NULL);
     CHECKF(l1 == l2 && memcmp(r1, r2, l1) == 0, "variant %d: 2 threads differ from 1", variant);
     CHECKF(l1 == l3 && memcmp(r1, r3, l1) == 0, "variant %d: 3 threads differ from 1", variant);
+    printf("  variant %d: %zu bytes, FNV-1a %016llx\n", variant, l1,
+           (unsigned long long)dd_fnv1a64(DD_FNV1A64_INIT, r1, l1));
     free(r1); free(r2); free(r3); free(img);
   }
   dd_model_free(m1);
