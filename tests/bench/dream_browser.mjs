@@ -19,15 +19,11 @@ const layer = arg('--layer', 'mixed3b');
 const timeoutS = Number(arg('--timeout', '1200'));
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 if (!existsSync(CHROMIUM_PATH)) { console.log(`dream_browser: ${CHROMIUM_PATH} is missing, skipped`); process.exit(0); }
-const { SHARED, haveStandin, startServer, openBrowser } = await import('../browser/lib.mjs');
+const { SHARED, haveStandin } = await import('../browser/lib.mjs');
+const { runBrowserBench } = await import('./lib/browser_bench.mjs');
 const image = arg('--image', `${SHARED}/images/escher_planefilling2.jpg`);
 if (!haveStandin || !existsSync(image)) { console.log('dream_browser: ../shared absent, skipped'); process.exit(0); }
 if (!image.startsWith(SHARED + '/')) { console.log(`dream_browser: --image must be under ${SHARED} (served as /shared/)`); process.exit(1); }
-const watchdog = setTimeout(() => { console.error(`dream_browser: gave up after ${timeoutS} s`); process.exit(1); }, timeoutS * 1000);
-watchdog.unref();
-const loads = [os.loadavg()[0]];
-const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
-sampler.unref();
 
 // Runs in the page.
 async function pageDream(p) {
@@ -54,10 +50,7 @@ async function pageDream(p) {
   return { info, runs };
 }
 
-let srv, b, code = 0;
-try {
-  srv = await startServer({ isolation: true });
-  b = await openBrowser();
+await runBrowserBench('dream_browser', timeoutS, async ({ srv, b }) => {
   const { page, context } = b;
   // a blank page of the server's origin with COOP/COEP, so it is cross-origin isolated
   const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-cache' };
@@ -75,16 +68,4 @@ try {
     console.log(`  ${basename(image)} ${x.width}x${x.height}, tutorial defaults, ${layer}: ${x.s.toFixed(1)} s; ${x.frames} progress events; ` +
       `main-thread tasks > 50 ms: ${lt.length}${lt.length ? ` (longest ${Math.max(...lt).toFixed(0)} ms)` : ''}; event-loop lag max ${x.lagMax.toFixed(0)} ms`);
   }
-  loads.push(os.loadavg()[0]);
-  console.log(`load ${os.loadavg()[0].toFixed(2)} at end (1-minute load sampled every 5 s: max ${Math.max(...loads).toFixed(2)})`);
-  if (b.errors.length) console.log(`page errors:\n  ${b.errors.join('\n  ')}`);
-} catch (e) {
-  console.error(`dream_browser: ${e && e.stack || e}`);
-  if (b && b.errors.length) console.error(`page errors:\n  ${b.errors.join('\n  ')}`);
-  code = 1;
-} finally {
-  clearInterval(sampler);
-  if (b) await b.close();
-  if (srv) await srv.close();
-}
-process.exit(code);
+});
