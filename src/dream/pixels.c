@@ -46,10 +46,12 @@ static void blend_range(void *vc, size_t begin, size_t end) {
   const px_ctx *c = (const px_ctx *)vc;
   float *out = c->f;
   const float b = c->a, nb = c->b;
-  if (c->cu8)
-    for (size_t i = begin; i < end; i++) out[i] = b * (float)(double)c->cu8[i] + nb * out[i];
+  const uint8_t *base_u8 = c->cu8;
+  const float *base_f = c->cf;
+  if (base_u8)
+    for (size_t i = begin; i < end; i++) out[i] = b * (float)(double)base_u8[i] + nb * out[i];
   else
-    for (size_t i = begin; i < end; i++) out[i] = b * (float)(double)c->cf[i] + nb * out[i];
+    for (size_t i = begin; i < end; i++) out[i] = b * (float)(double)base_f[i] + nb * out[i];
 }
 
 void dd_px_blend(dd_threadpool *pool, float *out, const uint8_t *base_u8, const float *base_f, size_t n, float b,
@@ -83,19 +85,23 @@ void dd_px_to_u8(dd_threadpool *pool, const float *in, uint8_t *out, size_t n) {
 
 static void sub_rows(void *vc, size_t begin, size_t end) {
   const px_ctx *c = (const px_ctx *)vc;
+  const float sub = c->a;
+  const size_t row = c->row;
   for (size_t r = begin; r < end; r++) {
     const float *src = c->cf + r * c->src_stride;
     float *dst = c->f + r * c->dst_stride;
-    for (size_t k = 0; k < c->row; k++) dst[k] = src[k] - c->a;
+    for (size_t k = 0; k < row; k++) dst[k] = src[k] - sub;
   }
 }
 
 static void mul_rows(void *vc, size_t begin, size_t end) {
   const px_ctx *c = (const px_ctx *)vc;
+  const float mul = c->a;
+  const size_t row = c->row;
   for (size_t r = begin; r < end; r++) {
     const float *src = c->cf + r * c->src_stride;
     float *dst = c->f + r * c->dst_stride;
-    for (size_t k = 0; k < c->row; k++) dst[k] = src[k] * c->a;
+    for (size_t k = 0; k < row; k++) dst[k] = src[k] * mul;
   }
 }
 
