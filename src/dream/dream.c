@@ -278,7 +278,9 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   if (s != DD_OK) return s;
   double t0 = dd_now_ms();
   float mean = (float)d->opt.input_mean;
-  dd_px_window_sub(pool_of(d), d->tile_in, (size_t)t->width * 3, d->image + (npix(l->w, t->top) + (size_t)t->left) * 3,
+  /* the tile copies stay on this thread: memory-bound, they did not pay on
+     the pool (dream_bench: 0.09 s inline vs 0.45 s on 2 busy threads) */
+  dd_px_window_sub(NULL, d->tile_in, (size_t)t->width * 3, d->image + (npix(l->w, t->top) + (size_t)t->left) * 3,
                    (size_t)l->w * 3, (size_t)t->width * 3, (size_t)t->height, mean);
   double t1 = dd_now_ms();
   dd_objective obj = d->opt.objective;
@@ -298,7 +300,7 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   }
   float inv = (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
   double t3 = dd_now_ms();
-  dd_px_window_mul(pool_of(d), d->grad + (npix(l->w, t->top) + (size_t)t->left) * 3, (size_t)l->w * 3, d->tile_grad,
+  dd_px_window_mul(NULL, d->grad + (npix(l->w, t->top) + (size_t)t->left) * 3, (size_t)l->w * 3, d->tile_grad,
                    (size_t)t->width * 3, (size_t)t->width * 3, (size_t)t->height, inv);
   d->ms.stats += t3 - t2;
   d->ms.tiles += dd_now_ms() - t3;
