@@ -201,8 +201,9 @@ static dd_status build_pyramid(dd_dream *d, uint8_t **rgbp, dd_error *err) {
 
 /* The image, gradient and preview buffers, sized once for the top (largest)
    level and reused by every level: no large allocation while dreaming and
-   no heap fragmentation from octaves of growing size (a 4096x4096 dream has
-   to fit the threaded build's fixed 1 GiB). */
+   no heap fragmentation from octaves of growing size (wasm memory never
+   shrinks: holes raise the peak, and an 8192x8192 dream needs ~2.7 GiB of
+   the 4 GiB a wasm32 heap can grow to). */
 static dd_status alloc_buffers(dd_dream *d, dd_error *err) {
   const level *top = &d->levels[d->n_levels - 1];
   const size_t n = npix(top->w, top->h) * 3;
