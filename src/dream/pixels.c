@@ -83,36 +83,31 @@ void dd_px_to_u8(dd_threadpool *pool, const float *in, uint8_t *out, size_t n) {
   run(pool, n, n, to_u8_range, &c);
 }
 
-static void sub_rows(void *vc, size_t begin, size_t end) {
+/* rows of a window: dst = src - a (b == 0) or src * a (b != 0) */
+static void window_rows(void *vc, size_t begin, size_t end) {
   const px_ctx *c = (const px_ctx *)vc;
-  const float sub = c->a;
+  const float a = c->a;
   const size_t row = c->row;
   for (size_t r = begin; r < end; r++) {
     const float *src = c->cf + r * c->src_stride;
     float *dst = c->f + r * c->dst_stride;
-    for (size_t k = 0; k < row; k++) dst[k] = src[k] - sub;
-  }
-}
-
-static void mul_rows(void *vc, size_t begin, size_t end) {
-  const px_ctx *c = (const px_ctx *)vc;
-  const float mul = c->a;
-  const size_t row = c->row;
-  for (size_t r = begin; r < end; r++) {
-    const float *src = c->cf + r * c->src_stride;
-    float *dst = c->f + r * c->dst_stride;
-    for (size_t k = 0; k < row; k++) dst[k] = src[k] * mul;
+    if (c->b != 0.0f)
+      for (size_t k = 0; k < row; k++) dst[k] = src[k] * a;
+    else
+      for (size_t k = 0; k < row; k++) dst[k] = src[k] - a;
   }
 }
 
 void dd_px_window_sub(dd_threadpool *pool, float *dst, size_t dst_stride, const float *src, size_t src_stride,
                       size_t row_floats, size_t rows, float sub) {
-  px_ctx c = {.f = dst, .cf = src, .a = sub, .dst_stride = dst_stride, .src_stride = src_stride, .row = row_floats};
-  run(pool, rows, rows * row_floats, sub_rows, &c);
+  px_ctx c = {.f = dst, .cf = src, .a = sub, .b = 0.0f, .dst_stride = dst_stride, .src_stride = src_stride,
+              .row = row_floats};
+  run(pool, rows, rows * row_floats, window_rows, &c);
 }
 
 void dd_px_window_mul(dd_threadpool *pool, float *dst, size_t dst_stride, const float *src, size_t src_stride,
                       size_t row_floats, size_t rows, float mul) {
-  px_ctx c = {.f = dst, .cf = src, .a = mul, .dst_stride = dst_stride, .src_stride = src_stride, .row = row_floats};
-  run(pool, rows, rows * row_floats, mul_rows, &c);
+  px_ctx c = {.f = dst, .cf = src, .a = mul, .b = 1.0f, .dst_stride = dst_stride, .src_stride = src_stride,
+              .row = row_floats};
+  run(pool, rows, rows * row_floats, window_rows, &c);
 }
