@@ -336,6 +336,14 @@ typedef struct dd_progress {
   int image_w, image_h;           /* size of the current octave's image */
   /* the last finished iteration, as the tutorial's show_gradient prints it */
   double grad_min, grad_max, step_scaled;
+  /* Where the time went: milliseconds summed over dd_dream_begin/restore and
+     every step of this dream object (a restored dream starts from 0). core is
+     all time inside those calls; the others are parts of it: gradient (the
+     network's tile gradients), tiles (tile copy in/out), stats (the per-tile
+     and per-iteration std/min/max reductions), smooth (the three Gaussian
+     blurs), update (the image step and the gradient preview), levels (the
+     pyramid: blur + Lanczos resizes, upscale + blend, octave set-up). */
+  double ms_core, ms_gradient, ms_tiles, ms_stats, ms_smooth, ms_update, ms_levels;
 } dd_progress;
 
 /* Starts a dream on an 8-bit image with `channels` = 3 (RGB) or 4 (RGBA;

@@ -68,6 +68,8 @@ struct dd_dream {
   float *tx_in, *tx_grad;        /* a transformed tile and its gradient */
   size_t tx_cap;
   float *lap_scratch;            /* gradient=laplacian, sized for the top level */
+  /* where the time went (dd_progress.ms_*), since this object began; not saved */
+  struct { double core, gradient, tiles, stats, smooth, update, levels; } ms;
 };
 
 /* The extras: objective program (objective.c), transforms, TV, lap_normalize.

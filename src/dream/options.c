@@ -462,12 +462,16 @@ static const dd_field progress_layout[] = {
     F(dd_progress, tile_h, DD_FIELD_I32),      F(dd_progress, image_w, DD_FIELD_I32),
     F(dd_progress, image_h, DD_FIELD_I32),     F(dd_progress, grad_min, DD_FIELD_F64),
     F(dd_progress, grad_max, DD_FIELD_F64),    F(dd_progress, step_scaled, DD_FIELD_F64),
+    F(dd_progress, ms_core, DD_FIELD_F64),     F(dd_progress, ms_gradient, DD_FIELD_F64),
+    F(dd_progress, ms_tiles, DD_FIELD_F64),    F(dd_progress, ms_stats, DD_FIELD_F64),
+    F(dd_progress, ms_smooth, DD_FIELD_F64),   F(dd_progress, ms_update, DD_FIELD_F64),
+    F(dd_progress, ms_levels, DD_FIELD_F64),
 };
 #undef F
 /* a member appended after the last listed one leaves a tail the layout misses */
 _Static_assert(offsetof(dd_dream_options, guide_channels) + sizeof(int32_t) + 4 >= sizeof(dd_dream_options),
                "dd_dream_options has a member options_layout does not list");
-_Static_assert(offsetof(dd_progress, step_scaled) + sizeof(double) == sizeof(dd_progress),
+_Static_assert(offsetof(dd_progress, ms_levels) + sizeof(double) == sizeof(dd_progress),
                "dd_progress has a member progress_layout does not list");
 
 const dd_field *dd_dream_options_layout(int *count, size_t *size) {

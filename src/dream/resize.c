@@ -6,10 +6,16 @@
  * is ((j + xmin) - centre + 0.5) * (1 / filterscale), the weights are divided
  * (not multiplied) by their sum, and the fixed-point weights are rounded half
  * away from zero. Integer sums are order-independent, so the vertical 8-bit
- * pass accumulates whole rows at a time (vectorisable); the float path keeps
- * Pillow's summation order per sample.
+ * pass accumulates blocks of a row at a time (vectorisable); the float path
+ * keeps Pillow's summation order per sample.
+ *
+ * Threads: both passes split their output rows over dd_parallel_for; every
+ * output sample is computed by one thread from the same inputs in the same
+ * order, so the bytes do not depend on the pool size.
  */
 #include "dream/resize.h"
+
+#include "dream/pixels.h"
 
 #include <limits.h>
 #include <math.h>
@@ -138,11 +144,20 @@ static dd_status check_sizes(const void *in, int w, int h, int c, const void *ou
   return DD_OK;
 }
 
-/* Rows [y0, y0 + rows) of the input, resampled horizontally. */
-static void horizontal_u8(const uint8_t *in, int w, int c, int y0, int rows, const coeffs *co, uint8_t *out) {
+/* The passes' arguments, for dd_parallel_for over output rows. */
+typedef struct pass_args {
+  const void *in;
+  void *out;
+  int w, c, y0; /* horizontal: input width and first input row */
+  size_t row;   /* vertical: samples per row */
+  const coeffs *co;
+} pass_args;
+
+/* Output rows [r0, r1) of the horizontal pass: input rows y0 + r. */
+static void horizontal_u8(const uint8_t *in, int w, int c, int y0, int r0, int r1, const coeffs *co, uint8_t *out) {
   const int ow = co->out_size, ks = co->ksize;
   const size_t in_row = (size_t)w * c, out_row = (size_t)ow * c;
-  for (int yy = 0; yy < rows; yy++) {
+  for (int yy = r0; yy < r1; yy++) {
     const uint8_t *src = in + (size_t)(yy + y0) * in_row;
     uint8_t *dst = out + (size_t)yy * out_row;
     for (int xx = 0; xx < ow; xx++) {
@@ -158,26 +173,33 @@ static void horizontal_u8(const uint8_t *in, int w, int c, int y0, int rows, con
   }
 }
 
-static void vertical_u8(const uint8_t *in, size_t row, const coeffs *co, uint8_t *out, int32_t *acc) {
-  const int oh = co->out_size, ks = co->ksize;
-  for (int yy = 0; yy < oh; yy++) {
+#define VBLOCK 512 /* samples of a row the vertical passes accumulate at once */
+
+/* Output rows [r0, r1) of the vertical pass, VBLOCK samples at a time. */
+static void vertical_u8(const uint8_t *in, size_t row, const coeffs *co, uint8_t *out, int r0, int r1) {
+  const int ks = co->ksize;
+  int32_t acc[VBLOCK];
+  for (int yy = r0; yy < r1; yy++) {
     const int ymin = co->bounds[2 * yy], cnt = co->bounds[2 * yy + 1];
     const int32_t *k = co->k8 + (size_t)yy * ks;
-    for (size_t i = 0; i < row; i++) acc[i] = 1 << (PRECISION_BITS - 1);
-    for (int y = 0; y < cnt; y++) {
-      const uint8_t *src = in + (size_t)(y + ymin) * row;
-      const int32_t ky = k[y];
-      for (size_t i = 0; i < row; i++) acc[i] += (int32_t)src[i] * ky;
-    }
     uint8_t *dst = out + (size_t)yy * row;
-    for (size_t i = 0; i < row; i++) dst[i] = clip8(acc[i]);
+    for (size_t b0 = 0; b0 < row; b0 += VBLOCK) {
+      const size_t bn = row - b0 < VBLOCK ? row - b0 : VBLOCK;
+      for (size_t i = 0; i < bn; i++) acc[i] = 1 << (PRECISION_BITS - 1);
+      for (int y = 0; y < cnt; y++) {
+        const uint8_t *src = in + (size_t)(y + ymin) * row + b0;
+        const int32_t ky = k[y];
+        for (size_t i = 0; i < bn; i++) acc[i] += (int32_t)src[i] * ky;
+      }
+      for (size_t i = 0; i < bn; i++) dst[b0 + i] = clip8(acc[i]);
+    }
   }
 }
 
-static void horizontal_f32(const float *in, int w, int c, int y0, int rows, const coeffs *co, float *out) {
+static void horizontal_f32(const float *in, int w, int c, int y0, int r0, int r1, const coeffs *co, float *out) {
   const int ow = co->out_size, ks = co->ksize;
   const size_t in_row = (size_t)w * c, out_row = (size_t)ow * c;
-  for (int yy = 0; yy < rows; yy++) {
+  for (int yy = r0; yy < r1; yy++) {
     const float *src = in + (size_t)(yy + y0) * in_row;
     float *dst = out + (size_t)yy * out_row;
     for (int xx = 0; xx < ow; xx++) {
@@ -193,25 +215,46 @@ static void horizontal_f32(const float *in, int w, int c, int y0, int rows, cons
   }
 }
 
-static void vertical_f32(const float *in, size_t row, const coeffs *co, float *out, double *acc) {
-  const int oh = co->out_size, ks = co->ksize;
-  for (int yy = 0; yy < oh; yy++) {
+static void vertical_f32(const float *in, size_t row, const coeffs *co, float *out, int r0, int r1) {
+  const int ks = co->ksize;
+  double acc[VBLOCK];
+  for (int yy = r0; yy < r1; yy++) {
     const int ymin = co->bounds[2 * yy], cnt = co->bounds[2 * yy + 1];
     const double *k = co->k + (size_t)yy * ks;
-    for (size_t i = 0; i < row; i++) acc[i] = 0.0;
-    for (int y = 0; y < cnt; y++) { /* per sample, y ascending: Pillow's order */
-      const float *src = in + (size_t)(y + ymin) * row;
-      const double ky = k[y];
-      for (size_t i = 0; i < row; i++) acc[i] += src[i] * ky;
-    }
     float *dst = out + (size_t)yy * row;
-    for (size_t i = 0; i < row; i++) dst[i] = (float)acc[i];
+    for (size_t b0 = 0; b0 < row; b0 += VBLOCK) {
+      const size_t bn = row - b0 < VBLOCK ? row - b0 : VBLOCK;
+      for (size_t i = 0; i < bn; i++) acc[i] = 0.0;
+      for (int y = 0; y < cnt; y++) { /* per sample, y ascending: Pillow's order */
+        const float *src = in + (size_t)(y + ymin) * row + b0;
+        const double ky = k[y];
+        for (size_t i = 0; i < bn; i++) acc[i] += src[i] * ky;
+      }
+      for (size_t i = 0; i < bn; i++) dst[b0 + i] = (float)acc[i];
+    }
   }
+}
+
+static void h_u8_rows(void *vp, size_t r0, size_t r1) {
+  const pass_args *a = (const pass_args *)vp;
+  horizontal_u8((const uint8_t *)a->in, a->w, a->c, a->y0, (int)r0, (int)r1, a->co, (uint8_t *)a->out);
+}
+static void h_f32_rows(void *vp, size_t r0, size_t r1) {
+  const pass_args *a = (const pass_args *)vp;
+  horizontal_f32((const float *)a->in, a->w, a->c, a->y0, (int)r0, (int)r1, a->co, (float *)a->out);
+}
+static void v_u8_rows(void *vp, size_t r0, size_t r1) {
+  const pass_args *a = (const pass_args *)vp;
+  vertical_u8((const uint8_t *)a->in, a->row, a->co, (uint8_t *)a->out, (int)r0, (int)r1);
+}
+static void v_f32_rows(void *vp, size_t r0, size_t r1) {
+  const pass_args *a = (const pass_args *)vp;
+  vertical_f32((const float *)a->in, a->row, a->co, (float *)a->out, (int)r0, (int)r1);
 }
 
 /* One driver for both sample types: esz 1 = uint8, 4 = float. */
 static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int ow, int oh, int is_u8,
-                             void *scratch, size_t scratch_bytes, dd_error *err) {
+                             void *scratch, size_t scratch_bytes, dd_threadpool *pool, dd_error *err) {
   dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
   if (st != DD_OK) return st;
   const size_t esz = is_u8 ? 1 : sizeof(float);
@@ -221,7 +264,7 @@ static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int
     return DD_OK;
   }
   coeffs ch = {0}, cv = {0};
-  void *tmp = NULL, *acc = NULL;
+  void *tmp = NULL;
   if (need_h && (st = coeffs_init(&ch, w, ow, is_u8, err)) != DD_OK) goto done;
   if (need_v && (st = coeffs_init(&cv, h, oh, is_u8, err)) != DD_OK) goto done;
 
@@ -248,47 +291,41 @@ static dd_status resize_impl(const void *in, int w, int h, int c, void *out, int
         hdst = tmp;
       }
     }
-    if (is_u8)
-      horizontal_u8((const uint8_t *)in, w, c, y0, rows, &ch, (uint8_t *)hdst);
-    else
-      horizontal_f32((const float *)in, w, c, y0, rows, &ch, (float *)hdst);
+    pass_args a = {in, hdst, w, c, y0, 0, &ch};
+    dd_parallel_for(pool, (size_t)(rows > 0 ? rows : 0), is_u8 ? h_u8_rows : h_f32_rows, &a);
     vin = hdst;
   }
   if (need_v) {
     const int vw = need_h ? ow : w;
-    const size_t row = (size_t)vw * c;
-    acc = malloc(row * (is_u8 ? sizeof(int32_t) : sizeof(double)));
-    if (!acc) {
-      st = dd_fail(err, DD_ERR_OUT_OF_MEMORY, "resize: out of memory for a row of %zu samples", row);
-      goto done;
-    }
-    if (is_u8)
-      vertical_u8((const uint8_t *)vin, row, &cv, (uint8_t *)out, (int32_t *)acc);
-    else
-      vertical_f32((const float *)vin, row, &cv, (float *)out, (double *)acc);
+    pass_args a = {vin, out, vw, c, 0, (size_t)vw * c, &cv};
+    dd_parallel_for(pool, (size_t)oh, is_u8 ? v_u8_rows : v_f32_rows, &a);
   }
   st = DD_OK;
 done:
   coeffs_free(&ch);
   coeffs_free(&cv);
   free(tmp);
-  free(acc);
   return st;
 }
 
 dd_status dd_resize_lanczos_u8(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
                                dd_error *err) {
-  return resize_impl(in, w, h, c, out, ow, oh, 1, NULL, 0, err);
+  return resize_impl(in, w, h, c, out, ow, oh, 1, NULL, 0, NULL, err);
+}
+
+dd_status dd_resize_lanczos_u8_pool(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
+                                    dd_threadpool *pool, dd_error *err) {
+  return resize_impl(in, w, h, c, out, ow, oh, 1, NULL, 0, pool, err);
 }
 
 dd_status dd_resize_lanczos_float(const float *in, int w, int h, int c, float *out, int ow, int oh,
                                   dd_error *err) {
-  return resize_impl(in, w, h, c, out, ow, oh, 0, NULL, 0, err);
+  return resize_impl(in, w, h, c, out, ow, oh, 0, NULL, 0, NULL, err);
 }
 
 dd_status dd_resize_lanczos_float_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
-                                          void *scratch, size_t scratch_bytes, dd_error *err) {
-  return resize_impl(in, w, h, c, out, ow, oh, 0, scratch, scratch_bytes, err);
+                                          void *scratch, size_t scratch_bytes, dd_threadpool *pool, dd_error *err) {
+  return resize_impl(in, w, h, c, out, ow, oh, 0, scratch, scratch_bytes, pool, err);
 }
 
 size_t dd_resize_scratch_bytes(int w, int h, int c, int ow, int is_u8) {
@@ -308,11 +345,11 @@ void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n) {
 
 dd_status dd_resize_tutorial(const float *in, int w, int h, int c, float *out, int ow, int oh,
                              dd_error *err) {
-  return dd_resize_tutorial_scratch(in, w, h, c, out, ow, oh, NULL, 0, err);
+  return dd_resize_tutorial_scratch(in, w, h, c, out, ow, oh, NULL, 0, NULL, err);
 }
 
 dd_status dd_resize_tutorial_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
-                                     void *scratch, size_t scratch_bytes, dd_error *err) {
+                                     void *scratch, size_t scratch_bytes, dd_threadpool *pool, dd_error *err) {
   dd_status st = check_sizes(in, w, h, c, out, ow, oh, err);
   if (st != DD_OK) return st;
   const size_t n_in = (size_t)w * h * c, n_out = (size_t)ow * oh * c;
@@ -331,8 +368,9 @@ dd_status dd_resize_tutorial_scratch(const float *in, int w, int h, int c, float
      in place, front to back: float i (bytes 4i..4i+3) only overwrites bytes
      3n+j with j < i, which were already read. */
   uint8_t *b = (uint8_t *)out + 3 * n_out;
-  dd_float_to_u8_tutorial(in, a, n_in);
-  st = resize_impl(a, w, h, c, b, ow, oh, 1, rest, rest_bytes, err);
+  dd_px_to_u8(pool, in, a, n_in);
+  st = resize_impl(a, w, h, c, b, ow, oh, 1, rest, rest_bytes, pool, err);
+  /* in place, front to back (see above): one thread, not the pool */
   if (st == DD_OK)
     for (size_t i = 0; i < n_out; i++) out[i] = (float)b[i];
   free(own);

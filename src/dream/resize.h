@@ -74,16 +74,22 @@ void dd_float_to_u8_tutorial(const float *in, uint8_t *out, size_t n);
 dd_status dd_resize_tutorial(const float *in, int w, int h, int c, float *out, int ow, int oh,
                              dd_error *err);
 
+/* dd_resize_lanczos_u8 with its passes on `pool` (NULL = inline): the same
+   bytes for any pool size. */
+dd_status dd_resize_lanczos_u8_pool(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
+                                    dd_threadpool *pool, dd_error *err);
+
 /* Bytes of scratch with which the resizes below allocate nothing large
    (the 8-bit input copy and the intermediate image). */
 size_t dd_resize_scratch_bytes(int w, int h, int c, int ow, int is_u8);
 
 /* dd_resize_tutorial and dd_resize_lanczos_float, with caller scratch of
    scratch_bytes (not overlapping in or out); with less than
-   dd_resize_scratch_bytes (or NULL) they allocate as usual. */
+   dd_resize_scratch_bytes (or NULL) they allocate as usual. The work runs
+   on `pool` (NULL = inline), with the same bytes for any pool size. */
 dd_status dd_resize_tutorial_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
-                                     void *scratch, size_t scratch_bytes, dd_error *err);
+                                     void *scratch, size_t scratch_bytes, dd_threadpool *pool, dd_error *err);
 dd_status dd_resize_lanczos_float_scratch(const float *in, int w, int h, int c, float *out, int ow, int oh,
-                                          void *scratch, size_t scratch_bytes, dd_error *err);
+                                          void *scratch, size_t scratch_bytes, dd_threadpool *pool, dd_error *err);
 
 #endif /* DD_DREAM_RESIZE_H */

@@ -303,6 +303,20 @@ dd_status dd_gaussian_filter(const float *in, float *out, int h, int w, int c, f
   return dd_gaussian_filter_ex(in, out, h, w, c, s, scratch, NULL);
 }
 
+/* out += term, in blocks of ADD_BLOCK floats (the last one partial). */
+#define ADD_BLOCK 4096
+typedef struct add_ctx {
+  float *out;
+  const float *term;
+  size_t n;
+} add_ctx;
+
+static void add_blocks(void *vctx, size_t begin, size_t end) {
+  const add_ctx *a = (const add_ctx *)vctx;
+  const size_t i1 = end * ADD_BLOCK < a->n ? end * ADD_BLOCK : a->n;
+  for (size_t i = begin * ADD_BLOCK; i < i1; i++) a->out[i] += a->term[i];
+}
+
 dd_status dd_gaussian_sum3(const float *in, float *out, int h, int w, int c, double sigma,
                            int blur_channels, float *scratch, dd_threadpool *pool) {
   return dd_gaussian_sum3_bounded(in, out, SIZE_MAX, h, w, c, sigma, blur_channels, scratch, SIZE_MAX, pool);
@@ -324,8 +338,10 @@ dd_status dd_gaussian_sum3_bounded(const float *in, float *out, size_t out_float
     const double sig[3] = {s, s, blur_channels ? s : 0.0};
     dd_status st = dd_gaussian_filter_ex(in, t == 0 ? out : term, h, w, c, sig, tmp, pool);
     if (st != DD_OK) return st;
-    if (t > 0)
-      for (size_t i = 0; i < n; i++) out[i] += term[i];
+    if (t > 0) {
+      add_ctx a = {out, term, n};
+      dd_parallel_for(pool, (n + ADD_BLOCK - 1) / ADD_BLOCK, add_blocks, &a); /* element-wise: same bytes */
+    }
   }
   return DD_OK;
 }

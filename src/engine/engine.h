@@ -136,7 +136,5 @@ static inline float *dd_grad(const dd_exec *e, int pi) {
 /* forward.c: ONNX AveragePool's count_include_pad divisor on plan node pn's
    output-shaped x (its activation forward, its gradient backward). */
 void dd_avg_pool_scale(const dd_node *n, const dd_plan_node *pn, float *x);
-/* profile.c: a monotonic clock in milliseconds. */
-double dd_now_ms(void);
 
 #endif /* DD_ENGINE_H */

@@ -17,6 +17,10 @@
 
 typedef struct dd_exec dd_exec;
 
+/* profile.c: a monotonic clock in milliseconds (the profile's; the dream
+   times its phases with it). */
+double dd_now_ms(void);
+
 /* The executor runs on `pool` (shared, referenced until dd_exec_free) with at
    most num_threads of its threads, or on threads of its own when pool is NULL
    (see dd_threadpool_open). */

@@ -1,10 +1,17 @@
 // dream_bench.mjs — a benchmark that prints (not a test):
-//  1. ms per 400x400 DeepDream gradient step per tutorial layer, ours (wasm,
-//     Node) beside TensorFlow.js's wasm backend on the same graph and weights;
-//  2. the tutorial's defaults end to end on hulk.jpg at mixed3b: ours vs a
-//     TF.js port of the same algorithm (tfjs-backend-wasm) in the same run.
-// Needs ../shared (the stand-in Inception 5h and hulk.jpg).
-// Options: --quick (skip the TF.js end-to-end run), --threads N.
+//  1. breakdown: where a whole dream's time goes (the core's phase clocks,
+//     dd_progress.ms_*, and the JS around them), the tutorial's defaults at
+//     mixed3b on hulk.jpg (960x540) and escher_planefilling2.jpg (1181x1019,
+//     1.2 MP), at 1 and 2 threads of the threaded build; min and spread of
+//     --reps runs, and the 2-thread speed-up of the whole run;
+//  2. steps: ms per 400x400 DeepDream gradient step per tutorial layer, ours
+//     (wasm, Node) beside TensorFlow.js's wasm backend on the same graph;
+//  3. tfjs: the tutorial's defaults end to end on hulk.jpg at mixed3b: ours vs
+//     a TF.js port of the same algorithm (tfjs-backend-wasm) in the same run.
+// Needs ../shared (the stand-in Inception 5h and the images).
+// Options: --only breakdown,steps,tfjs (default all) --quick (= no tfjs)
+//          --threads N (steps and tfjs: ours on N threads; default 2) --reps N (breakdown runs, default 3)
+//          --images hulk,escher --thread-list 1,2
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -14,45 +21,108 @@ import { loadModel, dream, decodeImage } from '../../wasm/js/index.js';
 import { readGraphDef } from '../../models/lib/graphdef.js';
 import { graphRunner, noise } from '../js/lib/tfgraph.js';
 import { gaussianFilter } from './lib/blur.mjs';
+import { timedDream, printBreakdown } from './lib/breakdown.mjs';
 
 const args = process.argv.slice(2);
+const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
 const quick = args.includes('--quick');
-const threads = Number(args[args.indexOf('--threads') + 1]) || 1;
+const threads = Number(arg('--threads', '2')) || 2;
+const sections = new Set(arg('--only', quick ? 'breakdown,steps' : 'breakdown,steps,tfjs').split(','));
+const reps = Math.max(1, Number(arg('--reps', '3')));
 const shared = process.env.DD_SHARED_DIR || fileURLToPath(new URL('../../../shared', import.meta.url));
 const modelPath = `${shared}/models/inception5h-standin.pb`, hulkPath = `${shared}/images/hulk.jpg`;
+const IMAGES = { hulk: hulkPath, escher: `${shared}/images/escher_planefilling2.jpg`, giger: `${shared}/images/giger.jpg` };
 if (!existsSync(modelPath) || !existsSync(hulkPath)) { console.log('dream_bench: ../shared absent, skipped'); process.exit(0); }
 
 const LAYERS = ['conv2d0', 'conv2d1', 'conv2d2', 'mixed3a', 'mixed3b', 'mixed4a', 'mixed4b', 'mixed4c', 'mixed4d', 'mixed4e', 'mixed5a', 'mixed5b'];
 await tf.setBackend('wasm');
 const model = await loadModel(modelPath, { threads });
 const run = graphRunner(tf, readGraphDef(readFileSync(modelPath)));
-console.log(`dream_bench: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(2)}, ours: wasm ${model.variant} x${model.threads} thread(s); TF.js ${tf.version.tfjs} wasm backend (SIMD, 1 thread in Node)`);
+console.log(`dream_bench: ${os.cpus().length} cores (${os.cpus()[0].model}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ours: wasm ${model.variant} x${model.threads} thread(s); TF.js ${tf.version.tfjs} wasm backend (SIMD, 1 thread in Node)`);
+const hulk = await decodeImage(readFileSync(hulkPath));
+const bestWall = {}; // image name -> thread count -> min wall (s)
+const outside2 = {}; // image name -> share of the 2-thread run outside the gradient steps
+let step4c = null, e2eRatio = null;
 
-// ---- 1. per-layer gradient step at 400x400 ----------------------------------
+// ---- 1. where a whole dream's time goes --------------------------------------
+if (sections.has('breakdown')) {
+  const threadList = arg('--thread-list', '1,2').split(',').map(Number);
+  const models = new Map();
+  for (const n of threadList) models.set(n, n === threads ? model : await loadModel(modelPath, { threads: n }));
+  const rows = [];
+  for (const name of arg('--images', 'hulk,escher').split(',')) {
+    const img = await decodeImage(readFileSync(IMAGES[name]));
+    bestWall[name] = {};
+    const runs = new Map(threadList.map((n) => [n, []]));
+    // interleaved, so a burst of load on the shared machine hits every thread count alike
+    for (let r = 0; r < reps; r++) for (const n of threadList) runs.get(n).push(await timedDream(dream, models.get(n), img, { layer: 'mixed3b', seed: 1 }));
+    for (const n of threadList) {
+      const label = `${name} ${img.width}x${img.height} ${models.get(n).variant} x${models.get(n).threads}`;
+      rows.push({ label, runs: runs.get(n) });
+      bestWall[name][n] = Math.min(...runs.get(n).map((x) => x.wall)) / 1000;
+      const best = runs.get(n).reduce((a, b) => (b.wall < a.wall ? b : a));
+      if (n === 2) outside2[name] = { share: (best.wall - best.gradient) / best.wall, label };
+    }
+  }
+  console.log(`\nwhere the time of a whole dream goes: tutorial defaults, mixed3b, seed 1, threaded build; the fastest of ${reps} runs (± the spread of the wall times), load ${os.loadavg()[0].toFixed(2)}`);
+  console.log('(gradient: the network; smooth: the three blurs; stats: std/min/max reductions; update: image step + preview; tiles: tile copies; levels: pyramid, resizes, blend; other: the rest of the core; js: outside the core)');
+  printBreakdown(rows);
+  for (const name of Object.keys(bestWall)) {
+    const w = bestWall[name];
+    if (w[1] && w[2]) console.log(`${name}: 2-thread speed-up of the whole run ${(w[1] / w[2]).toFixed(2)}x (${w[1].toFixed(2)} s -> ${w[2].toFixed(2)} s)`);
+  }
+  for (const [n, m] of models) if (m !== model) m.free();
+}
+
+// ---- 2. per-layer gradient step at 400x400 ----------------------------------
+if (sections.has('steps')) {
 const S = 400, x400 = noise(S * S * 3, 1, 0, 255);
 const t400 = tf.tensor4d(x400, [1, S, S, 3]);
 const time = (fn, reps) => { fn(); const t0 = performance.now(); for (let i = 0; i < reps; i++) fn(); return (performance.now() - t0) / reps; };
-console.log('\nms per 400x400 gradient step (d mean(square(layer)) / d input):');
-console.log('layer      ours(wasm)   TF.js(wasm)   speed-up');
+const best = (fn, reps) => { fn(); let b = Infinity; for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); b = Math.min(b, performance.now() - t0); } return b; };
+const one = model.threads === 1 ? model : await loadModel(modelPath, { threads: 1 });
+console.log(`\nms per 400x400 gradient step (d mean(square(layer)) / d input), the best of 3 (TF.js: of 2):`);
+console.log(`layer | ours x1 | ours x${model.threads} | TF.js (wasm, 1 thread) | speed-up x1 | speed-up x${model.threads}`);
+console.log('---|---|---|---|---|---');
 for (const layer of LAYERS) {
-  const ours = time(() => model.gradient(x400, S, S, { layer }), 2);
+  const o1 = best(() => one.gradient(x400, S, S, { layer }), 3);
+  const o2 = best(() => model.gradient(x400, S, S, { layer }), 3);
   let theirs = NaN;
   if (['conv2d2', 'mixed3b', 'mixed4c', 'mixed5b'].includes(layer)) {
     const g = tf.grad((x) => tf.mean(tf.square(run(x, layer))));
-    theirs = time(() => tf.tidy(() => g(t400).dataSync()), 1);
+    theirs = best(() => tf.tidy(() => g(t400).dataSync()), 2);
   }
-  console.log(`${layer.padEnd(10)} ${ours.toFixed(0).padStart(9)}   ${Number.isNaN(theirs) ? '         -' : theirs.toFixed(0).padStart(10)}   ${Number.isNaN(theirs) ? '' : (theirs / ours).toFixed(1) + 'x'}`);
+  if (layer === 'mixed4c') step4c = { o1, o2, theirs };
+  const x = (a) => (Number.isNaN(theirs) ? '-' : `${(theirs / a).toFixed(1)}x`);
+  console.log(`${layer} | ${o1.toFixed(0)} | ${o2.toFixed(0)} | ${Number.isNaN(theirs) ? '-' : theirs.toFixed(0)} | ${x(o1)} | ${x(o2)}`);
 }
+if (one !== model) one.free();
 t400.dispose();
+}
 
-// ---- 2. end to end: the tutorial's defaults on hulk.jpg at mixed3b ------------
-const hulk = await decodeImage(readFileSync(hulkPath));
+function printTargets() {
+  const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? 'not measured' : x.toFixed(d));
+  const su = (name) => (bestWall[name]?.[1] && bestWall[name]?.[2] ? `${f(bestWall[name][1] / bestWall[name][2])}x (${f(bestWall[name][1], 1)} s -> ${f(bestWall[name][2], 1)} s)` : 'not measured');
+  console.log(`\nissue 16 targets (load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end; ${os.cpus().length} cores):`);
+  console.log('figure | measured | target');
+  console.log('---|---|---');
+  console.log(`2-thread speed-up of the whole tutorial run, hulk ${hulk.width}x${hulk.height} | ${su('hulk')} | >= 1.8x`);
+  console.log(`2-thread speed-up of the whole tutorial run, 1.2 MP escher | ${su('escher')} | >= 1.8x`);
+  for (const [name, o] of Object.entries(outside2)) console.log(`share of the time outside gradient steps, 2 threads, ${o.label} | ${f(100 * o.share, 1)}% | <= 10%`);
+  console.log(`tutorial run vs the fair TF.js port, hulk, ours x${model.threads} | ${e2eRatio ? `${f(e2eRatio, 1)}x` : 'not measured'} | >= 25x`);
+  console.log(`400x400 mixed4c step vs TF.js wasm, 1 thread | ${step4c ? `${f(step4c.theirs / step4c.o1, 1)}x (${f(step4c.o1, 0)} ms vs ${f(step4c.theirs, 0)} ms)` : 'not measured'} | >= 15x`);
+  console.log(`400x400 mixed4c step vs TF.js wasm, ${model.threads} threads | ${step4c ? `${f(step4c.theirs / step4c.o2, 1)}x (${f(step4c.o2, 0)} ms)` : 'not measured'} | >= 28x`);
+  console.log('8192x8192 dream, default (threaded) build | node tests/bench/memory_bench.mjs 8k | completes, peak heap reported');
+  console.log('1 MP photo, Chromium page, 2 threads, mixed3b | not measured here | <= 25 s, no main-thread task > 50 ms');
+}
+
+// ---- 3. end to end: the tutorial's defaults on hulk.jpg at mixed3b, ours vs the TF.js port ----
+if (!sections.has('tfjs')) { printTargets(); model.free(); process.exit(0); }
 let t0 = performance.now();
 const out = await dream(model, hulk, { layer: 'mixed3b', seed: 1 }).result;
-const oursE2E = (performance.now() - t0) / 1000;
+const oursE2E = Math.min((performance.now() - t0) / 1000, bestWall.hulk?.[model.threads] ?? Infinity);
 console.log(`\nend to end, tutorial defaults (10 iterations, 4 repeats, 0.7, blend 0.2, 400 px tiles), hulk.jpg ${hulk.width}x${hulk.height}, mixed3b:`);
-console.log(`  ours (wasm):        ${oursE2E.toFixed(1)} s  (${out.width}x${out.height})`);
-if (quick) { console.log('  TF.js port: skipped (--quick)'); process.exit(0); }
+console.log(`  ours (wasm x${model.threads}):     ${oursE2E.toFixed(1)} s  (${out.width}x${out.height}; the fastest of this run and section 1's)`);
 
 // The same algorithm with TF.js: tiles, tf.grad, per-tile std normalisation,
 // three Gaussian blurs, octaves with blur/resize/blend. The blurs are
@@ -105,4 +175,6 @@ recursive(gradFn, rgb, hulk.height, hulk.width, 4);
 const theirsE2E = (performance.now() - t0) / 1000;
 console.log(`  TF.js port (wasm):  ${theirsE2E.toFixed(1)} s`);
 console.log(`  speed-up:           ${(theirsE2E / oursE2E).toFixed(1)}x`);
+e2eRatio = theirsE2E / oursE2E;
+printTargets();
 model.free();

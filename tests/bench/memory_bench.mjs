@@ -2,7 +2,8 @@
 // is bounded by the tile, not the image) and by one 400x400 gradient step per
 // tutorial layer. wasm memory never shrinks, so the heap size after a run is
 // its peak. Needs ../shared (the stand-in Inception 5h).
-//   node tests/bench/memory_bench.mjs [all|layers|4k [LAYER]]   (4k: conv2d2 unless LAYER)
+//   node tests/bench/memory_bench.mjs [all|layers|4k|8k [LAYER]]   (4k, 8k: conv2d2 unless LAYER)
+// 8k: an 8192x8192 dream on the default (threaded) build, 2 threads: its heap grows up to 4 GiB.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel, dream } from '../../wasm/js/index.js';
@@ -32,9 +33,10 @@ if (what.startsWith('layer:')) {
   console.log(`${heap(m)}; model loaded: ${MiB(base)} MiB`);
   process.exit(0);
 }
-if (what === 'all' || what === '4k') {
-  const m = await loadModel(modelPath, { threads: 1 });
-  const N = 4096;
+if (what === 'all' || what === '4k' || what === '8k') {
+  const N = what === '8k' ? 8192 : 4096;
+  const m = await loadModel(modelPath, { threads: N > 4096 ? 2 : 1 });
+  const startHeap = m._M.HEAPU8.length;
   const img = { width: N, height: N, channels: 4, data: new Uint8Array(N * N * 4) };
   for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 2654435761) >>> 24;
   const t0 = performance.now();
@@ -43,5 +45,5 @@ if (what === 'all' || what === '4k') {
   const c = dream(m, img, { layer, iterations: 1, seed: 3,
     onProgress: (p) => { if (p.fraction - last > 0.1) { last = p.fraction; process.stderr.write(`  ${(p.fraction * 100).toFixed(0)}% octave ${p.octave + 1}/${p.numOctaves}, heap ${heap(m)}\n`); } } });
   const out = await c.result;
-  console.log(`4096x4096 RGBA dream (${layer}, 1 iteration, 5 octaves, 400 px tiles): ${((performance.now() - t0) / 1000).toFixed(0)} s, heap ${heap(m)}, result ${out.width}x${out.height}`);
+  console.log(`${N}x${N} RGBA dream (${m.variant} build x${m.threads}, ${layer}, 1 iteration, 5 octaves, 400 px tiles): ${((performance.now() - t0) / 1000).toFixed(0)} s, heap ${heap(m)} (${(m._M._dd_bench_heap_top() / (N * N)).toFixed(1)} bytes/pixel; ${MiB(startHeap)} MiB at start), result ${out.width}x${out.height}`);
 }

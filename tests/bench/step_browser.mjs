@@ -30,17 +30,11 @@ const timeoutS = Number(arg('--timeout', '900'));
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 if (!existsSync(CHROMIUM_PATH)) { console.log(`step_browser: ${CHROMIUM_PATH} is missing (apt-get install -y chromium), skipped`); process.exit(0); }
-const { REPO, STANDIN, haveStandin, startServer, openBrowser } = await import('../browser/lib.mjs');
+const { REPO, haveStandin } = await import('../browser/lib.mjs');
+const { runBrowserBench } = await import('./lib/browser_bench.mjs');
 if (!haveStandin) { console.log('step_browser: ../shared absent, skipped'); process.exit(0); }
 
-// Whatever happens in the page, end on our own.
-const watchdog = setTimeout(() => { console.error(`step_browser: gave up after ${timeoutS} s`); process.exit(1); }, timeoutS * 1000);
-watchdog.unref();
 
-// The load average, sampled while measuring (the machine may be shared).
-const loads = [os.loadavg()[0]];
-const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);
-sampler.unref();
 
 const MIME = { '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.html': 'text/html; charset=utf-8' };
 const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-cache' };
@@ -139,10 +133,8 @@ async function tfBench(p) {
 }
 
 // ------------------------------------------------------------------ main ----
-let srv, b, code = 0;
-try {
-  srv = await startServer({ isolation: true });
-  b = await openBrowser();
+// Whatever happens in the page, the runner ends on its own (watchdog) and samples the load (the machine may be shared).
+await runBrowserBench('step_browser', timeoutS, async ({ srv, b }) => {
   const { page, context } = b;
   const wasmFiles = [];
   await context.route((u) => u.pathname === '/bench/step.html' || EXTRA.some(([pre]) => u.pathname.startsWith(pre)), async (route) => {
@@ -184,16 +176,4 @@ try {
     console.log(`\nTF.js ${r.version} wasm backend (${kind}, page main thread), ${layer}: gradient ${r.tg.toFixed(0)} ms, forward ${r.tfw.toFixed(0)} ms` +
       (ours ? `  (ours: x${(r.tg / ours.g1).toFixed(1)} faster on 1 thread, x${(r.tg / ours.g2).toFixed(1)} on ${threads}; forward x${(r.tfw / ours.f1).toFixed(2)})` : ''));
   }
-  loads.push(os.loadavg()[0]);
-  console.log(`load ${os.loadavg()[0].toFixed(2)} at end (1-minute load sampled every 5 s: max ${Math.max(...loads).toFixed(2)})`);
-  if (b.errors.length) console.log(`page errors:\n  ${b.errors.join('\n  ')}`);
-} catch (e) {
-  console.error(`step_browser: ${e && e.stack || e}`);
-  if (b && b.errors.length) console.error(`page errors:\n  ${b.errors.join('\n  ')}`);
-  code = 1;
-} finally {
-  clearInterval(sampler);
-  if (b) await b.close();
-  if (srv) await srv.close();
-}
-process.exit(code);
+});

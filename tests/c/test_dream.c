@@ -2,7 +2,10 @@
  * tile boundary gives the same bytes as an uninterrupted run, the state is
  * validated, options and inputs are checked, RGBA alpha passes through. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "core/core.h"
 
 #include "deepdream.h"
 #include "dream/dream_internal.h"
@@ -201,7 +204,110 @@ static void test_strips_equal_whole_image(void) {
   dd_model_free(m);
 }
 
+static dd_model *fixture_model_threads(int threads) {
+  size_t len;
+  uint8_t *bytes = dream_fixture(&len);
+  dd_model_options mo;
+  dd_model_options_init(&mo);
+  mo.num_threads = threads;
+  dd_model *m = NULL;
+  dd_error err;
+  CHECKF(dd_model_load_graphdef(bytes, len, &mo, &m, &err) == DD_OK, "load: %s", err.message);
+  free(bytes);
+  return m;
+}
+
+/* Runs a dream to the end on m; returns its saved state (the float image:
+   any difference in smoothing, resizing, blending or stepping shows) and
+   the last progress. forced_rows > 0: smoothing strips of that many rows. */
+static uint8_t *dream_state(dd_model *m, const dd_dream_options *o, const uint8_t *img, int w, int h, int c,
+                            int forced_rows, size_t *len, dd_progress *last) {
+  dd_dream *d = NULL;
+  dd_error err;
+  CHECK_OK(dd_dream_begin(m, o, img, w, h, c, &d, &err));
+  if (forced_rows) CHECK_OK(dd_dream_debug_strip_rows(d, forced_rows, &err));
+  dd_progress p;
+  dd_status s;
+  int lvl = 0;
+  while ((s = dd_dream_step(d, 1, &p, &err)) == DD_OK)
+    if (p.octave != lvl && forced_rows) { /* a new level sizes its strips again */
+      lvl = p.octave;
+      CHECK_OK(dd_dream_debug_strip_rows(d, forced_rows, &err));
+    }
+  CHECKF(s == DD_DONE, "step: %s", err.message);
+  uint8_t *state = NULL;
+  CHECK_OK(dd_dream_save_state(d, (void **)&state, len, &err));
+  uint8_t *out = (uint8_t *)malloc((size_t)w * h * c), *grad = (uint8_t *)malloc((size_t)w * h * 3);
+  CHECK_OK(dd_dream_read_image(d, out, (size_t)w * h * c, &err));
+  CHECK_OK(dd_dream_read_gradient(d, grad, (size_t)w * h * 3, &err));
+  /* the read-outs are part of the result: append them to the state bytes */
+  uint8_t *all = (uint8_t *)malloc(*len + (size_t)w * h * (c + 3));
+  memcpy(all, state, *len);
+  memcpy(all + *len, out, (size_t)w * h * c);
+  memcpy(all + *len + (size_t)w * h * c, grad, (size_t)w * h * 3);
+  *len += (size_t)w * h * (c + 3);
+  dd_free(state);
+  free(out);
+  free(grad);
+  if (last) *last = p;
+  dd_dream_free(d);
+  return all;
+}
+
+/* Every phase of a dream (smoothing, statistics, update, tile copies, the
+   pyramid's blur and resizes, upscale and blend, the read-outs) gives the
+   same bytes on 1, 2 and 3 threads, whole-image and in strips, RGB and RGBA,
+   in both resample modes. */
+static void test_threads_bit_identical(void) {
+  dd_model *m1 = fixture_model_threads(1), *m2 = fixture_model_threads(2), *m3 = fixture_model_threads(3);
+  const int W = 203, H = 157;
+  dd_dream_options o = small_options();
+  o.num_iterations = 3;
+  o.tile_size = 64;
+  o.num_repeats = 2;
+  for (int variant = 0; variant < 4; variant++) {
+    const int c = variant & 1 ? 4 : 3, rows = variant >= 2 ? 19 : 0;
+    o.resample = variant == 3 ? DD_RESAMPLE_LANCZOS_FLOAT : DD_RESAMPLE_LANCZOS_U8;
+    uint8_t *img = dream_fixture_image(W, H, c, 11 + variant);
+    size_t l1, l2, l3;
+    uint8_t *r1 = dream_state(m1, &o, img, W, H, c, rows, &l1, NULL);
+    uint8_t *r2 = dream_state(m2, &o, img, W, H, c, rows, &l2, NULL);
+    uint8_t *r3 = dream_state(m3, &o, img, W, H, c, rows, &l3, NULL);
+    CHECKF(l1 == l2 && memcmp(r1, r2, l1) == 0, "variant %d: 2 threads differ from 1", variant);
+    CHECKF(l1 == l3 && memcmp(r1, r3, l1) == 0, "variant %d: 3 threads differ from 1", variant);
+    printf("  variant %d: %zu bytes, FNV-1a %016llx\n", variant, l1,
+           (unsigned long long)dd_fnv1a64(DD_FNV1A64_INIT, r1, l1));
+    free(r1); free(r2); free(r3); free(img);
+  }
+  dd_model_free(m1);
+  dd_model_free(m2);
+  dd_model_free(m3);
+}
+
+/* dd_progress.ms_*: where the time went, filled and consistent. */
+static void test_phase_clocks(void) {
+  dd_model *m = dream_fixture_model();
+  const int W = 120, H = 90;
+  uint8_t *img = dream_fixture_image(W, H, 3, 5);
+  dd_dream_options o = small_options();
+  size_t len;
+  dd_progress p;
+  uint8_t *r = dream_state(m, &o, img, W, H, 3, 0, &len, &p);
+  const double parts = p.ms_gradient + p.ms_tiles + p.ms_stats + p.ms_smooth + p.ms_update + p.ms_levels;
+  CHECKF(p.ms_gradient > 0 && p.ms_smooth > 0 && p.ms_levels > 0 && p.ms_stats > 0 && p.ms_update > 0 &&
+             p.ms_tiles > 0,
+         "gradient %g smooth %g levels %g stats %g update %g tiles %g ms", p.ms_gradient, p.ms_smooth, p.ms_levels,
+         p.ms_stats, p.ms_update, p.ms_tiles);
+  CHECKF(parts <= p.ms_core * 1.0001 + 1e-3 && p.ms_core < parts * 1.5 + 5.0, "parts %g ms of core %g ms", parts,
+         p.ms_core);
+  free(r);
+  free(img);
+  dd_model_free(m);
+}
+
 int main(void) {
+  TEST_RUN(test_phase_clocks);
+  TEST_RUN(test_threads_bit_identical);
   TEST_RUN(test_strips_equal_whole_image);
   TEST_RUN(test_deterministic_and_changes_image);
   TEST_RUN(test_resume_from_every_tile);

@@ -147,7 +147,8 @@ static void test_layouts(void) {
   check_layout("dd_dream_options", f, n, size);
   CHECK(f[4].offset == offsetof(dd_dream_options, num_iterations) && !strcmp(f[4].name, "num_iterations"));
   f = dd_progress_layout(&n, &size);
-  CHECK(n == 18 && size == sizeof(dd_progress));
+  CHECK(n == 25 && size == sizeof(dd_progress));
+  CHECK(f[24].offset == offsetof(dd_progress, ms_levels) && !strcmp(f[24].name, "ms_levels"));
   check_layout("dd_progress", f, n, size);
   CHECK(f[6].offset == offsetof(dd_progress, tiles_done) && f[6].type == DD_FIELD_I64);
   /* every option that sets a member names one the layout lists */

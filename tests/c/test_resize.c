@@ -56,6 +56,12 @@ static void check_u8_case(const char *in_name, const uint8_t *in_override, int i
   printf("  %-22s %dx%dx%d -> %dx%d: %d of %zu bytes differ from Pillow (max %d)\n", out_name, ih, iw, ic, oh,
          ow, nd, go.count, maxd);
   CHECKF(nd == 0, "%s: %d bytes differ from Pillow", out_name, nd);
+  /* on a pool of 3 threads: the same bytes */
+  dd_threadpool *pool = dd_threadpool_create(3);
+  memset(out, 0, go.count);
+  CHECK_OK(dd_resize_lanczos_u8_pool(src, iw, ih, ic, out, ow, oh, pool, &err));
+  CHECKF(memcmp(out, go.data, go.count) == 0, "%s: 3 threads differ from Pillow", out_name);
+  dd_threadpool_destroy(pool);
   total_diff += nd;
   total_bytes += (long)go.count;
   free(out);
@@ -118,6 +124,14 @@ static void test_golden_tutorial_path(void) {
   int nu = 0;
   for (size_t i = 0; i < gu.count; i++) nu += up[i] != (float)((const uint8_t *)gu.data)[i];
   CHECKF(nu == 0, "tutorial up: %d values differ", nu);
+  dd_threadpool *pool = dd_threadpool_create(3);
+  float *down3 = test_alloc((size_t)oh * ow * c), *up3 = test_alloc(gi.count);
+  CHECK_OK(dd_resize_tutorial_scratch((const float *)gi.data, w, h, c, down3, ow, oh, NULL, 0, pool, NULL));
+  CHECK_OK(dd_resize_tutorial_scratch(down3, ow, oh, c, up3, w, h, NULL, 0, pool, NULL));
+  CHECK(memcmp(down3, down, (size_t)oh * ow * c * 4) == 0 && memcmp(up3, up, gi.count * 4) == 0);
+  dd_threadpool_destroy(pool);
+  free(down3);
+  free(up3);
   printf("  tutorial resize_image 50x31 -> 35x21 -> 50x31: %d + %d values differ\n", nd, nu);
   free(down);
   free(up);
@@ -142,6 +156,15 @@ static void test_golden_float(void) {
   printf("  float vs Pillow mode F: down max |err| %.3g (%s), up max |err| %.3g (%s)\n", e1,
          n1 ? "not bit-exact" : "bit-exact", e2, n2 ? "not bit-exact" : "bit-exact");
   CHECK(e1 <= 1e-4 && e2 <= 1e-4); /* values up to ~330 */
+  /* on a pool of 3 threads: the same bytes as inline */
+  dd_threadpool *pool = dd_threadpool_create(3);
+  float *down3 = test_alloc(gd.count), *up3 = test_alloc(gu.count);
+  CHECK_OK(dd_resize_lanczos_float_scratch((const float *)gi.data, w, h, c, down3, ow, oh, NULL, 0, pool, NULL));
+  CHECK_OK(dd_resize_lanczos_float_scratch((const float *)gd.data, ow, oh, c, up3, w, h, NULL, 0, pool, NULL));
+  CHECK(memcmp(down3, down, gd.count * 4) == 0 && memcmp(up3, up, gu.count * 4) == 0);
+  dd_threadpool_destroy(pool);
+  free(down3);
+  free(up3);
   free(down);
   free(up);
   free(gi.data);
@@ -238,6 +261,17 @@ static void test_full_size_timing(void) {
   CHECK_OK(dd_resize_lanczos_u8(down, 672, 378, c, up, w, h, NULL));
   double t2 = test_now_ms();
   printf("  u8 960x540 -> 672x378: %.1f ms, back up: %.1f ms\n", t1 - t0, t2 - t1);
+  dd_threadpool *pool = dd_threadpool_create(2);
+  uint8_t *up2 = (uint8_t *)malloc((size_t)w * h * c);
+  t0 = test_now_ms();
+  CHECK_OK(dd_resize_lanczos_u8_pool(in, w, h, c, down, 672, 378, pool, NULL));
+  t1 = test_now_ms();
+  CHECK_OK(dd_resize_lanczos_u8_pool(down, 672, 378, c, up2, w, h, pool, NULL));
+  t2 = test_now_ms();
+  printf("  the same on a pool of %d: %.1f ms, %.1f ms\n", dd_threadpool_size(pool), t1 - t0, t2 - t1);
+  CHECK(memcmp(up, up2, (size_t)w * h * c) == 0);
+  dd_threadpool_destroy(pool);
+  free(up2);
   free(in);
   free(down);
   free(up);

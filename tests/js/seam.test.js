@@ -32,7 +32,7 @@ test('status names and values are the core\'s', () => {
 
 test('the real seam passes the check', () => {
   assert.doesNotThrow(() => checkSeam(clone()));
-  assert.ok(seam.layouts.progress.fields.length === 18 && seam.layouts.options.fields.length === 26);
+  assert.ok(seam.layouts.progress.fields.length === 25 && seam.layouts.options.fields.length === 26);
 });
 
 test('a tampered progress layout fails loudly', () => {

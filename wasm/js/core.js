@@ -57,6 +57,7 @@ async function instantiate(variant) {
   const M = await factory(opts);
   M.ddVariant = variant;
   M.__heap = await import('./heap.js');
+  if (variant === 'mt') M.__heap.growableViews(M); // any thread may grow the shared memory: views re-derived on read
   (await import('./seam.js')).installSeam(M); // statuses, option table, layouts: checked before first use
   if (isNode && variant === 'mt' && M.PThread) {
     // Let Node exit while pool workers idle.

@@ -1,6 +1,14 @@
 // heap.js — small helpers for moving data in and out of the wasm heap.
 // Always re-read M.HEAP* views after a call that may grow memory.
 //
+// Both builds grow their memory (st and mt, up to 4 GiB). In the threaded
+// build the memory is shared, and any thread may grow it: Emscripten then
+// refreshes M.HEAP* only on the thread that grew it, and an old view of a
+// shared buffer does not fail, it just ends where the memory used to end (a
+// read past it gives undefined, a write is dropped). growableViews() makes
+// every M.HEAP* read re-derive its view when the memory has grown, so a view
+// taken after a call is always whole. Do not keep a view across a call.
+//
 // Pointers are unsigned: the single-threaded build grows to 4 GiB, and a wasm
 // export returns an i32, so a block above 2 GiB comes back negative. Every
 // pointer a C call returns goes through uptr() (or checkPtr/malloc, which
@@ -8,6 +16,32 @@
 import { DeepDreamError, statusName } from './errors.js';
 
 const MAX_WASM32_BYTES = 0xffffffff;
+
+const VIEWS = { HEAP8: Int8Array, HEAPU8: Uint8Array, HEAP16: Int16Array, HEAPU16: Uint16Array, HEAP32: Int32Array,
+  HEAPU32: Uint32Array, HEAPF32: Float32Array, HEAPF64: Float64Array };
+
+/**
+ * Turns M.HEAP8 ... M.HEAPF64 into getters that re-derive the view from the
+ * memory when it has grown since the view was made (any thread may grow a
+ * shared memory). Emscripten's own refresh (it assigns M.HEAP*) is accepted
+ * and ignored: the getter derives the same view. @internal
+ */
+export function growableViews(M) {
+  const mem = M.wasmMemory;
+  if (!mem) return;
+  for (const [name, View] of Object.entries(VIEWS)) {
+    let view = null;
+    Object.defineProperty(M, name, {
+      configurable: true, enumerable: true,
+      get() {
+        const buf = mem.buffer;
+        if (!view || view.buffer !== buf) view = new View(buf);
+        return view;
+      },
+      set() {},
+    });
+  }
+}
 
 /** A pointer returned by a wasm export, as the unsigned address it is. */
 export function uptr(p) { return p >>> 0; }

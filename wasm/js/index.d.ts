@@ -268,6 +268,16 @@ export interface DreamProgress {
   gradMin: number;
   gradMax: number;
   stepScaled: number;
+  /** Milliseconds inside the core since this dream object began (a resumed dream starts at 0): msCore in all,
+      of which the network's tile gradients, tile copies, std/min/max reductions, the three blurs, the image
+      update + gradient preview, and the pyramid (blur, resizes, blend). */
+  msCore: number;
+  msGradient: number;
+  msTiles: number;
+  msStats: number;
+  msSmooth: number;
+  msUpdate: number;
+  msLevels: number;
   /** Seconds of dreaming since start (pauses excluded), and the estimated seconds left (null until it can be priced: a few % into the dream). */
   elapsed: number;
   eta: number | null;

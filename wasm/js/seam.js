@@ -28,6 +28,10 @@ export const PROGRESS_FIELDS = Object.freeze({
   tileX: ['tile_x', 'i32'], tileY: ['tile_y', 'i32'], tileWidth: ['tile_w', 'i32'], tileHeight: ['tile_h', 'i32'],
   imageWidth: ['image_w', 'i32'], imageHeight: ['image_h', 'i32'], gradMin: ['grad_min', 'f64'],
   gradMax: ['grad_max', 'f64'], stepScaled: ['step_scaled', 'f64'],
+  // where the core's time went (ms, since this dream object began): see dd_progress in include/deepdream.h
+  msCore: ['ms_core', 'f64'], msGradient: ['ms_gradient', 'f64'], msTiles: ['ms_tiles', 'f64'],
+  msStats: ['ms_stats', 'f64'], msSmooth: ['ms_smooth', 'f64'], msUpdate: ['ms_update', 'f64'],
+  msLevels: ['ms_levels', 'f64'],
 });
 
 const SIZES = { i32: 4, i64: 8, u64: 8, f64: 8 };
