@@ -134,3 +134,8 @@ test('bad options get the core option table\'s sentences; a bad checkpoint is re
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the typed example (tests/js/types/anim_example.js, checked by tsc in types.test.js) runs as declared', async () => {
+  const { main } = await import('./types/anim_example.js');
+  assert.equal(await main(model, 'mixed3a'), 'ok');
+});
