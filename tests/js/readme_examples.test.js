@@ -6,13 +6,14 @@
 // IndexedDB is fake-indexeddb; files go to a temporary working directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import 'fake-indexeddb/auto';
 import { loadModel, dream, sequential, dense, dropout, clearSession } from '../../wasm/js/index.js';
 import { miniInception } from './lib/mini_inception.js';
+import { decodeGif } from './lib/gif_decode.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
@@ -29,10 +30,11 @@ async function runBlock(i, names) {
   return import(`${pathToFileURL(file).href}?${Date.now()}`);
 }
 
-test('README has the two JS examples', () => {
-  assert.equal(blocks.length, 2);
+test('README has the three JS examples', () => {
+  assert.equal(blocks.length, 3);
   assert.match(blocks[0], /loadModel\(/);
-  assert.match(blocks[1], /sequential\(/);
+  assert.match(blocks[1], /zoomAnimation\(/);
+  assert.match(blocks[2], /sequential\(/);
 });
 
 test('the dream example runs, and its resume continues an interrupted dream to the same bytes', async () => {
@@ -67,6 +69,34 @@ test('the dream example runs, and its resume continues an interrupted dream to t
   }
 });
 
+test('the atlas and animation example runs: 10 frames, a 10-frame GIF, a cached atlas of every channel', async () => {
+  const bytes = miniInception({ scale: 16, seed: 2 });
+  const W = 96, H = 80;
+  const picture = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
+  for (let i = 0; i < W * H; i++) picture.data.set([(i * 7) & 255, (i >> 3) & 255, (i * 13) & 255], i * 3);
+  Object.assign(globalThis, { fileOrUrlOrBytes: bytes, picture, abortController: new AbortController() });
+  const log = console.log;
+  console.log = () => {}; // the example logs every frame, tile and channel
+  let ex;
+  try {
+    ex = await runBlock(blocks.findIndex((b) => /zoomAnimation\(/.test(b)), ['model', 'movie', 'gif', 'atlas']);
+  } finally {
+    console.log = log;
+  }
+  try {
+    assert.equal(ex.movie.frames.length, 10);
+    assert.ok(ex.movie.frames.every((f) => f.width === W && f.height === H));
+    const g = decodeGif(ex.gif);
+    assert.deepEqual([g.width, g.height, g.frames.length, g.frames[0].delay], [W, H, 10, 100]);
+    const n = ex.model.layers.find((l) => l.name === 'mixed4c').channels;
+    assert.equal(ex.atlas.channels.length, n);
+    assert.deepEqual([ex.atlas.image.width, ex.atlas.image.height], [ex.atlas.columns * 80, ex.atlas.rows * 80]);
+    assert.equal(readdirSync(join(work, 'atlas-cache')).filter((f) => f.endsWith('.ddatlas')).length, 1);
+  } finally {
+    ex.model.free();
+  }
+});
+
 test('the training example runs', async () => {
   const n = 48;
   const data = (count, seed) => {
@@ -85,7 +115,7 @@ test('the training example runs', async () => {
   console.log = (...a) => lines.push(a.join(' ')); // the example prints a summary and progress bars
   let ex;
   try {
-    ex = await runBlock(1, ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
+    ex = await runBlock(blocks.findIndex((b) => /sequential\(/.test(b)), ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
   } finally {
     console.log = log;
   }
