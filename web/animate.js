@@ -29,7 +29,7 @@ const HTML = `
       <progress id="anim-progress" max="1" value="0" aria-label="Animation progress"></progress>
       <p id="anim-status" class="status" aria-live="polite">Ready.</p>
       <div class="downloads" role="group" aria-label="Download the animation">
-        <button type="button" id="anim-zip" disabled>PNG frames (.zip)</button>
+        <button type="button" id="anim-zip" disabled title="A .zip of one PNG per frame">PNG frames</button>
         <button type="button" id="anim-gif" disabled>GIF</button>
         <button type="button" id="anim-webm" disabled>WebM</button>
       </div>

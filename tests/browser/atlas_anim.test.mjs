@@ -116,7 +116,7 @@ test('stand-in Inception 5h: mixed4c atlas (partial) and a zoom animation, scree
     await page.click('#tab-atlas');
     await page.evaluate(() => window.deepdreamDemo.atlasReady());
     assert.equal(await page.inputValue('#atlas-layer'), 'mixed4c');
-    await page.fill('#atlas-size', '64');
+    await page.fill('#atlas-size', '64'); // the other fields keep their defaults (ATLAS_DEFAULTS)
     const t0 = Date.now();
     await page.click('#atlas-start');
     await page.waitForFunction(() => window.deepdreamDemo.atlas.stats.tiles >= 1, null, { timeout: 120_000, polling: 100 });
@@ -132,7 +132,7 @@ test('stand-in Inception 5h: mixed4c atlas (partial) and a zoom animation, scree
     // a channel of the atlas into the Dream tab, then its zoom movie
     await page.click('.atlas-tile[data-channel="5"]');
     assert.equal(await page.inputValue('#channels'), '5');
-    await setSettings(page, { iterations: 4, octaves: 2, seed: 1 });
+    await setSettings(page, { iterations: 10, stepSize: 6, octaves: 2, seed: 1 });
     await page.click('#tab-animate');
     await page.evaluate(() => window.deepdreamDemo.animateReady());
     await page.fill('#anim-frames', '4');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'fake-indexeddb/auto';
-import { loadModel, dream, channelAtlas, loadCore, IndexedDBStore, listModels } from '../../wasm/js/index.js';
+import { loadModel, dream, channelAtlas, loadCore, IndexedDBStore, listModels, ATLAS_DEFAULTS } from '../../wasm/js/index.js';
 import { withScope, check } from '../../wasm/js/heap.js';
 import { miniInception } from './lib/mini_inception.js';
 
@@ -40,7 +40,7 @@ test('the grid: 3 columns x 3 rows of 32 px; tile i = the dream of channel i fro
   assert.deepEqual([full.image.width, full.image.height, full.image.channels], [96, 96, 3]);
   const noise = coreNoise(4, S, S);
   for (let i = 0; i < N; i++) {
-    const want = await dream(model, noise, { layer: 'mixed3a', channels: [2 + i], iterations: 3, octaves: 1, stepSize: 3, seed: 4 }).result;
+    const want = await dream(model, noise, { layer: 'mixed3a', channels: [2 + i], iterations: 3, octaves: 1, stepSize: ATLAS_DEFAULTS.stepSize, seed: 4 }).result;
     assert.equal(sha(tileOf(full.image, i % 3, Math.floor(i / 3))), sha(new Uint8Array(want.data.buffer)), `channel ${2 + i}`);
   }
   assert.notEqual(sha(tileOf(full.image, 0, 0)), sha(tileOf(full.image, 1, 0)), 'channels differ');

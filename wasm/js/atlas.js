@@ -10,8 +10,9 @@ import { normalizeOptions, parseChannels } from './dream.js';
 import { noiseImage } from './picture.js';
 import { openAtlasCache } from './atlas_cache.js';
 
-/** Small tiles, few iterations: a quick look at each channel. */
-export const ATLAS_DEFAULTS = Object.freeze({ size: 80, iterations: 8, octaves: 1, stepSize: 3, seed: 0 });
+/** Small tiles, few iterations: a quick look at each channel. The start is flat grey noise, so the step is larger than
+ * the tutorial's 3 (and two octaves give the patterns some size): each channel's pattern shows within 10 iterations. */
+export const ATLAS_DEFAULTS = Object.freeze({ size: 80, iterations: 10, octaves: 2, stepSize: 8, seed: 0 });
 const CACHE_FORMAT = 1;
 
 /**
@@ -34,7 +35,7 @@ function layerInfo(model, layer) {
 
 /**
  * options: {layer (name or dream-layer index), channels? (default: all of the layer's), size (80), columns?,
- * iterations (8), octaves (1), stepSize, seed, ... other dream options}.
+ * iterations (10), octaves (2), stepSize (8), seed (0), ... other dream options}.
  * hooks: {onChannel({channel, index, count, image, column, row, cached}), signal,
  * cache: 'indexeddb' (the default in browsers) | a directory (Node) | false, cacheEverySeconds (2)}.
  * Resolves to {layer, channels, size, columns, rows, image: the grid (RGB), complete: true, key}.
