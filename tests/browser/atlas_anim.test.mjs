@@ -130,8 +130,8 @@ test('stand-in Inception 5h: mixed4c atlas (partial) and a zoom animation, scree
     await page.click('#atlas-cancel');
     await page.waitForFunction(() => /^Cancelled at/.test(document.getElementById('atlas-status').textContent), null, { timeout: 60_000 });
     // a channel of the atlas into the Dream tab, then its zoom movie
-    await page.click('.atlas-tile[data-channel="5"]');
-    assert.equal(await page.inputValue('#channels'), '5');
+    await page.click('.atlas-tile[data-channel="6"]');
+    assert.equal(await page.inputValue('#channels'), '6');
     await setSettings(page, { iterations: 10, stepSize: 6, octaves: 2, seed: 1 });
     await page.click('#tab-animate');
     await page.evaluate(() => window.deepdreamDemo.animateReady());
