@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,29 @@ test('Node CLI --zoom 3 --gif: the frames of zoomAnimation as PNG files, and a 3
   const g = decodeGif(readFileSync(join(dir, 'z.gif')));
   assert.deepEqual([g.width, g.height, g.frames.length], [80, 56, 3]);
   for (const fr of g.frames) assert.deepEqual([fr.width, fr.height], [80, 56]);
+});
+
+test('Node CLI --zoom --checkpoint: Ctrl-C after frame 0, then --resume ID: the same frames and a whole GIF', async () => {
+  const ck = join(dir, 'ck');
+  const args = [input, join(dir, 'r.png'), ...common.filter((x) => x !== '--quiet'), '--iterations', '6', '--zoom', '3', '--zoom-scale', '1.1',
+    '--checkpoint', ck, '--gif', join(dir, 'r.gif')];
+  const child = spawn(process.execPath, [join(root, 'wasm/js/cli.js'), ...args], { env });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; if (/frame 1\/3 written/.test(err) && !child.killed) child.kill('SIGINT'); });
+  const code = await new Promise((r) => child.on('exit', (c) => r(c)));
+  assert.equal(code, 130, err);
+  const m = err.match(/resume with --zoom 3 --checkpoint \S+ --resume (\S+)/);
+  assert.ok(m, err);
+  assert.ok(!existsSync(join(dir, 'r-0002.png')), 'interrupted before the last frame');
+  const r = node([join(dir, 'r.png'), ...common, '--zoom', '3', '--checkpoint', ck, '--resume', m[1], '--gif', join(dir, 'r.gif')]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  const u = node([input, join(dir, 'u.png'), ...common, '--iterations', '6', '--zoom', '3', '--zoom-scale', '1.1']);
+  assert.equal(u.status, 0, u.stderr.toString());
+  for (let f = 0; f < 3; f++) {
+    const k = String(f).padStart(4, '0');
+    assert.deepEqual(readFileSync(join(dir, `r-${k}.png`)), readFileSync(join(dir, `u-${k}.png`)), `frame ${f}`);
+  }
+  assert.equal(decodeGif(readFileSync(join(dir, 'r.gif'))).frames.length, 3);
 });
 
 test('--gif without --zoom is a usage error', () => {

@@ -12,7 +12,7 @@ import { withScope, check } from './heap.js';
 import { atomicWrite } from './persist.js';
 import { DREAM_OPTIONS } from './seam.js';
 import { dreamFromState } from './dream.js';
-import { loadModel, dream, decodeImage, encodeImage, resumeDream, zoomAnimation, encodeGif } from './index.js';
+import { loadModel, dream, decodeImage, encodeImage, resumeDream, zoomAnimation, resumeZoomAnimation, encodeGif } from './index.js';
 import { DeepDreamError, asDeepDreamError } from './errors.js';
 import { resolveModelArg } from './registry.js';
 import { noiseImage } from './picture.js';
@@ -165,19 +165,38 @@ async function main() {
 
   if (a.zoom) { // the tutorial's movie exercise: dream, zoom in a little, repeat (animate.js, the core's zoom step)
     const stem = out.slice(0, out.length - extname(out).length), ext = extname(out) || '.png';
+    const frameFile = (i) => `${stem}-${String(i).padStart(4, '0')}${ext}`;
     const frames = [];
-    await zoomAnimation(model, image, { ...a.o, frames: a.zoom, zoom: a.zoomScale ?? 1.05 }, {
-      keepFrames: false,
+    const ac = new AbortController();
+    const id = a.resume || `zoom-${process.pid}-${Date.now()}`;
+    const hooks = {
+      keepFrames: false, signal: ac.signal,
+      checkpoint: a.checkpoint ? { storage: a.checkpoint, everyTiles: 8, id } : undefined,
       onProgress: onProgress && ((p) => onProgress({ ...p, fraction: p.frameFraction })),
       onFrame: async ({ index, frames: n, image: frame }) => {
-        await save(`${stem}-${String(index).padStart(4, '0')}${ext}`, frame, a.quality);
-        if (a.gif) frames.push(frame);
+        await save(frameFile(index), frame, a.quality);
+        if (a.gif) frames[index] = frame;
         if (!a.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}frame ${index + 1}/${n} written\n`);
       },
-    });
-    if (a.gif) {
-      await atomicWrite(fs, a.gif, await encodeGif(frames, { delay: 100 }), `cannot write ${a.gif}`);
-      if (!a.quiet) process.stderr.write(`wrote ${a.gif} (${frames.length} frames)\n`);
+    };
+    if (a.checkpoint && !a.resume && !a.quiet) process.stderr.write(`checkpointing as '${id}' in ${a.checkpoint}\n`);
+    process.on('SIGINT', () => ac.abort());
+    let r;
+    try {
+      r = a.resume && a.checkpoint ? await resumeZoomAnimation(model, a.resume, hooks)
+        : await zoomAnimation(model, image, { ...a.o, frames: a.zoom, zoom: a.zoomScale ?? 1.05 }, hooks);
+    } catch (e) {
+      if (e.code === 'DD_ERR_ABORTED' && a.checkpoint) {
+        if (!a.quiet) process.stderr.write('\n');
+        console.error(`deepdream-wasm: interrupted; resume with --zoom ${a.zoom} --checkpoint ${a.checkpoint} --resume ${id}`);
+        return 130;
+      }
+      throw e;
+    }
+    if (a.gif) { // the frames made before a resume are read back from their files
+      for (let i = 0; i < r.first; i++) frames[i] = await decodeImage(await fs.readFile(frameFile(i)).catch((e) => { throw asDeepDreamError(e, `cannot read frame ${frameFile(i)} for the GIF`); }));
+      await atomicWrite(fs, a.gif, await encodeGif(frames.filter(Boolean), { delay: 100 }), `cannot write ${a.gif}`);
+      if (!a.quiet) process.stderr.write(`wrote ${a.gif} (${frames.filter(Boolean).length} frames)\n`);
     }
     model.free();
     return 0;
