@@ -72,7 +72,7 @@ test('cancelled after 3 channels (file cache), then resumed: the cached 3 first,
     assert.equal(sha(again.image.data), sha(full.image.data));
     assert.ok(performance.now() - t0 < 2000);
     // other options (a seed, a step size) or other channels are another atlas
-    for (const change of [{ seed: 5 }, { stepSize: 2 }, { channels: '2:4' }]) {
+    for (const change of [{ seed: 5 }, { stepSize: 2 }, { channels: '2:4' }, { blend: 0.3 }]) {
       const other = [];
       await channelAtlas(model, { ...opts, ...change }, { cache: dir, onChannel: (e) => other.push(e.cached) });
       assert.ok(other.length > 0 && other.every((c) => c === false), JSON.stringify(change));

@@ -54,7 +54,10 @@ export async function channelAtlas(model, options = {}, hooks = {}) {
   const rows = Math.ceil(channels.length / columns);
   const dreamOpts = { iterations: ATLAS_DEFAULTS.iterations, octaves: ATLAS_DEFAULTS.octaves, stepSize: ATLAS_DEFAULTS.stepSize, seed: ATLAS_DEFAULTS.seed, ...rest, layer: info.name };
   const norm = normalizeOptions(dreamOpts); // the key names every option the dream uses, with its default
-  const key = await sha256Hex(JSON.stringify({ v: CACHE_FORMAT, model: model.fingerprint, layer: info.name, size, channels, options: { ...norm, channels: undefined } }));
+  // every option given counts too, also those normalizeOptions does not know (an objective, transforms)
+  const given = Object.entries(dreamOpts).filter(([, v]) => typeof v !== 'function').sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]);
+  const key = await sha256Hex(JSON.stringify({ v: CACHE_FORMAT, model: model.fingerprint, layer: info.name, size, channels, options: { ...norm, channels: undefined }, given }));
   const noise = noiseImage(M, norm.seed, size, size);
 
   const cache = openAtlasCache(hooks.cache ?? (isNode ? false : 'indexeddb'));
