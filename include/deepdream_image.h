@@ -50,6 +50,13 @@ dd_status dd_image_encode_jpeg(const uint8_t *pixels, int w, int h, int channels
 dd_status dd_resize_lanczos_u8(const uint8_t *in, int w, int h, int c, uint8_t *out, int ow, int oh,
                                dd_error *err);
 
+/* One step of the zoom movie (the CLIs' --zoom, the JS zoomAnimation): the
+   centre (int)(w/scale) x (int)(h/scale) pixels of `in`, starting at
+   ((w-cw)/2, (h-ch)/2), resized back to w x h with dd_resize_lanczos_u8.
+   scale in (1, 4] (DD_ERR_INVALID_ARGUMENT otherwise, or when the crop would be
+   empty). `out` holds w*h*c bytes and may be `in` itself. */
+dd_status dd_image_zoom(const uint8_t *in, int w, int h, int c, double scale, uint8_t *out, dd_error *err);
+
 /* The command lines' --noise start picture: w*h RGB pixels in 100..155 drawn
    from `seed` (xoshiro256**), identical on every platform. `rgb` holds
    w*h*3 bytes; w and h in 1..DD_IMAGE_MAX_DIM. */

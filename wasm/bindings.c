@@ -259,6 +259,10 @@ EMSCRIPTEN_KEEPALIVE int ddw_image_resize(const uint8_t *in, int w, int h, int c
                                           dd_error *err) {
   return dd_resize_lanczos_u8(in, w, h, c, out, ow, oh, err);
 }
+/* One zoom-movie step (dd_image_zoom): the centre 1/scale resized back to w x h. */
+EMSCRIPTEN_KEEPALIVE int ddw_image_zoom(const uint8_t *in, int w, int h, int c, double scale, uint8_t *out, dd_error *err) {
+  return dd_image_zoom(in, w, h, c, scale, out, err);
+}
 /* The --noise start picture (w*h*3 bytes into rgb); the seed as two 32-bit halves. */
 EMSCRIPTEN_KEEPALIVE int ddw_image_noise(double seed_lo, double seed_hi, int w, int h, uint8_t *rgb, dd_error *err) {
   return dd_image_noise(((uint64_t)(uint32_t)seed_hi << 32) | (uint32_t)seed_lo, w, h, rgb, err);

@@ -871,7 +871,7 @@ $('discard-btn').addEventListener('click', async () => {
 });
 
 // ------------------------------------------------------------------ tabs ----
-const tabs = [$('tab-dream'), $('tab-train')];
+const tabs = [$('tab-dream'), $('tab-atlas'), $('tab-animate'), $('tab-train')].filter(Boolean);
 function selectTab(t) {
   for (const x of tabs) {
     const on = x === t;
@@ -880,6 +880,35 @@ function selectTab(t) {
     $(x.getAttribute('aria-controls')).hidden = !on;
   }
   if (t.id === 'tab-train') startTrainTab();
+  if (PANELS[t.id]) startPanel(t.id);
+}
+
+// The Atlas and Animate tabs (web/atlas.js, web/animate.js), loaded on first use; what they may use of the page:
+const pageHooks = {
+  get model() { return S.model; },
+  get source() { return S.source; },
+  get running() { return isRunning(); },
+  /** The Dream tab's settings (throws a sentence when one is invalid). */
+  settings: () => readSettings(),
+  /** Makes channel c of layer (a name) the Dream tab's layer and channels, and shows the Dream tab. */
+  useChannel(layer, c) {
+    const sel = $('layer'), l = S.model && S.model.layers.find((x) => x.name === layer);
+    const value = l ? String(l.index) : `name:${layer}`;
+    if (![...sel.options].some((o) => o.value === value)) return false;
+    sel.value = value;
+    $('channels').value = String(c);
+    updateChannelHint();
+    markPreset();
+    selectTab($('tab-dream'));
+    return true;
+  },
+  showError, tell,
+};
+const PANELS = { 'tab-atlas': './atlas.js', 'tab-animate': './animate.js' };
+const panels = {};
+function startPanel(id) {
+  panels[id] ??= ready.then(() => import(PANELS[id])).then((m) => m.initPanel(pageHooks)).catch((e) => { showError(e, 'This tab could not start: '); return null; });
+  return panels[id];
 }
 
 let trainTab = null;
@@ -935,6 +964,9 @@ window.deepdreamDemo = {
   ready,
   /** Resolves when the Train tab is up (true) or shows its "coming soon" panel (false). */
   trainReady: () => startTrainTab(),
+  /** The Atlas / Animate tab's test hooks (resolves when the tab is up). */
+  atlasReady: () => startPanel('tab-atlas'),
+  animateReady: () => startPanel('tab-animate'),
   stats,
   features: detectFeatures(),
   get state() { return document.body.dataset.state; },

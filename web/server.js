@@ -43,6 +43,9 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * @param {{root?: string, models?: string, shared?: string|null, isolation?: boolean, log?: (line: string) => void}} [opts]
  *   models: the directory served as /models/ (default: the repository's models/)
  */
+/** The npm packages the page imports (its import map): the GIF encoder and the WebM muxer. */
+const VENDOR = new Set(['gifenc', 'webm-muxer']);
+
 export function createServer(opts = {}) {
   const root = path.resolve(opts.root || REPO);
   const isolation = opts.isolation !== false;
@@ -50,6 +53,7 @@ export function createServer(opts = {}) {
     ['web', path.join(root, 'web')],
     ['wasm', path.join(root, 'wasm')],
     ['models', path.resolve(opts.models || path.join(root, 'models'))],
+    ['vendor', path.join(root, 'node_modules')], // only the page's runtime dependencies: VENDOR
   ]);
   if (opts.shared) mounts.set('shared', path.resolve(opts.shared));
   const log = opts.log || (() => {});
@@ -90,6 +94,7 @@ export function createServer(opts = {}) {
     if (parts.length === 0) return null;
     const mount = parts.shift();
     if (!mounts.has(mount)) return null;
+    if (mount === 'vendor' && !VENDOR.has(parts[0])) return null;
     const base = await realRoot(mount);
     if (!base) return null;
     let file = path.join(base, ...parts);

@@ -346,6 +346,11 @@ int main(int argc, char **argv) {
     else if (!strcmp(name, "guide")) a.guide = v;
     else if (!strcmp(name, "zoom")) a.zoom = (int)val.i;
     else if (!strcmp(name, "zoom-scale")) a.zoom_scale = val.d;
+    else if (!strcmp(name, "gif")) {
+      fprintf(stderr, "deepdream: --gif: the native CLI writes the --zoom frames as PNG files only; the Node CLI "
+                      "(npx deepdream-wasm ... --zoom N --gif FILE) writes the same frames and the GIF\n");
+      return 2;
+    }
     else if (!strcmp(name, "save-state")) a.save_state = v;
     else if (!strcmp(name, "checkpoint")) a.checkpoint = v;
     else if (!strcmp(name, "resume")) a.resume = v;
@@ -516,8 +521,6 @@ int main(int argc, char **argv) {
   if (a.zoom) {
     /* the tutorial's movie exercise: dream, zoom in a little, repeat */
     dd_dream_options fo = a.o;
-    size_t n = (size_t)w * h * c;
-    uint8_t *crop = (uint8_t *)malloc(n);
     char path[4096];
     const char *dot = strrchr(a.out, '.');
     int stem = dot ? (int)(dot - a.out) : (int)strlen(a.out);
@@ -539,18 +542,14 @@ int main(int argc, char **argv) {
         free(res);
         goto out;
       }
-      /* centre crop of 1/zoom_scale, resized back to full size */
-      int cw = (int)(w / a.zoom_scale), ch = (int)(h / a.zoom_scale);
-      int x0 = (w - cw) / 2, y0 = (h - ch) / 2;
-      for (int y = 0; y < ch; y++) memcpy(crop + (size_t)y * cw * c, res + ((size_t)(y0 + y) * w + x0) * c, (size_t)cw * c);
-      if (dd_resize_lanczos_u8(crop, cw, ch, c, px, w, h, &err) != DD_OK) {
+      /* centre crop of 1/zoom_scale, resized back to full size (the core's zoom step) */
+      if (dd_image_zoom(res, w, h, c, a.zoom_scale, px, &err) != DD_OK) {
         fprintf(stderr, "deepdream: zoom: %s\n", err.message);
         free(res);
         goto out;
       }
       free(res);
     }
-    free(crop);
     rc = 0;
     goto out;
   }

@@ -99,6 +99,7 @@ static const row rows[] = {
       "write N frames OUTPUT-0000.png ... of a DeepDream zoom movie"}, 0},
     {{"zoom-scale", NULL, DD_OPTION_NUMBER, 1, 4, DD_OPTION_MIN_OPEN, NULL, "X", "zoom per frame, in (1, 4] (1.05)"},
      0},
+    {{"gif", NULL, DD_OPTION_TEXT, NONE, "FILE", "with --zoom: also write the frames as an animated GIF (Node CLI)"}, 0},
     {{"save-state", NULL, DD_OPTION_TEXT, NONE, "FILE", "on Ctrl-C, save the dream state to FILE (--resume FILE)"}, 0},
     {{"checkpoint", NULL, DD_OPTION_TEXT, NONE, "DIR",
       "save the dream state in DIR while dreaming, every 8 tiles (--resume ID)"}, 0},

@@ -6,7 +6,7 @@
 // IndexedDB is fake-indexeddb; files go to a temporary working directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,6 +14,7 @@ import 'fake-indexeddb/auto';
 import { loadModel, dream, sequential, dense, dropout, clearSession } from '../../wasm/js/index.js';
 import { miniInception } from './lib/mini_inception.js';
 import { onnxPython, standin } from './lib/onnx_standins.js';
+import { decodeGif } from './lib/gif_decode.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const blocks = [...readFileSync(join(root, 'README.md'), 'utf8').matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
@@ -30,12 +31,17 @@ async function runBlock(i, names) {
   return import(`${pathToFileURL(file).href}?${Date.now()}`);
 }
 
-test('README has the four JS examples', () => {
-  assert.equal(blocks.length, 4);
+/** The README block that matches re (the examples are found by what they show, not by position). */
+const blockOf = (re) => {
+  const i = blocks.findIndex((b) => re.test(b));
+  assert.ok(i >= 0, `no README block matches ${re}`);
+  return i;
+};
+
+test('README has the five JS examples', () => {
+  assert.equal(blocks.length, 5);
   assert.match(blocks[0], /loadModel\(/);
-  assert.match(blocks[1], /objective:/);
-  assert.match(blocks[2], /sequential\(/);
-  assert.match(blocks[3], /bvlc_googlenet\.onnx/);
+  for (const re of [/objective:/, /zoomAnimation\(/, /sequential\(/, /bvlc_googlenet\.onnx/]) blockOf(re);
 });
 
 test('the dream example runs, and its resume continues an interrupted dream to the same bytes', async () => {
@@ -79,7 +85,7 @@ test('the objectives example runs: each dream differs from the tutorial\'s and f
     return p;
   };
   Object.assign(globalThis, { fileOrUrlOrBytes: bytes, photo: pic(7), guidePicture: pic(29) });
-  const ex = await runBlock(1, ['model', 'channel', 'mixed', 'guided', 'grad', 'loss']);
+  const ex = await runBlock(blockOf(/objective:/), ['model', 'channel', 'mixed', 'guided', 'grad', 'loss']);
   try {
     const tutorial = await dream(ex.model, pic(7), { seed: 1 }).result;
     const all = [tutorial, ex.channel, ex.mixed, ex.guided].map((r) => Buffer.from(r.data).toString('base64'));
@@ -87,6 +93,34 @@ test('the objectives example runs: each dream differs from the tutorial\'s and f
     for (const r of [ex.channel, ex.mixed, ex.guided]) assert.deepEqual([r.width, r.height, r.channels], [W, H, 4]);
     assert.equal(ex.grad.length, 64 * 64 * 3);
     assert.ok(Number.isFinite(ex.loss) && ex.grad.some((v) => v !== 0));
+  } finally {
+    ex.model.free();
+  }
+});
+
+test('the atlas and animation example runs: 10 frames, a 10-frame GIF, a cached atlas of every channel', async () => {
+  const bytes = miniInception({ scale: 16, seed: 2 });
+  const W = 96, H = 80;
+  const picture = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
+  for (let i = 0; i < W * H; i++) picture.data.set([(i * 7) & 255, (i >> 3) & 255, (i * 13) & 255], i * 3);
+  Object.assign(globalThis, { fileOrUrlOrBytes: bytes, picture, abortController: new AbortController() });
+  const log = console.log;
+  console.log = () => {}; // the example logs every frame, tile and channel
+  let ex;
+  try {
+    ex = await runBlock(blockOf(/zoomAnimation\(/), ['model', 'movie', 'gif', 'atlas']);
+  } finally {
+    console.log = log;
+  }
+  try {
+    assert.equal(ex.movie.frames.length, 10);
+    assert.ok(ex.movie.frames.every((f) => f.width === W && f.height === H));
+    const g = decodeGif(ex.gif);
+    assert.deepEqual([g.width, g.height, g.frames.length, g.frames[0].delay], [W, H, 10, 100]);
+    const n = ex.model.layers.find((l) => l.name === 'mixed4c').channels;
+    assert.equal(ex.atlas.channels.length, n);
+    assert.deepEqual([ex.atlas.image.width, ex.atlas.image.height], [ex.atlas.columns * 80, ex.atlas.rows * 80]);
+    assert.equal(readdirSync(join(work, 'atlas-cache')).filter((f) => f.endsWith('.ddatlas')).length, 1);
   } finally {
     ex.model.free();
   }
@@ -110,7 +144,7 @@ test('the training example runs', async () => {
   console.log = (...a) => lines.push(a.join(' ')); // the example prints a summary and progress bars
   let ex;
   try {
-    ex = await runBlock(2, ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
+    ex = await runBlock(blockOf(/sequential\(/), ['model', 'history', 'loss', 'acc', 'data', 'shape', 'resumed']);
   } finally {
     console.log = log;
   }
@@ -131,7 +165,7 @@ test('the ONNX example runs on the GoogLeNet stand-in', { skip: !onnxPython() &&
   const W = 72, H = 64, picture = { width: W, height: H, channels: 3, data: new Uint8Array(W * H * 3) };
   for (let i = 0; i < picture.data.length; i++) picture.data[i] = (i * 13 + (i % 3) * 60) & 255;
   Object.assign(globalThis, { picture });
-  const ex = await runBlock(3, ['googlenet', 'desc', 'layer', 'dreamt']);
+  const ex = await runBlock(blockOf(/bvlc_googlenet\.onnx/), ['googlenet', 'desc', 'layer', 'dreamt']);
   try {
     assert.equal(ex.desc.name, 'bvlc_googlenet');
     assert.equal(ex.desc.channelOrder, 'BGR');

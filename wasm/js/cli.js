@@ -12,9 +12,10 @@ import { withScope, check } from './heap.js';
 import { atomicWrite } from './persist.js';
 import { DREAM_OPTIONS } from './seam.js';
 import { dreamFromState } from './dream.js';
-import { loadModel, dream, decodeImage, encodeImage, resumeDream } from './index.js';
+import { loadModel, dream, decodeImage, encodeImage, resumeDream, zoomAnimation, resumeZoomAnimation, encodeGif } from './index.js';
 import { DeepDreamError, asDeepDreamError } from './errors.js';
 import { resolveModelArg } from './registry.js';
+import { noiseImage } from './picture.js';
 
 class UsageError extends Error {}
 
@@ -73,6 +74,7 @@ async function parse(M, argv) {
       case 'guide': a.guide = v; break;
       case 'zoom': a.zoom = val.i; break;
       case 'zoom-scale': a.zoomScale = val.d; break;
+      case 'gif': a.gif = v; break;
       case 'save-state': a.saveState = v; break;
       case 'checkpoint': a.checkpoint = v; break;
       case 'resume': a.resume = v; break;
@@ -115,30 +117,6 @@ function bar(p) {
   else if (where !== lastLine) { lastLine = where; process.stderr.write(`${line}\n`); } // logs: one line per iteration
 }
 
-const u64 = (seed) => BigInt.asUintN(64, BigInt(seed)); // seeds were checked by the core (0..2^64-1)
-
-/** The core's --noise picture (the native CLI's bytes). */
-function noiseImage(M, seed, w, h) {
-  return withScope(M, (s) => {
-    const n = w * h * 3, p = s.alloc(n), err = s.err(), x = u64(seed);
-    check(M, M._ddw_image_noise(Number(x & 0xffffffffn), Number(x >> 32n), w, h, p, err), err, '--noise');
-    return { data: M.HEAPU8.slice(p, p + n), width: w, height: h, channels: 3 };
-  });
-}
-
-/** The centre 1/scale of img, resized back to full size (Pillow's LANCZOS in the core): one zoom step. */
-function zoomIn(M, img, scale) {
-  const { width: w, height: h, channels: c } = img;
-  const cw = Math.trunc(w / scale), ch = Math.trunc(h / scale), x0 = (w - cw) >> 1, y0 = (h - ch) >> 1;
-  const crop = new Uint8Array(cw * ch * c);
-  for (let y = 0; y < ch; y++) crop.set(img.data.subarray(((y0 + y) * w + x0) * c, ((y0 + y) * w + x0 + cw) * c), y * cw * c);
-  return withScope(M, (s) => {
-    const src = s.u8(crop), dst = s.alloc(w * h * c), err = s.err();
-    check(M, M._ddw_image_resize(src, cw, ch, c, dst, w, h, err), err, 'zoom');
-    return { data: M.HEAPU8.slice(dst, dst + w * h * c), width: w, height: h, channels: c };
-  });
-}
-
 async function save(file, img, quality) {
   const jpeg = /\.jpe?g$/i.test(file);
   await atomicWrite(fs, file, await encodeImage(img, jpeg ? 'jpeg' : 'png', quality ?? 92), `cannot write ${file}`);
@@ -161,6 +139,7 @@ async function main() {
   let a;
   try { a = await parse(M, process.argv.slice(2)); } catch (e) { if (!(e instanceof UsageError)) throw e; console.error(`deepdream-wasm: ${e.message}`); return 2; }
   if (a.help) { console.log(a.helpText); return 0; }
+  if (a.gif && !a.zoom) { console.error('deepdream-wasm: --gif needs --zoom N (the GIF is of the zoom movie\'s frames)'); return 2; }
   if (!a.list && !a.profile && a.pos.length !== 2 && !(a.resume && a.pos.length >= 1)) { console.error(a.helpText); return 2; }
   const out = a.pos[a.pos.length - 1];
   if (out && !a.list && !a.profile) {
@@ -168,6 +147,7 @@ async function main() {
       await checkWritable(out, a.zoom);
       if (a.grad) await checkWritable(a.grad);
       if (a.saveState) await checkWritable(a.saveState);
+      if (a.gif) await checkWritable(a.gif);
     } catch (e) { console.error(`deepdream-wasm: ${e.code}: ${e.message}`); return 1; }
   }
   const modelPath = await resolveModelArg(a.model || process.env.DEEPDREAM_MODEL || fileURLToPath(new URL('../../models/default-model.pb', import.meta.url)),
@@ -194,13 +174,40 @@ async function main() {
   const t0 = performance.now();
   const onProgress = a.quiet ? undefined : bar;
 
-  if (a.zoom) { // the tutorial's movie exercise: dream, zoom in a little, repeat
+  if (a.zoom) { // the tutorial's movie exercise: dream, zoom in a little, repeat (animate.js, the core's zoom step)
     const stem = out.slice(0, out.length - extname(out).length), ext = extname(out) || '.png';
-    for (let f = 0; f < a.zoom; f++) {
-      const c = dream(model, image, { ...a.o, seed: u64(BigInt(a.o.seed ?? 0) + BigInt(f)), onProgress });
-      const res = await c.result;
-      await save(`${stem}-${String(f).padStart(4, '0')}${ext}`, res, a.quality);
-      image = zoomIn(M, res, a.zoomScale ?? 1.05);
+    const frameFile = (i) => `${stem}-${String(i).padStart(4, '0')}${ext}`;
+    const frames = [];
+    const ac = new AbortController();
+    const id = a.resume || `zoom-${process.pid}-${Date.now()}`;
+    const hooks = {
+      keepFrames: false, signal: ac.signal,
+      checkpoint: a.checkpoint ? { storage: a.checkpoint, everyTiles: 8, id } : undefined,
+      onProgress: onProgress && ((p) => onProgress({ ...p, fraction: p.frameFraction })),
+      onFrame: async ({ index, frames: n, image: frame }) => {
+        await save(frameFile(index), frame, a.quality);
+        if (a.gif) frames[index] = frame;
+        if (!a.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}frame ${index + 1}/${n} written\n`);
+      },
+    };
+    if (a.checkpoint && !a.resume && !a.quiet) process.stderr.write(`checkpointing as '${id}' in ${a.checkpoint}\n`);
+    process.on('SIGINT', () => ac.abort());
+    let r;
+    try {
+      r = a.resume && a.checkpoint ? await resumeZoomAnimation(model, a.resume, hooks)
+        : await zoomAnimation(model, image, { ...a.o, frames: a.zoom, zoom: a.zoomScale ?? 1.05 }, hooks);
+    } catch (e) {
+      if (e.code === 'DD_ERR_ABORTED' && a.checkpoint) {
+        if (!a.quiet) process.stderr.write('\n');
+        console.error(`deepdream-wasm: interrupted; resume with --zoom ${a.zoom} --checkpoint ${a.checkpoint} --resume ${id}`);
+        return 130;
+      }
+      throw e;
+    }
+    if (a.gif) { // the frames made before a resume are read back from their files
+      for (let i = 0; i < r.first; i++) frames[i] = await decodeImage(await fs.readFile(frameFile(i)).catch((e) => { throw asDeepDreamError(e, `cannot read frame ${frameFile(i)} for the GIF`); }));
+      await atomicWrite(fs, a.gif, await encodeGif(frames.filter(Boolean), { delay: 100 }), `cannot write ${a.gif}`);
+      if (!a.quiet) process.stderr.write(`wrote ${a.gif} (${frames.filter(Boolean).length} frames)\n`);
     }
     model.free();
     return 0;

@@ -341,6 +341,84 @@ export type ResumeOptions = Omit<DreamOptions, 'layer' | 'channels' | 'seed' | '
 export function resumeDream(model: RemoteModel, id: string, options?: ResumeOptions): Promise<RemoteDream>;
 export function resumeDream(model: Model, id: string, options?: ResumeOptions): Promise<DreamController>;
 
+// ------------------------------------------------------- zoom animation ----
+/** The dream options an animation or atlas passes to each dream (no callbacks, canvas, signal or checkpoint). */
+export type PlainDreamOptions = Omit<DreamOptions, 'canvas' | 'signal' | 'onProgress' | 'checkpoint' | 'id' | 'frameEvery' | 'transfer'>;
+export interface ZoomAnimationOptions extends PlainDreamOptions {
+  /** Frames, 1..100000 (the CLIs' --zoom); default 10. */
+  frames?: number;
+  /** Zoom per frame, in (1, 4] (--zoom-scale); default 1.05. */
+  zoom?: number;
+}
+export interface ZoomFrame { index: number; frames: number; image: Required<RawImage> & { data: Uint8Array } }
+export interface ZoomProgress extends DreamProgress {
+  frame: number;
+  frames: number;
+  /** The share of the frame's dream done; `fraction` is the share of the whole animation. */
+  frameFraction: number;
+}
+export interface ZoomHooks {
+  /** Awaited: write the frame, encode it, show it. */
+  onFrame?: (frame: ZoomFrame) => void | Promise<void>;
+  onProgress?: (p: ZoomProgress) => void;
+  signal?: AbortSignal;
+  /** In-process models only: each frame's dream is checkpointed under the animation's id. */
+  checkpoint?: { storage?: 'indexeddb' | string | DreamStore; everyTiles?: number; everySeconds?: number; id?: string };
+  /** false: the result's `frames` stays empty (default true). */
+  keepFrames?: boolean;
+}
+export interface ZoomResult { id: string; first: number; frames: (Required<RawImage> & { data: Uint8Array })[] }
+export const ANIMATION_DEFAULTS: Readonly<{ frames: number; zoom: number }>;
+export function zoomAnimation(model: Model | RemoteModel, image: ImageSource, options?: ZoomAnimationOptions, hooks?: ZoomHooks): Promise<ZoomResult>;
+export function resumeZoomAnimation(model: Model, id: string, hooks?: ZoomHooks & { storage?: 'indexeddb' | string | DreamStore }): Promise<ZoomResult>;
+/** An animated GIF (gifenc, 256 colours per frame) of same-sized frames. */
+export function encodeGif(frames: ImageSource[], opts?: { delay?: number; repeat?: number; onProgress?: (fraction: number) => void }): Promise<Uint8Array>;
+
+// -------------------------------------------------------- channel atlas ----
+export interface AtlasOptions extends Omit<PlainDreamOptions, 'channels'> {
+  /** All of the layer's channels by default. */
+  channels?: DreamOptions['channels'];
+  /** Tile size in pixels, 16..512 (80). */
+  size?: number;
+  /** Grid columns (default ceil(sqrt(channels))). */
+  columns?: number;
+}
+export interface AtlasTile {
+  channel: number;
+  index: number;
+  count: number;
+  column: number;
+  row: number;
+  /** true when the tile came from the cache. */
+  cached: boolean;
+  image: { data: Uint8Array; width: number; height: number; channels: 3 };
+}
+export interface AtlasCache {
+  load(want: { key: string; size: number; channels: number[] }): Promise<object | null>;
+  save(record: object): Promise<void>;
+}
+export interface AtlasHooks {
+  onChannel?: (tile: AtlasTile) => void | Promise<void>;
+  signal?: AbortSignal;
+  /** 'indexeddb' (the default in browsers), a directory (Node), a cache object, or false (the default in Node). */
+  cache?: 'indexeddb' | string | IndexedDBStore | AtlasCache | false | null;
+  cacheEverySeconds?: number;
+}
+export interface AtlasResult {
+  layer: string;
+  channels: number[];
+  size: number;
+  columns: number;
+  rows: number;
+  image: { data: Uint8Array; width: number; height: number; channels: 3 };
+  complete: true;
+  key: string;
+}
+export const ATLAS_DEFAULTS: Readonly<{ size: number; iterations: number; octaves: number; stepSize: number; seed: number }>;
+/** The options that make channel c's picture (today: layer + channels [c]). */
+export function channelObjective(layer: string, c: number): { layer: string; channels: number[] };
+export function channelAtlas(model: Model | RemoteModel, options?: AtlasOptions, hooks?: AtlasHooks): Promise<AtlasResult>;
+
 // --------------------------------------------------------------- storage ----
 export const FORMAT_VERSION: 1;
 export interface DreamRecordMeta {

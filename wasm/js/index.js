@@ -130,4 +130,10 @@ export async function listDreams(storage) {
 }
 export async function removeDream(id, storage) { return guard('removeDream', () => openStore(storage).removeDream(id)); }
 export { DreamController, DEFAULTS, parseChannels } from './dream.js';
+export { zoomAnimation, resumeZoomAnimation, ANIMATION_DEFAULTS } from './animate.js';
+export { channelAtlas, channelObjective, ATLAS_DEFAULTS } from './atlas.js';
+/** An animated GIF of frames (gifenc; loaded on first use): {delay: ms per frame, repeat: 0 = forever}. */
+export async function encodeGif(frames, opts = {}) {
+  return guard('encodeGif', async () => (await import('./gif.js')).encodeGifFrames(frames, opts));
+}
 export * from './train/index.js';
