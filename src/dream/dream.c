@@ -506,6 +506,9 @@ static dd_status init_objective(dd_dream *d, const dd_dream_options *opt, dd_err
 }
 
 /* After the pyramid: the guide's features and the strong/weak channels. */
+/* a pixel value of level l's base picture (8-bit or float) */
+static double level_base(const level *l, size_t i) { return l->u8 ? (double)l->u8[i] : (double)l->f[i]; }
+
 static dd_status objective_choices(dd_dream *d, const dd_dream_options *opt, dd_error *err) {
   if (!d->obj) return DD_OK;
   dd_status s = DD_OK;
