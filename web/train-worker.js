@@ -80,8 +80,9 @@ function createModel(seed) {
 }
 
 let current = null; // the model being trained
-// Stop, without waiting for the fit to yield: in a cross-origin isolated page the page shares a flag
-// (Int32Array over a SharedArrayBuffer) that the fit reads after every batch; elsewhere the 'stop' message.
+// Stop, without waiting for the fit to yield: in a cross-origin isolated page the page shares an Int32Array(2) over a
+// SharedArrayBuffer: [0] the stop flag, read after every batch; [1] the batches of this epoch done so far, written before
+// that read (so the page knows where its Stop arrived). Elsewhere the 'stop' message.
 let stopFlag = null;
 
 async function listCheckpoints() {
@@ -136,10 +137,13 @@ const ops = {
     const steps = Math.ceil(N_TRAIN / 32);
     let lastBatch = 0, batches = 0;
     const reporter = {
-      async onEpochBegin(epoch) { batches = 0; postMessage({ type: 'batch', epoch, batch: 0, steps }); },
+      async onEpochBegin(epoch) { batches = 0; if (stopFlag) Atomics.store(stopFlag, 1, 0); postMessage({ type: 'batch', epoch, batch: 0, steps }); },
       async onBatchEnd(batch, logs) {
         batches = batch + 1;
-        if (stopFlag && Atomics.load(stopFlag, 0)) model.stopTraining = true;
+        if (stopFlag) {
+          Atomics.store(stopFlag, 1, batches);
+          if (Atomics.load(stopFlag, 0)) model.stopTraining = true;
+        }
         const now = performance.now();
         if (now - lastBatch > 100 || batch === steps - 1) {
           lastBatch = now;

@@ -271,7 +271,8 @@ async function startTraining() {
     runs = loadRuns();
     runs[run] = { n: Math.max(0, ...Object.values(runs).map((x) => x.n || 0)) + 1, startedAt: new Date().toISOString(), epochs, seed, history: [], partial: {} };
     saveRuns();
-    if (stopFlag) Atomics.store(stopFlag, 0, 0);
+    if (stopFlag) { Atomics.store(stopFlag, 0, 0); Atomics.store(stopFlag, 1, 0); }
+    trainStats.stopRequestedAfter = null;
     const r = await call('train', { epochs, seed, run });
     trainStats.runs++;
     $('train-status').textContent = `${r.stopped ? 'Stopped' : 'Done'} after ${r.epochs} epoch${r.epochs === 1 ? '' : 's'} in ${(r.ms / 1000).toFixed(1)} s`;
@@ -308,7 +309,7 @@ export async function initTrain() {
     });
     worker.onmessage = onMessage;
     worker.onerror = (e) => { e.preventDefault(); fail(new Error(e.message || 'the training worker failed')); };
-    stopFlag = detectFeatures().threads ? new Int32Array(new SharedArrayBuffer(4)) : null; // WebKitGTK: isolated, no SharedArrayBuffer
+    stopFlag = detectFeatures().threads ? new Int32Array(new SharedArrayBuffer(8)) : null; // WebKitGTK: isolated, no SharedArrayBuffer
     const info = await call('init', { stopFlag });
     $('train-size').textContent = String(info.nTrain);
     $('test-size').textContent = String(info.nTest);
@@ -321,7 +322,10 @@ export async function initTrain() {
   $('train-ui').hidden = false;
   $('train-start').addEventListener('click', startTraining);
   $('train-stop').addEventListener('click', () => {
-    if (stopFlag) Atomics.store(stopFlag, 0, 1); // seen after the batch under way
+    if (stopFlag) {
+      Atomics.store(stopFlag, 0, 1); // seen after the batch under way
+      trainStats.stopRequestedAfter = Atomics.load(stopFlag, 1); // batches of this epoch done when Stop arrived
+    }
     call('stop');
     $('train-status').textContent = 'Stopping after this batch…';
   });

@@ -410,7 +410,16 @@ test('Train tab: two epochs, checkpoints listed, untrained vs restored, delete',
     assert.equal(stopped[0], last.batches < last.steps ? `Epoch ${last.epoch}, stopped at batch ${last.batches} of ${last.steps}` : `Epoch ${last.epoch}`,
       stopped.join(' | '));
     assert.equal(stopped.at(-1), 'Epoch 2', 'run 1 keeps its epoch 2');
-    assert.deepEqual(last, { epoch: 1, batches: 1, steps: 32 }, 'Stop acts after the batch under way');
+    // the worker runs on its own thread: it may finish a batch or two before the Stop click lands (a loaded machine);
+    // what must hold is that the fit stops after the batch that was under way when the Stop arrived
+    const after = await page.evaluate(() => window.deepdreamDemo.train.stopRequestedAfter);
+    t.diagnostic(`Stop arrived after ${after} batches of epoch 1`);
+    assert.equal(typeof after, 'number', 'the threaded page records where its Stop arrived');
+    assert.equal(last.epoch, 1);
+    assert.equal(last.steps, 32);
+    assert.ok(last.batches === after + 1 || (after > 0 && last.batches === after),
+      `Stop acts after the batch under way: stopped after batch ${last.batches}, Stop arrived after ${after}`);
+    assert.ok(last.batches < last.steps, 'stopped inside the first epoch');
     // after a reload the chart and the table show run 2, whose checkpoint is the latest
     await page.reload();
     await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model);
