@@ -280,8 +280,11 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int 
   for (int i = 0; i < 3 && s == DD_OK; i++) s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
   if (s != DD_OK) return s;
   dd_model_set_profile(m, 1, NULL);
+  const double t0 = emscripten_get_now();
   s = dd_model_gradient(m, input, h, w, &o, grad, NULL, err);
+  const double wall = emscripten_get_now() - t0;
   dd_model_profile_print(m, stdout, NULL);
+  printf("wall %.2f ms for the whole step (the nodes above and what runs between them: seed, copies)\n", wall);
   printf("activation arena peak %.1f MiB\n", dd_model_arena_peak(m) / 1048576.0);
   fflush(stdout);
   dd_model_set_profile(m, 0, NULL);
