@@ -314,6 +314,12 @@ dd_status dd_model_gradient(dd_model *m, const float *input, int height, int wid
   int node = -1;
   dd_status s = dd_model_resolve_objective(m, obj, &node, err);
   if (s != DD_OK) return s;
+  /* a channel the layer does not have is an error before any work (the seed checks again, against the run's shape) */
+  const int c = dd_model_node_channels(m, node);
+  for (int j = 0; c > 0 && obj->channels && j < obj->n_channels; j++)
+    if (obj->channels[j] < 0 || obj->channels[j] >= c)
+      return dd_fail(err, DD_ERR_NOT_FOUND, "channel %d does not exist in '%s', which has channels 0..%d",
+                     obj->channels[j], m->graph.nodes[node].name, c - 1);
   return dd_exec_objective_gradient(m->exec, node, obj->channels, obj->n_channels, input,
                                     dd_shape4(1, height, width, 3), grad_out, loss_out, err);
 }

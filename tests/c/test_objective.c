@@ -7,9 +7,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../src/api/model_internal.h"
 #include "deepdream.h"
+#include "deepdream_profile.h"
 #include "dream/objective.h"
 #include "dream/transform.h"
 #include "dream_fixture.h"
@@ -263,6 +265,26 @@ static void test_square_is_the_tutorial(void) {
   dd_model_free(m);
 }
 
+/* The tutorial's objective with a channel the layer lacks: the same sentence as the objective's, before any work
+   (a fresh model's activation arena is never touched). */
+static void test_tutorial_channel_checked_first(void) {
+  dd_model *m = dream_fixture_model();
+  float *in = test_alloc(16 * 16 * 3), *g = test_alloc(16 * 16 * 3);
+  memset(in, 0, 16 * 16 * 3 * sizeof(float));
+  int ch[2] = {1, 12};
+  dd_objective o = {"conv_b", 0, ch, 2};
+  dd_error err = {0};
+  CHECK(dd_model_gradient(m, in, 16, 16, &o, g, NULL, &err) == DD_ERR_NOT_FOUND);
+  CHECKF(strstr(err.message, "channel 12 does not exist in 'conv_b', which has channels 0..11") != NULL, "'%s'", err.message);
+  CHECKF(dd_model_arena_peak(m) == 0, "the forward pass ran first (arena peak %zu bytes)", dd_model_arena_peak(m));
+  ch[1] = 11;
+  CHECK_OK(dd_model_gradient(m, in, 16, 16, &o, g, NULL, &err));
+  CHECK(dd_model_arena_peak(m) > 0);
+  free(in);
+  free(g);
+  dd_model_free(m);
+}
+
 static void test_bind_errors(void) {
   dd_model *m = dream_fixture_model();
   struct { const char *text, *want; } cases[] = {
@@ -436,6 +458,7 @@ int main(void) {
   TEST_RUN(test_parse);
   TEST_RUN(test_gradients);
   TEST_RUN(test_square_is_the_tutorial);
+  TEST_RUN(test_tutorial_channel_checked_first);
   TEST_RUN(test_bind_errors);
   TEST_RUN(test_selection);
   TEST_RUN(test_tv);
