@@ -36,39 +36,9 @@ const char *dd_graphdef_dtype_name(int dtype, char *buf, size_t cap) {
 }
 
 /* ---- small helpers ---------------------------------------------------------- */
-typedef struct slice {
-  const uint8_t *p;
-  size_t n;
-} slice;
-
-static int slice_eq(slice s, const char *lit) {
-  size_t n = strlen(lit);
-  return s.n == n && (n == 0 || memcmp(s.p, lit, n) == 0);
-}
-
-/* A printable, bounded copy of a (possibly hostile) name for messages. */
-typedef struct label {
-  char s[72];
-} label;
-
-static label lab(slice x) {
-  label l;
-  size_t n = 0, max = sizeof l.s - 4;
-  for (size_t i = 0; i < x.n && n < max; i++) {
-    uint8_t c = x.p[i];
-    l.s[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  if (x.n > max) {
-    memcpy(l.s + n, "...", 3);
-    n += 3;
-  }
-  l.s[n] = '\0';
-  return l;
-}
-
-static label lab_str(const char *s) {
-  slice x = {(const uint8_t *)s, strlen(s)};
-  return lab(x);
+static dd_pb_label lab_str(const char *s) {
+  dd_pb_bytes x = {(const uint8_t *)s, strlen(s)};
+  return dd_pb_label_of(x);
 }
 
 typedef struct dims_text {
@@ -103,8 +73,8 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem) {
 
 /* ---- importer state ------------------------------------------------------------ */
 typedef struct attr_entry {
-  slice key;
-  slice value; /* AttrValue payload */
+  dd_pb_bytes key;
+  dd_pb_bytes value; /* AttrValue payload */
   int has_value;
 } attr_entry;
 
@@ -131,31 +101,31 @@ typedef struct importer {
   size_t cap_pend;
   unsigned char *variant; /* per graph node: its TF name variant (TF_CONCAT, ...) */
   size_t cap_variant;
-  slice *in_names;
+  dd_pb_bytes *in_names;
   size_t n_in_names, cap_in_names;
   /* per NodeDef scratch */
   attr_entry *attrs;
   size_t n_attrs, cap_attrs;
   size_t expanded_bytes; /* Const bytes not backed by tensor_content */
   /* the NodeDef being read, for messages */
-  slice name, opname;
+  dd_pb_bytes name, opname;
   size_t node_number;
 } importer;
 
 static dd_status oom(importer *im, const char *what) {
   return dd_fail(im->err, DD_ERR_OUT_OF_MEMORY, "GraphDef import: out of memory (%s) at node '%s'",
-                 what, lab(im->name).s);
+                 what, dd_pb_label_of(im->name).s);
 }
 
 /* "node 'x' (#3)", or "node #3" while the name is not known yet. */
 typedef struct node_ref {
-  char s[96];
+  char s[128];
 } node_ref;
 
 static node_ref ref(const importer *im) {
   node_ref r;
   if (im->name.n)
-    snprintf(r.s, sizeof r.s, "node '%s' (#%zu)", lab(im->name).s, im->node_number);
+    snprintf(r.s, sizeof r.s, "node '%s' (#%zu)", dd_pb_label_of(im->name).s, im->node_number);
   else
     snprintf(r.s, sizeof r.s, "node #%zu", im->node_number);
   return r;
@@ -184,7 +154,7 @@ enum {
 
 typedef struct attr_value {
   unsigned has;
-  slice s, tensor, shape;
+  dd_pb_bytes s, tensor, shape;
   int64_t i;
   float f;
   int b;
@@ -218,7 +188,7 @@ static dd_status parse_attr(importer *im, const attr_entry *a, attr_value *v) {
       default: continue;
     }
     if ((int)f.wire != want) {
-      snprintf(what, sizeof what, "attr '%s' AttrValue field %u", lab(a->key).s, f.number);
+      snprintf(what, sizeof what, "attr '%s' AttrValue field %u", dd_pb_label_of(a->key).s, f.number);
       return bad_wire(im, what, &f, dd_pb_wire_name(want));
     }
     switch (f.number) {
@@ -238,7 +208,7 @@ static dd_status parse_attr(importer *im, const attr_entry *a, attr_value *v) {
 
 static const attr_entry *find_attr(const importer *im, const char *key) {
   for (size_t k = im->n_attrs; k-- > 0;) /* map semantics: the last entry wins */
-    if (slice_eq(im->attrs[k].key, key)) return &im->attrs[k];
+    if (dd_pb_bytes_eq(im->attrs[k].key, key)) return &im->attrs[k];
   return NULL;
 }
 
@@ -254,13 +224,13 @@ static dd_status get_attr(importer *im, const char *key, attr_value *v, int *fou
 }
 
 static dd_status attr_kind_error(importer *im, const char *key, const char *kind) {
-  return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s': attr '%s' is not %s", lab(im->opname).s,
-                 lab(im->name).s, key, kind);
+  return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s': attr '%s' is not %s", dd_pb_label_of(im->opname).s,
+                 dd_pb_label_of(im->name).s, key, kind);
 }
 
 static dd_status missing_attr(importer *im, const char *key) {
-  return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s' has no '%s' attr", lab(im->opname).s,
-                 lab(im->name).s, key);
+  return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s' has no '%s' attr", dd_pb_label_of(im->opname).s,
+                 dd_pb_label_of(im->name).s, key);
 }
 
 /* Reads list(i) of attr `key` into vals (at most `max`); *n = count, or -1 when absent. */
@@ -290,7 +260,7 @@ static dd_status get_int_list(importer *im, const char *key, int64_t *vals, int 
           uint64_t x;
           if (!dd_pb_read_varint(&p, end, &x))
             return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s': attr '%s' has a malformed packed "
-                           "int list at byte %zu", lab(im->opname).s, lab(im->name).s, key, g.offset);
+                           "int list at byte %zu", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, key, g.offset);
           if (count < max) vals[count] = (int64_t)x;
           count++;
         }
@@ -307,7 +277,7 @@ static dd_status get_int_list(importer *im, const char *key, int64_t *vals, int 
   if (s != DD_DONE && s != DD_OK) return s;
   if (count > max)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': attr '%s' has more than %d values",
-                   lab(im->opname).s, lab(im->name).s, key, max);
+                   dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, key, max);
   *n = count;
   return DD_OK;
 }
@@ -322,7 +292,7 @@ static dd_status check_type_attr(importer *im, const char *key, int want) {
   if (v.type != want) {
     char b1[24], b2[24];
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': attr %s = %s; only %s is supported",
-                   lab(im->opname).s, lab(im->name).s, key,
+                   dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, key,
                    dd_graphdef_dtype_name(v.type, b1, sizeof b1),
                    dd_graphdef_dtype_name(want, b2, sizeof b2));
   }
@@ -335,9 +305,9 @@ static dd_status check_nhwc(importer *im) {
   dd_status s = get_attr(im, "data_format", &v, &found);
   if (s != DD_OK || !found) return s;
   if (!(v.has & HAS_S)) return attr_kind_error(im, "data_format", "a string");
-  if (!slice_eq(v.s, "NHWC"))
+  if (!dd_pb_bytes_eq(v.s, "NHWC"))
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': data_format '%s' is not supported "
-                   "(only NHWC)", lab(im->opname).s, lab(im->name).s, lab(v.s).s);
+                   "(only NHWC)", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, dd_pb_label_of(v.s).s);
   return DD_OK;
 }
 
@@ -348,11 +318,11 @@ static dd_status get_padding(importer *im, dd_padding *out) {
   if (s != DD_OK) return s;
   if (!found) return missing_attr(im, "padding");
   if (!(v.has & HAS_S)) return attr_kind_error(im, "padding", "a string");
-  if (slice_eq(v.s, "SAME")) *out = DD_PADDING_SAME;
-  else if (slice_eq(v.s, "VALID")) *out = DD_PADDING_VALID;
+  if (dd_pb_bytes_eq(v.s, "SAME")) *out = DD_PADDING_SAME;
+  else if (dd_pb_bytes_eq(v.s, "VALID")) *out = DD_PADDING_VALID;
   else
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': padding '%s' is not supported "
-                   "(SAME or VALID)", lab(im->opname).s, lab(im->name).s, lab(v.s).s);
+                   "(SAME or VALID)", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, dd_pb_label_of(v.s).s);
   return DD_OK;
 }
 
@@ -369,14 +339,14 @@ static dd_status get_nhwc4(importer *im, const char *key, int required, int def,
   }
   if (n != 4)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': attr '%s' has %d values, expected 4",
-                   lab(im->opname).s, lab(im->name).s, key, n);
+                   dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, key, n);
   if (v[0] != 1 || v[3] != 1)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': attr '%s' = %s; only [1,h,w,1] is "
-                   "supported (no batch or channel window)", lab(im->opname).s, lab(im->name).s,
+                   "supported (no batch or channel window)", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s,
                    key, fmt_dims(v, 4).s);
   if (v[1] < 1 || v[2] < 1 || v[1] > (1 << 20) || v[2] > (1 << 20))
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s': attr '%s' = %s is out of range "
-                   "[1, 2^20]", lab(im->opname).s, lab(im->name).s, key, fmt_dims(v, 4).s);
+                   "[1, 2^20]", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, key, fmt_dims(v, 4).s);
   *h = (int)v[1];
   *w = (int)v[2];
   return DD_OK;
@@ -391,7 +361,7 @@ typedef struct tensor_info {
   int64_t dims[DD_MAX_RANK];
   int64_t count;
   int has_content;
-  slice content;
+  dd_pb_bytes content;
   size_t n_float, n_int; /* number of float_val / int_val values */
 } tensor_info;
 
@@ -406,12 +376,12 @@ static dd_status parse_shape(importer *im, const dd_pb_reader *parent, const dd_
       if (f.wire != DD_PB_VARINT) return bad_wire(im, "TensorShapeProto.unknown_rank", &f, "varint");
       if (f.u64)
         return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': tensor shape has unknown rank",
-                       lab(im->name).s);
+                       dd_pb_label_of(im->name).s);
     } else if (f.number == 2) {
       if (f.wire != DD_PB_LEN) return bad_wire(im, "TensorShapeProto.dim", &f, "length-delimited");
       if (t->rank >= DD_MAX_RANK)
         return dd_fail(im->err, DD_ERR_UNSUPPORTED, "Const node '%s': tensor rank above %d is not "
-                       "supported", lab(im->name).s, DD_MAX_RANK);
+                       "supported", dd_pb_label_of(im->name).s, DD_MAX_RANK);
       if ((s = dd_pb_enter(&r, &f, &dr, im->err)) != DD_OK) return s;
       int64_t size = 0;
       while ((s = dd_pb_next(&dr, &g, im->err)) == DD_OK) {
@@ -422,7 +392,7 @@ static dd_status parse_shape(importer *im, const dd_pb_reader *parent, const dd_
       if (s != DD_DONE) return s;
       if (size < 0)
         return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': dimension %d is %lld (must be >= 0)",
-                       lab(im->name).s, t->rank, (long long)size);
+                       dd_pb_label_of(im->name).s, t->rank, (long long)size);
       t->dims[t->rank++] = size;
     }
   }
@@ -430,7 +400,7 @@ static dd_status parse_shape(importer *im, const dd_pb_reader *parent, const dd_
 }
 
 /* Pass 1 over a TensorProto: dtype, shape, content and value counts. */
-static dd_status scan_tensor(importer *im, slice tp, tensor_info *t) {
+static dd_status scan_tensor(importer *im, dd_pb_bytes tp, tensor_info *t) {
   memset(t, 0, sizeof *t);
   dd_pb_reader r;
   dd_pb_reader_init(&r, tp.p, tp.n);
@@ -465,7 +435,7 @@ static dd_status scan_tensor(importer *im, slice tp, tensor_info *t) {
         else if (f.wire == DD_PB_LEN) {
           if (f.len % 4)
             return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': packed float_val has %zu bytes, "
-                           "not a multiple of 4", lab(im->name).s, f.len);
+                           "not a multiple of 4", dd_pb_label_of(im->name).s, f.len);
           t->n_float += f.len / 4;
         } else
           return bad_wire(im, "TensorProto.float_val", &f, "fixed32 or packed");
@@ -490,7 +460,7 @@ static dd_status scan_tensor(importer *im, slice tp, tensor_info *t) {
     if ((uint64_t)lim > SIZE_MAX / 4) lim = (int64_t)(SIZE_MAX / 4);
     if (t->dims[d] != 0 && count > lim / t->dims[d])
       return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': shape %s has too many elements "
-                     "(overflow)", lab(im->name).s, fmt_dims(t->dims, t->rank).s);
+                     "(overflow)", dd_pb_label_of(im->name).s, fmt_dims(t->dims, t->rank).s);
     count *= t->dims[d];
   }
   t->count = count;
@@ -499,7 +469,7 @@ static dd_status scan_tensor(importer *im, slice tp, tensor_info *t) {
 
 /* Pass 2: writes float_val (is_float) or int_val values into dst (count elements,
    4 bytes each); the last value repeats, as in TensorFlow. */
-static dd_status fill_values(importer *im, slice tp, int is_float, uint8_t *dst, size_t count) {
+static dd_status fill_values(importer *im, dd_pb_bytes tp, int is_float, uint8_t *dst, size_t count) {
   dd_pb_reader r;
   dd_pb_reader_init(&r, tp.p, tp.n);
   r.base = im->bytes;
@@ -569,13 +539,13 @@ static dd_status build_const(importer *im, dd_node *node) {
   char b1[24], b2[24];
   if (t.dtype != DT_FLOAT && t.dtype != DT_INT32)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "Const node '%s' has dtype %s; only DT_FLOAT and "
-                   "DT_INT32 are supported", lab(im->name).s,
+                   "DT_INT32 are supported", dd_pb_label_of(im->name).s,
                    dd_graphdef_dtype_name(t.dtype, b1, sizeof b1));
   attr_value dv;
   if ((s = get_attr(im, "dtype", &dv, &found)) != DD_OK) return s;
   if (found && (!(dv.has & HAS_TYPE) || dv.type != t.dtype))
     return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': attr dtype %s disagrees with its tensor's "
-                   "dtype %s", lab(im->name).s,
+                   "dtype %s", dd_pb_label_of(im->name).s,
                    (dv.has & HAS_TYPE) ? dd_graphdef_dtype_name(dv.type, b1, sizeof b1) : "(not a type)",
                    dd_graphdef_dtype_name(t.dtype, b2, sizeof b2));
   int is_float = t.dtype == DT_FLOAT;
@@ -589,7 +559,7 @@ static dd_status build_const(importer *im, dd_node *node) {
   if (t.has_content && t.content.n > 0) {
     if (t.content.n != bytes)
       return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': tensor_content has %zu bytes but shape "
-                     "%s needs %zu (%zu values of 4 bytes)", lab(im->name).s, t.content.n,
+                     "%s needs %zu (%zu values of 4 bytes)", dd_pb_label_of(im->name).s, t.content.n,
                      fmt_dims(t.dims, t.rank).s, bytes, count);
     if (im->borrow && DD_HOST_LITTLE_ENDIAN) {
       data = t.content.p;
@@ -610,12 +580,12 @@ static dd_status build_const(importer *im, dd_node *node) {
     size_t nvals = is_float ? t.n_float : t.n_int;
     if (nvals > count)
       return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s' has %zu %s values but shape %s holds "
-                     "only %zu", lab(im->name).s, nvals, is_float ? "float_val" : "int_val",
+                     "only %zu", dd_pb_label_of(im->name).s, nvals, is_float ? "float_val" : "int_val",
                      fmt_dims(t.dims, t.rank).s, count);
     if (bytes > DD_GRAPHDEF_MAX_EXPANDED_BYTES - im->expanded_bytes)
       return dd_fail(im->err, DD_ERR_UNSUPPORTED, "Const node '%s': expanding %zu %s values to shape "
                      "%s (%zu bytes) exceeds the limit of %zu bytes for constants not stored in "
-                     "tensor_content", lab(im->name).s, nvals, is_float ? "float_val" : "int_val",
+                     "tensor_content", dd_pb_label_of(im->name).s, nvals, is_float ? "float_val" : "int_val",
                      fmt_dims(t.dims, t.rank).s, bytes, (size_t)DD_GRAPHDEF_MAX_EXPANDED_BYTES);
     im->expanded_bytes += bytes;
     uint8_t *buf = (uint8_t *)malloc(bytes);
@@ -630,7 +600,7 @@ static dd_status build_const(importer *im, dd_node *node) {
       float fv;
       memcpy(&fv, (const uint8_t *)data + 4 * k, 4);
       return dd_fail(im->err, DD_ERR_PARSE, "Const node '%s': value %zu of %zu is %s; weights must be finite",
-                     lab(im->name).s, k, count, fv != fv ? "NaN" : (fv > 0 ? "+Inf" : "-Inf"));
+                     dd_pb_label_of(im->name).s, k, count, fv != fv ? "NaN" : (fv > 0 ? "+Inf" : "-Inf"));
     }
   }
   if (is_float) c->f = (const float *)data;
@@ -663,7 +633,7 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
       if ((s = get_nhwc4(im, "dilations", 0, 1, &dh, &dw)) != DD_OK) return s;
       if (dh != 1 || dw != 1)
         return dd_fail(im->err, DD_ERR_UNSUPPORTED, "Conv2D node '%s': dilations %dx%d are not "
-                       "supported (only 1)", lab(im->name).s, dh, dw);
+                       "supported (only 1)", dd_pb_label_of(im->name).s, dh, dw);
       return DD_OK;
     }
     case DD_OP_MAX_POOL:
@@ -687,7 +657,7 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
         if (!(v.has & HAS_I)) return attr_kind_error(im, "depth_radius", "an int");
         if (v.i < 0 || v.i > (1 << 20))
           return dd_fail(im->err, DD_ERR_UNSUPPORTED, "LRN node '%s': depth_radius %lld is out of "
-                         "range [0, 2^20]", lab(im->name).s, (long long)v.i);
+                         "range [0, 2^20]", dd_pb_label_of(im->name).s, (long long)v.i);
         p->depth_radius = (int)v.i;
       }
       static const char *const keys[3] = {"bias", "alpha", "beta"};
@@ -698,7 +668,7 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
         if (!(v.has & HAS_F)) return attr_kind_error(im, keys[k], "a float");
         if (!(v.f - v.f == 0))
           return dd_fail(im->err, DD_ERR_UNSUPPORTED, "LRN node '%s': %s is not finite",
-                         lab(im->name).s, keys[k]);
+                         dd_pb_label_of(im->name).s, keys[k]);
         *dst[k] = v.f;
       }
       return DD_OK;
@@ -711,7 +681,7 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
         if (!(v.has & HAS_I)) return attr_kind_error(im, "N", "an int");
         if (v.i < 1)
           return dd_fail(im->err, DD_ERR_GRAPH, "%s node '%s': attr N = %lld (must be >= 1)",
-                         lab(im->opname).s, lab(im->name).s, (long long)v.i);
+                         dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, (long long)v.i);
         im->pend[node - im->g.nodes].n_attr = v.i; /* checked against the inputs in resolve() */
       }
       return DD_OK; /* the axis: after inputs are resolved */
@@ -737,7 +707,7 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
       if (found) {
         if (!(v.has & HAS_F)) return attr_kind_error(im, "alpha", "a float");
         if (!(v.f - v.f == 0))
-          return dd_fail(im->err, DD_ERR_UNSUPPORTED, "LeakyRelu node '%s': alpha is not finite", lab(im->name).s);
+          return dd_fail(im->err, DD_ERR_UNSUPPORTED, "LeakyRelu node '%s': alpha is not finite", dd_pb_label_of(im->name).s);
         node->attr.alpha = v.f;
       }
       return DD_OK;
@@ -751,12 +721,12 @@ static dd_status build_attrs(importer *im, dd_op op, int variant, dd_node *node)
 }
 
 /* ---- NodeDef -------------------------------------------------------------------- */
-static dd_op lookup_op(slice op, int *variant) {
+static dd_op lookup_op(dd_pb_bytes op, int *variant) {
   return dd_op_lookup(DD_OP_FORMAT_TF, (const char *)op.p, op.n, variant);
 }
 
 /* Parses one data input name: strips ":0", rejects ":N". Sets *control for "^x". */
-static dd_status parse_input(importer *im, slice in, slice *base, int *control) {
+static dd_status parse_input(importer *im, dd_pb_bytes in, dd_pb_bytes *base, int *control) {
   *control = 0;
   if (in.n > 0 && in.p[0] == '^') {
     *control = 1;
@@ -780,27 +750,27 @@ static dd_status parse_input(importer *im, slice in, slice *base, int *control) 
     }
     if (!ok)
       return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s': malformed input name '%s'",
-                     lab(im->opname).s, lab(im->name).s, lab(in).s);
+                     dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s, dd_pb_label_of(in).s);
     if (idx != 0)
       return dd_fail(im->err, DD_ERR_UNSUPPORTED, "%s node '%s' reads output %llu of '%s' ('%s'); "
-                     "only output 0 is supported", lab(im->opname).s, lab(im->name).s,
-                     (unsigned long long)idx, lab(*base).s, lab(in).s);
+                     "only output 0 is supported", dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s,
+                     (unsigned long long)idx, dd_pb_label_of(*base).s, dd_pb_label_of(in).s);
   }
   if (base->n == 0)
-    return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s' has an empty input name", lab(im->opname).s,
-                   lab(im->name).s);
+    return dd_fail(im->err, DD_ERR_PARSE, "%s node '%s' has an empty input name", dd_pb_label_of(im->opname).s,
+                   dd_pb_label_of(im->name).s);
   return DD_OK;
 }
 
 static dd_status check_name(importer *im) {
   if (im->name.n == 0)
     return dd_fail(im->err, DD_ERR_PARSE, "node #%zu (op '%s') has an empty name", im->node_number,
-                   lab(im->opname).s);
+                   dd_pb_label_of(im->opname).s);
   for (size_t k = 0; k < im->name.n; k++) {
     uint8_t c = im->name.p[k];
     if (c == 0 || c == ':' || (k == 0 && c == '^'))
       return dd_fail(im->err, DD_ERR_PARSE, "node #%zu has an invalid name '%s' (no NUL, ':' or "
-                     "leading '^' allowed)", im->node_number, lab(im->name).s);
+                     "leading '^' allowed)", im->node_number, dd_pb_label_of(im->name).s);
   }
   return DD_OK;
 }
@@ -830,11 +800,11 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
         break;
       default: continue; /* unknown field: already skipped */
     }
-    slice val = {f.data, f.len};
+    dd_pb_bytes val = {f.data, f.len};
     if (f.number == 1) im->name = val;
     else if (f.number == 2) im->opname = val;
     else if (f.number == 3) {
-      if (!grow((void **)&im->in_names, &im->cap_in_names, im->n_in_names + 1, sizeof(slice)))
+      if (!grow((void **)&im->in_names, &im->cap_in_names, im->n_in_names + 1, sizeof(dd_pb_bytes)))
         return oom(im, "input names");
       im->in_names[im->n_in_names++] = val;
     } else if (f.number == 5) {
@@ -848,7 +818,7 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
         if (e.wire != DD_PB_LEN)
           return bad_wire(im, e.number == 1 ? "NodeDef.attr key" : "NodeDef.attr value", &e,
                           "length-delimited");
-        slice x = {e.data, e.len};
+        dd_pb_bytes x = {e.data, e.len};
         if (e.number == 1) a->key = x;
         else {
           a->value = x;
@@ -862,8 +832,8 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
 
   if ((s = check_name(im)) != DD_OK) return s;
   if (im->opname.n == 0)
-    return dd_fail(im->err, DD_ERR_PARSE, "node '%s' has no op", lab(im->name).s);
-  if (slice_eq(im->opname, TF_NOOP)) { /* ignored; only ever a control input */
+    return dd_fail(im->err, DD_ERR_PARSE, "node '%s' has no op", dd_pb_label_of(im->name).s);
+  if (dd_pb_bytes_eq(im->opname, TF_NOOP)) { /* ignored; only ever a control input */
     im->n_in_names = in_first;
     return DD_OK;
   }
@@ -871,25 +841,25 @@ static dd_status read_node(importer *im, const dd_pb_reader *gr, const dd_pb_fie
   dd_op op = lookup_op(im->opname, &variant);
   if (op == DD_OP_COUNT)
     return dd_fail(im->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'",
-                   lab(im->opname).s, lab(im->name).s);
+                   dd_pb_label_of(im->opname).s, dd_pb_label_of(im->name).s);
   /* Data inputs: keep base names in place, drop control inputs. */
   size_t kept = in_first;
   for (size_t k = in_first; k < im->n_in_names; k++) {
-    slice base;
+    dd_pb_bytes base;
     int control;
     if ((s = parse_input(im, im->in_names[k], &base, &control)) != DD_OK) return s;
     if (!control) im->in_names[kept++] = base;
   }
   im->n_in_names = kept;
   if (kept - in_first > (size_t)INT32_MAX / 2)
-    return dd_fail(im->err, DD_ERR_UNSUPPORTED, "node '%s' has too many inputs", lab(im->name).s);
+    return dd_fail(im->err, DD_ERR_UNSUPPORTED, "node '%s' has too many inputs", dd_pb_label_of(im->name).s);
 
   int idx = dd_graph_add_node(&im->g, (const char *)im->name.p, im->name.n, op);
   if (idx < 0) return oom(im, "node");
   int first = dd_graph_find(&im->g, im->g.nodes[idx].name);
   if (first != idx)
     return dd_fail(im->err, DD_ERR_GRAPH, "duplicate node name '%s' (nodes %d and %d)",
-                   lab(im->name).s, first, idx);
+                   dd_pb_label_of(im->name).s, first, idx);
   if (!grow((void **)&im->pend, &im->cap_pend, (size_t)idx + 1, sizeof *im->pend) ||
       !grow((void **)&im->variant, &im->cap_variant, (size_t)idx + 1, sizeof *im->variant))
     return oom(im, "node list");
@@ -944,7 +914,7 @@ static dd_status resolve(importer *im) {
       break;
     }
     for (int k = 0; k < n && s == DD_OK; k++) {
-      slice in = im->in_names[im->pend[i].first + (size_t)k];
+      dd_pb_bytes in = im->in_names[im->pend[i].first + (size_t)k];
       if (!grow((void **)&name, &cap_name, in.n + 1, 1)) {
         s = dd_fail(im->err, DD_ERR_OUT_OF_MEMORY, "node '%s': out of memory", lab_str(nm).s);
         break;
@@ -954,7 +924,7 @@ static dd_status resolve(importer *im) {
       ins[k] = strlen(name) == in.n ? dd_graph_find(g, name) : -1;
       if (ins[k] < 0)
         s = dd_fail(im->err, DD_ERR_GRAPH, "%s node '%s': input '%s' is not a node of the graph",
-                    op, lab_str(nm).s, lab(in).s);
+                    op, lab_str(nm).s, dd_pb_label_of(in).s);
     }
     if (s != DD_OK) break;
     const int *data = ins;

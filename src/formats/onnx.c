@@ -28,29 +28,10 @@ const char *dd_onnx_dtype_name(int dtype, char *buf, size_t cap) {
   return buf;
 }
 
-typedef struct str {
-  const uint8_t *p;
-  size_t n;
-} str;
-
-static int str_eq(str s, const char *lit) { return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0; }
-
-/* A printable copy of a name for messages (cut at 80 bytes, NULs shown as ?). */
-typedef struct label {
-  char s[96];
-} label;
-static label lab(str x) {
-  label l;
-  size_t n = x.n > 80 ? 80 : x.n, k = 0;
-  for (size_t i = 0; i < n; i++) l.s[k++] = x.p[i] >= 32 && x.p[i] < 127 ? (char)x.p[i] : '?';
-  if (x.n > n) l.s[k++] = '.', l.s[k++] = '.', l.s[k++] = '.';
-  l.s[k] = '\0';
-  return l;
-}
 
 /* An ONNX tensor (initializer, binding or Constant), parsed on first use. */
 typedef struct tensor {
-  str bytes;  /* the serialized TensorProto */
+  dd_pb_bytes bytes;  /* the serialized TensorProto */
   int parsed; /* 0 not yet, 1 done */
   int dtype;
   int rank;
@@ -62,7 +43,7 @@ typedef struct tensor {
 
 /* A value: an ONNX tensor name, its producer and what is known of it. */
 typedef struct val {
-  str name;
+  dd_pb_bytes name;
   int tensor;  /* constant: index into im.ts, else -1 */
   int node;    /* activation: its IR node, -1 until produced */
   int rank;    /* activation: ONNX rank */
@@ -75,17 +56,17 @@ typedef struct val {
 } val;
 
 typedef struct onode {
-  str name, op, domain;
+  dd_pb_bytes name, op, domain;
   int in0, n_in, out0, n_out; /* into im.io (value indices; -1: an empty name) */
   int attr0, n_attr;          /* into im.attrs */
 } onode;
 
 typedef struct attr {
-  str name;
+  dd_pb_bytes name;
   int type, has_f, has_i, has_s, has_t, n_ints, n_floats;
   float f;
   int64_t i;
-  str s, t;
+  dd_pb_bytes s, t;
   int64_t ints[MAX_ATTR_VALS];
   float floats[MAX_ATTR_VALS];
 } attr;
@@ -106,7 +87,7 @@ typedef struct im {
   int n_nodes, cap_nodes;
   int *io;
   int n_io, cap_io;
-  str *attrs;
+  dd_pb_bytes *attrs;
   int n_attrs, cap_attrs;
   size_t weight_bytes;
   /* the node being converted */
@@ -131,12 +112,12 @@ static int grow(void **arr, int *cap, int need, size_t elem) {
 }
 
 /* ---- the value table ------------------------------------------------------------- */
-static uint32_t hash_str(str s) {
+static uint32_t hash_str(dd_pb_bytes s) {
   uint64_t h = dd_fnv1a64(DD_FNV1A64_INIT, s.p, s.n);
   return (uint32_t)(h ^ (h >> 32));
 }
 
-static int find_val(const im *m, str name) {
+static int find_val(const im *m, dd_pb_bytes name) {
   if (!m->hash) return -1;
   for (uint32_t i = hash_str(name) & m->hash_mask;; i = (i + 1) & m->hash_mask) {
     int v = m->hash[i];
@@ -161,7 +142,7 @@ static int rehash(im *m, uint32_t cap) {
 }
 
 /* The value named `name`, registered when new; -1 on OOM. */
-static int intern(im *m, str name) {
+static int intern(im *m, dd_pb_bytes name) {
   int v = find_val(m, name);
   if (v >= 0) return v;
   if (!grow((void **)&m->vals, &m->cap_vals, m->n_vals + 1, sizeof(val))) return -1;
@@ -210,7 +191,7 @@ static dd_status read_ints(im *m, const dd_pb_field *f, int64_t *vals, int *n, i
 }
 
 /* ---- tensors ---------------------------------------------------------------------- */
-static int add_tensor(im *m, str bytes) {
+static int add_tensor(im *m, dd_pb_bytes bytes) {
   if (!grow((void **)&m->ts, &m->cap_ts, m->n_ts + 1, sizeof(tensor))) return -1;
   tensor *t = &m->ts[m->n_ts];
   memset(t, 0, sizeof *t);
@@ -225,7 +206,7 @@ static size_t first_non_finite(const float *f, size_t n) {
 }
 
 /* Parses tensor ti (once). `who` names the value for messages. */
-static dd_status parse_tensor(im *m, int ti, str who) {
+static dd_status parse_tensor(im *m, int ti, dd_pb_bytes who) {
   tensor *t = &m->ts[ti];
   if (t->parsed) return DD_OK;
   dd_pb_reader r;
@@ -235,12 +216,12 @@ static dd_status parse_tensor(im *m, int ti, str who) {
   if (t->bytes.p < m->base || t->bytes.p > m->base + m->len) r.base = t->bytes.p;
   int64_t dims[MAX_ONNX_RANK];
   int rank = 0, dtype = 0, external = 0, n_float = 0;
-  str raw = {NULL, 0}, fdata = {NULL, 0}, i32 = {NULL, 0}, i64 = {NULL, 0}, location = {NULL, 0};
+  dd_pb_bytes raw = {NULL, 0}, fdata = {NULL, 0}, i32 = {NULL, 0}, i64 = {NULL, 0}, location = {NULL, 0};
   int have_raw = 0, have_f = 0, have_i32 = 0, have_i64 = 0, segmented = 0;
   float single_f[1] = {0};
   int64_t single_i = 0;
   dd_status s;
-  label nm = lab(who);
+  dd_pb_label nm = dd_pb_label_of(who);
   while ((s = dd_pb_next(&r, &f, m->err)) == DD_OK) {
     switch (f.number) {
       case 1:
@@ -285,12 +266,12 @@ static dd_status parse_tensor(im *m, int ti, str who) {
         dd_pb_reader er;
         dd_pb_field ef;
         if ((s = dd_pb_enter(&r, &f, &er, m->err)) != DD_OK) return s;
-        str key = {NULL, 0}, value = {NULL, 0};
+        dd_pb_bytes key = {NULL, 0}, value = {NULL, 0};
         while ((s = dd_pb_next(&er, &ef, m->err)) == DD_OK)
           if (ef.wire == DD_PB_LEN && ef.number == 1) key.p = ef.data, key.n = ef.len;
           else if (ef.wire == DD_PB_LEN && ef.number == 2) value.p = ef.data, value.n = ef.len;
         if (s != DD_DONE) return s;
-        if (str_eq(key, "location")) location = value;
+        if (dd_pb_bytes_eq(key, "location")) location = value;
         external = 1;
         break;
       }
@@ -302,7 +283,7 @@ static dd_status parse_tensor(im *m, int ti, str who) {
   }
   if (s != DD_DONE) return s;
   if (external) {
-    label file = lab(location.p ? location : (str){(const uint8_t *)"?", 1});
+    dd_pb_label file = dd_pb_label_of(location.p ? location : (dd_pb_bytes){(const uint8_t *)"?", 1});
     return dd_fail(m->err, DD_ERR_UNSUPPORTED, "tensor '%s' is stored in the external file '%s'; ONNX external data "
                    "is not supported: save the model with its weights inside (onnx.save_model(..., "
                    "save_as_external_data=False))", nm.s, file.s);
@@ -383,14 +364,14 @@ static dd_status parse_tensor(im *m, int ti, str who) {
 /* ---- the graph being built -------------------------------------------------------- */
 /* A fresh IR node name: base + suffix, with "_N" added while it is taken by an
    IR node or an ONNX value. */
-static int add_ir_node(im *m, str base, const char *suffix, dd_op op) {
+static int add_ir_node(im *m, dd_pb_bytes base, const char *suffix, dd_op op) {
   char buf[512];
   size_t bn = base.n > 400 ? 400 : base.n;
   memcpy(buf, base.p, bn);
   int w = snprintf(buf + bn, sizeof buf - bn, "%s", suffix);
   size_t n = bn + (size_t)(w > 0 ? w : 0);
   for (int k = 1; k < 1000; k++) {
-    str s = {(const uint8_t *)buf, n};
+    dd_pb_bytes s = {(const uint8_t *)buf, n};
     int clash = memchr(buf, 0, n) == NULL && dd_graph_find(&m->g, buf) >= 0;
     int v = find_val(m, s);
     /* an ONNX value of this name is another tensor unless it is what is being named */
@@ -471,7 +452,7 @@ static dd_status act_in(im *m, int k, int *v) {
   if (x < 0) return node_fail(m, DD_ERR_GRAPH, "input %d is missing", k);
   if (m->vals[x].tensor >= 0)
     return node_fail(m, DD_ERR_UNSUPPORTED, "input %d '%s' is a constant; this input must be computed from the "
-                     "image (constant folding is not supported)", k, lab(m->vals[x].name).s);
+                     "image (constant folding is not supported)", k, dd_pb_label_of(m->vals[x].name).s);
   *v = x;
   return DD_OK;
 }
@@ -484,7 +465,7 @@ static dd_status const_in(im *m, int k, int want, int optional, tensor **out) {
   const val *v = &m->vals[x];
   if (v->tensor < 0)
     return node_fail(m, DD_ERR_UNSUPPORTED, "input %d '%s' must be a constant (an initializer or a Constant); "
-                     "computed weights are not supported", k, lab(v->name).s);
+                     "computed weights are not supported", k, dd_pb_label_of(v->name).s);
   dd_status s = parse_tensor(m, v->tensor, v->name);
   if (s != DD_OK) {
     char msg[DD_ERROR_MESSAGE_SIZE];
@@ -494,21 +475,21 @@ static dd_status const_in(im *m, int k, int want, int optional, tensor **out) {
   tensor *t = &m->ts[v->tensor];
   char tb[24];
   if (t->dtype != want)
-    return node_fail(m, DD_ERR_UNSUPPORTED, "input %d '%s' has data type %s, expected %s", k, lab(v->name).s,
+    return node_fail(m, DD_ERR_UNSUPPORTED, "input %d '%s' has data type %s, expected %s", k, dd_pb_label_of(v->name).s,
                      dd_onnx_dtype_name(t->dtype, tb, sizeof tb), want == T_FLOAT ? "FLOAT" : "INT64");
   if (want == T_FLOAT) {
     size_t bad = first_non_finite(t->f, (size_t)t->count);
     if (bad < (size_t)t->count) {
       float fv = t->f[bad];
       return node_fail(m, DD_ERR_PARSE, "weights '%s': value %zu of %lld is %s; weights must be finite",
-                       lab(v->name).s, bad, (long long)t->count, fv != fv ? "NaN" : fv > 0 ? "+Inf" : "-Inf");
+                       dd_pb_label_of(v->name).s, bad, (long long)t->count, fv != fv ? "NaN" : fv > 0 ? "+Inf" : "-Inf");
     }
   }
   *out = t;
   return DD_OK;
 }
 
-static dd_status parse_attr(im *m, str bytes, attr *a) {
+static dd_status parse_attr(im *m, dd_pb_bytes bytes, attr *a) {
   memset(a, 0, sizeof *a);
   dd_pb_reader r;
   dd_pb_field f;
@@ -567,7 +548,7 @@ static int get_attr(im *m, const char *name, attr *a) {
   const onode *nd = m->cur;
   for (int k = 0; k < nd->n_attr; k++) {
     if (parse_attr(m, m->attrs[nd->attr0 + k], a) != DD_OK) return -1;
-    if (str_eq(a->name, name)) return 1;
+    if (dd_pb_bytes_eq(a->name, name)) return 1;
   }
   return 0;
 }
@@ -623,11 +604,11 @@ static dd_status attr_auto_pad(im *m, int *mode) {
   int r = get_attr(m, "auto_pad", &a);
   if (r < 0) return m->err ? m->err->status : DD_ERR_PARSE;
   *mode = -1;
-  if (r == 0 || str_eq(a.s, "NOTSET") || a.s.n == 0) return DD_OK;
-  if (str_eq(a.s, "VALID")) *mode = DD_PADDING_VALID;
-  else if (str_eq(a.s, "SAME_UPPER")) *mode = DD_PADDING_SAME;
-  else if (str_eq(a.s, "SAME_LOWER")) *mode = DD_PADDING_SAME_LOWER;
-  else return node_fail(m, DD_ERR_UNSUPPORTED, "auto_pad '%s' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER", lab(a.s).s);
+  if (r == 0 || dd_pb_bytes_eq(a.s, "NOTSET") || a.s.n == 0) return DD_OK;
+  if (dd_pb_bytes_eq(a.s, "VALID")) *mode = DD_PADDING_VALID;
+  else if (dd_pb_bytes_eq(a.s, "SAME_UPPER")) *mode = DD_PADDING_SAME;
+  else if (dd_pb_bytes_eq(a.s, "SAME_LOWER")) *mode = DD_PADDING_SAME_LOWER;
+  else return node_fail(m, DD_ERR_UNSUPPORTED, "auto_pad '%s' is not NOTSET, VALID, SAME_UPPER or SAME_LOWER", dd_pb_label_of(a.s).s);
   return DD_OK;
 }
 
@@ -637,7 +618,7 @@ static dd_status only_first_output(im *m) {
     int v = m->io[m->cur->out0 + k];
     if (v >= 0 && m->vals[v].uses > 0)
       return node_fail(m, DD_ERR_UNSUPPORTED, "output %d '%s' is used; only the first output is supported", k,
-                       lab(m->vals[v].name).s);
+                       dd_pb_label_of(m->vals[v].name).s);
   }
   return DD_OK;
 }
@@ -654,7 +635,7 @@ static val *define(im *m, int node, int rank, int c) {
 
 static dd_status need_rank(im *m, const val *x, int rank, const char *why) {
   if (x->rank != rank)
-    return node_fail(m, DD_ERR_UNSUPPORTED, "input '%s' has rank %d; %s", lab(x->name).s, x->rank, why);
+    return node_fail(m, DD_ERR_UNSUPPORTED, "input '%s' has rank %d; %s", dd_pb_label_of(x->name).s, x->rank, why);
   return DD_OK;
 }
 
@@ -1015,7 +996,7 @@ bad:
 
 static dd_status binary(im *m) {
   const onode *nd = m->cur;
-  int is_add = str_eq(nd->op, "Add"), is_sub = str_eq(nd->op, "Sub"), is_mul = str_eq(nd->op, "Mul");
+  int is_add = dd_pb_bytes_eq(nd->op, "Add"), is_sub = dd_pb_bytes_eq(nd->op, "Sub"), is_mul = dd_pb_bytes_eq(nd->op, "Mul");
   if (n_inputs(m) != 2) return node_fail(m, DD_ERR_GRAPH, "%d inputs; 2 expected", n_inputs(m));
   int a = in_val(m, 0), b = in_val(m, 1);
   int64_t bc;
@@ -1027,11 +1008,11 @@ static dd_status binary(im *m) {
   if (!ca && !cb) {
     if (!is_add)
       return node_fail(m, DD_ERR_UNSUPPORTED, "%s of two activations; only Add of two activations is supported",
-                       lab(nd->op).s);
+                       dd_pb_label_of(nd->op).s);
     const val *x = &m->vals[a], *y = &m->vals[b];
     if (x->rank != y->rank || (x->c >= 0 && y->c >= 0 && x->c != y->c) || x->flat_c != y->flat_c)
       return node_fail(m, DD_ERR_UNSUPPORTED, "Add of '%s' and '%s', whose shapes differ (no broadcasting)",
-                       lab(x->name).s, lab(y->name).s);
+                       dd_pb_label_of(x->name).s, dd_pb_label_of(y->name).s);
     const int ins[2] = {x->node, y->node};
     if ((s = new_node(m, "", DD_OP_ADD, ins, 2, &out)) != DD_OK) return s;
     val *v = define(m, out, m->vals[a].rank, m->vals[a].c >= 0 ? m->vals[a].c : m->vals[b].c);
@@ -1041,7 +1022,7 @@ static dd_status binary(im *m) {
   const int xk = ca ? 1 : 0; /* the activation's position */
   if (!is_add && !is_mul && xk == 1)
     return node_fail(m, DD_ERR_UNSUPPORTED, "%s of a constant by an activation; only activation %s constant",
-                     lab(nd->op).s, is_sub ? "-" : "/");
+                     dd_pb_label_of(nd->op).s, is_sub ? "-" : "/");
   tensor *t;
   if ((s = const_in(m, 1 - xk, T_FLOAT, 0, &t)) != DD_OK) return s;
   const val *x = &m->vals[xk ? b : a];
@@ -1152,7 +1133,7 @@ static dd_status flatten_to(im *m, int64_t d0, int64_t d1) {
   r->attr.reshape.zero_copies = 1;
   x = &m->vals[xv];
   int fc = x->rank == 4 ? (x->c > 0 ? x->c : -1) : x->flat_c;
-  if (fc < 0) return node_fail(m, DD_ERR_UNSUPPORTED, "the channel count of '%s' is unknown", lab(x->name).s);
+  if (fc < 0) return node_fail(m, DD_ERR_UNSUPPORTED, "the channel count of '%s' is unknown", dd_pb_label_of(x->name).s);
   val *v = define(m, out, 2, x->rank == 2 ? x->c : d1 > 0 ? (int)d1 : -1);
   v->flat_c = fc;
   return DD_OK;
@@ -1237,16 +1218,16 @@ static dd_status constant(im *m) {
     attr a;
     dd_status s = parse_attr(m, m->attrs[nd->attr0 + k], &a);
     if (s != DD_OK) return s;
-    if (str_eq(a.name, "value") && a.has_t) {
+    if (dd_pb_bytes_eq(a.name, "value") && a.has_t) {
       int ti = add_tensor(m, a.t);
       if (ti < 0) return oom(m);
       v->tensor = ti;
       v->defined = 1;
       return DD_OK;
     }
-    if (str_eq(a.name, "value_float") || str_eq(a.name, "value_floats") || str_eq(a.name, "value_int") ||
-        str_eq(a.name, "value_ints")) {
-      int ti = add_tensor(m, (str){NULL, 0});
+    if (dd_pb_bytes_eq(a.name, "value_float") || dd_pb_bytes_eq(a.name, "value_floats") || dd_pb_bytes_eq(a.name, "value_int") ||
+        dd_pb_bytes_eq(a.name, "value_ints")) {
+      int ti = add_tensor(m, (dd_pb_bytes){NULL, 0});
       if (ti < 0) return oom(m);
       tensor *t = &m->ts[ti];
       int is_float = a.name.p[6] == 'f', many = a.name.n > 10 && a.name.p[a.name.n - 1] == 's';
@@ -1276,51 +1257,51 @@ static dd_status constant(im *m) {
 /* ---- passes ------------------------------------------------------------------------ */
 static dd_status convert(im *m, const onode *nd, int index) {
   m->cur = nd;
-  label op = lab(nd->op);
-  if (nd->name.n) snprintf(m->where, sizeof m->where, "%s node '%s'", op.s, lab(nd->name).s);
+  dd_pb_label op = dd_pb_label_of(nd->op);
+  if (nd->name.n) snprintf(m->where, sizeof m->where, "%s node '%s'", op.s, dd_pb_label_of(nd->name).s);
   else snprintf(m->where, sizeof m->where, "%s node #%d", op.s, index);
-  if (nd->domain.n && !str_eq(nd->domain, "ai.onnx"))
+  if (nd->domain.n && !dd_pb_bytes_eq(nd->domain, "ai.onnx"))
     return node_fail(m, DD_ERR_UNSUPPORTED, "op domain '%s' is not supported (only the default ONNX domain)",
-                     lab(nd->domain).s);
+                     dd_pb_label_of(nd->domain).s);
   if (nd->n_out < 1 || m->io[nd->out0] < 0) return node_fail(m, DD_ERR_GRAPH, "no output");
   val *o = &m->vals[m->io[nd->out0]];
   if (o->defined)
     return node_fail(m, DD_ERR_GRAPH, "output '%s' is already produced elsewhere (ONNX values are assigned once)",
-                     lab(o->name).s);
+                     dd_pb_label_of(o->name).s);
   for (int k = 0; k < nd->n_in; k++) {
     int v = m->io[nd->in0 + k];
     if (v >= 0 && !m->vals[v].defined)
       return node_fail(m, DD_ERR_GRAPH, "input '%s' is produced by no earlier node, initializer or graph input",
-                       lab(m->vals[v].name).s);
+                       dd_pb_label_of(m->vals[v].name).s);
   }
   dd_op ir = dd_op_lookup(DD_OP_FORMAT_ONNX, (const char *)nd->op.p, nd->op.n, NULL);
   const char *s = NULL;
   (void)s;
-  if (str_eq(nd->op, "Relu")) return unary(m, DD_OP_RELU);
+  if (dd_pb_bytes_eq(nd->op, "Relu")) return unary(m, DD_OP_RELU);
   if (ir == DD_OP_COUNT) {
     if (nd->name.n)
-      return dd_fail(m->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'", op.s, lab(nd->name).s);
+      return dd_fail(m->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node '%s'", op.s, dd_pb_label_of(nd->name).s);
     return dd_fail(m->err, DD_ERR_UNSUPPORTED, "unsupported op '%s' at node #%d (output '%s')", op.s, index,
-                   lab(o->name).s);
+                   dd_pb_label_of(o->name).s);
   }
-  if (str_eq(nd->op, "Conv")) return conv(m);
-  if (str_eq(nd->op, "BatchNormalization")) return batch_norm(m);
-  if (str_eq(nd->op, "LeakyRelu")) return leaky_relu(m);
-  if (str_eq(nd->op, "Identity")) return unary(m, DD_OP_IDENTITY);
-  if (str_eq(nd->op, "Dropout")) return dropout(m);
-  if (str_eq(nd->op, "MaxPool")) return pool(m, DD_OP_MAX_POOL);
-  if (str_eq(nd->op, "AveragePool")) return pool(m, DD_OP_AVG_POOL);
-  if (str_eq(nd->op, "GlobalAveragePool")) return global_pool(m);
-  if (str_eq(nd->op, "LRN")) return lrn(m);
-  if (str_eq(nd->op, "Concat")) return concat(m);
-  if (str_eq(nd->op, "Add") || str_eq(nd->op, "Sub") || str_eq(nd->op, "Mul") || str_eq(nd->op, "Div")) return binary(m);
-  if (str_eq(nd->op, "Gemm")) return gemm(m, 1);
-  if (str_eq(nd->op, "MatMul")) return gemm(m, 0);
-  if (str_eq(nd->op, "Flatten")) return flatten(m);
-  if (str_eq(nd->op, "Reshape")) return reshape(m);
-  if (str_eq(nd->op, "Softmax")) return softmax(m);
-  if (str_eq(nd->op, "Clip")) return clip(m);
-  if (str_eq(nd->op, "Constant")) return constant(m);
+  if (dd_pb_bytes_eq(nd->op, "Conv")) return conv(m);
+  if (dd_pb_bytes_eq(nd->op, "BatchNormalization")) return batch_norm(m);
+  if (dd_pb_bytes_eq(nd->op, "LeakyRelu")) return leaky_relu(m);
+  if (dd_pb_bytes_eq(nd->op, "Identity")) return unary(m, DD_OP_IDENTITY);
+  if (dd_pb_bytes_eq(nd->op, "Dropout")) return dropout(m);
+  if (dd_pb_bytes_eq(nd->op, "MaxPool")) return pool(m, DD_OP_MAX_POOL);
+  if (dd_pb_bytes_eq(nd->op, "AveragePool")) return pool(m, DD_OP_AVG_POOL);
+  if (dd_pb_bytes_eq(nd->op, "GlobalAveragePool")) return global_pool(m);
+  if (dd_pb_bytes_eq(nd->op, "LRN")) return lrn(m);
+  if (dd_pb_bytes_eq(nd->op, "Concat")) return concat(m);
+  if (dd_pb_bytes_eq(nd->op, "Add") || dd_pb_bytes_eq(nd->op, "Sub") || dd_pb_bytes_eq(nd->op, "Mul") || dd_pb_bytes_eq(nd->op, "Div")) return binary(m);
+  if (dd_pb_bytes_eq(nd->op, "Gemm")) return gemm(m, 1);
+  if (dd_pb_bytes_eq(nd->op, "MatMul")) return gemm(m, 0);
+  if (dd_pb_bytes_eq(nd->op, "Flatten")) return flatten(m);
+  if (dd_pb_bytes_eq(nd->op, "Reshape")) return reshape(m);
+  if (dd_pb_bytes_eq(nd->op, "Softmax")) return softmax(m);
+  if (dd_pb_bytes_eq(nd->op, "Clip")) return clip(m);
+  if (dd_pb_bytes_eq(nd->op, "Constant")) return constant(m);
   return node_fail(m, DD_ERR_UNSUPPORTED, "not converted"); /* an ops.def ONNX name without a case here */
 }
 
@@ -1344,7 +1325,7 @@ static dd_status read_node(im *m, const dd_pb_reader *gr, const dd_pb_field *nf)
         if (f.wire != DD_PB_LEN) return wire_error(m, pass == 1 ? "node input" : "node output", &f, "a string");
         if (!grow((void **)&m->io, &m->cap_io, m->n_io + 1, sizeof(int))) return oom(m);
         int v = -1;
-        if (f.len > 0 && (v = intern(m, (str){f.data, f.len})) < 0) return oom(m);
+        if (f.len > 0 && (v = intern(m, (dd_pb_bytes){f.data, f.len})) < 0) return oom(m);
         if (v >= 0 && pass == 1) m->vals[v].uses++;
         m->io[m->n_io++] = v;
         if (pass == 1) nd->n_in++;
@@ -1356,7 +1337,7 @@ static dd_status read_node(im *m, const dd_pb_reader *gr, const dd_pb_field *nf)
           case 7: if (f.wire == DD_PB_LEN) nd->domain.p = f.data, nd->domain.n = f.len; break;
           case 5:
             if (f.wire != DD_PB_LEN) return wire_error(m, "node attribute", &f, "a message");
-            if (!grow((void **)&m->attrs, &m->cap_attrs, m->n_attrs + 1, sizeof(str))) return oom(m);
+            if (!grow((void **)&m->attrs, &m->cap_attrs, m->n_attrs + 1, sizeof(dd_pb_bytes))) return oom(m);
             if (nd->n_attr == 0) nd->attr0 = m->n_attrs;
             if (nd->attr0 + nd->n_attr != m->n_attrs) return dd_fail(m->err, DD_ERR_PARSE, "ONNX: internal attribute order");
             m->attrs[m->n_attrs].p = f.data, m->attrs[m->n_attrs++].n = f.len;
@@ -1374,7 +1355,7 @@ static dd_status read_node(im *m, const dd_pb_reader *gr, const dd_pb_field *nf)
 }
 
 /* A ValueInfoProto: name, and for the image input its element type and shape. */
-static dd_status read_value_info(im *m, const dd_pb_reader *gr, const dd_pb_field *vf, str *name, int *elem,
+static dd_status read_value_info(im *m, const dd_pb_reader *gr, const dd_pb_field *vf, dd_pb_bytes *name, int *elem,
                                  int *rank, int64_t *dim1) {
   dd_pb_reader r, tr, tt, sr, dr;
   dd_pb_field f, g, h, i, j;
@@ -1430,20 +1411,20 @@ static dd_status import_graph(im *m, const dd_pb_reader *mr, const dd_pb_field *
       /* the name: field 8 of the TensorProto */
       dd_pb_reader tr;
       dd_pb_field tf;
-      str nm = {NULL, 0};
+      dd_pb_bytes nm = {NULL, 0};
       if ((s = dd_pb_enter(&r, &f, &tr, m->err)) != DD_OK) return s;
       while ((s = dd_pb_next(&tr, &tf, m->err)) == DD_OK)
         if (tf.number == 8 && tf.wire == DD_PB_LEN) nm.p = tf.data, nm.n = tf.len;
       if (s != DD_DONE) return s;
       if (nm.n == 0) return dd_fail(m->err, DD_ERR_PARSE, "ONNX initializer at byte %zu has no name", f.offset);
-      int v = intern(m, nm), ti = add_tensor(m, (str){f.data, f.len});
+      int v = intern(m, nm), ti = add_tensor(m, (dd_pb_bytes){f.data, f.len});
       if (v < 0 || ti < 0) return oom(m);
       if (m->vals[v].defined)
-        return dd_fail(m->err, DD_ERR_GRAPH, "ONNX initializer '%s' is given twice", lab(nm).s);
+        return dd_fail(m->err, DD_ERR_GRAPH, "ONNX initializer '%s' is given twice", dd_pb_label_of(nm).s);
       m->vals[v].tensor = ti;
       m->vals[v].defined = 1;
     } else if (f.number == 12 && f.wire == DD_PB_LEN) {
-      str nm;
+      dd_pb_bytes nm;
       int elem, rank;
       int64_t d1;
       if ((s = read_value_info(m, &r, &f, &nm, &elem, &rank, &d1)) != DD_OK) return s;
@@ -1456,8 +1437,8 @@ static dd_status import_graph(im *m, const dd_pb_reader *mr, const dd_pb_field *
   }
   if (s != DD_DONE) return s;
   for (int k = 0; k < n_bind; k++) {
-    str nm = {(const uint8_t *)bind[k].name, strlen(bind[k].name)};
-    int v = intern(m, nm), ti = add_tensor(m, (str){bind[k].tensor, bind[k].len});
+    dd_pb_bytes nm = {(const uint8_t *)bind[k].name, strlen(bind[k].name)};
+    int v = intern(m, nm), ti = add_tensor(m, (dd_pb_bytes){bind[k].tensor, bind[k].len});
     if (v < 0 || ti < 0) return oom(m);
     m->vals[v].tensor = ti;
     m->vals[v].defined = 1;
@@ -1467,7 +1448,7 @@ static dd_status import_graph(im *m, const dd_pb_reader *mr, const dd_pb_field *
   r = gr;
   while ((s = dd_pb_next(&r, &f, m->err)) == DD_OK) {
     if (f.number != 11 || f.wire != DD_PB_LEN) continue;
-    str nm;
+    dd_pb_bytes nm;
     int elem, rank;
     int64_t d1;
     if ((s = read_value_info(m, &r, &f, &nm, &elem, &rank, &d1)) != DD_OK) return s;
@@ -1477,14 +1458,14 @@ static dd_status import_graph(im *m, const dd_pb_reader *mr, const dd_pb_field *
     char tb[24];
     if (placeholder >= 0)
       return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph has more than one input ('%s' and '%s'); exactly "
-                     "one image input is supported", lab(m->vals[placeholder].name).s, lab(nm).s);
+                     "one image input is supported", dd_pb_label_of(m->vals[placeholder].name).s, dd_pb_label_of(nm).s);
     if (elem != T_FLOAT)
       return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has element type %s; a FLOAT image is "
-                     "needed", lab(nm).s, dd_onnx_dtype_name(elem, tb, sizeof tb));
+                     "needed", dd_pb_label_of(nm).s, dd_onnx_dtype_name(elem, tb, sizeof tb));
     if (rank != 4 && rank != 2 && rank != -1)
       return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has rank %d; an NCHW image (rank 4) is "
-                     "needed (or a matrix [N, K], fed as N x 1 x 1 x K)", lab(nm).s, rank);
-    if (d1 > INT32_MAX) return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has %lld channels", lab(nm).s, (long long)d1);
+                     "needed (or a matrix [N, K], fed as N x 1 x 1 x K)", dd_pb_label_of(nm).s, rank);
+    if (d1 > INT32_MAX) return dd_fail(m->err, DD_ERR_UNSUPPORTED, "the ONNX graph input '%s' has %lld channels", dd_pb_label_of(nm).s, (long long)d1);
     int node = dd_graph_add_node(&m->g, (const char *)nm.p, nm.n, DD_OP_PLACEHOLDER);
     if (node < 0) return oom(m);
     val *x = &m->vals[v];
@@ -1538,14 +1519,14 @@ dd_status dd_onnx_import_bound(const uint8_t *bytes, size_t len, const dd_onnx_b
       dd_pb_reader orr;
       dd_pb_field of;
       if ((s = dd_pb_enter(&r, &f, &orr, err)) != DD_OK) break;
-      str domain = {NULL, 0};
+      dd_pb_bytes domain = {NULL, 0};
       int64_t version = -1;
       while ((s = dd_pb_next(&orr, &of, err)) == DD_OK)
         if (of.number == 1 && of.wire == DD_PB_LEN) domain.p = of.data, domain.n = of.len;
         else if (of.number == 2 && of.wire == DD_PB_VARINT) version = as_i64(&of);
       if (s != DD_DONE) break;
       s = DD_OK;
-      if (domain.n == 0 || str_eq(domain, "ai.onnx")) m.opset = version;
+      if (domain.n == 0 || dd_pb_bytes_eq(domain, "ai.onnx")) m.opset = version;
     }
   }
   if (s == DD_DONE) {

@@ -3,6 +3,7 @@
 #include "protobuf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 const char *dd_pb_wire_name(int wire) {
   switch (wire) {
@@ -311,4 +312,18 @@ void dd_pb_write_end(dd_pb_writer *w, size_t mark) {
   memmove(w->data + mark + k, w->data + mark, payload);
   memcpy(w->data + mark, buf, k);
   w->len += k;
+}
+
+int dd_pb_bytes_eq(dd_pb_bytes s, const char *lit) {
+  size_t n = strlen(lit);
+  return s.n == n && (n == 0 || memcmp(s.p, lit, n) == 0);
+}
+
+dd_pb_label dd_pb_label_of(dd_pb_bytes x) {
+  dd_pb_label l;
+  size_t n = x.n > 80 ? 80 : x.n, k = 0;
+  for (size_t i = 0; i < n; i++) l.s[k++] = x.p[i] >= 32 && x.p[i] < 127 ? (char)x.p[i] : '?';
+  if (x.n > n) l.s[k++] = '.', l.s[k++] = '.', l.s[k++] = '.';
+  l.s[k] = '\0';
+  return l;
 }

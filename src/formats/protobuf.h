@@ -70,6 +70,20 @@ typedef struct dd_pb_field {
   size_t offset;       /* offset of the tag from reader.base */
 } dd_pb_field;
 
+/* A view of bytes inside a message (a name, a string field): not NUL-terminated, valid while the message is. */
+typedef struct dd_pb_bytes {
+  const uint8_t *p;
+  size_t n;
+} dd_pb_bytes;
+int dd_pb_bytes_eq(dd_pb_bytes s, const char *lit); /* equal to the C string lit, byte for byte */
+
+/* A printable, bounded copy of (possibly hostile) bytes for messages: at most 80 bytes, those outside printable
+   ASCII shown as '?', "..." when cut. */
+typedef struct dd_pb_label {
+  char s[96];
+} dd_pb_label;
+dd_pb_label dd_pb_label_of(dd_pb_bytes x);
+
 void dd_pb_reader_init(dd_pb_reader *r, const uint8_t *data, size_t len);
 
 /* DD_OK and the next field, DD_DONE at the end, or DD_ERR_PARSE. */
