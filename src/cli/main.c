@@ -31,7 +31,7 @@ static void on_sigint(int sig) {
    prints too (both take the same options). */
 static void usage(FILE *f) {
   fputs("usage: deepdream [options] INPUT OUTPUT\n"
-        "DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.\n\n",
+        "DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef or ONNX model.\n\n",
         f);
   for (int i = 0; i < dd_option_count(); i++) {
     const dd_option_info *o = dd_option_at(i);

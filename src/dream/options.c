@@ -43,9 +43,9 @@ typedef struct row {
 
 static const row rows[] = {
     {{"model", NULL, DD_OPTION_TEXT, NONE, "PATH",
-      "GraphDef .pb (default: $DEEPDREAM_MODEL, else the default model next to the program)"}, 0},
+      "a TensorFlow GraphDef .pb or an ONNX .onnx (default: $DEEPDREAM_MODEL, else the default model next to the program)"}, 0},
     {{"layer", "objective.layer", DD_OPTION_LAYER, 0, 1000000, 0, NULL, "NAME|INDEX",
-      "layer to amplify: a node name (mixed4b) or a dream-layer index (default 2; 0 in the JS API)"},
+      "layer to amplify: a node name (mixed4b) or a dream-layer index (default: the model's, 2 for Inception 5h)"},
      AT(objective.layer)},
     {{"channels", "objective.channels", DD_OPTION_CHANNELS, 0, MAX_CHANNELS - 1, 0, NULL, "LIST",
       "channel subset, e.g. 0:3 (channels 0, 1, 2) or 0,5,9 (default: all)"},

@@ -140,3 +140,17 @@ test('bad options are DeepDreamErrors with codes', () => {
   assert.throws(() => dream(model, image, { ...opts, channels: '3:x' }), (e) => e.code === 'DD_ERR_INVALID_ARGUMENT');
   assert.throws(() => dream(model, { width: 2, height: 2, data: new Uint8Array(3) }, opts), (e) => e.code === 'DD_ERR_INVALID_ARGUMENT');
 });
+
+test('no layer: the model\'s default dream layer, as on both command lines (not dream layer 0)', async () => {
+  const { layer, ...rest } = opts;
+  const def = model.description.defaultLayer;
+  assert.ok(Number.isInteger(def) && def > 0, `defaultLayer ${def}`);
+  const sha = (img) => Buffer.from(img.data).toString('base64');
+  const implicit = await dream(model, image, rest).result;
+  assert.equal(sha(implicit), sha(await dream(model, image, { ...rest, layer: def }).result));
+  assert.notEqual(sha(implicit), sha(await dream(model, image, { ...rest, layer: 0 }).result));
+  // the options the dream reports name the layer it used
+  const c = dream(model, image, rest);
+  await c.result;
+  assert.equal(String(c.options.layer), String(def));
+});

@@ -21,7 +21,7 @@ class UsageError extends Error {}
 
 function help(table) {
   const lines = ['usage: deepdream-wasm [options] INPUT OUTPUT',
-    'DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef model.', ''];
+    'DeepDream as Hvass-Labs TensorFlow tutorial #14 does it, on a TensorFlow GraphDef or ONNX model.', ''];
   for (const o of table) lines.push(`  ${`--${o.name}${o.arg ? ` ${o.arg}` : ''}`.padEnd(24)} ${o.help}`);
   lines.push(`  ${'-h, --help'.padEnd(24)} this text`);
   return lines.join('\n');

@@ -188,7 +188,7 @@ export interface GradientObjective {
 
 // ---------------------------------------------------------------- dreams ----
 export interface DreamOptions {
-  /** A node name or a dream-layer index (default 0). */
+  /** A node name or a dream-layer index (default: the model's description.defaultLayer; Inception 5h: 2, conv2d2). */
   layer?: string | number;
   /** Channel subset: [0, 1, 2], '0:3', '1,5,7' or {start, end}. Default: all. */
   channels?: number[] | string | { start?: number; end: number };

@@ -101,6 +101,9 @@ export async function copyModel(from, to, opts = {}) {
  */
 export function dream(model, source, options = {}) {
   return guardSync('dream', () => {
+    // no layer: the model's default dream layer, as on both command lines and in the page (Inception 5h: 2, conv2d2)
+    if (options.layer === undefined && model && model.description && Number.isInteger(model.description.defaultLayer))
+      options = { ...options, layer: model.description.defaultLayer };
     if (model && model.remote) return remoteDream(model, source, options);
     if (options.checkpoint) options = { ...options, checkpoint: { ...withSchedule(options.checkpoint), storage: openStore(options.checkpoint.storage) } };
     return startDream(model, source, options);
