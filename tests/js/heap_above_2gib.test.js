@@ -1,4 +1,4 @@
-// The single-threaded build grows to 4 GiB, and a wasm export returns its
+// Both builds grow to 4 GiB (the threaded one's memory is a SharedArrayBuffer), and a wasm export returns its
 // pointers as signed i32: a block above 2 GiB comes back negative. Here the
 // low 2 GiB of the st build's memory is filled with ballast, then every JS
 // path that moves data through the heap (model load/forward/gradient/bytes,
@@ -20,8 +20,9 @@ const H = 48, W = 40;
 const input = Float32Array.from({ length: H * W * 3 }, (_, i) => (i * 2654435761 >>> 24));
 const pixels = Uint8Array.from({ length: 64 * 56 * 3 }, (_, i) => (i * 7919 + (i >> 5)) & 255);
 
-async function everything() {
-  const model = await loadModel(new Uint8Array(modelBytes), { threads: 1, worker: false });
+async function everything(mt = false) {
+  const model = await loadModel(new Uint8Array(modelBytes), mt ? { threads: 2, useThreadedBuild: true, worker: false } : { threads: 1, worker: false });
+  if (mt) assert.equal(model.variant, 'mt');
   try {
     const node = model.layers[1].name;
     const out = {};
@@ -57,48 +58,50 @@ async function everything() {
   }
 }
 
-test('every heap path works with its buffers above 2 GiB (st build)', async (t) => {
-  const M = await loadCore({ threads: false });
-  assert.equal(M.ddVariant, 'st');
-  const below = await everything();
-
-  // fill everything below 2 GiB, from big blocks down to small ones
-  const ballast = [];
-  try {
-    for (const size of [256 << 20, 16 << 20, 1 << 20, 64 << 10, 4 << 10, 256, 16]) {
-      for (let i = 0; i < 200000; i++) {
-        const p = M._malloc(size) >>> 0;
-        if (!p) break;
-        if (p + size > TWO_GIB) { M._free(p); break; }
-        ballast.push(p);
+for (const mt of [false, true]) {
+  const variant = mt ? 'mt' : 'st';
+  test(`every heap path works with its buffers above 2 GiB (${variant} build${mt ? ', 2 threads, a shared memory that grows' : ''})`, async (t) => {
+    const M = await loadCore({ threads: mt });
+    assert.equal(M.ddVariant, variant);
+    const below = await everything(mt);
+    // fill everything below 2 GiB, from big blocks down to small ones
+    const ballast = [];
+    try {
+      for (const size of [256 << 20, 16 << 20, 1 << 20, 64 << 10, 4 << 10, 256, 16]) {
+        for (let i = 0; i < 200000; i++) {
+          const p = M._malloc(size) >>> 0;
+          if (!p) break;
+          if (p + size > TWO_GIB) { M._free(p); break; }
+          ballast.push(p);
+        }
       }
+    } catch (e) {
+      for (const p of ballast) M._free(p);
+      t.skip(`cannot fill 2 GiB of wasm memory here: ${e.message}`);
+      return;
     }
-  } catch (e) {
-    for (const p of ballast) M._free(p);
-    t.skip(`cannot fill 2 GiB of wasm memory here: ${e.message}`);
-    return;
-  }
-  if (M.HEAPU8.length <= TWO_GIB) {
-    for (const p of ballast) M._free(p);
-    t.skip(`the wasm memory could not grow past 2 GiB (${M.HEAPU8.length} bytes)`);
-    return;
-  }
+    if (M.HEAPU8.length <= TWO_GIB) {
+      for (const p of ballast) M._free(p);
+      t.skip(`the wasm memory could not grow past 2 GiB (${M.HEAPU8.length} bytes)`);
+      return;
+    }
 
-  // record where the JS helpers' blocks land
-  const realMalloc = M._malloc;
-  const seen = [];
-  M._malloc = (n) => { const p = realMalloc(n); seen.push(p >>> 0); return p; };
-  let above;
-  try {
-    above = await everything();
-  } finally {
-    M._malloc = realMalloc;
-    for (const p of ballast) M._free(p);
-  }
-  const high = seen.filter((p) => p >= TWO_GIB).length;
-  assert.ok(high >= seen.length * 0.9, `${high} of ${seen.length} blocks landed above 2 GiB`);
-  assert.deepEqual(above, below);
-});
+    // record where the JS helpers' blocks land
+    const realMalloc = M._malloc;
+    const seen = [];
+    M._malloc = (n) => { const p = realMalloc(n); seen.push(p >>> 0); return p; };
+    let above;
+    try {
+      above = await everything(mt);
+    } finally {
+      M._malloc = realMalloc;
+      for (const p of ballast) M._free(p);
+    }
+    const high = seen.filter((p) => p >= TWO_GIB).length;
+    assert.ok(high >= seen.length * 0.9, `${high} of ${seen.length} blocks landed above 2 GiB`);
+    assert.deepEqual(above, below);
+  });
+}
 
 test('a request over 4 GiB is refused, not wrapped to a small block by the 32-bit size_t', async () => {
   const M = await loadCore({ threads: false });
