@@ -5,7 +5,7 @@ import {
   loadModel, dream, resumeDream, listDreams, removeDream, listModels, removeModel, parseChannels, encodeImage,
 } from '../wasm/js/index.js';
 import { SAMPLES, toImageData } from './samples.js';
-import { mountObjectiveUI, objectiveOptions, applyObjectiveSettings } from './objective-ui.js';
+import { mountObjectiveUI, objectiveOptions, applyObjectiveSettings, objectiveIsTutorial } from './objective-ui.js';
 import { detectFeatures, showFallbacks, engineLine, scratchCanvas, canvasBlob } from './features.js';
 
 const $ = (id) => document.getElementById(id);
@@ -593,7 +593,8 @@ function applySettings(o) {
 function markPreset() {
   const same = (a, b) => String(parseChannels(a)) === String(parseChannels(b));
   const v = (id) => Number($(id).value);
-  const tutorial = v('iterations') === TUTORIAL.iterations && v('step') === TUTORIAL.stepSize && v('tile') === TUTORIAL.tileSize
+  // an objective, a guide or a transform makes it another dream than the tutorial's, whatever the layer
+  const tutorial = objectiveIsTutorial() && v('iterations') === TUTORIAL.iterations && v('step') === TUTORIAL.stepSize && v('tile') === TUTORIAL.tileSize
     && v('rescale') === TUTORIAL.rescale && v('blend') === TUTORIAL.blend;
   const buttons = [...$('presets').querySelectorAll('button')];
   PRESETS.forEach((p, i) => {

@@ -57,7 +57,10 @@ export function mountObjectiveUI(fieldset, onChange = () => {}) {
     onChange();
   });
   $('guide-clear').addEventListener('click', () => { setGuide(null); $('guide-file').value = ''; onChange(); });
-  for (const id of ['objective', 'gradient-mode', ...Object.keys(NUMBERS)]) $(id).addEventListener('change', onChange);
+  for (const id of ['objective', 'gradient-mode', ...Object.keys(NUMBERS)]) {
+    $(id).addEventListener('change', onChange);
+    $(id).addEventListener('input', onChange);
+  }
 }
 
 function setGuide(g) {

@@ -153,6 +153,17 @@ test('stand-in Inception 5h through the file input: cached, dreamed, forgotten',
     assert.deepEqual(await page.$$eval('#presets button', (bs) => bs.map((x) => x.getAttribute('aria-pressed'))),
       ['false', 'false', 'false', 'false'], 'and unmarked when a setting changes');
     await page.click('#presets button:nth-child(1)');
+    const pressed = () => page.$$eval('#presets button', (bs) => bs.map((x) => x.getAttribute('aria-pressed')));
+    assert.deepEqual(await pressed(), ['true', 'false', 'false', 'false']);
+    // an objective or a transform is another dream than the tutorial's: no preset is marked while one is set
+    await page.fill('#objective', 'channel(mixed4c,7)');
+    assert.deepEqual(await pressed(), ['false', 'false', 'false', 'false'], 'an objective unmarks the preset');
+    await page.fill('#objective', '');
+    assert.deepEqual(await pressed(), ['true', 'false', 'false', 'false']);
+    await page.fill('#jitter', '8');
+    assert.deepEqual(await pressed(), ['false', 'false', 'false', 'false'], 'a transform unmarks the preset');
+    await page.fill('#jitter', '0');
+    assert.deepEqual(await pressed(), ['true', 'false', 'false', 'false']);
     await page.setInputFiles('#image-file', { name: 'small.png', mimeType: 'image/png', buffer: await testPng(160, 120) });
     await page.waitForFunction(() => window.deepdreamDemo.source.width === 160);
     await setSettings(page, { iterations: 2, octaves: 2, seed: 3 });
