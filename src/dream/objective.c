@@ -141,6 +141,7 @@ dd_status dd_objective_set_guide(dd_objective_prog *p, dd_model *m, const float 
     if (!t->guide) return oom(err, n * sizeof(float));
     memcpy(t->guide, out.data, n * sizeof(float));
     t->guide_n = (int)rows;
+    t->guide_norm_max = dd_guide_norm_max(t->guide, t->guide_n, out.shape.c);
   }
   return DD_OK;
 }
@@ -149,7 +150,8 @@ dd_status dd_objective_set_guide(dd_objective_prog *p, dd_model *m, const float 
 
 /* one term's value and dL/dy (weight 1) into dy, which is zeroed first */
 static dd_status term_seed(const dd_term *t, const float *y, dd_shape shape, float *dy, double *loss,
-                           dd_threadpool *pool, const char *name, dd_error *err) {
+                           dd_threadpool *pool, const dd_kernels *kern, dd_guide_match *gm, const char *name,
+                           dd_error *err) {
   const size_t c = (size_t)shape.c, rows = dd_shape_count(shape) / c;
   const double inv = 1.0 / (double)rows;
   if ((int)c != t->c_layer)
@@ -195,23 +197,9 @@ static dd_status term_seed(const dd_term *t, const float *y, dd_shape shape, flo
     case DD_TERM_GUIDE: {
       if (!t->guide || t->guide_n < 1)
         return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "objective: guide(%s) needs a guide image", name);
-      for (size_t r = 0; r < rows; r++) {
-        const float *x = y + r * c;
-        double best = -INFINITY;
-        int arg = 0;
-        for (int j = 0; j < t->guide_n; j++) {
-          const float *g = t->guide + (size_t)j * c;
-          double dot = 0;
-          for (size_t q = 0; q < c; q++) dot += (double)x[q] * g[q];
-          if (dot > best) {
-            best = dot;
-            arg = j;
-          }
-        }
-        const float *g = t->guide + (size_t)arg * c;
-        for (size_t q = 0; q < c; q++) dy[r * c + q] = (float)(g[q] * inv);
-        L += best;
-      }
+      dd_status s = dd_guide_match_run(gm, kern, pool, y, rows, (int)c, t->guide, t->guide_n, t->guide_norm_max, inv, dy,
+                                       &L, err);
+      if (s != DD_OK) return s;
       L *= inv;
       break;
     }
@@ -235,7 +223,7 @@ static dd_status ensure(float **buf, size_t *cap, size_t n, dd_error *err) {
 }
 
 static dd_status seed_terms(dd_objective_prog *p, int node, const float *y, dd_shape shape, float *dy, double *loss,
-                            dd_threadpool *pool, const char *name, dd_error *err) {
+                            dd_threadpool *pool, const dd_kernels *kern, const char *name, dd_error *err) {
   size_t n = dd_shape_count(shape);
   int first = 1;
   double total = 0;
@@ -245,10 +233,10 @@ static dd_status seed_terms(dd_objective_prog *p, int node, const float *y, dd_s
     double L = 0;
     dd_status s;
     if (first && t->weight == 1.0) { /* straight into dy: square(...) alone is the tutorial's seed, bit for bit */
-      s = term_seed(t, y, shape, dy, &L, pool, name, err);
+      s = term_seed(t, y, shape, dy, &L, pool, kern, &p->match, name, err);
     } else {
       if ((s = ensure(&p->tmp, &p->tmp_cap, n, err)) != DD_OK) return s;
-      s = term_seed(t, y, shape, p->tmp, &L, pool, name, err);
+      s = term_seed(t, y, shape, p->tmp, &L, pool, kern, &p->match, name, err);
       const float w = (float)t->weight;
       if (s == DD_OK && first)
         for (size_t k = 0; k < n; k++) dy[k] = w * p->tmp[k];
@@ -266,13 +254,13 @@ static dd_status seed_terms(dd_objective_prog *p, int node, const float *y, dd_s
 
 static dd_status group_seed(void *ctx, const dd_seed_args *a, dd_error *err) {
   group_ctx *g = (group_ctx *)ctx;
-  return seed_terms(g->p, g->node, a->y, a->shape, a->dy, a->loss, a->pool, a->name, err);
+  return seed_terms(g->p, g->node, a->y, a->shape, a->dy, a->loss, a->pool, a->k, a->name, err);
 }
 
 dd_status dd_objective_seed(dd_objective_prog *p, int node, const float *y, dd_shape shape, float *dy, double *loss,
                             dd_error *err) {
   double L = 0;
-  dd_status s = seed_terms(p, node, y, shape, dy, &L, NULL, "the layer", err);
+  dd_status s = seed_terms(p, node, y, shape, dy, &L, NULL, NULL, "the layer", err);
   if (loss) *loss = L;
   return s;
 }

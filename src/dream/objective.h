@@ -14,6 +14,7 @@
 #define DD_DREAM_OBJECTIVE_H
 
 #include "core/core.h"
+#include "dream/guide_match.h"
 #include "deepdream.h"
 #include "deepdream_options.h"
 
@@ -46,6 +47,7 @@ typedef struct dd_term {
   int n_vec;
   float *guide; /* guide: guide_n x c_layer features */
   int guide_n;
+  double guide_norm_max; /* dd_guide_norm_max of the features (set with them) */
   /* bound */
   int node, c_layer;
 } dd_term;
@@ -57,6 +59,7 @@ typedef struct dd_objective_prog {
   size_t tmp_cap;
   float *acc; /* input gradient of a second layer, before it is added */
   size_t acc_cap;
+  dd_guide_match match; /* the guide term's matching scratch */
 } dd_objective_prog;
 
 /* Parses `text` into *p (zeroed first; release with dd_objective_free).

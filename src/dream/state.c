@@ -383,6 +383,7 @@ static dd_status read_objective(rbuf *b, dd_dream *d, dd_error *err) {
         if (!isfinite(t->guide[k]))
           return dd_fail(err, DD_ERR_PARSE, "dream state: guide feature %zu of term %d is not finite", k, i + 1);
       t->guide_n = gn;
+      t->guide_norm_max = dd_guide_norm_max(t->guide, gn, t->c_layer);
     }
   }
   return DD_OK;

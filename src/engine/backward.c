@@ -185,7 +185,7 @@ dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *c
   int acc;
   float *dy = grad_dst(e, ti, &acc);
   double loss = 0;
-  dd_seed_args a = {y, e->plan[ti].shape, dy, &loss, e->pool, e->g->nodes[target].name};
+  dd_seed_args a = {y, e->plan[ti].shape, dy, &loss, e->pool, e->g->nodes[target].name, e->k};
   s = seed(ctx, &a, err);
   if (s != DD_OK) return s;
   if (loss_out) *loss_out = loss;

@@ -62,6 +62,7 @@ typedef struct dd_seed_args {
   double *loss;
   dd_threadpool *pool;
   const char *name; /* the target node's name, for messages */
+  const dd_kernels *k; /* the executor's kernels (a seed may use its GEMM) */
 } dd_seed_args;
 typedef dd_status (*dd_seed_fn)(void *ctx, const dd_seed_args *a, dd_error *err);
 dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,

@@ -13,6 +13,7 @@
 #include "deepdream.h"
 #include "deepdream_profile.h"
 #include "dream/objective.h"
+#include "kernels/kernels.h"
 #include "dream/transform.h"
 #include "dream_fixture.h"
 #include "graph_ref64.h"
@@ -285,6 +286,80 @@ static void test_tutorial_channel_checked_first(void) {
   dd_model_free(m);
 }
 
+/* The guide matcher (float GEMM screen + double check) against the plain double loop, written out here: the same
+   feature chosen and the same dot, bit for bit, on every backend and pool size, also where float rounding cannot
+   tell the features apart (near ties a float dot reorders, exact ties, zero positions, large values). */
+static int plain_match(const float *x, int c, const float *g, int n, double *best) {
+  int arg = 0;
+  *best = -INFINITY;
+  for (int j = 0; j < n; j++) {
+    double dot = 0;
+    for (int q = 0; q < c; q++) dot += (double)x[q] * g[(size_t)j * c + q];
+    if (dot > *best) *best = dot, arg = j;
+  }
+  return arg;
+}
+
+static void test_guide_match_exact(void) {
+  const int c = 96, n = 203, rows = 150;
+  float *g = test_alloc((size_t)n * c), *y = test_alloc((size_t)rows * c), *dy = test_alloc((size_t)rows * c);
+  test_rng st;
+  test_rng_seed(&st, 99);
+  for (int i = 0; i < n * c; i++) g[i] = test_uniform(&st, -1, 1);
+  for (int i = 0; i < rows * c; i++) y[i] = test_uniform(&st, 0, 3);
+  /* near ties: features 1..40 are feature 0 nudged by one float step in one channel each, so that their dots with
+     a position differ from feature 0's below what a float sum of 96 terms resolves */
+  for (int j = 1; j <= 40; j++) {
+    memcpy(g + (size_t)j * c, g, (size_t)c * sizeof(float));
+    float *v = &g[(size_t)j * c + (j * 7) % c];
+    *v = nextafterf(*v, j % 2 ? 2.0f : -2.0f);
+  }
+  memcpy(g + (size_t)41 * c, g + (size_t)100 * c, (size_t)c * sizeof(float)); /* an exact tie: 41 must win over 100 */
+  /* positions made to prefer the near-tied family or the tied pair; a zero position; large values */
+  for (int r = 0; r < 40; r++)
+    for (int q = 0; q < c; q++) y[(size_t)r * c + q] = 4 * g[q] + test_uniform(&st, 0, 1e-3f);
+  for (int r = 40; r < 50; r++)
+    for (int q = 0; q < c; q++) y[(size_t)r * c + q] = 3 * g[(size_t)100 * c + q];
+  memset(y + (size_t)50 * c, 0, (size_t)c * sizeof(float));
+  for (int q = 0; q < c; q++) y[(size_t)51 * c + q] *= 1e18f;
+  const double norm = dd_guide_norm_max(g, n, c), scale = 1.0 / rows;
+  double want = 0;
+  int args[150];
+  for (int r = 0; r < rows; r++) {
+    double b;
+    args[r] = plain_match(y + (size_t)r * c, c, g, n, &b);
+    want += b;
+  }
+  CHECK(args[45] == 41);
+  const dd_kernels *ks[] = {dd_kernels_reference(), dd_kernels_simd128(), dd_kernels_xnnpack(), NULL};
+  for (size_t b = 0; b < sizeof ks / sizeof ks[0]; b++) {
+    if (b < 3 && !ks[b]) continue;
+    for (int threads = 1; threads <= 16; threads *= 2) {
+      dd_threadpool *pool = threads > 1 ? dd_threadpool_create(threads) : NULL;
+      dd_guide_match gm = {0};
+      double got = 0;
+      dd_error err;
+      CHECK_OK(dd_guide_match_run(&gm, ks[b], pool, y, rows, c, g, n, norm, scale, dy, &got, &err));
+      CHECKF(memcmp(&got, &want, sizeof got) == 0, "backend %zu, %d threads: dot sum %.17g, plain %.17g", b, threads,
+             got, want);
+      int bad = -1;
+      for (int r = 0; r < rows && bad < 0; r++)
+        for (int q = 0; q < c; q++)
+          if (dy[(size_t)r * c + q] != (float)(g[(size_t)args[r] * c + q] * scale)) {
+            bad = r;
+            break;
+          }
+      CHECKF(bad < 0, "backend %zu, %d threads: position %d took another feature than the plain loop's %d", b, threads,
+             bad, bad >= 0 ? args[bad] : 0);
+      dd_guide_match_free(&gm);
+      dd_threadpool_destroy(pool);
+    }
+  }
+  free(g);
+  free(y);
+  free(dy);
+}
+
 static void test_bind_errors(void) {
   dd_model *m = dream_fixture_model();
   struct { const char *text, *want; } cases[] = {
@@ -459,6 +534,7 @@ int main(void) {
   TEST_RUN(test_gradients);
   TEST_RUN(test_square_is_the_tutorial);
   TEST_RUN(test_tutorial_channel_checked_first);
+  TEST_RUN(test_guide_match_exact);
   TEST_RUN(test_bind_errors);
   TEST_RUN(test_selection);
   TEST_RUN(test_tv);
