@@ -264,8 +264,10 @@ def main(argv):
             raise SystemExit('usage: make-standins.py --outputs IN.onnx OUT.onnx TENSOR ...')
         with_outputs(argv[1], argv[2], argv[3:])
         return
-    if not argv:
-        raise SystemExit('usage: make-standins.py OUTDIR [NAME ...]  (names: ' + ', '.join(STANDINS) + ')')
+    if not argv or argv[0] in ('-h', '--help') or argv[0].startswith('-'):
+        print(__doc__.strip() if argv and argv[0] in ('-h', '--help') else
+              'usage: make-standins.py OUTDIR [NAME ...]  (names: ' + ', '.join(STANDINS) + ')')
+        raise SystemExit(0 if argv and argv[0] in ('-h', '--help') else 2)
     out_dir, names = argv[0], argv[1:] or list(STANDINS)
     os.makedirs(out_dir, exist_ok=True)
     for name in names:
