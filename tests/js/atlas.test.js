@@ -112,7 +112,7 @@ test('IndexedDB cache: cancel, resume, hit; model listings do not show atlases',
   assert.deepEqual(await listModels(), {});
 });
 
-test('channelObjective: the grammar's channel term; names with / (ONNX), dream-layer indices; unwritable names refused', () => {
+test('channelObjective: the grammar channel term; names with / (ONNX), dream-layer indices; unwritable names refused', () => {
   assert.deepEqual(channelObjective('mixed4c', 7), { objective: 'channel(mixed4c,7)' });
   assert.deepEqual(channelObjective('inception_4c/output', 3), { objective: 'channel(inception_4c/output,3)' });
   assert.deepEqual(channelObjective(2, 5), { objective: 'channel(2,5)' });
@@ -131,14 +131,17 @@ test('an ONNX layer name with / (GoogLeNet stand-in inception_4c/output): the ti
   const g = await loadModel(standin('bvlc_googlenet'), { threads: 1 });
   try {
     const layer = g.layers.find((l) => l.name.startsWith('inception_4c/output')).name;
-    const o = { layer, channels: [5, 9], size: 24, iterations: 2, octaves: 0, seed: 3 };
+    const o = { layer, channels: [5, 9], size: 96, iterations: 2, octaves: 0, seed: 3 };
     const a = await channelAtlas(g, o, { cache: false });
-    const noise = coreNoise(3, 24, 24);
+    const noise = coreNoise(3, 96, 96);
     for (const [i, c] of [5, 9].entries()) {
-      const want = await dream(g, noise, { layer, iterations: 2, octaves: 0, stepSize: ATLAS_DEFAULTS.stepSize, seed: 3, objective: `channel(${layer},${c})` }).result;
-      const got = new Uint8Array(24 * 24 * 3);
-      for (let y = 0; y < 24; y++) got.set(a.image.data.subarray((y * a.image.width + i * 24) * 3, (y * a.image.width + i * 24 + 24) * 3), y * 24 * 3);
+      const base = { layer, iterations: 2, octaves: 0, stepSize: ATLAS_DEFAULTS.stepSize, seed: 3 };
+      const want = await dream(g, noise, { ...base, objective: `channel(${layer},${c})` }).result;
+      const squares = await dream(g, noise, { ...base, channels: [c] }).result; // 96 px: a 6x6 map, where mean and mean of squares differ
+      const got = new Uint8Array(96 * 96 * 3);
+      for (let y = 0; y < 96; y++) got.set(a.image.data.subarray((y * a.image.width + i * 96) * 3, (y * a.image.width + i * 96 + 96) * 3), y * 96 * 3);
       assert.equal(sha(got), sha(new Uint8Array(want.data.buffer)), `${layer} channel ${c}`);
+      assert.notEqual(sha(got), sha(new Uint8Array(squares.data.buffer)), `${layer} channel ${c}: not the mean of squares`);
     }
   } finally { g.free(); }
 });
