@@ -891,13 +891,14 @@ const pageHooks = {
   get running() { return isRunning(); },
   /** The Dream tab's settings (throws a sentence when one is invalid). */
   settings: () => readSettings(),
-  /** Makes channel c of layer (a name) the Dream tab's layer and channels, and shows the Dream tab. */
-  useChannel(layer, c) {
+  /** Makes channel c of layer (a name) the Dream tab's layer and channels (and its objective, if given), and shows the Dream tab. */
+  useChannel(layer, c, objective) {
     const sel = $('layer'), l = S.model && S.model.layers.find((x) => x.name === layer);
     const value = l ? String(l.index) : `name:${layer}`;
     if (![...sel.options].some((o) => o.value === value)) return false;
     sel.value = value;
     $('channels').value = String(c);
+    if (objective !== undefined) $('objective').value = objective;
     updateChannelHint();
     markPreset();
     selectTab($('tab-dream'));

@@ -1,9 +1,11 @@
 // atlas.js — the Atlas tab: every channel of a layer dreamed from the same noise picture (channelAtlas),
 // tile by tile as they finish, with progress and Cancel; cached in IndexedDB, so a finished atlas shows at
-// once and a cancelled one continues where it stopped. Clicking a channel makes it the Dream tab's channel.
+// once and a cancelled one continues where it stopped. Clicking a channel makes it the Dream tab's layer, channel and
+// objective (channel(L,c), the objective its tile was dreamed with).
 // Loaded when the tab is first opened (app.js hands over `page`: the model, settings, useChannel).
 import { channelAtlas, ATLAS_DEFAULTS } from '../wasm/js/index.js';
 import { drawToCanvas } from '../wasm/js/image.js';
+import { atlasChannelObjective } from '../wasm/js/atlas.js';
 
 const $ = (id) => document.getElementById(id);
 export const atlasStats = { runs: 0, tiles: 0, cached: 0, firstTileMs: null, lastMs: null, complete: false, lastError: null };
@@ -158,7 +160,10 @@ export function initPanel(p) {
     if (!b || b.disabled) return;
     const layer = $('atlas-count').textContent.match(/^\((.*), \d+\)$/)[1];
     if (page.running) { page.tell('A dream is running: wait for it to finish (or Cancel it) before choosing another channel.'); return; }
-    if (page.useChannel(layer, Number(b.dataset.channel))) page.tell(`The Dream tab now dreams ${layer}, channel ${b.dataset.channel}.`);
+    const c = Number(b.dataset.channel);
+    let objective;
+    try { objective = atlasChannelObjective(page.model, layer, c); } catch (err) { page.showError(err); return; }
+    if (page.useChannel(layer, c, objective)) page.tell(`The Dream tab now dreams ${objective}: ${layer}, channel ${c}, as in its tile.`);
   });
   window.deepdreamDemo.atlas = { stats: atlasStats, build, cancel: () => controller && controller.abort() };
   return true;

@@ -148,6 +148,12 @@ void dd_parallel_for(dd_threadpool *pool, size_t n, dd_range_fn fn, void *ctx);
    fn may use per-thread scratch indexed by it. */
 typedef void (*dd_range_fn_t)(void *ctx, size_t begin, size_t end, int thread);
 void dd_parallel_for_t(dd_threadpool *pool, size_t n, dd_range_fn_t fn, void *ctx);
+/* A job never waits for a worker that has not started it: the caller runs
+   the chunks no worker claimed and waits only for chunks under way (on a busy
+   machine a worker may not run for a time slice; a small job is then the
+   caller's alone). For tests: enter() runs on each worker as it is about to
+   enter a job (NULL: nothing). */
+void dd_pool_set_enter_hook(dd_pool *pool, void (*enter)(void));
 
 /* FNV-1a 64-bit, for fingerprints. */
 uint64_t dd_fnv1a64(uint64_t h, const void *data, size_t len);

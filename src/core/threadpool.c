@@ -56,7 +56,11 @@ struct dd_threadpool {
    thread works through its own contiguous share (cache locality from one
    parallel region to the next), while a worker that wakes late, or a core
    taken by another process, costs chunks, not a whole share. Results never
-   depend on who runs a chunk: items are independent. Between jobs the threads spin for up to DD_SPIN_NS before
+   depend on who runs a chunk: items are independent. The caller never waits for a worker that has not
+   started: when the caller has claimed the last chunk it closes the job, and waits only for the workers that
+   entered it before (and so may hold a chunk); a worker that wakes after the close leaves at once. On a busy
+   machine a worker may not run for milliseconds, and a small job (the atlas's 80 px tiles: tens of
+   microseconds) is then done by the caller alone instead of waiting a time slice for it. Between jobs the threads spin for up to DD_SPIN_NS before
    blocking on a condition variable, so the back-to-back parallel regions of a
    gradient step do not pay a futex wake-up each (in wasm, Atomics.wait /
    notify through the JS runtime). */
@@ -66,6 +70,8 @@ struct dd_threadpool {
 #ifndef DD_SPIN_NS
 #define DD_SPIN_NS 200000
 #endif
+
+typedef void (*enter_fn)(void);
 
 struct dd_pool {
   atomic_int refs;
@@ -82,14 +88,15 @@ struct dd_pool {
   void *ctx;
   size_t n, chunks;
   struct dd_queue *queues; /* per thread */
-  /* (job number << 16) | threads the job uses: published last, so a worker
-     reads which job and whether it takes part in one load. */
+  /* (job number << 16) | CLOSED | threads the job uses: published last, so a
+     worker reads which job and whether it takes part in one load. */
   _Atomic uint64_t word;
-  atomic_int pending;      /* workers that have not finished the current job */
+  atomic_int inflight;     /* workers inside a job (entered before it closed, or about to leave) */
   atomic_int sleepers;     /* workers blocked (or about to block) on work_cv */
   atomic_int idlers;       /* workers blocked (or about to block) on idle_cv */
   atomic_int waiting;      /* the caller is blocked (or about to block) on done_cv */
   atomic_int stop;
+  _Atomic(enter_fn) enter; /* dd_pool_set_enter_hook (tests); read by late workers too */
 };
 
 /* The chunks [next, end) a thread owns; one cache line each. */
@@ -97,6 +104,9 @@ typedef struct dd_queue {
   _Alignas(64) atomic_size_t next;
   size_t end;
 } dd_queue;
+
+#define JOB_CLOSED ((uint64_t)1 << 15) /* every chunk is claimed: workers that come now leave */
+#define JOB_ACTIVE(w) ((int)((w) & 0x7fff))
 
 typedef struct worker_arg {
   dd_pool *pool;
@@ -118,7 +128,9 @@ static inline void cpu_relax(void) {
 static void drain(dd_pool *p, dd_queue *q, int self) {
   const size_t n = p->n, chunks = p->chunks;
   for (;;) {
-    size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
+    /* acq_rel: whoever finds a queue empty has seen the claims that emptied it, and so the claimants' entry
+       into `inflight` before them (run_job's wait counts them). */
+    size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_acq_rel);
     if (k >= q->end) return;
     size_t begin = n * k / chunks, end = n * (k + 1) / chunks;
     if (begin < end) {
@@ -135,15 +147,15 @@ static void run_chunks(dd_pool *p, int self, int active) {
   for (int i = 0; i < active; i++) drain(p, &p->queues[(self + i) % active], self);
 }
 
-/* Spins until *v != old or DD_SPIN_NS pass; returns the last value read. */
-static uint64_t spin_while_equal_u(_Atomic uint64_t *v, uint64_t old) {
+/* Spins until the job number in *v differs from `job` or DD_SPIN_NS pass; returns the last value read. */
+static uint64_t spin_while_job(_Atomic uint64_t *v, uint64_t job) {
   uint64_t cur = atomic_load_explicit(v, memory_order_acquire);
-  if (cur != old) return cur;
+  if ((cur >> 16) != job) return cur;
   uint64_t t0 = mono_ns();
   for (unsigned i = 1;; i++) {
     cpu_relax();
     cur = atomic_load_explicit(v, memory_order_acquire);
-    if (cur != old) return cur;
+    if ((cur >> 16) != job) return cur;
     if ((i & 255) == 0 && mono_ns() - t0 > DD_SPIN_NS) return cur;
   }
 }
@@ -164,39 +176,43 @@ static int spin_while_positive(atomic_int *v) {
    thread count) blocks on idle_cv, without spinning, until a job uses it: the
    first such job uses more threads than the one before it (which did not use
    this worker), so the caller wakes idle workers only when the count grows.
-   The caller waits for the threads that take part, and the next job cannot be
-   published before they are done, so a worker that does take part always
-   reads the job it was counted for. */
+   A worker that takes part enters `inflight`, then checks that the job is
+   still open (both seq_cst: either the caller's wait sees it or it sees the
+   close), so a worker inside a job always reads that job's fields: the next
+   one is not published before `inflight` falls to 0. */
 static void *worker_main(void *arg) {
   worker_arg *wa = (worker_arg *)arg;
   dd_pool *p = wa->pool;
   const int self = wa->index;
   free(wa);
-  uint64_t seen = 0;
+  uint64_t seen = 0; /* the last job number this worker looked at */
   for (;;) {
-    uint64_t g = spin_while_equal_u(&p->word, seen);
-    if (g == seen) {
+    uint64_t g = spin_while_job(&p->word, seen);
+    if ((g >> 16) == seen) {
       pthread_mutex_lock(&p->mu);
       atomic_fetch_add(&p->sleepers, 1);
-      while (!atomic_load(&p->stop) && (g = atomic_load(&p->word)) == seen)
+      while (!atomic_load(&p->stop) && ((g = atomic_load(&p->word)) >> 16) == seen)
         pthread_cond_wait(&p->work_cv, &p->mu);
       atomic_fetch_sub(&p->sleepers, 1);
       pthread_mutex_unlock(&p->mu);
     }
     if (atomic_load(&p->stop)) return NULL;
-    if ((int)(g & 0xffff) <= self) {
+    if (JOB_ACTIVE(g) <= self) {
       pthread_mutex_lock(&p->mu);
       atomic_fetch_add(&p->idlers, 1);
-      while (!atomic_load(&p->stop) && (int)((g = atomic_load(&p->word)) & 0xffff) <= self)
+      while (!atomic_load(&p->stop) && JOB_ACTIVE(g = atomic_load(&p->word)) <= self)
         pthread_cond_wait(&p->idle_cv, &p->mu);
       atomic_fetch_sub(&p->idlers, 1);
       pthread_mutex_unlock(&p->mu);
       if (atomic_load(&p->stop)) return NULL;
     }
-    seen = g;
-    const int active = (int)(g & 0xffff);
-    run_chunks(p, self, active);
-    if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->waiting)) {
+    seen = g >> 16;
+    enter_fn enter = atomic_load(&p->enter);
+    if (enter) enter();
+    atomic_fetch_add(&p->inflight, 1);
+    const uint64_t now = atomic_load(&p->word);
+    if ((now >> 16) == seen && !(now & JOB_CLOSED)) run_chunks(p, self, JOB_ACTIVE(now));
+    if (atomic_fetch_sub(&p->inflight, 1) == 1 && atomic_load(&p->waiting)) {
       pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done_cv);
       pthread_mutex_unlock(&p->mu);
@@ -223,11 +239,12 @@ static dd_pool *pool_create(int num_threads) {
   for (int i = 0; i < num_threads; i++) atomic_init(&p->queues[i].next, 0);
   atomic_init(&p->refs, 1);
   atomic_init(&p->word, 0);
-  atomic_init(&p->pending, 0);
+  atomic_init(&p->inflight, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->idlers, 0);
   atomic_init(&p->waiting, 0);
   atomic_init(&p->stop, 0);
+  atomic_init(&p->enter, NULL);
   pthread_mutex_init(&p->job_mu, NULL);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);
@@ -274,7 +291,6 @@ static void run_job(dd_pool *p, int active, size_t n, dd_range_fn fn, dd_range_f
     atomic_store_explicit(&p->queues[t].next, chunks * (size_t)t / (size_t)active, memory_order_relaxed);
     p->queues[t].end = chunks * (size_t)(t + 1) / (size_t)active;
   }
-  atomic_store_explicit(&p->pending, active - 1, memory_order_relaxed);
   uint64_t job = (atomic_load_explicit(&p->word, memory_order_relaxed) >> 16) + 1;
   atomic_store(&p->word, (job << 16) | (uint64_t)active); /* publishes the job (seq_cst: pairs with sleepers) */
   const int wake_idle = active > p->last_active && atomic_load(&p->idlers) > 0;
@@ -285,11 +301,12 @@ static void run_job(dd_pool *p, int active, size_t n, dd_range_fn fn, dd_range_f
     if (wake_idle) pthread_cond_broadcast(&p->idle_cv);
     pthread_mutex_unlock(&p->mu);
   }
-  run_chunks(p, 0, active);
-  if (spin_while_positive(&p->pending) > 0) {
+  run_chunks(p, 0, active); /* returns when every chunk is claimed (not necessarily finished) */
+  atomic_store(&p->word, (job << 16) | JOB_CLOSED | (uint64_t)active);
+  if (spin_while_positive(&p->inflight) > 0) { /* the workers that entered: their chunks */
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->waiting, 1);
-    while (atomic_load(&p->pending) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
+    while (atomic_load(&p->inflight) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
     atomic_store(&p->waiting, 0);
     pthread_mutex_unlock(&p->mu);
   }
@@ -315,7 +332,11 @@ void dd_parallel_for_t(dd_threadpool *p, size_t n, dd_range_fn_t fn, void *ctx) 
   run_job(p->pool, p->size, n, NULL, fn, ctx);
 }
 
+void dd_pool_set_enter_hook(dd_pool *pool, void (*enter)(void)) { atomic_store(&pool->enter, enter); }
+
 #else /* no threads */
+
+void dd_pool_set_enter_hook(dd_pool *pool, void (*enter)(void)) { (void)pool, (void)enter; }
 
 struct dd_pool {
   atomic_int refs;

@@ -1,5 +1,8 @@
-// atlas_bench.mjs — how long a layer's channel atlas takes: time to the first channel and to all of them.
+// atlas_bench.mjs — how long a layer's channel atlas takes: time to the first channel and to all of them (with
+// --channels N < the layer's: N of them, and the whole layer projected from their mean), with the load average
+// (the machine may be shared: compare figures taken under the same load).
 //   node tests/bench/atlas_bench.mjs [MODEL] [--layer mixed4c] [--threads 1,2] [--channels N] [--size 80]
+import os from 'node:os';
 import { loadModel, channelAtlas } from '../../wasm/js/index.js';
 
 const args = process.argv.slice(2);
@@ -16,6 +19,7 @@ for (const threads of flag('--threads', '1,2').split(',').map(Number)) {
     cache: false, onChannel: () => { n++; first ??= performance.now() - t0; if (n % 64 === 0) process.stderr.write(`  ${n}/${count} ${((performance.now() - t0) / 1000).toFixed(1)} s\n`); },
   });
   const total = (performance.now() - t0) / 1000;
-  console.log(`${layer} ${count} channels, ${size}px, threads ${model.threads}: first channel ${(first / 1000).toFixed(2)} s, all ${total.toFixed(1)} s (${((total / count) * 1000).toFixed(0)} ms per channel)`);
+  const all = count < l.channels ? `, all ${l.channels} projected ${(((total - first / 1000) / Math.max(1, count - 1)) * (l.channels - 1) + first / 1000).toFixed(0)} s` : '';
+  console.log(`${layer} ${count} channels, ${size}px, threads ${model.threads}: first channel ${(first / 1000).toFixed(2)} s, all ${total.toFixed(1)} s (${((total / count) * 1000).toFixed(0)} ms per channel${all}); load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   model.free();
 }

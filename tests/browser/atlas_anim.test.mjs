@@ -62,6 +62,7 @@ test('default model: a tiny atlas, channel click, cache hit; a 3-frame animation
     await page.click('.atlas-tile[data-channel="1"]');
     assert.equal(await page.getAttribute('#tab-dream', 'aria-selected'), 'true');
     assert.equal(await page.inputValue('#channels'), '1');
+    assert.equal(await page.inputValue('#objective'), `channel(${layer},1)`, 'the objective its tile was dreamed with');
     const layerSel = await page.inputValue('#layer');
     assert.ok(layerSel === layer || /^\d+$/.test(layerSel), layerSel);
 

@@ -48,6 +48,7 @@ async function sharedRun({ threads, mt }) {
   const out = { variant: a.variant, threads: [a.threads, b.threads] };
   out.gradA = await hex(a.gradient(inp, 48, 48, { layer: 2 }).grad);
   out.gradB = await hex(b.gradient(inp, 48, 48, { layer: 1 }).grad);
+  out.gradSmall = await hex(a.gradient(inp.subarray(0, 16 * 16 * 3), 16, 16, { layer: 2 }).grad); // an atlas-sized picture
   await net.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
   const D = { layer: 2, iterations: 2, repeats: 1, tileSize: 32, seed: 7, tilesPerStep: 1 };
   const [ia, ib] = await Promise.all([api.dream(a, img(1), D).result, api.dream(b, img(2), { ...D, layer: 1 }).result,
@@ -76,7 +77,7 @@ test('two models + a trainer in one page at 8 and 16 threads: bit-identical to 1
     const { value, errors } = await inPage(sharedRun, { threads, mt: true });
     assert.equal(value.variant, 'mt');
     assert.ok(value.threads.every((t) => t > 1 && t <= 9), `threads ${value.threads} (pool at most PTHREAD_POOL_SIZE + 1)`);
-    for (const k of ['gradA', 'gradB', 'dreamA', 'dreamB', 'weights', 'gradB2', 'freedDream', 'afterFree', 'gradB3'])
+    for (const k of ['gradA', 'gradB', 'gradSmall', 'dreamA', 'dreamB', 'weights', 'gradB2', 'freedDream', 'afterFree', 'gradB3'])
       assert.equal(value[k], ref.value[k], `${threads} threads: ${k}`);
     // the page is a JSON document: Chromium's /favicon.ico request is the one 404 (a missing file would fail above)
     assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), [], 'console errors');

@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "deepdream.h"
@@ -199,8 +201,60 @@ static void test_models_share_a_pool(void) {
   free(input);
 }
 
+/* A worker that has not started a job does not hold the caller: here the
+   pool's one worker is kept from entering (as a busy machine may keep it off
+   a core for a time slice) until the job has returned; the caller alone runs
+   every item, at once. */
+static atomic_int worker_released;
+static void hold_worker(void) {
+  for (int i = 0; i < 3000 && !atomic_load(&worker_released); i++) usleep(1000); /* at most 3 s */
+}
+static void add_one(void *ctx, size_t begin, size_t end) {
+  int *v = (int *)ctx;
+  for (size_t i = begin; i < end; i++) v[i]++;
+}
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+static void test_late_worker_does_not_hold_the_caller(void) {
+  dd_pool *pool = NULL;
+  dd_error err;
+  CHECK_OK(dd_pool_create(2, &pool, &err));
+  dd_threadpool *h = dd_threadpool_open(pool, 0);
+  if (dd_threadpool_size(h) < 2) { /* no threads in this build */
+    dd_threadpool_destroy(h);
+    dd_pool_free(pool);
+    return;
+  }
+  int v[64];
+  for (int round = 0; round < 3; round++) {
+    memset(v, 0, sizeof v);
+    atomic_store(&worker_released, 0);
+    dd_pool_set_enter_hook(pool, hold_worker);
+    double t0 = now_s();
+    dd_parallel_for(h, 64, add_one, v);
+    double took = now_s() - t0;
+    atomic_store(&worker_released, 1);
+    int ok = 1;
+    for (int i = 0; i < 64; i++) ok &= v[i] == 1;
+    CHECKF(ok, "round %d: an item ran %s", round, "not exactly once");
+    CHECKF(took < 1.0, "round %d: the job waited %.2f s for a worker that had not started it", round, took);
+    /* the held worker enters late, finds the job closed, and the next jobs run normally */
+    dd_pool_set_enter_hook(pool, NULL);
+    for (int k = 0; k < 100; k++) dd_parallel_for(h, 64, add_one, v);
+    ok = 1;
+    for (int i = 0; i < 64; i++) ok &= v[i] == 101;
+    CHECK(ok);
+  }
+  dd_threadpool_destroy(h);
+  dd_pool_free(pool);
+}
+
 int main(void) {
   TEST_RUN(test_models_share_a_pool);
+  TEST_RUN(test_late_worker_does_not_hold_the_caller);
   TEST_RUN(test_two_handles_two_threads);
   TEST_RUN(test_counts);
   return test_summary();

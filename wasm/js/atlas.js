@@ -13,13 +13,35 @@ import { openAtlasCache } from './atlas_cache.js';
 /** Small tiles, few iterations: a quick look at each channel. The start is flat grey noise, so the step is larger than
  * the tutorial's 3 (and two octaves give the patterns some size): each channel's pattern shows within 10 iterations. */
 export const ATLAS_DEFAULTS = Object.freeze({ size: 80, iterations: 10, octaves: 2, stepSize: 8, seed: 0 });
-const CACHE_FORMAT = 1;
+// 2: tiles are dreamed with channel(L,c) (mean activation), no longer mean(square(L[..., c])) (format 1)
+const CACHE_FORMAT = 2;
+
+// what the objective grammar reads as a layer name (src/dream/objective_parse.c is_name_char); all digits is an index
+const GRAMMAR_NAME = /^[A-Za-z0-9_./:-]+$/;
 
 /**
- * The objective that makes one channel's picture: today mean(square(layer[..., c])) through `channels`.
- * (With a channel objective in the core this becomes {objective: `channel(${layer},${c})`}.)
+ * The objective that makes one channel's picture: Lucid's channel objective, the mean activation of channel c,
+ * {objective: `channel(${layer},${c})`}. `layer` is a node name as the grammar writes it (letters, digits and
+ * _ . / : -, e.g. ONNX's inception_4c/output) or a dream-layer index (a number).
  */
-export function channelObjective(layer, c) { return { layer, channels: [c] }; }
+export function channelObjective(layer, c) {
+  const ref = Number.isInteger(layer) && layer >= 0 ? String(layer)
+    : typeof layer === 'string' && GRAMMAR_NAME.test(layer) && !/^[0-9]+$/.test(layer) ? layer : null;
+  if (ref === null) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `channelObjective: the layer ${JSON.stringify(layer)} cannot be written in an objective (a name of letters, digits and _ . / : - that is not all digits, or a dream-layer index)`);
+  if (!(Number.isInteger(c) && c >= 0)) throw new DeepDreamError('DD_ERR_INVALID_ARGUMENT', `channelObjective: channel must be a non-negative integer, got ${JSON.stringify(c)}`);
+  return { objective: `channel(${ref},${c})` };
+}
+
+/** How the objective names layer `name`: the name, or its dream-layer index when the grammar cannot write the name. */
+function objectiveLayer(model, name) {
+  if (GRAMMAR_NAME.test(name) && !/^[0-9]+$/.test(name)) return name;
+  const i = (model.layers || []).findIndex((l) => l.name === name);
+  if (i >= 0) return i;
+  throw new DeepDreamError('DD_ERR_UNSUPPORTED', `channelAtlas: the layer name ${JSON.stringify(name)} cannot be written in an objective and it is not a dream layer`);
+}
+
+/** The objective channelAtlas dreams channel c of the layer named `name` of `model` with (the page's "dream with it"). */
+export function atlasChannelObjective(model, name, c) { return channelObjective(objectiveLayer(model, name), c).objective; }
 
 async function sha256Hex(text) {
   const d = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -59,6 +81,7 @@ export async function channelAtlas(model, options = {}, hooks = {}) {
     .map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]);
   const key = await sha256Hex(JSON.stringify({ v: CACHE_FORMAT, model: model.fingerprint, layer: info.name, size, channels, options: { ...norm, channels: undefined }, given }));
   const noise = noiseImage(M, norm.seed, size, size);
+  const objLayer = objectiveLayer(model, info.name);
 
   const cache = openAtlasCache(hooks.cache ?? (isNode ? false : 'indexeddb'));
   const tileBytes = size * size * 3, n = channels.length;
@@ -83,7 +106,7 @@ export async function channelAtlas(model, options = {}, hooks = {}) {
     for (let i = 0; i < n; i++) {
       if (rec.done[i]) continue;
       if (hooks.signal && hooks.signal.aborted) throw new DeepDreamError('DD_ERR_ABORTED', 'the channel atlas was cancelled');
-      const res = await dream(model, noise, { ...dreamOpts, ...channelObjective(info.name, channels[i]), signal: hooks.signal }).result;
+      const res = await dream(model, noise, { ...dreamOpts, ...channelObjective(objLayer, channels[i]), signal: hooks.signal }).result;
       if (res.width !== size || res.height !== size || res.channels !== 3) throw new DeepDreamError('DD_ERR_INTERNAL', `channelAtlas: a tile came back ${res.width}x${res.height}x${res.channels}`);
       rec.tiles.set(res.data, i * tileBytes);
       rec.done[i] = 1;

@@ -415,8 +415,9 @@ export interface AtlasResult {
   key: string;
 }
 export const ATLAS_DEFAULTS: Readonly<{ size: number; iterations: number; octaves: number; stepSize: number; seed: number }>;
-/** The options that make channel c's picture (today: layer + channels [c]). */
-export function channelObjective(layer: string, c: number): { layer: string; channels: number[] };
+/** The options that make channel c's picture: `{objective: 'channel(layer,c)'}` (mean activation). `layer`: a node name
+ * of letters, digits and `_ . / : -` (not all digits), or a dream-layer index; anything else is DD_ERR_INVALID_ARGUMENT. */
+export function channelObjective(layer: string | number, c: number): { objective: string };
 export function channelAtlas(model: Model | RemoteModel, options?: AtlasOptions, hooks?: AtlasHooks): Promise<AtlasResult>;
 
 // --------------------------------------------------------------- storage ----

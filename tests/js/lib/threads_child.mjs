@@ -44,6 +44,9 @@ if (mode === 'shared') {
   const inp = floats(48 * 48 * 3, 9);
   out.gradA1 = hash(a.gradient(inp, 48, 48, { layer: 'mixed4a' }).grad);
   out.gradB1 = hash(b.gradient(inp, 48, 48, { layer: 'mixed4b' }).grad);
+  // small pictures (an atlas tile's): jobs of a few microseconds, most of them done by the caller alone
+  out.gradSmall = hash(a.gradient(floats(16 * 16 * 3, 11), 16, 16, { objective: 'channel(mixed4a,3)' }).grad);
+  out.dreamSmall = hash((await dream(a, image(24, 24, 3), { ...DREAM, objective: 'channel(mixed4b,1)', octaves: 1 }).result).data);
   await net.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0 });
   out.gradB2 = hash(b.gradient(inp, 48, 48, { layer: 'mixed3b' }).grad);
   // two dreams interleaved tile by tile, with a training epoch alongside

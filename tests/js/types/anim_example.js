@@ -28,6 +28,6 @@ export async function main(model, layer) {
   const atlas = await channelAtlas(model, { layer, channels: [0, 1], size: 16, iterations: 1, octaves: 0 }, { cache: false, onChannel: (t) => { tiles.push(t); } });
   check(atlas.image.width === 32 && atlas.image.height === 16 && atlas.columns === 2 && atlas.rows === 1 && atlas.complete, 'AtlasResult');
   check(tiles.length === 2 && tiles.every((t) => t.image.width === 16 && typeof t.cached === 'boolean'), 'AtlasTile');
-  check(channelObjective(layer, 3).channels[0] === 3 && ANIMATION_DEFAULTS.zoom === 1.05 && ATLAS_DEFAULTS.size === 80, 'defaults');
+  check(channelObjective(layer, 3).objective === `channel(${layer},3)` && ANIMATION_DEFAULTS.zoom === 1.05 && ATLAS_DEFAULTS.size === 80, 'defaults');
   return 'ok';
 }
