@@ -33,12 +33,15 @@ function optionValue(M, name, value, what) {
   });
 }
 
-/** The dream options a record can carry as JSON (a bigint seed as its decimal text; no callbacks). */
+/** The dream options a record can carry as plain data (a bigint seed as its decimal text; no callbacks; a guide as pixels). */
 function plainOptions(o) {
   const out = {};
+  const g = globalThis;
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'function' || k === 'canvas' || k === 'signal' || k === 'checkpoint' || k === 'id') continue;
-    out[k] = typeof v === 'bigint' ? v.toString() : v;
+    const drawable = (g.ImageBitmap && v instanceof g.ImageBitmap) || (g.OffscreenCanvas && v instanceof g.OffscreenCanvas)
+      || (g.HTMLCanvasElement && v instanceof g.HTMLCanvasElement);
+    out[k] = typeof v === 'bigint' ? v.toString() : k === 'guide' && drawable ? toRGBA(v) : v; // IndexedDB keeps pixels, not bitmaps
   }
   return out;
 }
