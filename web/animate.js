@@ -14,7 +14,7 @@ import { frameStore } from './anim-frames.js';
 // as the Dream tab's checkpoints (app.js): every 8 tiles or 5 s, in IndexedDB
 const CHECKPOINT = { storage: 'indexeddb', everyTiles: 8, everySeconds: 5 };
 const $ = (id) => document.getElementById(id);
-export const animateStats = { runs: 0, frames: 0, complete: false, lastError: null, gifBytes: null, webmBytes: null, zipBytes: null, webm: null };
+export const animateStats = { runs: 0, frames: 0, complete: false, lastError: null, storeError: null, gifBytes: null, webmBytes: null, zipBytes: null, webm: null };
 let page = null, controller = null, frames = [], timer = 0;
 let pending = null; // the interrupted animation's latest record (listDreams), or null
 
@@ -153,7 +153,10 @@ async function runAnimation(id, start) {
       },
       onFrame: async ({ index, image }) => {
         showFrame(index, image);
-        await frameStore.put(id, index, image).catch((e) => { animateStats.storeError = e.message; }); // a full disk costs the resume, not the frames
+        await frameStore.put(id, index, image).catch((e) => { // a full disk costs the resume after a reload, not the frames
+          if (!animateStats.storeError) page.tell(`This browser could not keep frame ${index + 1} (${e.message}): the animation cannot resume after a reload.`);
+          animateStats.storeError = e.message;
+        });
       },
     });
     animateStats.complete = true;
@@ -161,8 +164,11 @@ async function runAnimation(id, start) {
     frameStore.clear().catch(() => {});
     play();
   } catch (e) {
-    if (e.code === 'DD_ERR_ABORTED') $('anim-status').textContent = `Cancelled after ${frames.length} frame${frames.length === 1 ? '' : 's'}.`;
-    else { animateStats.lastError = { code: e.code, message: e.message }; page.showError(e, 'Animation: '); $('anim-status').textContent = 'The animation failed.'; }
+    if (e.code === 'DD_ERR_ABORTED') { // as the Dream tab's Cancel: nothing to resume is kept (the frames made stay on the page)
+      await removeDream(id, 'indexeddb').catch(() => {});
+      await frameStore.clear().catch(() => {});
+      $('anim-status').textContent = `Cancelled after ${frames.length} frame${frames.length === 1 ? '' : 's'}.`;
+    } else { animateStats.lastError = { code: e.code, message: e.message }; page.showError(e, 'Animation: '); $('anim-status').textContent = 'The animation failed.'; }
     play();
   } finally {
     controller = null;

@@ -92,6 +92,15 @@ test('reload during frame 2 or 3 of a zoom animation, Resume: the 4 frames of an
       req.onerror = () => reject(req.error);
     }));
     assert.equal(kept, 0, 'the kept frames are removed once the animation is finished');
+    assert.equal(await page.evaluate(() => window.deepdreamDemo.animate.stats.storeError), null);
+
+    // Cancel, as the Dream tab's: nothing is left to resume
+    await page.click('#anim-start');
+    await page.waitForFunction(() => window.deepdreamDemo.animate.stats.frames >= 1, null, { timeout: 60_000, polling: 50 });
+    await page.click('#anim-cancel');
+    await page.waitForFunction(() => /^Cancelled after/.test(document.getElementById('anim-status').textContent), null, { timeout: 60_000 });
+    assert.deepEqual(await animRecords(page), [], 'a cancelled animation leaves no checkpoint');
+    assert.equal(await page.isHidden('#anim-resume'), true);
     assert.deepEqual(errors, []);
   } finally {
     await b.close();
