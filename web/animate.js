@@ -2,15 +2,30 @@
 // again) on the Dream tab's picture and settings, with progress and Cancel; a preview that loops the frames;
 // downloads as PNG frames (a zip), an animated GIF (gifenc) and WebM (WebCodecs VideoEncoder + webm-muxer,
 // when this browser has them; otherwise the button says why). Loaded when the tab is first opened.
-import { zoomAnimation, encodeGif, encodeImage, ANIMATION_DEFAULTS } from '../wasm/js/index.js';
+// Resumable after a reload: each frame's dream is checkpointed in IndexedDB (a dream record with an
+// `animation` field, written by the model's worker) and each finished frame is kept in anim-frames.js;
+// the tab then offers "An animation was interrupted at frame k of N — Resume / Discard", as the Dream tab
+// offers its unfinished dream.
+import { zoomAnimation, resumeZoomAnimation, listDreams, removeDream, encodeGif, encodeImage, ANIMATION_DEFAULTS } from '../wasm/js/index.js';
 import { drawToCanvas } from '../wasm/js/image.js';
 import { zipStore } from './zip-store.js';
+import { frameStore } from './anim-frames.js';
 
+// as the Dream tab's checkpoints (app.js): every 8 tiles or 5 s, in IndexedDB
+const CHECKPOINT = { storage: 'indexeddb', everyTiles: 8, everySeconds: 5 };
 const $ = (id) => document.getElementById(id);
-export const animateStats = { runs: 0, frames: 0, complete: false, lastError: null, gifBytes: null, webmBytes: null, zipBytes: null, webm: null };
+export const animateStats = { runs: 0, frames: 0, complete: false, lastError: null, storeError: null, gifBytes: null, webmBytes: null, zipBytes: null, webm: null };
 let page = null, controller = null, frames = [], timer = 0;
+let pending = null; // the interrupted animation's latest record (listDreams), or null
 
 const HTML = `
+  <div id="anim-resume" class="notice info" role="region" aria-label="Interrupted animation" hidden>
+    <p id="anim-resume-text">An animation was interrupted.</p>
+    <div class="row">
+      <button type="button" id="anim-resume-btn" class="primary">Resume</button>
+      <button type="button" id="anim-discard-btn">Discard</button>
+    </div>
+  </div>
   <div class="tool-grid">
     <section class="card" aria-labelledby="anim-h">
       <h2 id="anim-h">Zoom animation</h2>
@@ -63,6 +78,8 @@ async function webmMissing(w = 320, h = 240) {
 
 function busy(on) {
   $('anim-start').disabled = on;
+  $('anim-resume-btn').disabled = on;
+  $('anim-discard-btn').disabled = on;
   $('anim-cancel').disabled = !on;
   for (const id of ['anim-frames', 'anim-zoom', 'anim-size']) $(id).disabled = on;
   const have = !on && frames.length > 0;
@@ -91,6 +108,75 @@ function play() {
   timer = setInterval(() => { if (!frames.length) return; i = (i + 1) % frames.length; drawToCanvas($('anim-preview'), frames[i]); }, 1000 / Math.min(60, Math.max(1, fps)));
 }
 
+/** Adds a frame to the page: the list the exports read, the preview, the strip. */
+function showFrame(index, image) {
+  frames[index] = image;
+  animateStats.frames = frames.filter(Boolean).length;
+  drawToCanvas($('anim-preview'), image);
+  const c = document.createElement('canvas');
+  const k = 72 / Math.max(image.width, image.height);
+  c.width = Math.max(1, Math.round(image.width * k)); c.height = Math.max(1, Math.round(image.height * k));
+  c.title = `frame ${index + 1}`;
+  c.dataset.index = String(index);
+  drawToCanvas(c, image);
+  const strip = $('anim-strip'), old = strip.querySelector(`canvas[data-index="${index}"]`);
+  if (old) old.replaceWith(c); else strip.append(c);
+}
+
+/** Clears the tab for an animation of n frames at width x height. */
+function reset(width, height) {
+  clearInterval(timer);
+  frames = [];
+  $('anim-strip').innerHTML = '';
+  const preview = $('anim-preview');
+  preview.width = width; preview.height = height;
+  $('anim-count').textContent = `(${width} × ${height})`;
+}
+
+/**
+ * Runs an animation (start: hooks => zoomAnimation or resumeZoomAnimation) to its end or its cancellation:
+ * progress, each frame kept in anim-frames.js (under id) before the next one starts, the exports enabled after.
+ */
+async function runAnimation(id, start) {
+  controller = new AbortController();
+  busy(true);
+  animateStats.runs++; animateStats.complete = false; animateStats.gifBytes = animateStats.webmBytes = animateStats.zipBytes = null;
+  const t0 = performance.now();
+  try {
+    await start({
+      signal: controller.signal,
+      keepFrames: false,
+      checkpoint: { ...CHECKPOINT, id },
+      onProgress: (p) => {
+        $('anim-progress').value = p.fraction;
+        $('anim-status').textContent = `Frame ${p.frame + 1} of ${p.frames} · ${Math.round(p.frameFraction * 100)}% · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+      },
+      onFrame: async ({ index, image }) => {
+        showFrame(index, image);
+        await frameStore.put(id, index, image).catch((e) => { // a full disk costs the resume after a reload, not the frames
+          if (!animateStats.storeError) page.tell(`This browser could not keep frame ${index + 1} (${e.message}): the animation cannot resume after a reload.`);
+          animateStats.storeError = e.message;
+        });
+      },
+    });
+    animateStats.complete = true;
+    $('anim-status').textContent = `${frames.length} frames in ${((performance.now() - t0) / 1000).toFixed(1)} s. Download them below.`;
+    frameStore.clear().catch(() => {});
+    play();
+  } catch (e) {
+    if (e.code === 'DD_ERR_ABORTED') { // as the Dream tab's Cancel: nothing to resume is kept (the frames made stay on the page)
+      await removeDream(id, 'indexeddb').catch(() => {});
+      await frameStore.clear().catch(() => {});
+      $('anim-status').textContent = `Cancelled after ${frames.length} frame${frames.length === 1 ? '' : 's'}.`;
+    } else { animateStats.lastError = { code: e.code, message: e.message }; page.showError(e, 'Animation: '); $('anim-status').textContent = 'The animation failed.'; }
+    play();
+  } finally {
+    controller = null;
+    busy(false);
+    refreshOffer();
+  }
+}
+
 async function make() {
   if (controller) return;
   if (!page.model || !page.source) { page.tell('Load a model and a picture first (Dream tab).'); return; }
@@ -100,50 +186,68 @@ async function make() {
     n = num('anim-frames', 1, 500); zoom = num('anim-zoom', 1.01, 4, false); long = num('anim-size', 64, 2048);
     settings = page.settings();
   } catch (e) { page.showError(e); return; }
+  await discard(); // one animation is kept at a time: a new one replaces the interrupted one
   const start = startPicture(long);
-  clearInterval(timer);
-  frames = [];
-  $('anim-strip').innerHTML = '';
-  const preview = $('anim-preview');
-  preview.width = start.width; preview.height = start.height;
-  drawToCanvas(preview, start);
-  controller = new AbortController();
-  busy(true);
-  animateStats.runs++; animateStats.frames = 0; animateStats.complete = false; animateStats.gifBytes = animateStats.webmBytes = animateStats.zipBytes = null;
-  const t0 = performance.now();
+  reset(start.width, start.height);
+  drawToCanvas($('anim-preview'), start);
   $('anim-status').textContent = `Frame 1 of ${n}…`;
-  $('anim-count').textContent = `(${start.width} × ${start.height})`;
-  try {
-    await zoomAnimation(page.model, start, { ...settings, frames: n, zoom }, {
-      signal: controller.signal,
-      keepFrames: false,
-      onProgress: (p) => {
-        $('anim-progress').value = p.fraction;
-        $('anim-status').textContent = `Frame ${p.frame + 1} of ${p.frames} · ${Math.round(p.frameFraction * 100)}% · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
-      },
-      onFrame: ({ index, image }) => {
-        frames.push(image);
-        animateStats.frames = frames.length;
-        drawToCanvas(preview, image);
-        const c = document.createElement('canvas');
-        const k = 72 / Math.max(image.width, image.height);
-        c.width = Math.max(1, Math.round(image.width * k)); c.height = Math.max(1, Math.round(image.height * k));
-        c.title = `frame ${index + 1}`;
-        drawToCanvas(c, image);
-        $('anim-strip').append(c);
-      },
-    });
-    animateStats.complete = true;
-    $('anim-status').textContent = `${frames.length} frames in ${((performance.now() - t0) / 1000).toFixed(1)} s. Download them below.`;
-    play();
-  } catch (e) {
-    if (e.code === 'DD_ERR_ABORTED') $('anim-status').textContent = `Cancelled after ${frames.length} frame${frames.length === 1 ? '' : 's'}.`;
-    else { animateStats.lastError = { code: e.code, message: e.message }; page.showError(e, 'Animation: '); $('anim-status').textContent = 'The animation failed.'; }
-    play();
-  } finally {
-    controller = null;
-    busy(false);
+  const id = `zoom-${crypto.randomUUID()}`;
+  await runAnimation(id, (hooks) => zoomAnimation(page.model, start, { ...settings, frames: n, zoom }, hooks));
+}
+
+// ---------------------------------------------------------------- resume ----
+/** The frame an interrupted animation stopped in (0-based): a record at fraction 1 is a finished frame. */
+const stoppedAt = (r) => Math.min(r.animation.frames - 1, r.animation.frame + (r.fraction === 1 ? 1 : 0));
+
+/** Shows the interrupted animation (the latest dream record with an `animation` field), if there is one. */
+async function refreshOffer() {
+  let list = [];
+  try { list = await listDreams('indexeddb'); } catch { list = []; }
+  const anims = list.filter((r) => r.animation && Number.isInteger(r.animation.frame) && Number.isInteger(r.animation.frames))
+    .sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+  pending = controller ? null : anims[0] || null;
+  $('anim-resume').hidden = !pending;
+  if (!pending) return;
+  const a = pending.animation;
+  $('anim-resume-text').textContent = `An animation was interrupted at frame ${stoppedAt(pending) + 1} of ${a.frames} `
+    + `(${pending.width} × ${pending.height} px). Continue it, or discard it?`;
+}
+
+async function resume() {
+  const r = pending;
+  if (!r || controller) return;
+  if (page.running) { page.tell('A dream is running: wait for it to finish (or Cancel it) first.'); return; }
+  if (!page.model) { page.tell('Wait for the model to load (Dream tab).'); return; }
+  if (page.model.fingerprint !== r.modelFingerprint) {
+    page.showError(new Error('this animation was made with another model: load that model on the Dream tab, then Resume'), 'Cannot resume: ');
+    return;
   }
+  const a = r.animation, first = a.frame; // frames before the one in the record are kept here; it delivers the rest
+  let kept;
+  try { kept = await frameStore.load(r.id, first); } catch (e) { page.showError(e, 'Cannot resume: '); return; }
+  const missing = kept.flatMap((f, i) => (f ? [] : [i + 1]));
+  if (missing.length) {
+    page.showError(new Error(`frame${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of this animation ${missing.length > 1 ? 'were' : 'was'} not kept in this browser: Discard it and make it again`), 'Cannot resume: ');
+    return;
+  }
+  $('anim-resume').hidden = true;
+  $('anim-frames').value = String(a.frames);
+  $('anim-zoom').value = String(a.zoom);
+  $('anim-size').value = String(Math.max(r.width, r.height));
+  reset(r.width, r.height);
+  kept.forEach((f, i) => showFrame(i, f));
+  $('anim-progress').value = first / a.frames;
+  $('anim-status').textContent = `Resuming at frame ${stoppedAt(r) + 1} of ${a.frames}…`;
+  await runAnimation(r.id, (hooks) => resumeZoomAnimation(page.model, r.id, hooks));
+}
+
+/** Removes the interrupted animation: its checkpoint and its kept frames. */
+async function discard() {
+  const r = pending;
+  pending = null;
+  $('anim-resume').hidden = true;
+  if (r) await removeDream(r.id, 'indexeddb').catch((e) => page.showError(e));
+  await frameStore.clear().catch(() => {});
 }
 
 function save(blob, name) {
@@ -215,6 +319,8 @@ export async function initPanel(p) {
   $('animate-root').innerHTML = HTML;
   $('anim-start').addEventListener('click', () => { make(); });
   $('anim-cancel').addEventListener('click', () => { if (controller) controller.abort(); });
+  $('anim-resume-btn').addEventListener('click', () => { resume(); });
+  $('anim-discard-btn').addEventListener('click', async () => { await discard(); refreshOffer(); });
   $('anim-fps').addEventListener('change', play);
   $('anim-zip').addEventListener('click', () => exporting($('anim-zip'), 'PNG frames', downloadZip));
   $('anim-gif').addEventListener('click', () => exporting($('anim-gif'), 'GIF', downloadGif));
@@ -227,6 +333,13 @@ export async function initPanel(p) {
     $('anim-webm-note').hidden = false;
   }
   busy(false);
-  window.deepdreamDemo.animate = { stats: animateStats, make, cancel: () => controller && controller.abort(), get frames() { return frames.length; } };
+  await refreshOffer();
+  window.deepdreamDemo.animate = {
+    stats: animateStats, make, resume, cancel: () => controller && controller.abort(), get frames() { return frames.length; },
+    /** SHA-256 (hex) of every frame's pixels, in order (the tests compare a resumed animation with an uninterrupted one). */
+    async hashes() {
+      return Promise.all(frames.map(async (f) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', f.data))].map((b) => b.toString(16).padStart(2, '0')).join('')));
+    },
+  };
   return true;
 }

@@ -810,7 +810,9 @@ $('download-jpeg').addEventListener('click', () => download('image/jpeg'));
 async function refreshResumeOffer() {
   let list = [];
   try { list = await listDreams(); } catch { list = []; }
-  S.pendingResume = list.filter((r) => r.fraction < 1).sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
+  // a zoom animation's frames (records with an `animation` field) are offered by the Animate tab (web/animate.js)
+  if (list.some((r) => r.animation) && !panels['tab-animate']) { startPanel('tab-animate'); tell('An animation was interrupted: resume it on the Animate tab.'); }
+  S.pendingResume = list.filter((r) => r.fraction < 1 && !r.animation).sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
   const box = $('resume-offer');
   if (!S.pendingResume.length) { box.hidden = true; return; }
   const r = S.pendingResume[0];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, loadCore, dream, zoomAnimation, resumeZoomAnimation, encodeGif, listDreams } from '../../wasm/js/index.js';
+import { loadModel, loadCore, dream, resumeDream, zoomAnimation, resumeZoomAnimation, encodeGif, listDreams } from '../../wasm/js/index.js';
 import { withScope, check } from '../../wasm/js/heap.js';
 import { miniInception } from './lib/mini_inception.js';
 import { decodeGif } from './lib/gif_decode.js';
@@ -103,6 +103,79 @@ for (const [name, when] of [
     }
   });
 }
+
+// A worker-hosted model (a worker_thread, as the page's module Worker): the records are written in the worker.
+test('a worker-hosted model: aborted mid-frame 2, resumed with resumeZoomAnimation to the uninterrupted bytes', async () => {
+  const remote = await loadModel(miniInception({ scale: 16, seed: 5 }), { worker: true, threads: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'dd-anim-remote-'));
+  try {
+    assert.equal(remote.remote, true);
+    const frames = new Map(), ac = new AbortController();
+    const onFrame = ({ index, image: img }) => { frames.set(index, sha(img.data)); };
+    await assert.rejects(zoomAnimation(remote, image, opts, { signal: ac.signal, onFrame, checkpoint: { storage: dir, everyTiles: 1 },
+      onProgress: (p) => { if (p.frame === 2) ac.abort(); } }), (e) => e.code === 'DD_ERR_ABORTED');
+    const [rec] = await listDreams(dir);
+    assert.equal(rec.animation.frame, 2, 'the checkpoint is frame 2');
+    assert.ok(rec.fraction > 0 && rec.fraction < 1, `mid-frame: ${rec.fraction}`);
+    assert.deepEqual(rec.animation, { frame: 2, frames: 4, zoom: 1.25, seed: '3', options: { layer: 'mixed3a', iterations: 2, octaves: 1, tileSize: 32, seed: 3 } });
+    const seen = [];
+    const r = await resumeZoomAnimation(remote, rec.id, { checkpoint: { storage: dir, everyTiles: 1 }, onFrame, onProgress: (p) => seen.push(p) });
+    assert.equal(r.first, 2);
+    assert.ok(seen[0].frame === 2 && seen[0].frameFraction > rec.fraction - 1e-9, 'frame 2 continues from its checkpoint');
+    assert.deepEqual([...frames.keys()].sort(), [0, 1, 2, 3]);
+    for (let f = 0; f < 4; f++) assert.equal(frames.get(f), sha(reference.frames[f].data), `frame ${f}`);
+    assert.equal((await listDreams(dir)).length, 0, 'a finished animation leaves no checkpoint');
+  } finally {
+    await remote.free();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker-hosted model aborted right after frame 1 finished resumes without dreaming frame 1 again', async () => {
+  const remote = await loadModel(miniInception({ scale: 16, seed: 5 }), { worker: true, threads: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'dd-anim-remote-'));
+  try {
+    const frames = new Map(), ac = new AbortController();
+    await assert.rejects(zoomAnimation(remote, image, opts, { signal: ac.signal, checkpoint: { storage: dir, everyTiles: 1 },
+      onFrame: ({ index, image: img }) => { frames.set(index, sha(img.data)); if (index === 1) ac.abort(); } }), (e) => e.code === 'DD_ERR_ABORTED');
+    const [rec] = await listDreams(dir);
+    assert.deepEqual([rec.animation.frame, rec.fraction], [1, 1], 'the finished state of frame 1 is saved');
+    const seen = [], again = new Map();
+    const r = await resumeZoomAnimation(remote, rec.id, { checkpoint: { storage: dir, everyTiles: 1 }, onProgress: (p) => seen.push(p),
+      onFrame: ({ index, image: img }) => { again.set(index, sha(img.data)); } });
+    assert.equal(r.first, 1);
+    // frame 1 restored at its end: at most its one finishing step is reported (a worker's first event can
+    // precede the relay), never a tile of it dreamed again
+    const one = seen.filter((p) => p.frame === 1);
+    assert.ok(one.length <= 1 && one.every((p) => p.frameFraction === 1), `frame 1's progress: ${one.map((p) => p.frameFraction)}`);
+    assert.ok(seen.filter((p) => p.frame === 2).length > 2, 'frame 2 is dreamed');
+    assert.equal(again.get(1), frames.get(1), 'frame 1 is delivered again from its saved state');
+    for (let f = 1; f < 4; f++) assert.equal(again.get(f), sha(reference.frames[f].data), `frame ${f}`);
+  } finally {
+    await remote.free();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpoint.record and saveWhenDone: plain fields on every record, the standard ones win, the finished state kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dd-anim-'));
+  try {
+    const ck = { storage: dir, everyTiles: 1, removeWhenDone: false, saveWhenDone: true, record: { note: 'x', id: 'other', fraction: 0.5, state: 'no' } };
+    const c = dream(model, image, { ...opts, frames: undefined, zoom: undefined, id: 'kept', checkpoint: ck });
+    const saved = [];
+    c.addEventListener('checkpoint', (e) => saved.push(e.detail));
+    let atDone = null;
+    c.addEventListener('done', () => { atDone = listDreams(dir); });
+    const img = await c.result;
+    const [rec] = await atDone;
+    assert.deepEqual([rec.id, rec.note, rec.fraction], ['kept', 'x', 1], 'saved before the done event');
+    assert.ok(saved.length > 1);
+    const again = await (await resumeDream(model, 'kept', { storage: dir, checkpoint: false })).result;
+    assert.equal(sha(again.data), sha(img.data), 'the finished state restores to the result');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('the GIF holds every frame at full size, read back by an independent decoder', async () => {
   const gif = await encodeGif(reference.frames, { delay: 120 });

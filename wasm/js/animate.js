@@ -2,17 +2,20 @@
 // centre by a factor (dd_image_zoom in the core), dream again, N frames. Frame f dreams with seed + f, as
 // both CLIs' --zoom do, so the three give the same frames.
 //
-// Resumable: with hooks.checkpoint = {storage, everyTiles?, everySeconds?}, the frame's dream is
-// checkpointed as an ordinary dream record (storage.js) under the animation's id, with an `animation`
-// field {frame, frames, zoom, seed, options, frameDone}; when a frame finishes, its finished state is saved
-// too (frameDone), so the next frame's start picture is never lost. resumeZoomAnimation() continues from
-// that record: the frame in progress to the same bytes, then the frames after it.
+// Resumable, with a model on the calling thread or in a Worker alike: with hooks.checkpoint =
+// {storage, everyTiles?, everySeconds?}, each frame's dream is checkpointed as an ordinary dream record
+// (storage.js) under the animation's id, carrying the frame's position as plain data (checkpoint.record:
+// {animation: {frame, frames, zoom, seed, options}}), and its finished state is saved too (saveWhenDone:
+// a record at fraction 1 means that frame is finished), so the next frame's start picture is never lost.
+// resumeZoomAnimation() continues from that record: the frame in progress to the same bytes (a finished
+// one is read back from its state, not dreamed again), then the frames after it.
 import { loadCore } from './core.js';
 import { DeepDreamError } from './errors.js';
 import { check, withScope } from './heap.js';
 import { toRGBA } from './image.js';
 import { withSchedule } from './checkpoint.js';
 import { openStore } from './storage.js';
+import { remoteDreamStore } from './remote.js';
 import { dream, resumeDream } from './index.js';
 import { u64, zoomImage } from './picture.js';
 
@@ -30,25 +33,24 @@ function optionValue(M, name, value, what) {
   });
 }
 
-/** The dream options a record can carry as JSON (a bigint seed as its decimal text; no callbacks). */
+/** The dream options a record can carry as plain data (a bigint seed as its decimal text; no callbacks; a guide as pixels). */
 function plainOptions(o) {
   const out = {};
+  const g = globalThis;
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'function' || k === 'canvas' || k === 'signal' || k === 'checkpoint' || k === 'id') continue;
-    out[k] = typeof v === 'bigint' ? v.toString() : v;
+    const drawable = (g.ImageBitmap && v instanceof g.ImageBitmap) || (g.OffscreenCanvas && v instanceof g.OffscreenCanvas)
+      || (g.HTMLCanvasElement && v instanceof g.HTMLCanvasElement);
+    out[k] = typeof v === 'bigint' ? v.toString() : k === 'guide' && drawable ? toRGBA(v) : v; // IndexedDB keeps pixels, not bitmaps
   }
   return out;
 }
 
-/** A store whose dream records carry the animation's position (what resumeZoomAnimation reads back). */
-function animationStore(inner, position) {
-  return {
-    saveDream: (r) => inner.saveDream({ ...r, animation: position() }),
-    loadDream: (id) => inner.loadDream(id),
-    removeDream: (id) => inner.removeDream(id),
-    listDreams: () => inner.listDreams(),
-  };
-}
+/**
+ * Where an animation's records are read and removed: the store itself for a model on this thread; for a
+ * worker-hosted model, through its worker, which writes them (a Node worker's IndexedDB is not this thread's).
+ */
+const recordStore = (model, storage) => (model && model.remote ? remoteDreamStore(model, storage) : openStore(storage));
 
 let counter = 0;
 const newId = () => `zoom-${globalThis.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${++counter}`}`;
@@ -74,47 +76,42 @@ export async function zoomAnimation(model, image, options = {}, hooks = {}) {
 /**
  * Continues a checkpointed zoom movie (its id is the record's id: listDreams() shows it with an
  * `animation` field). hooks as for zoomAnimation; hooks.checkpoint (or hooks.storage) names the store.
+ * A frame that had finished (its record at fraction 1) is delivered again from its saved state, not dreamed.
  */
 export async function resumeZoomAnimation(model, id, hooks = {}) {
   const M = await coreOf(model);
-  const storage = openStore(hooks.checkpoint ? hooks.checkpoint.storage : hooks.storage);
-  const rec = await storage.loadDream(id);
+  const where = hooks.checkpoint && hooks.checkpoint.storage !== undefined ? hooks.checkpoint.storage : hooks.storage;
+  const rec = await recordStore(model, where).loadDream(id);
   const a = rec.animation;
   if (!a || typeof a !== 'object' || !Number.isInteger(a.frame) || !Number.isInteger(a.frames) || a.frame < 0 || a.frame >= a.frames ||
       typeof a.zoom !== 'number' || typeof a.seed !== 'string' || !a.options || typeof a.options !== 'object')
     throw new DeepDreamError('DD_ERR_PARSE', `saved dream '${id}' is not a zoom animation checkpoint (no valid animation field)`);
   const plan = { frames: optionValue(M, 'zoom', a.frames, 'resumeZoomAnimation: frames'),
     zoom: optionValue(M, 'zoom-scale', a.zoom, 'resumeZoomAnimation: zoom'), seed: u64(a.seed).toString(), options: a.options };
-  return run(M, model, plan, { frame: a.frame, resume: true }, { ...hooks, checkpoint: { ...(hooks.checkpoint || {}), storage } }, id);
+  return run(M, model, plan, { frame: a.frame, resume: true }, { ...hooks, checkpoint: { ...(hooks.checkpoint || {}), storage: where } }, id);
 }
 
 async function run(M, model, plan, from, hooks, id) {
   const ck = hooks.checkpoint;
-  if (ck && model && model.remote)
-    throw new DeepDreamError('DD_ERR_UNSUPPORTED', 'zoomAnimation: checkpoints need a model on the calling thread (loadModel(..., {worker: false}))');
-  let position = null;
-  const store = ck ? animationStore(openStore(ck.storage), () => position) : null;
+  const store = ck ? recordStore(model, ck.storage) : null;
+  // each frame's dream checkpoints where the records are: the store object here, its name for a worker
+  const storage = ck && model && model.remote ? ck.storage : store;
   const keep = hooks.keepFrames !== false, out = [];
   let image = from.image;
   for (let f = from.frame; f < plan.frames; f++) {
     if (hooks.signal && hooks.signal.aborted) throw new DeepDreamError('DD_ERR_ABORTED', 'the zoom animation was aborted');
-    position = { frame: f, frames: plan.frames, zoom: plan.zoom, seed: plan.seed, options: plan.options, frameDone: false };
     const onProgress = hooks.onProgress
       ? (p) => hooks.onProgress({ ...p, frame: f, frames: plan.frames, frameFraction: p.fraction, fraction: (f + p.fraction) / plan.frames })
       : undefined;
-    const checkpoint = store ? { ...withSchedule(ck), storage: store, removeWhenDone: false } : undefined;
+    const animation = { frame: f, frames: plan.frames, zoom: plan.zoom, seed: plan.seed, options: plan.options };
+    const checkpoint = ck
+      ? { ...withSchedule(ck), storage, removeWhenDone: false, saveWhenDone: true, record: { animation } }
+      : undefined;
     const common = { onProgress, signal: hooks.signal, checkpoint };
     const c = from.resume && f === from.frame
       ? await resumeDream(model, id, common)
       : dream(model, image, { ...plan.options, seed: (u64(plan.seed) + BigInt(f)) % (1n << 64n), id, ...common });
-    let finished = null; // the finished state, read while the dream is still alive in 'done'
-    if (store) c.addEventListener('done', () => { finished = c.saveState(); });
-    const res = await c.result;
-    if (store && finished) {
-      position = { ...position, frameDone: true };
-      await store.saveDream({ id, modelFingerprint: model.fingerprint, width: c.width, height: c.height, channels: c.channels,
-        options: c.options, fraction: 1, state: finished });
-    }
+    const res = await c.result; // with a checkpoint, the finished state is saved (fraction 1) before this resolves
     const frame = { data: res.data instanceof Uint8Array ? res.data : new Uint8Array(res.data.buffer, res.data.byteOffset, res.data.byteLength),
       width: res.width, height: res.height, channels: res.channels };
     if (keep) out.push(frame);

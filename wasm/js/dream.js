@@ -211,6 +211,7 @@ export class DreamController extends EventTarget {
       }
       const img = this.currentImage();
       if (ck && ck.storage && ck.removeWhenDone !== false) await ck.storage.removeDream(this.id).catch(() => {});
+      else if (ck && ck.storage && ck.saveWhenDone) await this._checkpoint(1); // the finished state, before 'done'
       this.dispatchEvent(new CustomEvent('done', { detail: img }));
       return img;
     } catch (raw) {
@@ -223,13 +224,14 @@ export class DreamController extends EventTarget {
     }
   }
 
-  async _checkpoint() {
+  /** Saves the state as a record: checkpoint.record's fields (plain data), then the standard ones, which it cannot override. */
+  async _checkpoint(fraction = this.progress ? this.progress.fraction : 0) {
     const ck = this._opts.checkpoint;
     const t0 = performance.now();
     const record = {
+      ...(ck.record && typeof ck.record === 'object' ? ck.record : {}),
       id: this.id, modelFingerprint: this.model.fingerprint, width: this.width, height: this.height,
-      channels: this.channels, options: this.options, fraction: this.progress ? this.progress.fraction : 0,
-      state: this.saveState(),
+      channels: this.channels, options: this.options, fraction, state: this.saveState(),
     };
     await ck.storage.saveDream(record);
     this.dispatchEvent(new CustomEvent('checkpoint', { detail: { id: this.id, ms: performance.now() - t0, bytes: record.state.length } }));

@@ -239,12 +239,25 @@ export interface DreamOptions {
   signal?: AbortSignal;
   onProgress?: (p: DreamProgress) => void;
   /** Save the state while dreaming; resumeDream() continues it after a reload. */
-  checkpoint?: { storage?: 'indexeddb' | string | DreamStore; everyTiles?: number; everySeconds?: number; removeWhenDone?: boolean };
+  checkpoint?: DreamCheckpoint;
   id?: string;
   /** Worker dreams: redraw the canvas when the image changes (default) or after every tile. */
   frameEvery?: 'change' | 'tile';
   /** Worker dreams: move the source pixels to the worker instead of copying them. */
   transfer?: boolean;
+}
+
+export interface DreamCheckpoint {
+  /** 'indexeddb' (pages), a directory (Node), or a store object (in-process models only). */
+  storage?: 'indexeddb' | string | DreamStore;
+  everyTiles?: number;
+  everySeconds?: number;
+  /** Remove the record when the dream finishes (default true). */
+  removeWhenDone?: boolean;
+  /** With removeWhenDone false: save the finished state (fraction 1) before the 'done' event. */
+  saveWhenDone?: boolean;
+  /** Plain data (it crosses to a Worker) merged into every saved record; the standard fields come after it and win. */
+  record?: Record<string, unknown>;
 }
 
 export interface DreamProgress {
@@ -362,15 +375,17 @@ export interface ZoomHooks {
   onFrame?: (frame: ZoomFrame) => void | Promise<void>;
   onProgress?: (p: ZoomProgress) => void;
   signal?: AbortSignal;
-  /** In-process models only: each frame's dream is checkpointed under the animation's id. */
+  /** Each frame's dream is checkpointed under the animation's id (a store object: in-process models only). */
   checkpoint?: { storage?: 'indexeddb' | string | DreamStore; everyTiles?: number; everySeconds?: number; id?: string };
   /** false: the result's `frames` stays empty (default true). */
   keepFrames?: boolean;
 }
+/** Where a checkpointed animation is: the `animation` field of its dream record. */
+export interface ZoomAnimationPosition { frame: number; frames: number; zoom: number; seed: string; options: PlainDreamOptions }
 export interface ZoomResult { id: string; first: number; frames: (Required<RawImage> & { data: Uint8Array })[] }
 export const ANIMATION_DEFAULTS: Readonly<{ frames: number; zoom: number }>;
 export function zoomAnimation(model: Model | RemoteModel, image: ImageSource, options?: ZoomAnimationOptions, hooks?: ZoomHooks): Promise<ZoomResult>;
-export function resumeZoomAnimation(model: Model, id: string, hooks?: ZoomHooks & { storage?: 'indexeddb' | string | DreamStore }): Promise<ZoomResult>;
+export function resumeZoomAnimation(model: Model | RemoteModel, id: string, hooks?: ZoomHooks & { storage?: 'indexeddb' | string | DreamStore }): Promise<ZoomResult>;
 /** An animated GIF (gifenc, 256 colours per frame) of same-sized frames. */
 export function encodeGif(frames: ImageSource[], opts?: { delay?: number; repeat?: number; onProgress?: (fraction: number) => void }): Promise<Uint8Array>;
 
@@ -434,6 +449,8 @@ export interface DreamRecordMeta {
   channels: 3 | 4;
   options: NormalizedDreamOptions;
   fraction: number;
+  /** A zoom animation's frame (its checkpoint.record); fraction 1: that frame is finished. */
+  animation?: ZoomAnimationPosition;
 }
 export interface DreamStore {
   saveDream(record: object): Promise<object>;

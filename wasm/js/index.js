@@ -98,6 +98,10 @@ export async function copyModel(from, to, opts = {}) {
 /**
  * Dreams on an image. With options.checkpoint = {storage, everyTiles, everySeconds},
  * the state is saved while dreaming; resumeDream() continues it after a reload.
+ * checkpoint.removeWhenDone (true): remove the record when the dream finishes; when false,
+ * checkpoint.saveWhenDone saves the finished state (fraction 1) before the 'done' event.
+ * checkpoint.record: a plain-data object (it crosses to a Worker) whose fields every saved
+ * record carries; the standard fields (id, state, fraction, ...) come after it and win.
  */
 export function dream(model, source, options = {}) {
   return guardSync('dream', () => {

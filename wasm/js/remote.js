@@ -166,6 +166,18 @@ export async function remoteListDreams(storage) {
   return list;
 }
 
+/**
+ * The dream records a worker-hosted model checkpoints to, read and removed by its worker (where they are
+ * written). loadDream resolves to the record's header without the state bytes. storage as for checkpoints.
+ */
+export function remoteDreamStore(model, storage) {
+  const h = model._host, where = checkpointSpec({ storage }).storage;
+  return {
+    loadDream: (id) => h.call('dreamRecord', { id, storage: where }),
+    removeDream: (id) => h.call('removeDream', { id, storage: where }),
+  };
+}
+
 // ---------------------------------------------------------------- model ----
 function modelSource(source) {
   if (typeof source === 'string' || source instanceof URL) {

@@ -245,6 +245,10 @@ const ops = {
     return { list: [...list], skipped: list.skipped || [] };
   },
   async removeDream({ id, storage }) { return storeFor(storage).removeDream(id); },
+  async dreamRecord({ id, storage }) { // one record's header (a zoom animation's position), without its state
+    const { state, ...meta } = await storeFor(storage).loadDream(id);
+    return { ...meta, stateBytes: state.byteLength };
+  },
 };
 
 port.on(async (msg) => {
