@@ -200,7 +200,7 @@ test('bad options get the core option table\'s sentences; a bad checkpoint is re
   const dir = mkdtempSync(join(tmpdir(), 'dd-anim-'));
   try {
     const c = dream(model, image, { ...opts, frames: undefined, zoom: undefined, id: 'plain', checkpoint: { storage: dir, everyTiles: 1 } });
-    c.abort();
+    c.addEventListener('checkpoint', () => c.abort(), { once: true }); // a plain dream's checkpoint
     await c.result.catch(() => {});
     await assert.rejects(resumeZoomAnimation(model, 'plain', { storage: dir }), (e) => e.code === 'DD_ERR_PARSE' && /not a zoom animation/.test(e.message));
   } finally {

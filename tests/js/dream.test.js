@@ -154,3 +154,25 @@ test('no layer: the model\'s default dream layer, as on both command lines (not 
   await c.result;
   assert.equal(String(c.options.layer), String(def));
 });
+
+test('every tile\'s progress reaches a listener added after dream() returns, also the first', async () => {
+  const viaOption = [];
+  const c = dream(model, image, { ...opts, onProgress: (p) => viaOption.push(p.tile) });
+  const viaListener = [];
+  c.addEventListener('progress', (e) => viaListener.push(e.detail.tile));
+  await c.result;
+  assert.ok(viaOption.length >= 8);
+  assert.deepEqual(viaListener, viaOption, 'the listener saw every event, the first one too');
+});
+
+test('a worker-hosted dream relays every progress event, the first one too', async () => {
+  const remote = await loadModel(miniInception({ scale: 16, seed: 5 }), { threads: 1, worker: true });
+  try {
+    const local = [], relayed = [];
+    await dream(model, image, { ...opts, onProgress: (p) => local.push(p.fraction) }).result;
+    await dream(remote, image, { ...opts, onProgress: (p) => relayed.push(p.fraction) }).result;
+    assert.deepEqual(relayed, local);
+  } finally {
+    await remote.free();
+  }
+});

@@ -183,6 +183,9 @@ export class DreamController extends EventTarget {
     const ck = o.checkpoint;
     let lastSave = performance.now(), tilesSinceSave = 0;
     try {
+      // the first tile runs after dream() has returned: listeners the caller adds right away (a worker's relay
+      // too) see its progress event, and dream() itself never blocks for a tile
+      await null;
       for (;;) {
         if (this._paused && !this._aborted) {
           const t0 = performance.now();
