@@ -17,14 +17,19 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* one dot product in double, in channel order: the plain loop's sum */
+static double dot64(const float *x, const float *g, int c) {
+  double dot = 0;
+  for (int q = 0; q < c; q++) dot += (double)x[q] * g[q];
+  return dot;
+}
+
 /* the plain loop for one position: what the matcher must reproduce */
 static int match_plain(const float *x, int c, const float *guide, int n, double *best_out) {
   double best = -INFINITY;
   int arg = 0;
   for (int j = 0; j < n; j++) {
-    const float *g = guide + (size_t)j * c;
-    double dot = 0;
-    for (int q = 0; q < c; q++) dot += (double)x[q] * g[q];
+    const double dot = dot64(x, guide + (size_t)j * c, c);
     if (dot > best) {
       best = dot;
       arg = j;
@@ -106,9 +111,7 @@ dd_status dd_guide_match_run(dd_guide_match *gm, const dd_kernels *k, dd_threadp
       const float *d = gm->dots + (size_t)j * b, *g = guide + (size_t)j * c;
       for (int r = 0; r < b; r++) {
         if (plain[r] || (double)d[r] < thr[r]) continue;
-        const float *x = y + (r0 + r) * c;
-        double dot = 0;
-        for (int q = 0; q < c; q++) dot += (double)x[q] * g[q];
+        const double dot = dot64(y + (r0 + r) * c, g, c);
         if (dot > best[r]) best[r] = dot, arg[r] = j;
       }
     }
