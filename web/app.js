@@ -941,24 +941,31 @@ for (const t of tabs) {
 // ------------------------------------------------------------------ init ----
 window.addEventListener('unhandledrejection', (e) => { showError(e.reason || e); e.preventDefault(); });
 
+let initStage = 'start'; // where init() is (the tests name it when the page never gets ready)
 async function init() {
   $('isolation-notice').hidden = !!globalThis.crossOriginIsolated;
   showFallbacks();
   buildSamples();
   buildPresets();
+  initStage = 'sample';
   await useSample('landscape');
   let saved = null;
   try { saved = localStorage.getItem('ddw.model'); } catch { /* private mode */ }
+  initStage = 'model index';
   S.serverModel = await fetch(MODEL_INDEX_URL).then((r) => (r.ok ? r.json() : { files: [] }), () => ({ files: [] }))
     .then((j) => Array.isArray(j.files) && j.files.some((f) => f && f.name === 'tensorflow_inception_graph.pb'), () => false);
+  initStage = 'model list';
   const cached = await refreshModelList(saved);
+  initStage = 'model';
   const key = saved && (saved === 'default' || (saved === 'server' && S.serverModel) || cached[saved]) ? saved : 'default';
   try {
     await useModel(key);
   } catch {
     if (key !== 'default') await useModel('default').catch(() => {});
   }
+  initStage = 'resume offer';
   await refreshResumeOffer();
+  initStage = 'done';
   setState('idle');
   setStatus(S.model ? 'Ready' : 'No model loaded');
 }
@@ -972,6 +979,7 @@ window.deepdreamDemo = {
   atlasReady: () => startPanel('tab-atlas'),
   animateReady: () => startPanel('tab-animate'),
   stats,
+  get initStage() { return initStage; },
   features: detectFeatures(),
   get state() { return document.body.dataset.state; },
   get model() { return S.model && { fingerprint: S.model.fingerprint, layers: S.model.layers.length, convLayers: S.model.convLayers.length, variant: S.model.variant, threads: S.model.threads, key: S.modelKey }; },

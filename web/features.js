@@ -44,7 +44,8 @@ export function detectFeatures() {
 export function fallbackLine(f = detectFeatures(), model = null) {
   if (!f.simd) return 'This browser has no WebAssembly SIMD, which the core needs: dreaming cannot run here (use a current Firefox, Chrome or Safari).';
   const parts = [];
-  if (f.isolated && (!f.sharedMemory || (model && model.variant === 'st')))
+  if (model && model.fallback) parts.push(`single-threaded: ${model.fallback}`);
+  else if (f.isolated && (!f.sharedMemory || (model && model.variant === 'st')))
     parts.push('single-threaded: this browser gives no SharedArrayBuffer to the page even though it is cross-origin isolated, so the core runs on one thread (slower)');
   if (!f.moduleWorker) parts.push('no module Workers: the core runs on the page\'s own thread, so the page may pause while a tile is computed');
   if (!f.offscreenCanvas) parts.push('no OffscreenCanvas: pictures are drawn with an ordinary canvas');

@@ -27,7 +27,12 @@ const features = {}; // engine -> what the tests found (printed as FEATURES line
 
 async function openDemo(s, base = srv.base) {
   await s.goto(`${base}/web/`);
-  await s.waitFor(() => window.deepdreamDemo && window.deepdreamDemo.model && document.body.dataset.state !== 'loading', null, { timeout: 240_000 });
+  try {
+    await s.waitFor(() => window.deepdreamDemo && window.deepdreamDemo.model && document.body.dataset.state !== 'loading', null, { timeout: 240_000 });
+  } catch (e) {
+    const where = await s.evaluate(() => window.deepdreamDemo && window.deepdreamDemo.initStage).catch(() => 'unknown');
+    throw new Error(`${e.message} (the page's init() was at '${where}')`);
+  }
   await s.evaluate(() => window.deepdreamDemo.ready.then(() => null));
 }
 async function dreamToEnd(s, timeout = 300_000) {

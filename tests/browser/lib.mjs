@@ -103,7 +103,10 @@ export async function openBrowser({ width = 1280, height = 800 } = {}) {
 export async function openDemo(page, base, path = '/web/') {
   await page.goto(base + path);
   await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && document.body.dataset.state !== 'loading',
-    null, { timeout: 60_000 });
+    null, { timeout: 60_000 }).catch(async (e) => {
+    const where = await page.evaluate(() => window.deepdreamDemo && window.deepdreamDemo.initStage).catch(() => 'unknown');
+    throw new Error(`${e.message} (the page's init() was at '${where}')`);
+  });
   await page.evaluate(() => window.deepdreamDemo.ready);
 }
 

@@ -6,6 +6,14 @@
 export const isNode = typeof process === 'object' && !!(process.versions && process.versions.node);
 
 const cache = new Map();
+let startHook = null;
+
+/**
+ * @internal worker.js: fn(variant, started) is called when a build starts
+ * instantiating (started: its promise). The threaded build creates its thread
+ * Workers synchronously there, which a browser may never finish (see worker.js).
+ */
+export function setCoreStartHook(fn) { startHook = fn; }
 
 /** True when the threaded build can run here. */
 export function threadsSupported() {
@@ -33,7 +41,11 @@ export async function loadCore(opts = {}) {
   const pick = opts.useThreadedBuild ?? opts.threads;
   const wantThreads = pick === undefined ? threadsSupported() : !!pick;
   const variant = wantThreads ? 'mt' : 'st';
-  if (!cache.has(variant)) cache.set(variant, instantiate(variant));
+  if (!cache.has(variant)) {
+    const started = instantiate(variant);
+    cache.set(variant, started);
+    if (startHook) startHook(variant, started);
+  }
   return cache.get(variant);
 }
 

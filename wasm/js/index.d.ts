@@ -134,6 +134,8 @@ export class RemoteModel {
   readonly byteLength: number;
   readonly threads: number;
   readonly variant: 'st' | 'mt';
+  /** Why a page that can run threads got the single-threaded build (its Workers never started), else null. */
+  readonly fallback: string | null;
   readonly alive: boolean;
   findNode(name: string): Promise<{ name: string; channels: number; nodeIndex: number }>;
   forward(input: Float32Array, height: number, width: number, node: string): Promise<{ data: Float32Array; shape: number[] }>;

@@ -28,6 +28,13 @@ function reviveError(e) {
 }
 
 // ------------------------------------------------------------- the host ----
+// A browser can leave the worker blocked for good while the threaded build
+// creates its thread Workers (worker.js says why): it beats every 200 ms then,
+// and a worker silent for STALL_MS is ended. loadModel starts another (three
+// times; the last try uses the single-threaded build, which creates no Workers).
+const STALL_MS = 3000;
+const MAX_STARTS = 4;
+
 class WorkerHost {
   constructor() {
     this.pending = new Map();
@@ -72,7 +79,35 @@ class WorkerHost {
     else w.unref();
   }
 
+  /** A sign of life while the threaded build starts (browsers). */
+  _watch() {
+    const now = Date.now();
+    this.lastBeat = now;
+    if (this.watchdog) return;
+    let lastTick = now;
+    this.watchdog = setInterval(() => {
+      const t = Date.now();
+      // a late tick means this page was paused (a frozen tab, a sleeping machine): not the worker's silence
+      if (t - lastTick > 3 * 500) this.lastBeat = t;
+      lastTick = t;
+      if (t - this.lastBeat > STALL_MS) this._stalled();
+    }, 500);
+  }
+
+  _unwatch() {
+    clearInterval(this.watchdog);
+    this.watchdog = null;
+  }
+
+  _stalled() {
+    const e = new DeepDreamError('DD_ERR_INTERNAL', `deepdream-wasm: the worker stopped answering while the threaded core was starting its thread Workers (nothing for ${STALL_MS / 1000} s), so it was ended`);
+    e.stalled = true;
+    this._fail(e, true);
+    this.ready.then(() => this._terminate());
+  }
+
   _fail(e, asIs = false) {
+    this._unwatch();
     if (this.dead) return;
     this.dead = asIs && e instanceof DeepDreamError ? e
       : new DeepDreamError('DD_ERR_INTERNAL', `deepdream-wasm: ${e && e.message ? e.message : e}`, { cause: e });
@@ -101,6 +136,10 @@ class WorkerHost {
       const e = reviveError(m.error);
       this._fail(e, true);
       this.ready.then(() => this._terminate());
+    } else if (m.type === 'coreStart' || m.type === 'alive') {
+      if (!this.dead) this._watch();
+    } else if (m.type === 'coreStarted') {
+      this._unwatch();
     } else if (m.type === 'dream') {
       const d = this.dreams.get(m.dream);
       if (d) d._onWorkerEvent(m);
@@ -205,22 +244,31 @@ export async function loadRemoteModel(source, opts = {}) {
     source = await opts.store.loadModel(source.slice('indexeddb://'.length));
     opts = { ...opts, transfer: true };
   }
-  const h = getHost();
   const { source: src, transfer } = modelSource(source);
   if (opts.transfer && ArrayBuffer.isView(src) && src.byteOffset === 0 && src.byteLength === src.buffer.byteLength) transfer.push(src.buffer);
   else if (opts.transfer && src instanceof ArrayBuffer) transfer.push(src);
   const wopts = {};
   for (const k of ['threads', 'backend', 'useThreadedBuild']) if (opts[k] !== undefined) wopts[k] = opts[k];
-  h.models++; // counted from the start so the worker is not ended under a loading model
-  let info;
-  try {
-    info = await h.call('loadModel', { source: src, opts: wopts }, transfer, opts.onProgress);
-  } catch (e) {
-    h.models--;
-    h.maybeTerminate();
-    throw e;
+  let fallback = null;
+  for (let start = 1; ; start++) {
+    const h = getHost();
+    h.models++; // counted from the start so the worker is not ended under a loading model
+    let info;
+    try {
+      info = await h.call('loadModel', { source: src, opts: wopts }, transfer, opts.onProgress);
+    } catch (e) {
+      h.models--;
+      h.maybeTerminate();
+      // a worker that stalled starting the threaded build: a new one (transferred bytes are gone with the old)
+      if (!e.stalled || start >= MAX_STARTS || transfer.length) throw e;
+      if (start === MAX_STARTS - 1 && wopts.useThreadedBuild !== true) {
+        wopts.useThreadedBuild = false;
+        fallback = `the browser did not start the threaded core's Workers (${start} tries), so the core runs on one thread (slower)`;
+      }
+      continue;
+    }
+    return new RemoteModel(h, { ...info, fallback });
   }
-  return new RemoteModel(h, info);
 }
 
 export class RemoteModel {
@@ -236,6 +284,8 @@ export class RemoteModel {
     this.byteLength = info.byteLength;
     this.threads = info.threads;
     this.variant = info.variant;
+    /** Why a threaded browser got the single-threaded build, or null. */
+    this.fallback = info.fallback || null;
   }
 
   /** False once freed, or when its worker has failed (then load the model again). */

@@ -8,12 +8,14 @@
 //   worker -> page  {rid, ok: true, value} | {rid, ok: false, error: {name, code, message}}
 //                   {type: 'loadProgress', rid, fraction, done, total}
 //                   {type: 'dream', dream: id, event: 'progress'|'checkpoint'|'done'|'error', detail, frame?, image?, error?}
+//                   {type: 'coreStart'} {type: 'alive'}... {type: 'coreStarted'} (browsers: the threaded build's start)
+//                   {type: 'ready'} once, when this worker listens (the page posts nothing before it)
 // A frame is the current image as an ImageBitmap (browsers, only when the page
 // asked for frames: it has a target canvas), at most the page's canvas size,
 // with at most two frames unacknowledged so a slow page never queues up work.
 // The image changes once per iteration and octave (the tiles only accumulate
 // the gradient), so frames are sent then; frameEvery: 'tile' sends one per step.
-import { isNode, loadCore, threadsSupported } from './core.js';
+import { isNode, loadCore, threadsSupported, setCoreStartHook } from './core.js';
 import { loadModel, dream, resumeDream } from './index.js';
 import { IndexedDBStore, openStore } from './storage.js';
 import { rgbaBytes } from './image.js';
@@ -32,6 +34,22 @@ if (isNode) {
     globalThis.setImmediate = (fn, ...args) => { queue.push(() => fn(...args)); ch.port2.postMessage(0); };
   }
   port = { post: (m, t) => self.postMessage(m, t || []), on: (fn) => { self.onmessage = (e) => fn(e.data); } };
+}
+
+// The threaded build creates its thread Workers (nested in this one) while it
+// starts. Firefox sometimes never returns from such a `new Worker()` (about
+// one start in four on a 2-core Linux machine, Firefox ESR 153; plain nested
+// Workers without the core do it too), and this thread is blocked for good.
+// While the build starts, this worker says it is alive every BEAT_MS; the page
+// (remote.js) ends a worker that falls silent and starts another.
+const BEAT_MS = 200; // remote.js STALL_MS: 15 beats
+if (!isNode) {
+  setCoreStartHook((variant, started) => {
+    if (variant !== 'mt') return;
+    port.post({ type: 'coreStart' });
+    const beat = setInterval(() => port.post({ type: 'alive' }), BEAT_MS);
+    started.then(() => {}, () => {}).then(() => { clearInterval(beat); port.post({ type: 'coreStarted' }); });
+  });
 }
 
 const models = new Map(); // handle -> Model
