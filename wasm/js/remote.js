@@ -33,6 +33,7 @@ function reviveError(e) {
 // and a worker silent for STALL_MS is ended. loadModel starts another (three
 // times; the last try uses the single-threaded build, which creates no Workers).
 const STALL_MS = 3000;
+const TICK_MS = 500; // how often the page looks
 const MAX_STARTS = 4;
 
 class WorkerHost {
@@ -88,10 +89,10 @@ class WorkerHost {
     this.watchdog = setInterval(() => {
       const t = Date.now();
       // a late tick means this page was paused (a frozen tab, a sleeping machine): not the worker's silence
-      if (t - lastTick > 3 * 500) this.lastBeat = t;
+      if (t - lastTick > 3 * TICK_MS) this.lastBeat = t;
       lastTick = t;
       if (t - this.lastBeat > STALL_MS) this._stalled();
-    }, 500);
+    }, TICK_MS);
   }
 
   _unwatch() {

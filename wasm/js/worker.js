@@ -9,7 +9,7 @@
 //                   {type: 'loadProgress', rid, fraction, done, total}
 //                   {type: 'dream', dream: id, event: 'progress'|'checkpoint'|'done'|'error', detail, frame?, image?, error?}
 //                   {type: 'coreStart'} {type: 'alive'}... {type: 'coreStarted'} (browsers: the threaded build's start)
-//                   {type: 'ready'} once, when this worker listens (the page posts nothing before it)
+//                   {type: 'ready'} once, when this worker listens (messages posted earlier wait in its queue)
 // A frame is the current image as an ImageBitmap (browsers, only when the page
 // asked for frames: it has a target canvas), at most the page's canvas size,
 // with at most two frames unacknowledged so a slow page never queues up work.
@@ -48,7 +48,7 @@ if (!isNode) {
     if (variant !== 'mt') return;
     port.post({ type: 'coreStart' });
     const beat = setInterval(() => port.post({ type: 'alive' }), BEAT_MS);
-    started.then(() => {}, () => {}).then(() => { clearInterval(beat); port.post({ type: 'coreStarted' }); });
+    started.catch(() => {}).then(() => { clearInterval(beat); port.post({ type: 'coreStarted' }); });
   });
 }
 
