@@ -194,7 +194,7 @@ dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *c
     if (e->profile) {
       double t0 = dd_now_ms();
       backward_node(e, pi);
-      e->plan[pi].ms += dd_now_ms() - t0;
+      e->plan[pi].ms_bwd += dd_now_ms() - t0;
     } else {
       backward_node(e, pi);
     }

@@ -18,6 +18,9 @@
  * see bwd_wino_m); 5x5 F(2x2, 5x5) both ways; outputs of a few pixels stay
  * direct (dd_wino_worthwhile).
  *
+ * The data gradient into at most 3 channels (the image's RGB) takes
+ * dgrad_thin.c instead: vectorised over pixels, not over 3 channels.
+ *
  * Prepare, then run: dd_simd128_conv2d_prepare builds, for a geometry and a
  * thread count, everything the run-time calls take (the transformed
  * Winograd filters, the data-gradient sub-kernels, the Winograd scratch and
@@ -48,10 +51,13 @@ struct dd_conv2d_weights {
   dd_wino_filter *wino_fwd, *wino_bwd; /* NULL until prepared */
   float *wino_scratch;  /* per-thread Winograd blocks (prepared) */
   size_t wino_cap;      /* floats in wino_scratch */
+  float *thin_w;        /* the data gradient into <= 3 channels (dgrad_thin.c): its weights, */
+  float *thin_scratch;  /* its per-thread transposed rows (prepared) */
+  size_t thin_cap;      /* floats in thin_scratch */
 };
 
 /* Largest data-gradient filter transformed for F(4x4, 3x3) (see bwd_wino_m). */
-#define DD_WINO_BWD_F4_BYTES (2u << 20)
+#define DD_WINO_BWD_F4_BYTES (16u << 20)
 
 /* Winograd output tile size for a convolution: F(4x4, 3x3) for 3x3 and
    F(2x2, 5x5) for 5x5 stride-1 convolutions with >= 8 channels on both
@@ -126,6 +132,8 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
   dd_wino_destroy(w->wino_fwd);
   dd_wino_destroy(w->wino_bwd);
   dd_aligned_free(w->wino_scratch);
+  dd_aligned_free(w->thin_w);
+  dd_aligned_free(w->thin_scratch);
   free(w);
 }
 
@@ -135,6 +143,10 @@ static float conv_weight(const dd_conv2d_weights *w, size_t t, int ci, int co) {
   const size_t kc = (size_t)w->fwd_kc, nr = (size_t)w->nr;
   const float *panel = w->packed + (size_t)co / nr * w->panel_stride;
   return panel[dd_panel_index(g / kc, g % kc, (size_t)co % nr, kc, w->nr)];
+}
+
+static float thin_weight(const void *ctx, size_t tap, int ci, int co) {
+  return conv_weight((const dd_conv2d_weights *)ctx, tap, ci, co);
 }
 
 /* The Winograd filters (k x k): forward g[a][b][ci][co] = W[a][b][ci][co];
@@ -151,13 +163,15 @@ static double wino_bwd_weight(const void *ctx, int a, int b, int s, int d) {
 }
 
 /* The Winograd tile size a pass takes for geometry s, 0 for direct. The
-   data gradient takes F(2x2) (transformed filter 16/9 of the weights instead
-   of 4x) unless its F(4x4) filter is small: with F(4x4) both ways for every
-   3x3 conv, a 4096x4096 dream to mixed5b no longer fit the threaded build's
-   fixed 1 GiB (measured). Large filters belong to the deep layers, whose
-   small images cost little either way; conv2d2 and mixed3a (the costly
-   100x100 and 50x50 ones) stay F(4x4). The choice depends on the shape only,
-   so results do not depend on call order. */
+   data gradient takes F(4x4) like the forward pass while its transformed
+   filter (4x the weights) stays within DD_WINO_BWD_F4_BYTES: every 3x3 conv
+   of Inception 5h (the largest, mixed5b's 192->384, is 10.6 MB; all of them
+   together 46 MB, 26 MB more than F(2x2)'s 16/9), which made a 400x400
+   mixed4c gradient step 3.5% faster (mixed3b's data gradient alone 13.2 ->
+   8.4 ms). Larger filters (VGG16's 512->512, 38 MB) take F(2x2). This once
+   was 2 MB, when the threaded build had a fixed 1 GiB and a 4096x4096 dream
+   to mixed5b had to fit it; the heap grows now. The choice depends on the
+   shape only, so results do not depend on call order. */
 static int fwd_wino_m(const dd_conv2d_weights *w, const dd_window_shape *s) {
   return w->wino && dd_wino_worthwhile(w->wino, w->p.win.k_h, s->out_h, s->out_w) ? w->wino : 0;
 }
@@ -324,6 +338,17 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
     if (m) {
       dd_wino_problem wp = bwd_problem(w, s, NULL, NULL);
       st = prepare_winograd(w, 1, m, &wp, threads, err);
+    } else if (dd_thin_dgrad_supported(&w->p, s)) {
+      if (!w->thin_w) {
+        const size_t floats = (size_t)w->p.win.k_h * w->p.win.k_w * w->p.out_c * 4;
+        w->thin_w = (float *)dd_aligned_alloc(floats * sizeof(float));
+        if (!w->thin_w)
+          return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for the data-gradient weights "
+                         "of a %dx%d conv %d->%d", w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
+        dd_thin_dgrad_pack(&w->p, thin_weight, w, w->thin_w);
+      }
+      st = grow_buffer(&w->thin_scratch, &w->thin_cap, dd_thin_dgrad_scratch_floats(&w->p, s, threads),
+                       "the data gradient's transposed rows", err);
     } else {
       st = prepare_backward(w, err);
     }
@@ -404,6 +429,12 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
   if (m) {
     dd_wino_problem wp = bwd_problem(w, s, dout, din);
     run_winograd(w, 1, &wp, pool);
+    return;
+  }
+  if (dd_thin_dgrad_supported(p, s)) {
+    if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > w->thin_cap)
+      conv_unprepared(w, "the data gradient (into <= 3 channels)");
+    dd_thin_dgrad_run(p, s, w->thin_w, dout, din, w->thin_scratch, pool);
     return;
   }
   if (!w->bwd) conv_unprepared(w, "the data gradient");

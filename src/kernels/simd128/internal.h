@@ -172,6 +172,20 @@ size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr
 void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scratch,
                  dd_threadpool *pool);
 
+/* ---- the data gradient into <= 3 channels (dgrad_thin.c) -------------------
+ * din (n x in_h x in_w x in_c, overwritten) of a convolution with in_c <= 3,
+ * vectorised over pixels. Supported when dd_thin_dgrad_supported (windows
+ * of at most DD_IGEMM_MAX_TAPS taps, pads smaller than the window). The
+ * weights are repacked once by dd_thin_dgrad_pack into k_h*k_w*out_c*4
+ * floats (weight(ctx, tap, ci, co), tap = kh*k_w + kw); the scratch holds
+ * dd_thin_dgrad_scratch_floats floats for `threads` threads. */
+int dd_thin_dgrad_supported(const dd_conv2d_params *p, const dd_window_shape *s);
+size_t dd_thin_dgrad_scratch_floats(const dd_conv2d_params *p, const dd_window_shape *s, int threads);
+void dd_thin_dgrad_pack(const dd_conv2d_params *p, float (*weight)(const void *ctx, size_t tap, int ci, int co),
+                        const void *ctx, float *dst);
+void dd_thin_dgrad_run(const dd_conv2d_params *p, const dd_window_shape *s, const float *w, const float *dout,
+                       float *din, float *scratch, dd_threadpool *pool);
+
 /* ---- the backend's entry points (signatures as in dd_kernels) ------------ */
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
                                    const float *bias, dd_conv2d_weights **out, dd_error *err);
