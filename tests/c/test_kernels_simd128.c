@@ -436,6 +436,62 @@ static void test_ukernels(void) {
 /* ---- drivers ------------------------------------------------------------------------ */
 
 static const char *variant __attribute__((unused));
+/* The data gradient into <= 3 channels (dgrad_thin.c) on the windows the
+   zoo's first convolutions have and a few they do not: ONNX's explicit and
+   asymmetric pads, strides that differ per axis, AlexNet's 11x11 stride 4
+   (121 taps, 9 per stride class), rows wider than one 8-pixel tile and
+   taller than one 8-row band, batches. Against the reference, and threaded
+   against single-threaded bit for bit. */
+typedef struct thin_case {
+  int n, h, w, ci, co, kh, kw, sh, sw, pt, pl, pb, pr;
+} thin_case;
+static const thin_case thin_cases[] = {
+    {2, 37, 41, 3, 64, 7, 7, 2, 2, 3, 3, 3, 3}, /* GoogLeNet / ResNet conv1 */
+    {1, 35, 45, 3, 16, 11, 11, 4, 4, 2, 2, 2, 2}, /* AlexNet conv1 */
+    {1, 23, 30, 3, 64, 3, 3, 1, 1, 1, 1, 1, 1},   /* VGG conv1_1 */
+    {2, 17, 19, 2, 5, 4, 4, 2, 2, 1, 2, 2, 1},    /* asymmetric */
+    {1, 21, 26, 1, 9, 5, 3, 2, 3, 0, 1, 2, 0},    /* per-axis strides */
+    {1, 9, 1, 3, 7, 1, 1, 1, 1, 0, 0, 0, 0},      /* one column */
+    {1, 1, 19, 3, 4, 3, 3, 1, 2, 1, 1, 1, 1},     /* one row */
+    {1, 12, 12, 3, 6, 6, 6, 3, 3, 0, 0, 0, 0},    /* taps = stride */
+};
+
+static void test_conv_thin_dgrad(void) {
+  test_rng rng;
+  test_rng_seed(&rng, 23);
+  for (size_t i = 0; i < sizeof thin_cases / sizeof thin_cases[0]; i++) {
+    const thin_case *c = &thin_cases[i];
+    dd_conv2d_params p = {{c->kh, c->kw, c->sh, c->sw, DD_PADDING_EXPLICIT, {c->pt, c->pl, c->pb, c->pr}, 0, 0},
+                          c->ci, c->co};
+    dd_window_shape s;
+    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &s, NULL));
+    const size_t nx = (size_t)c->n * c->h * c->w * c->ci, nf = (size_t)c->kh * c->kw * c->ci * c->co;
+    const size_t ny = (size_t)c->n * s.out_h * s.out_w * c->co;
+    float *f = rnd(&rng, nf, -0.3f, 0.3f), *g = rnd(&rng, ny + 4, -1, 1);
+    float *dx0 = test_alloc(nx), *dx1 = test_alloc(nx), *dx2 = test_alloc(nx);
+    dd_conv2d_weights *wr = NULL, *wd = NULL;
+    CHECK_OK(ref->conv2d_create(&p, f, NULL, &wr, NULL));
+    CHECK_OK(dut->conv2d_create(&p, f, NULL, &wd, NULL));
+    if (wr && wd) {
+      CHECK_OK(ref->conv2d_prepare(wr, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
+      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
+      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, pool2, NULL));
+      ref->conv2d_backward_data(wr, &s, g, dx0, NULL);
+      for (size_t k = 0; k < nx; k++) dx1[k] = dx2[k] = NAN;
+      dut->conv2d_backward_data(wd, &s, g, dx1, NULL);
+      dut->conv2d_backward_data(wd, &s, g, dx2, pool2);
+      char what[160];
+      snprintf(what, sizeof what, "%s thin dgrad n%d %dx%d %d->%d k%dx%d s%dx%d pads %d,%d,%d,%d", dut->name, c->n,
+               c->h, c->w, c->ci, c->co, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->pb, c->pr);
+      CHECKF(close_rel("backward_data", dx1, dx0, nx, ATOL_REL, RTOL), "%s", what);
+      CHECKF(memcmp(dx1, dx2, nx * sizeof(float)) == 0, "%s: threaded differs", what);
+    }
+    ref->conv2d_destroy(wr);
+    dut->conv2d_destroy(wd);
+    free(f), free(g), free(dx0), free(dx1), free(dx2);
+  }
+}
+
 static void test_conv_random(void) { run_random(); }
 static void test_conv_inception_28(void) { run_inception(28, 0); }
 static void test_conv_inception_13(void) { run_inception(13, 1); }
@@ -510,6 +566,7 @@ int main(void) {
   CHECK(dut != NULL);
   if (!dut) return test_summary();
   pool2 = dd_threadpool_create(2);
+  TEST_RUN(test_conv_thin_dgrad);
   TEST_RUN(test_ukernels);
   TEST_RUN(test_pool);
   TEST_RUN(test_lrn);

@@ -28,9 +28,13 @@
 /* Floor division for a possibly negative numerator (d > 0). */
 static int floor_div(int a, int d) { return a >= 0 ? a / d : -((-a + d - 1) / d); }
 
+/* A pixel's taps (one column class's) fit the per-row tables: at most
+   ceil(k_h/s_h) * ceil(k_w/s_w) (AlexNet's 11x11 stride 4: 9). */
 int dd_thin_dgrad_supported(const dd_conv2d_params *p, const dd_window_shape *s) {
-  return p->in_c <= 3 && p->out_c >= 1 && p->win.k_h * p->win.k_w <= DD_IGEMM_MAX_TAPS &&
-         s->pad_top < p->win.k_h && s->pad_left < p->win.k_w && s->pad_top >= 0 && s->pad_left >= 0;
+  const int th = (p->win.k_h + p->win.stride_h - 1) / p->win.stride_h;
+  const int tw = (p->win.k_w + p->win.stride_w - 1) / p->win.stride_w;
+  return p->in_c <= 3 && p->out_c >= 1 && th * tw <= DD_IGEMM_MAX_TAPS && s->pad_top >= 0 && s->pad_left >= 0 &&
+         s->pad_top < p->win.k_h && s->pad_left < p->win.k_w;
 }
 
 /* The transposed-row layout: xl zero columns, then ow = 0.. */

@@ -174,8 +174,8 @@ void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scra
 
 /* ---- the data gradient into <= 3 channels (dgrad_thin.c) -------------------
  * din (n x in_h x in_w x in_c, overwritten) of a convolution with in_c <= 3,
- * vectorised over pixels. Supported when dd_thin_dgrad_supported (windows
- * of at most DD_IGEMM_MAX_TAPS taps, pads smaller than the window). The
+ * vectorised over pixels. Supported when dd_thin_dgrad_supported (at most
+ * DD_IGEMM_MAX_TAPS taps per stride class, pads smaller than the window). The
  * weights are repacked once by dd_thin_dgrad_pack into k_h*k_w*out_c*4
  * floats (weight(ctx, tap, ci, co), tap = kh*k_w + kw); the scratch holds
  * dd_thin_dgrad_scratch_floats floats for `threads` threads. */
