@@ -130,6 +130,59 @@ EMSCRIPTEN_KEEPALIVE void dd_bench_gemm_run(dd_bench_gemm *g) {
   g->k->gemm(0, 0, g->n, g->n, g->n, g->a, g->n, g->b, g->n, 0.0f, g->c, g->n, NULL);
 }
 
+/* Inception 5h's other per-pixel layers: kind 0 = LRN (depth_radius 5,
+   bias 2, alpha 1e-4, beta 0.5), kind 1 = MaxPool 3x3 stride 2 SAME; an
+   hw x hw x c input, `threads` threads. 0 on failure. */
+typedef struct dd_bench_layer {
+  const dd_kernels *k;
+  int kind, c;
+  dd_lrn_params lrn;
+  dd_window win;
+  dd_window_shape s;
+  float *x, *y, *dy, *dx;
+  dd_threadpool *pool;
+} dd_bench_layer;
+
+EMSCRIPTEN_KEEPALIVE void dd_bench_layer_destroy(dd_bench_layer *b) {
+  if (!b) return;
+  dd_aligned_free(b->x), dd_aligned_free(b->y), dd_aligned_free(b->dy), dd_aligned_free(b->dx);
+  dd_threadpool_destroy(b->pool);
+  free(b);
+}
+
+EMSCRIPTEN_KEEPALIVE dd_bench_layer *dd_bench_layer_create(int backend, int kind, int hw, int c, int threads) {
+  const dd_kernels *kern = dd_kernels_get((dd_backend)backend);
+  dd_bench_layer *b = kern ? (dd_bench_layer *)calloc(1, sizeof *b) : NULL;
+  if (!b) return NULL;
+  b->k = kern;
+  b->kind = kind;
+  b->c = c;
+  b->lrn = (dd_lrn_params){5, 2.0f, 1e-4f, 0.5f};
+  b->win = (dd_window){3, 3, 2, 2, DD_PADDING_SAME, {0, 0, 0, 0}, 0, 0};
+  b->pool = dd_threadpool_open(ddw_instance_pool(threads), threads);
+  uint32_t seed = 4242;
+  if (dd_window_shape_init(&b->win, 1, hw, hw, &b->s, NULL) != DD_OK) goto fail;
+  const size_t nx = (size_t)hw * hw * c, ny = kind == 0 ? nx : (size_t)b->s.out_h * b->s.out_w * c;
+  b->x = dd_bench_buffer(nx, &seed);
+  b->y = dd_bench_buffer(ny, &seed);
+  b->dy = dd_bench_buffer(ny, &seed);
+  b->dx = dd_bench_buffer(nx, &seed);
+  if (!b->x || !b->y || !b->dy || !b->dx) goto fail;
+  return b;
+fail:
+  dd_bench_layer_destroy(b);
+  return NULL;
+}
+
+/* One call: op 0 = forward, 1 = backward (the input gradient). */
+EMSCRIPTEN_KEEPALIVE void dd_bench_layer_run(dd_bench_layer *b, int op) {
+  const size_t pixels = (size_t)b->s.in_h * b->s.in_w;
+  if (b->kind == 0 && op == 0) b->k->lrn_forward(&b->lrn, pixels, b->c, b->x, b->y, b->pool);
+  else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, b->dx, b->pool);
+  else if (op == 0) b->k->max_pool_forward(&b->win, &b->s, b->c, b->x, b->y, b->pool);
+  else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, b->dx, b->pool);
+}
+
 /* The heap's high-water mark in bytes (the program break: dlmalloc never
    lowers it), for tests/bench/memory_bench.mjs. The wasm memory itself grows
    in steps of up to 20% and can be larger. */

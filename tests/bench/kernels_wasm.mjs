@@ -151,5 +151,33 @@ if (tf) {
   tf.dispose([a, b]);
 }
 console.log(`| ${`gemm ${N}x${N}x${N}`.padEnd(26)} | ${fmt(gOurs, 8)} | ${fmt(gTf, 8)} | (1 thread; ours includes packing B)`);
+
+// Inception 5h's per-pixel layers: ms per call (forward; backward = the input gradient). TF.js: forward only
+// (tf.localResponseNormalization, tf.maxPool; its wasm backend registers no LRN gradient kernel).
+const LAYERS = [
+  { name: 'localresponsenorm0 100x100x64', kind: 0, hw: 100, c: 64 },
+  { name: 'localresponsenorm1 100x100x192', kind: 0, hw: 100, c: 192 },
+  { name: 'maxpool0 3x3/2 200x200x64', kind: 1, hw: 200, c: 64 },
+  { name: 'maxpool1 3x3/2 100x100x192', kind: 1, hw: 100, c: 192 },
+];
+console.log('\n| layer (ms per call)            | fwd ours | fwd tfjs | bwd ours |');
+console.log('|--------------------------------|----------|----------|----------|');
+for (const L of LAYERS) {
+  let f = NaN, b = NaN, t = NaN;
+  if (M) {
+    const h = M._dd_bench_layer_create(BACKEND_SIMD128, L.kind, L.hw, L.c, threads);
+    if (!h) throw new Error(`dd_bench_layer_create failed for ${L.name}`);
+    f = bestMs(() => M._dd_bench_layer_run(h, 0));
+    b = bestMs(() => M._dd_bench_layer_run(h, 1));
+    M._dd_bench_layer_destroy(h);
+  }
+  if (tf) {
+    const x = tf.randomUniform([1, L.hw, L.hw, L.c], -1, 1);
+    t = bestMs(() => (L.kind === 0 ? tf.localResponseNormalization(x, 5, 2, 1e-4, 0.5) : tf.maxPool(x, 3, 2, 'same')).dispose());
+    x.dispose();
+  }
+  const ms = (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a').padStart(8);
+  console.log(`| ${L.name.padEnd(30)} | ${ms(f)} | ${ms(t)} | ${ms(b)} |`);
+}
 console.log(`# load average after: ${load()}`);
 if (M && M.PThread) M.PThread.terminateAllThreads();

@@ -315,6 +315,9 @@ static void test_lrn(void) {
   lrn_compare(&b1, 20, 204, 1.0f, &rng);
   lrn_compare(&gen, 20, 13, 1.0f, &rng);
   lrn_compare(&wide, 5, 3000, 1.0f, &rng); /* scratch on the heap */
+  dd_lrn_params r0 = {0, 1.0f, 0.5f, 0.5f}, r1 = {1, 1.0f, 0.5f, 0.5f}; /* no pair sums; one */
+  lrn_compare(&r0, 9, 7, 1.0f, &rng);
+  lrn_compare(&r1, 9, 6, 1.0f, &rng);
 }
 
 /* pad: extra leading-dimension elements (0 = dense, the XNNPACK FC case). */
