@@ -22,7 +22,8 @@ extern "C" {
 dd_status dd_model_set_profile(dd_model *model, int enabled, dd_error *err);
 
 /* Prints the per-op table of the last profiled run to `file` (a stdio
-   stream; one line per node, then totals per op type). */
+   stream; one line per node with its total, forward and backward times,
+   then totals per op type). */
 dd_status dd_model_profile_print(const dd_model *model, FILE *file, dd_error *err);
 
 /* The peak size in bytes of the model's activation arena so far. */
