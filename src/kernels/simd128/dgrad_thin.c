@@ -56,9 +56,15 @@ static thin_layout thin_geometry(const dd_conv2d_params *p, const dd_window_shap
   return L;
 }
 
+/* SIZE_MAX when the product overflows (a very wide image in wasm32): the
+   prepare then fails with out of memory. */
 size_t dd_thin_dgrad_scratch_floats(const dd_conv2d_params *p, const dd_window_shape *s, int threads) {
   const thin_layout L = thin_geometry(p, s);
-  return (size_t)threads * L.rows * p->out_c * L.owp;
+  size_t n = (size_t)threads;
+  if (!dd_mul_size(n, (size_t)L.rows, &n) || !dd_mul_size(n, (size_t)p->out_c, &n) ||
+      !dd_mul_size(n, (size_t)L.owp, &n))
+    return SIZE_MAX;
+  return n;
 }
 
 void dd_thin_dgrad_pack(const dd_conv2d_params *p, float (*weight)(const void *ctx, size_t tap, int ci, int co),
