@@ -319,10 +319,12 @@ dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int 
   dd_status st;
   int64_t hw = -1, hh = -1; /* the size the header declares */
   size_t scan_end = 0;       /* JPEG: where the last scan's data ends */
+  int is_jpeg = 0;
   if (len >= 8 && memcmp(bytes, png_signature, 8) == 0) {
     if ((st = check_png(bytes, len, &hw, &hh, err)) != DD_OK) return st;
   } else if (len >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
     if ((st = check_jpeg(bytes, len, &hw, &hh, &scan_end, err)) != DD_OK) return st;
+    is_jpeg = 1;
   } else {
     return dd_fail(err, DD_ERR_PARSE, "unknown image type: not a PNG or JPEG (%zu bytes)", len);
   }
@@ -331,6 +333,15 @@ dd_status dd_image_decode(const uint8_t *bytes, size_t len, int *w, int *h, int 
   if (hw > DD_IMAGE_MAX_DIM || hh > DD_IMAGE_MAX_DIM || hw * hh > DD_IMAGE_MAX_PIXELS)
     return dd_fail(err, DD_ERR_PARSE, "image of %lldx%lld pixels is larger than the limit (%d per side, %d in all)",
                    (long long)hw, (long long)hh, DD_IMAGE_MAX_DIM, DD_IMAGE_MAX_PIXELS);
+  /* A JPEG codes every 8x8 block of its full-resolution component with at
+     least one Huffman bit (the DC difference; baseline adds an end-of-block
+     code), so it cannot hold more than 512 pixels per byte. A few hundred
+     bytes declaring tens of megapixels would otherwise be decoded in full,
+     twice (the truncation check below), for seconds of work: refused first. */
+  if (is_jpeg && hw * hh > (int64_t)len * 512)
+    return dd_fail(err, DD_ERR_PARSE,
+                   "JPEG declares %lldx%lld pixels but has only %zu bytes, too few to code them (at least one bit "
+                   "per 8x8 block): it is cut short or crafted", (long long)hw, (long long)hh, len);
   int x = 0, y = 0, comp = 0;
   if (!stbi_info_from_memory(bytes, (int)len, &x, &y, &comp))
     return dd_fail(err, DD_ERR_PARSE, "cannot read the image header: %s", stbi_failure_reason());
