@@ -72,7 +72,7 @@ typedef struct dd_plan_node {
   dd_window_shape ws;  /* CONV2D, MAX/AVG_POOL: window geometry for this shape */
   size_t act_off;      /* roots: activation offset in the arena */
   size_t grad_off;     /* roots in a gradient plan: gradient offset in the arena */
-  double ms, ms_bwd;   /* profile: accumulated forward / backward time */
+  double ms_fwd, ms_bwd; /* profile: accumulated forward / backward time */
 } dd_plan_node;
 
 struct dd_exec {

@@ -99,7 +99,7 @@ void dd_forward_run(dd_exec *e, const float *input) {
     if (e->profile) {
       double t0 = dd_now_ms();
       forward_node(e, pi, input);
-      e->plan[pi].ms += dd_now_ms() - t0;
+      e->plan[pi].ms_fwd += dd_now_ms() - t0;
     } else {
       forward_node(e, pi, input);
     }

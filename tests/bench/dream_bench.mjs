@@ -78,7 +78,6 @@ if (sections.has('breakdown')) {
 if (sections.has('steps')) {
 const S = 400, x400 = noise(S * S * 3, 1, 0, 255);
 const t400 = tf.tensor4d(x400, [1, S, S, 3]);
-const time = (fn, reps) => { fn(); const t0 = performance.now(); for (let i = 0; i < reps; i++) fn(); return (performance.now() - t0) / reps; };
 const best = (fn, reps) => { fn(); let b = Infinity; for (let i = 0; i < reps; i++) { const t0 = performance.now(); fn(); b = Math.min(b, performance.now() - t0); } return b; };
 const one = model.threads === 1 ? model : await loadModel(modelPath, { threads: 1 });
 // Where TF.js runs too, the three are timed in interleaved rounds (ours x1, ours xN, TF.js; 3 rounds after a
