@@ -64,7 +64,8 @@
  *      Both command lines also take --objective @FILE: the expression read
  *      from FILE (e.g. a long direction vector).
  *        CH     := c | a:b (channels a..b-1) | [c, a:b, ...]
- *      Terms on different layers are summed (one forward/backward per layer).
+ *      Terms on different layers are summed (one forward and one backward pass
+ *      for all of them).
  *      Errors quote the expression and point at the offending character.
  *    guide FILE [guide: {data, width, height} | Blob | path]: the guide image;
  *      with no objective, the objective is guide(layer). Its features are

@@ -209,11 +209,6 @@ static dd_status term_seed(const dd_term *t, const float *y, dd_shape shape, flo
   return DD_OK;
 }
 
-typedef struct group_ctx {
-  dd_objective_prog *p;
-  int node;
-} group_ctx;
-
 static dd_status ensure(float **buf, size_t *cap, size_t n, dd_error *err) {
   if (n <= *cap) return DD_OK;
   dd_aligned_free(*buf);
@@ -252,9 +247,12 @@ static dd_status seed_terms(dd_objective_prog *p, int node, const float *y, dd_s
   return DD_OK;
 }
 
+_Static_assert(DD_OBJECTIVE_MAX_TERMS <= DD_PLAN_MAX_TARGETS, "an objective's layers are one pass's targets");
+
+/* The engine's seed for one target: the sum of the terms on that layer. */
 static dd_status group_seed(void *ctx, const dd_seed_args *a, dd_error *err) {
-  group_ctx *g = (group_ctx *)ctx;
-  return seed_terms(g->p, g->node, a->y, a->shape, a->dy, a->loss, a->pool, a->k, a->name, err);
+  dd_objective_prog *p = (dd_objective_prog *)ctx;
+  return seed_terms(p, a->target, a->y, a->shape, a->dy, a->loss, a->pool, a->k, a->name, err);
 }
 
 dd_status dd_objective_seed(dd_objective_prog *p, int node, const float *y, dd_shape shape, float *dy, double *loss,
@@ -265,31 +263,29 @@ dd_status dd_objective_seed(dd_objective_prog *p, int node, const float *y, dd_s
   return s;
 }
 
+int dd_objective_layers(const dd_objective_prog *p, int *nodes) {
+  int n_nodes = 0;
+  for (int i = 0; i < p->n_terms; i++) {
+    int seen = 0;
+    for (int j = 0; j < n_nodes; j++) seen |= nodes[j] == p->terms[i].node;
+    if (!seen) nodes[n_nodes++] = p->terms[i].node;
+  }
+  return n_nodes;
+}
+
 dd_status dd_objective_gradient(dd_objective_prog *p, dd_model *m, const float *input, int h, int w, float *grad_out,
                                 double *loss, dd_error *err) {
-  size_t n = (size_t)h * (size_t)w * 3;
-  double total = 0;
-  int passes = 0;
-  for (int i = 0; i < p->n_terms; i++) {
-    int node = p->terms[i].node, seen = 0;
-    for (int j = 0; j < i; j++) seen |= p->terms[j].node == node;
-    if (seen) continue;
-    group_ctx g = {p, node};
-    double L = 0;
-    dd_status s;
-    if (passes == 0) {
-      s = dd_exec_seed_gradient(m->exec, node, group_seed, &g, input, dd_shape4(1, h, w, 3), grad_out, &L, err);
-    } else {
-      if ((s = ensure(&p->acc, &p->acc_cap, n, err)) != DD_OK) return s;
-      s = dd_exec_seed_gradient(m->exec, node, group_seed, &g, input, dd_shape4(1, h, w, 3), p->acc, &L, err);
-      if (s == DD_OK)
-        for (size_t k = 0; k < n; k++) grad_out[k] += p->acc[k];
-    }
-    if (s != DD_OK) return s;
-    total += L;
-    passes++;
+  /* one forward and one reverse pass for all the layers */
+  int nodes[DD_OBJECTIVE_MAX_TERMS];
+  const int n_nodes = dd_objective_layers(p, nodes);
+  if (n_nodes == 0) {
+    memset(grad_out, 0, (size_t)h * (size_t)w * 3 * sizeof(float));
+    if (loss) *loss = 0;
+    return DD_OK;
   }
-  if (passes == 0) memset(grad_out, 0, n * sizeof(float));
-  if (loss) *loss = total;
-  return DD_OK;
+  double L = 0;
+  dd_status s = dd_exec_seeds_gradient(m->exec, nodes, n_nodes, group_seed, p, input, dd_shape4(1, h, w, 3), grad_out,
+                                       &L, err);
+  if (s == DD_OK && loss) *loss = L;
+  return s;
 }

@@ -7,7 +7,7 @@
  * objective_parse.c: the text -> terms (syntax only: no model).
  * objective.c: binding to a model (nodes, channel counts), the choices made
  *   once per dream (strong/weak channels, guide features), the seeds and the
- *   input gradient (one forward/backward per distinct layer, summed).
+ *   input gradient (one forward and one reverse pass for all the layers).
  * tv.c: the total-variation penalty on an input.
  */
 #ifndef DD_DREAM_OBJECTIVE_H
@@ -57,8 +57,6 @@ typedef struct dd_objective_prog {
   int n_terms;
   float *tmp; /* seed scratch, grown to the largest activation */
   size_t tmp_cap;
-  float *acc; /* input gradient of a second layer, before it is added */
-  size_t acc_cap;
   dd_guide_match match; /* the guide term's matching scratch */
 } dd_objective_prog;
 
@@ -84,8 +82,15 @@ dd_status dd_objective_select(dd_objective_prog *p, dd_model *m, const float *im
    it is): the activation of its layer, positions x channels. */
 dd_status dd_objective_set_guide(dd_objective_prog *p, dd_model *m, const float *image, int h, int w, dd_error *err);
 
+/* The distinct layers of p's terms (graph nodes, bound), in the order of
+   their first terms, into nodes (DD_OBJECTIVE_MAX_TERMS ints); returns how
+   many. */
+int dd_objective_layers(const dd_objective_prog *p, int *nodes);
+
 /* d L / d input for input h x w x 3; grad_out gets h*w*3 floats; *loss
-   (may be NULL) L. */
+   (may be NULL) L. One forward and one reverse pass for all the layers
+   (dd_exec_seeds_gradient): the sum rounds differently from a sum of one pass
+   per layer, by float rounding only. */
 dd_status dd_objective_gradient(dd_objective_prog *p, dd_model *m, const float *input, int h, int w, float *grad_out,
                                 double *loss, dd_error *err);
 

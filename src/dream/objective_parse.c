@@ -200,7 +200,6 @@ void dd_objective_free(dd_objective_prog *p) {
     free(p->terms[i].guide);
   }
   dd_aligned_free(p->tmp);
-  dd_aligned_free(p->acc);
   dd_guide_match_free(&p->match);
   memset(p, 0, sizeof *p);
 }

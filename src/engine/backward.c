@@ -1,5 +1,6 @@
 /* backward.c — the reverse pass over the current plan: the input gradient of
- * the DeepDream objective mean(square(target[..., channels])).
+ * a loss whose seeds dL/d(activation) the caller computes on one or more
+ * targets (the tutorial's: mean(square(target[..., channels]))).
  *
  * Gradient buffers are per storage root (engine.h). The first contribution
  * to a root is written in place; later ones go to scratch and are added
@@ -171,25 +172,34 @@ static dd_status seed_square(void *ctx, const dd_seed_args *a, dd_error *err) {
   return DD_OK;
 }
 
-dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,
-                                dd_shape in_shape, float *grad_out, double *loss_out, dd_error *err) {
-  dd_status s = dd_exec_check_run_args(e, target, input, in_shape, err);
+dd_status dd_exec_seeds_gradient(dd_exec *e, const int *targets, int n_targets, dd_seed_fn seed, void *ctx,
+                                 const float *input, dd_shape in_shape, float *grad_out, double *loss_out,
+                                 dd_error *err) {
+  if (!targets || n_targets < 1) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "no target");
+  dd_status s = DD_OK;
+  for (int t = 0; t < n_targets && s == DD_OK; t++) s = dd_exec_check_run_args(e, targets[t], input, in_shape, err);
   if (s != DD_OK) return s;
   if (!grad_out || !seed) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "grad_out or the seed is NULL");
-  s = dd_plan_make(e, target, in_shape, 1, err);
+  s = dd_plan_make_targets(e, targets, n_targets, in_shape, 1, err);
   if (s != DD_OK) return s;
-  int ti = e->plan_index[target];
   dd_forward_run(e, input);
-  const float *y = dd_act(e, ti);
   memset(e->written, 0, (size_t)e->plan_len);
-  int acc;
-  float *dy = grad_dst(e, ti, &acc);
-  double loss = 0;
-  dd_seed_args a = {y, e->plan[ti].shape, dy, &loss, e->pool, e->g->nodes[target].name, e->k};
-  s = seed(ctx, &a, err);
-  if (s != DD_OK) return s;
-  if (loss_out) *loss_out = loss;
-  grad_done(e, ti, acc);
+  /* the seeds, in the order given: the first into its root's buffer, a later
+     one on a root already written (a view of another target) through scratch */
+  double total = 0;
+  for (int t = 0; t < n_targets; t++) {
+    const int ti = e->plan_index[targets[t]];
+    int acc;
+    float *dy = grad_dst(e, ti, &acc);
+    double loss = 0;
+    dd_seed_args a = {dd_act(e, ti), e->plan[ti].shape, dy, &loss, e->pool, e->g->nodes[targets[t]].name, e->k,
+                      targets[t]};
+    s = seed(ctx, &a, err);
+    if (s != DD_OK) return s;
+    total += loss;
+    grad_done(e, ti, acc);
+  }
+  if (loss_out) *loss_out = total;
   for (int pi = e->plan_len - 1; pi >= 0; pi--) {
     if (e->profile) {
       double t0 = dd_now_ms();
@@ -208,6 +218,11 @@ dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *c
   else
     memset(grad_out, 0, n_in * sizeof(float));
   return DD_OK;
+}
+
+dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,
+                                dd_shape in_shape, float *grad_out, double *loss_out, dd_error *err) {
+  return dd_exec_seeds_gradient(e, &target, 1, seed, ctx, input, in_shape, grad_out, loss_out, err);
 }
 
 dd_status dd_exec_objective_gradient(dd_exec *e, int target, const int *channels, int n_channels,

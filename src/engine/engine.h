@@ -4,12 +4,12 @@
  *   exec.c      dd_exec_create/free: per-node weights prepared once (conv
  *               filters repacked by the backend with a following BiasAdd
  *               folded in, constants aligned), consumer counts
- *   plan.c      planning: the pruned topological order a target needs,
+ *   plan.c      planning: the pruned topological order the targets need,
  *               shape inference, conv+bias+relu fusion, Concat pre-masking,
  *               kernel prepare for the plan's geometry, the arena layout
  *   memplan.c   gradient buffers placed by lifetime (memplan.h)
  *   forward.c   the forward pass; dd_exec_forward, dd_exec_output_shape
- *   backward.c  the reverse pass; dd_exec_objective_gradient
+ *   backward.c  the reverse pass from seeds on one or more targets
  *   profile.c   per-node timing and its table
  */
 #ifndef DD_ENGINE_H
@@ -46,16 +46,16 @@ typedef struct dd_prepared {
  *             may be the target: the conv's output is its value);
  *             DD_FUSE_BIAS_RELU: so is that BiasAdd's single-consumer Relu,
  *             and the conv's epilogue applies the relu; never when the
- *             BiasAdd is the target (its value would be lost). Fusion off
+ *             BiasAdd is a target (its value would be lost). Fusion off
  *             (dd_exec_set_fusion): always NONE.
  *   absorbed  BIAS_ADD or RELU computed by a fused conv's epilogue: no work
  *             forward or backward; root = the conv. Exactly the nodes a fuse
  *             covers are absorbed.
  *   raw_conv  CONV2D whose weights carry a folded bias (bias_node >= 0) that
- *             its output must not have (the conv is the target, its BiasAdd
+ *             its output must not have (the conv is a target, its BiasAdd
  *             is not in the plan, or fusion is off): the forward subtracts
  *             the bias again. Excludes fuse != NONE.
- *   premasked a DD_FUSE_BIAS_RELU conv, not the target's root, whose gradient
+ *   premasked a DD_FUSE_BIAS_RELU conv, not a target's root, whose gradient
  *             reaches it only through Concats: they apply its relu mask while
  *             copying the gradient (the mask is linear, so masking each
  *             contribution equals masking their sum) and the conv's backward
@@ -85,12 +85,14 @@ struct dd_exec {
   int n_owned;
   int fusion;         /* 1 (default): conv+bias+relu fusion and pre-masking */
   int profile;
-  /* the current plan: one at a time, rebuilt when the target, input shape or
+  /* the current plan: one at a time, rebuilt when the targets, input shape or
      gradient need changes */
   dd_plan_node *plan;
   int plan_len, plan_cap;
   int *plan_index;    /* per graph node: its plan index or -1 */
-  int plan_target;    /* -1: no valid plan */
+  int plan_target;    /* the first target; -1: no valid plan */
+  int plan_targets[DD_PLAN_MAX_TARGETS]; /* every target, in the order given */
+  int plan_n_targets;
   dd_shape plan_in;
   int plan_has_grad;
   size_t scratch_off; /* gradient plans: scratch for accumulated contributions */
@@ -99,9 +101,20 @@ struct dd_exec {
   dd_arena arena;
 };
 
-/* plan.c: makes the plan for (target, in_shape, want_grad) current, reusing
-   it when it already is. */
+/* plan.c: makes the plan for (targets, in_shape, want_grad) current, reusing
+   it when it already is. A plan of several targets holds every node any of
+   them needs; none of them is fused away or premasked, and in a gradient plan
+   each target's gradient buffer lives from the seeds (step -1) on.
+   dd_plan_make is the one-target case. */
+dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, int want_grad,
+                               dd_error *err);
 dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err);
+/* 1 when graph node `node` is one of the current plan's targets. */
+static inline int dd_plan_is_target(const dd_exec *e, int node) {
+  for (int i = 0; i < e->plan_n_targets; i++)
+    if (e->plan_targets[i] == node) return 1;
+  return 0;
+}
 /* plan.c: 1 when the current plan keeps every invariant above; otherwise 0
    with the first broken one described in why (cap bytes). For tests. */
 int dd_plan_check(const dd_exec *e, char *why, size_t cap);

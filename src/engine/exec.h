@@ -17,6 +17,9 @@
 
 typedef struct dd_exec dd_exec;
 
+/* Targets of one gradient pass, at most (dd_exec_seeds_gradient). */
+#define DD_PLAN_MAX_TARGETS 16
+
 /* profile.c: a monotonic clock in milliseconds (the profile's; the dream
    times its phases with it). */
 double dd_now_ms(void);
@@ -63,10 +66,24 @@ typedef struct dd_seed_args {
   dd_threadpool *pool;
   const char *name; /* the target node's name, for messages */
   const dd_kernels *k; /* the executor's kernels (a seed may use its GEMM) */
+  int target;          /* the target's graph index */
 } dd_seed_args;
 typedef dd_status (*dd_seed_fn)(void *ctx, const dd_seed_args *a, dd_error *err);
 dd_status dd_exec_seed_gradient(dd_exec *e, int target, dd_seed_fn seed, void *ctx, const float *input,
                                 dd_shape in_shape, float *grad_out, double *loss_out, dd_error *err);
+
+/* The same for a sum of losses on several targets (distinct graph nodes, at
+   most DD_PLAN_MAX_TARGETS) in one forward and one reverse pass: the forward
+   runs every node any target needs once, `seed` is called once per target
+   (a->target tells which), in the order given, and the reverse pass
+   back-propagates the sum. *loss_out is the sum of the seeds' losses, in that
+   order. With one target this is dd_exec_seed_gradient, bit for bit. */
+dd_status dd_exec_seeds_gradient(dd_exec *e, const int *targets, int n_targets, dd_seed_fn seed, void *ctx,
+                                 const float *input, dd_shape in_shape, float *grad_out, double *loss_out,
+                                 dd_error *err);
+
+/* dd_exec_reserve for a set of targets (as dd_exec_seeds_gradient plans them). */
+dd_status dd_exec_reserve_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, dd_error *err);
 
 /* Fusion of Conv2D -> BiasAdd [-> Relu] into the conv's epilogue, and the
    Concat pre-masking that relies on it: on (1) by default. Off runs every

@@ -30,8 +30,49 @@ static dd_status window_fail(dd_error *err, dd_status s, const dd_node *n) {
   return dd_fail(err, s, "node '%s': %s", n->name, msg);
 }
 
-/* Post-order DFS from target over non-constant inputs -> topological order. */
-static dd_status collect(dd_exec *e, int target, dd_error *err) {
+/* Post-order DFS from `root` over non-constant inputs, appending the nodes
+   not yet done (state 2) to the plan in topological order. */
+static dd_status visit(dd_exec *e, int root, int *stack, unsigned char *state, dd_error *err) {
+  const dd_graph *g = e->g;
+  if (state[root] == 2) return DD_OK;
+  int sp = 0;
+  stack[sp++] = root;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    int next_in = stack[sp - 1];
+    int v = stack[sp - 2];
+    const dd_node *n = &g->nodes[v];
+    if (next_in == 0) {
+      if (state[v] == 2) {
+        sp -= 2;
+        continue;
+      }
+      if (state[v] == 1) return dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", n->name);
+      state[v] = 1;
+    }
+    if (next_in < n->n_inputs) {
+      stack[sp - 1] = next_in + 1;
+      int u = n->inputs[next_in];
+      if (is_param(&g->nodes[u]) || state[u] == 2) continue;
+      if (state[u] == 1) return dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", g->nodes[u].name);
+      stack[sp++] = u;
+      stack[sp++] = 0;
+      continue;
+    }
+    state[v] = 2;
+    sp -= 2;
+    dd_plan_node *pn = &e->plan[e->plan_len];
+    memset(pn, 0, sizeof *pn);
+    pn->node = v;
+    pn->root = e->plan_len;
+    e->plan_index[v] = e->plan_len++;
+  }
+  return DD_OK;
+}
+
+/* The plan's nodes: what the targets need, in topological order (the union;
+   with one target, exactly what it needs, as before). */
+static dd_status collect(dd_exec *e, const int *targets, int n_targets, dd_error *err) {
   const dd_graph *g = e->g;
   for (int i = 0; i < g->n_nodes; i++) e->plan_index[i] = -1;
   e->plan_len = 0;
@@ -57,44 +98,7 @@ static dd_status collect(dd_exec *e, int target, dd_error *err) {
     e->plan_cap = g->n_nodes;
   }
   dd_status s = DD_OK;
-  int sp = 0;
-  stack[sp++] = target;
-  stack[sp++] = 0;
-  while (sp > 0) {
-    int next_in = stack[sp - 1];
-    int v = stack[sp - 2];
-    const dd_node *n = &g->nodes[v];
-    if (next_in == 0) {
-      if (state[v] == 2) {
-        sp -= 2;
-        continue;
-      }
-      if (state[v] == 1) {
-        s = dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", n->name);
-        break;
-      }
-      state[v] = 1;
-    }
-    if (next_in < n->n_inputs) {
-      stack[sp - 1] = next_in + 1;
-      int u = n->inputs[next_in];
-      if (is_param(&g->nodes[u]) || state[u] == 2) continue;
-      if (state[u] == 1) {
-        s = dd_fail(err, DD_ERR_GRAPH, "graph has a cycle through node '%s'", g->nodes[u].name);
-        break;
-      }
-      stack[sp++] = u;
-      stack[sp++] = 0;
-      continue;
-    }
-    state[v] = 2;
-    sp -= 2;
-    dd_plan_node *pn = &e->plan[e->plan_len];
-    memset(pn, 0, sizeof *pn);
-    pn->node = v;
-    pn->root = e->plan_len;
-    e->plan_index[v] = e->plan_len++;
-  }
+  for (int t = 0; t < n_targets && s == DD_OK; t++) s = visit(e, targets[t], stack, state, err);
   free(stack);
   free(state);
   return s;
@@ -256,10 +260,10 @@ static dd_status infer_shape(dd_exec *e, int pi, dd_shape in_shape, dd_error *er
 }
 
 /* Fuse Conv2D -> BiasAdd [-> Relu] chains whose intermediates have a single
-   consumer and are not the target: the conv computes the epilogue into the
+   consumer and are not targets: the conv computes the epilogue into the
    last node's storage. With fusion off, every conv whose weights carry a
    folded bias runs raw and its BiasAdd and Relu run on their own. */
-static void fuse(dd_exec *e, int target) {
+static void fuse(dd_exec *e) {
   const dd_graph *g = e->g;
   for (int pi = 0; pi < e->plan_len; pi++) {
     dd_plan_node *pn = &e->plan[pi];
@@ -268,7 +272,7 @@ static void fuse(dd_exec *e, int target) {
     int bn = e->prep[pn->node].bias_node;
     if (bn < 0) continue;
     int bpi = e->plan_index[bn];
-    if (bpi < 0 || pn->node == target || !e->fusion) {
+    if (bpi < 0 || dd_plan_is_target(e, pn->node) || !e->fusion) {
       pn->raw_conv = 1; /* weights carry the bias; the raw conv output is wanted */
       continue;
     }
@@ -276,7 +280,7 @@ static void fuse(dd_exec *e, int target) {
     dd_plan_node *bp = &e->plan[bpi];
     bp->absorbed = 1;
     bp->root = pi;
-    if (bn != target && e->consumers[bn] == 1) {
+    if (!dd_plan_is_target(e, bn) && e->consumers[bn] == 1) {
       for (int ri = bpi + 1; ri < e->plan_len; ri++) {
         const dd_node *r = &g->nodes[e->plan[ri].node];
         if (r->op == DD_OP_RELU && r->inputs[0] == bn) {
@@ -300,12 +304,13 @@ static void fuse(dd_exec *e, int target) {
    Concats has its relu mask applied by the Concat's gradient copy: the mask
    is linear, so masking each contribution equals masking their sum, and it
    saves a pass over the conv's output. */
-static void mark_premasked(dd_exec *e, int target) {
+static void mark_premasked(dd_exec *e) {
   const dd_graph *g = e->g;
-  const int troot = e->plan[e->plan_index[target]].root;
-  /* candidates: fused conv+relu other than the target's storage; then any
-     gradient writer that is not a Concat disqualifies its input's root */
-  for (int pi = 0; pi < e->plan_len; pi++) e->plan[pi].premasked = e->plan[pi].fuse == DD_FUSE_BIAS_RELU && pi != troot;
+  /* candidates: fused conv+relu other than a target's storage (a seed writes
+     there unmasked); then any gradient writer that is not a Concat
+     disqualifies its input's root */
+  for (int pi = 0; pi < e->plan_len; pi++) e->plan[pi].premasked = e->plan[pi].fuse == DD_FUSE_BIAS_RELU;
+  for (int t = 0; t < e->plan_n_targets; t++) e->plan[e->plan[e->plan_index[e->plan_targets[t]]].root].premasked = 0;
   for (int pi = 0; pi < e->plan_len; pi++) {
     const dd_node *n = &g->nodes[e->plan[pi].node];
     if (!dd_plan_backward_works(e, pi) || n->op == DD_OP_CONCAT) continue;
@@ -336,12 +341,12 @@ static dd_status prepare_kernels(dd_exec *e, int want_grad, dd_error *err) {
 /* Gradient buffers live only from their first write (the backward step of
    the last consumer in forward order) to their last read (their own node's
    backward step; the end of the pass for the input). Backward step of plan
-   node pi is n-1-pi; the seed (the objective's gradient) is step -1. */
+   node pi is n-1-pi; the seeds (the objective's gradients) are step -1. */
 static size_t grad_bytes(const dd_plan_node *pn) {
   return (dd_shape_count(pn->shape) * sizeof(float) + DD_EXTRA_BYTES + 63) & ~(size_t)63;
 }
 
-static dd_status place_gradients(dd_exec *e, int target, dd_error *err) {
+static dd_status place_gradients(dd_exec *e, dd_error *err) {
   int n = e->plan_len;
   int *start = (int *)malloc(sizeof(int) * (size_t)n * 4);
   dd_usage_record *rec = (dd_usage_record *)malloc(sizeof *rec * (size_t)n);
@@ -366,7 +371,7 @@ static dd_status place_gradients(dd_exec *e, int target, dd_error *err) {
       if (step < start[r]) start[r] = step;
     }
   }
-  start[e->plan[e->plan_index[target]].root] = -1;
+  for (int t = 0; t < e->plan_n_targets; t++) start[e->plan[e->plan_index[e->plan_targets[t]]].root] = -1;
   int m = 0;
   for (int pi = 0; pi < n; pi++)
     if (e->plan[pi].root == pi && start[pi] != INT32_MAX) {
@@ -384,11 +389,31 @@ static dd_status place_gradients(dd_exec *e, int target, dd_error *err) {
   return DD_OK;
 }
 
-dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err) {
-  if (e->plan_target == target && dd_shape_equal(e->plan_in, in_shape) && e->plan_has_grad >= want_grad)
+static int same_targets(const dd_exec *e, const int *targets, int n_targets) {
+  if (e->plan_target < 0 || e->plan_n_targets != n_targets) return 0;
+  for (int i = 0; i < n_targets; i++)
+    if (e->plan_targets[i] != targets[i]) return 0;
+  return 1;
+}
+
+dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, int want_grad,
+                               dd_error *err) {
+  if (n_targets < 1 || n_targets > DD_PLAN_MAX_TARGETS)
+    return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "%d targets (1 to %d)", n_targets, DD_PLAN_MAX_TARGETS);
+  for (int i = 0; i < n_targets; i++) {
+    if (targets[i] < 0 || targets[i] >= e->g->n_nodes || e->g->nodes[targets[i]].op == DD_OP_CONST)
+      return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "target %d is not a node that can be run", targets[i]);
+    for (int j = 0; j < i; j++)
+      if (targets[j] == targets[i])
+        return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "node '%s' is given twice as a target", e->g->nodes[targets[i]].name);
+  }
+  if (same_targets(e, targets, n_targets) && dd_shape_equal(e->plan_in, in_shape) && e->plan_has_grad >= want_grad)
     return DD_OK;
+  const int target = targets[0];
   e->plan_target = -1;
-  dd_status s = collect(e, target, err);
+  e->plan_n_targets = n_targets;
+  memcpy(e->plan_targets, targets, (size_t)n_targets * sizeof(int));
+  dd_status s = collect(e, targets, n_targets, err);
   if (s != DD_OK) return s;
   int has_input = 0;
   for (int pi = 0; pi < e->plan_len; pi++) {
@@ -399,8 +424,8 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
   if (has_input != 1)
     return dd_fail(err, DD_ERR_GRAPH, "node '%s' depends on %d image inputs; exactly one is supported",
                    e->g->nodes[target].name, has_input);
-  fuse(e, target);
-  mark_premasked(e, target);
+  fuse(e);
+  mark_premasked(e);
   s = prepare_kernels(e, want_grad, err);
   if (s != DD_OK) return s;
   dd_arena_reset(&e->arena);
@@ -414,7 +439,7 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);
   }
   if (want_grad) {
-    dd_status ps = place_gradients(e, target, err);
+    dd_status ps = place_gradients(e, err);
     if (ps != DD_OK) return ps;
   }
   if (want_grad) e->scratch_off = dd_arena_reserve(&e->arena, max_elems * sizeof(float) + DD_EXTRA_BYTES);
@@ -426,9 +451,18 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
   return DD_OK;
 }
 
+dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad, dd_error *err) {
+  return dd_plan_make_targets(e, &target, 1, in_shape, want_grad, err);
+}
+
 dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err) {
   if (!e || target < 0 || target >= e->g->n_nodes) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve: bad arguments");
   return dd_plan_make(e, target, in_shape, 1, err);
+}
+
+dd_status dd_exec_reserve_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, dd_error *err) {
+  if (!e || !targets) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve_targets: bad arguments");
+  return dd_plan_make_targets(e, targets, n_targets, in_shape, 1, err);
 }
 
 dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err) {
@@ -452,7 +486,9 @@ void dd_exec_set_fusion(dd_exec *e, int enabled) {
 int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
   const dd_graph *g = e->g;
   if (e->plan_target < 0) return BROKEN("no current plan");
-  const int n = e->plan_len, troot = e->plan[e->plan_index[e->plan_target]].root;
+  const int n = e->plan_len;
+  for (int t = 0; t < e->plan_n_targets; t++)
+    if (e->plan_index[e->plan_targets[t]] < 0) return BROKEN("target '%s' is not in the plan", g->nodes[e->plan_targets[t]].name);
   for (int pi = 0; pi < n; pi++) {
     const dd_plan_node *pn = &e->plan[pi];
     const dd_node *nd = &g->nodes[pn->node];
@@ -467,8 +503,8 @@ int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
       if ((nd->op != DD_OP_BIAS_ADD && nd->op != DD_OP_RELU) || c->fuse == DD_FUSE_NONE ||
           g->nodes[c->node].op != DD_OP_CONV2D)
         return BROKEN("'%s' is absorbed but not into a fused conv", name);
-      if (nd->op == DD_OP_RELU && nd->inputs[0] == e->plan_target)
-        return BROKEN("Relu '%s' is absorbed although its BiasAdd is the target", name);
+      if (nd->op == DD_OP_RELU && dd_plan_is_target(e, nd->inputs[0]))
+        return BROKEN("Relu '%s' is absorbed although its BiasAdd is a target", name);
     } else if (pn->root != pi) {
       return BROKEN("'%s' owns no storage but is neither a view nor absorbed", name);
     }
@@ -494,8 +530,10 @@ int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
         return BROKEN("conv '%s': fuse %d but %d absorbed nodes (%d relu)", name, (int)pn->fuse, absorbed, relu);
     }
     if (pn->premasked) {
-      if (pn->fuse != DD_FUSE_BIAS_RELU || pi == troot)
-        return BROKEN("'%s' is premasked but not a fused conv+relu apart from the target", name);
+      int is_troot = 0;
+      for (int t = 0; t < e->plan_n_targets; t++) is_troot |= e->plan[e->plan_index[e->plan_targets[t]]].root == pi;
+      if (pn->fuse != DD_FUSE_BIAS_RELU || is_troot)
+        return BROKEN("'%s' is premasked but not a fused conv+relu apart from the targets", name);
       for (int q = 0; q < n; q++) {
         const dd_node *qn = &g->nodes[e->plan[q].node];
         if (!dd_plan_backward_works(e, q)) continue;

@@ -5,7 +5,8 @@
 //     1.2 MP), at 1 and 2 threads of the threaded build; min and spread of
 //     --reps runs, and the 2-thread speed-up of the whole run;
 //  2. steps: ms per 400x400 DeepDream gradient step per tutorial layer, ours
-//     (wasm, Node) beside TensorFlow.js's wasm backend on the same graph;
+//     (wasm, Node) beside TensorFlow.js's wasm backend on the same graph, and
+//     a two-layer objective's step (one pass on both sides);
 //  3. tfjs: the tutorial's defaults end to end on hulk.jpg at mixed3b: ours vs
 //     a TF.js port of the same algorithm (tfjs-backend-wasm) in the same run.
 // Needs ../shared (the stand-in Inception 5h and the images).
@@ -105,6 +106,19 @@ for (const layer of LAYERS) {
   if (layer === 'mixed4c') step4c = { o1, o2, theirs, m1: median(r1), m2: median(r2) };
   const x = (a) => (Number.isNaN(theirs) ? '-' : `${(theirs / a).toFixed(1)}x`);
   console.log(`${layer} | ${o1.toFixed(0)} | ${o2.toFixed(0)} | ${Number.isNaN(theirs) ? '-' : theirs.toFixed(0)} | ${x(o1)} | ${x(o2)}`);
+}
+// a two-layer objective (the TF tutorial's kind: mixed3 + mixed5): one forward and one backward pass on both
+// sides (ours: dd_exec_seeds_gradient; TF.js: one graph run to both nodes, one tf.grad of the sum)
+{
+  const objective = 'square(mixed3b)+square(mixed5b)';
+  const f1 = () => one.gradient(x400, S, S, { objective }), f2 = () => model.gradient(x400, S, S, { objective });
+  const g = tf.grad((x) => { const [a, b] = run(x, ['mixed3b', 'mixed5b']); return tf.add(tf.mean(tf.square(a)), tf.mean(tf.square(b))); });
+  const ft = () => tf.tidy(() => g(t400).dataSync());
+  f1(); f2(); ft();
+  const t1 = [], t2 = [], tt = [];
+  for (let r = 0; r < 3; r++) { t1.push(once(f1)); t2.push(once(f2)); tt.push(once(ft)); }
+  const o1 = Math.min(...t1), o2 = Math.min(...t2), theirs = Math.min(...tt);
+  console.log(`${objective} | ${o1.toFixed(0)} | ${o2.toFixed(0)} | ${theirs.toFixed(0)} | ${(theirs / o1).toFixed(1)}x | ${(theirs / o2).toFixed(1)}x`);
 }
 if (one !== model) one.free();
 t400.dispose();

@@ -4,7 +4,8 @@
  * on an Inception-shaped miniature graph, for every backend in the build;
  * the plan's memory (no two buffers live at one step overlap) and
  * invariants on every plan of the default model, the stand-in and random
- * graphs; fusion on vs off. */
+ * graphs; fusion on vs off; several targets in one pass against one pass
+ * per target. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -610,7 +611,7 @@ static int check_plan_memory(const dd_exec *e, int want_grad, const char *label)
                            INT32_MAX, INT32_MIN, pi, "gradient"};
       }
     bufs[nb++] = (buf){e->scratch_off, max_elems * sizeof(float) + DD_EXTRA_BYTES, -1, n, -1, "scratch"};
-    touch(&bufs[gbuf[e->plan[e->plan_index[e->plan_target]].root]], -1);
+    for (int t = 0; t < e->plan_n_targets; t++) touch(&bufs[gbuf[e->plan[e->plan_index[e->plan_targets[t]]].root]], -1);
     for (int pi = 0; pi < n; pi++) {
       const dd_node *nd = &e->g->nodes[e->plan[pi].node];
       if (nd->op == DD_OP_PLACEHOLDER) touch(&bufs[gbuf[e->plan[pi].root]], n);
@@ -922,6 +923,153 @@ static void test_fusion_on_off(void) {
   }
 }
 
+/* ---- several targets in one pass ---------------------------------------------------- */
+
+/* A test seed of its own: L = w_t * sum(y^2) / count, with a weight per target
+   (so a mix-up of targets shows), accumulated in double. */
+static dd_status seed_weighted_square(void *ctx, const dd_seed_args *a, dd_error *err) {
+  (void)err;
+  const int *targets = (const int *)ctx; /* targets[0] = count, then the targets */
+  double w = 0;
+  for (int i = 0; i < targets[0]; i++)
+    if (targets[1 + i] == a->target) w = 1.0 + 0.5 * i;
+  size_t n = dd_shape_count(a->shape);
+  double acc = 0;
+  for (size_t i = 0; i < n; i++) {
+    acc += (double)a->y[i] * a->y[i];
+    a->dy[i] = (float)(2.0 * w * a->y[i] / (double)n);
+  }
+  *a->loss = w * acc / (double)n;
+  return DD_OK;
+}
+
+/* The gradient of targets in one pass against the sum of one pass per
+   target (each in double), the loss against the sum of theirs; the plan's
+   memory and invariants; 2 threads give the same bits as 1. Returns 1 when
+   the targets could be planned (a shape the graph cannot take is skipped). */
+static int compare_targets(const dd_graph *g, const dd_kernels *k, const int *targets, int nt, int H, int W,
+                           int fusion, const char *label) {
+  size_t n = (size_t)H * W * 3;
+  float *in = test_alloc(n), *one = test_alloc(n), *part = test_alloc(n), *two = test_alloc(n);
+  double *sum = (double *)calloc(n, sizeof(double));
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * n);
+  make_input(&in64, in, H, W, 41);
+  int ctx[1 + DD_PLAN_MAX_TARGETS];
+  ctx[0] = nt;
+  memcpy(ctx + 1, targets, sizeof(int) * (size_t)nt);
+  dd_exec *e = NULL;
+  dd_error err;
+  CHECK_OK(dd_exec_create(g, k, NULL, 1, &e, &err));
+  dd_exec_set_fusion(e, fusion);
+  const dd_shape sh = dd_shape4(1, H, W, 3);
+  double loss = 0, loss_sum = 0;
+  int planned = dd_exec_seeds_gradient(e, targets, nt, seed_weighted_square, ctx, in, sh, one, &loss, &err) == DD_OK;
+  if (planned) {
+    CHECK(check_plan_memory(e, 1, label) >= 0);
+    CHECKF(e->plan_n_targets == nt, "%s: the plan holds %d targets, not %d", label, e->plan_n_targets, nt);
+    for (int t = 0; t < nt; t++) {
+      double l = 0;
+      CHECK_OK(dd_exec_seeds_gradient(e, targets + t, 1, seed_weighted_square, ctx, in, sh, part, &l, &err));
+      loss_sum += l;
+      for (size_t i = 0; i < n; i++) sum[i] += part[i];
+    }
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+      num += (one[i] - sum[i]) * (one[i] - sum[i]);
+      den += sum[i] * sum[i];
+    }
+    CHECKF(den > 0, "%s: zero gradient", label);
+    CHECKF(sqrt(num) <= 1e-5 * sqrt(den), "%s (%s): one pass vs one per target: rel L2 %.3g", label, k->name,
+           sqrt(num / den));
+    /* a target is never fused away, so its value may round differently than
+       in another target's plan (raw conv + BiasAdd against the folded bias) */
+    CHECKF(fabs(loss - loss_sum) <= 1e-6 * fabs(loss_sum), "%s: loss %.12g vs %.12g", label, loss, loss_sum);
+    /* the same targets again after other plans: the same bits */
+    CHECK_OK(dd_exec_seeds_gradient(e, targets, nt, seed_weighted_square, ctx, in, sh, two, NULL, &err));
+    CHECKF(memcmp(one, two, n * sizeof(float)) == 0, "%s: a second run differs", label);
+    dd_exec *e2 = NULL;
+    CHECK_OK(dd_exec_create(g, k, NULL, 2, &e2, &err));
+    dd_exec_set_fusion(e2, fusion);
+    CHECK_OK(dd_exec_seeds_gradient(e2, targets, nt, seed_weighted_square, ctx, in, sh, two, NULL, &err));
+    CHECKF(memcmp(one, two, n * sizeof(float)) == 0, "%s: 2 threads differ from 1", label);
+    dd_exec_free(e2);
+  }
+  dd_exec_free(e);
+  free(in), free(one), free(part), free(two), free(sum), free(in64.d);
+  return planned;
+}
+
+static void test_several_targets(void) {
+  mini m;
+  build_mini(&m, 21);
+  /* an ancestor and its descendant, sibling branches, a pre-relu (unfused)
+     target beside the Concat it feeds, the head with the stem */
+  const int sets[][4] = {{m.conv1, m.mixed}, {m.mixed, m.conv1}, {m.branch3, m.mixed, m.lrn0},
+                         {m.softmax, m.conv0, m.mixed}, {m.concat_pre, m.relu0}};
+  const int sizes[] = {2, 2, 3, 3, 2};
+  for (int b = 0; b < 2; b++)
+    for (int i = 0; i < 5; i++)
+      for (int fusion = 1; fusion >= 0; fusion--) {
+        char label[64];
+        snprintf(label, sizeof label, "mini set %d, fusion %d", i, fusion);
+        CHECKF(compare_targets(&m.g, backend(b), sets[i], sizes[i], 27, 25, fusion, label), "%s: not planned", label);
+      }
+  dd_error err;
+  dd_exec *e = NULL;
+  CHECK_OK(dd_exec_create(&m.g, dd_kernels_reference(), NULL, 1, &e, &err));
+  float in[12 * 12 * 3] = {0}, g[12 * 12 * 3];
+  int twice[2] = {m.mixed, m.mixed}, many[DD_PLAN_MAX_TARGETS + 1], ctx[2] = {1, m.mixed};
+  for (int i = 0; i <= DD_PLAN_MAX_TARGETS; i++) many[i] = i;
+  const dd_shape sh = dd_shape4(1, 12, 12, 3);
+  CHECK(dd_exec_seeds_gradient(e, twice, 2, seed_weighted_square, ctx, in, sh, g, NULL, &err) == DD_ERR_INVALID_ARGUMENT &&
+        strstr(err.message, "twice"));
+  CHECK(dd_exec_seeds_gradient(e, many, DD_PLAN_MAX_TARGETS + 1, seed_weighted_square, ctx, in, sh, g, NULL, &err) ==
+        DD_ERR_INVALID_ARGUMENT);
+  CHECK(dd_exec_seeds_gradient(e, twice, 0, seed_weighted_square, ctx, in, sh, g, NULL, &err) == DD_ERR_INVALID_ARGUMENT);
+  dd_exec_free(e);
+  dd_graph_free(&m.g);
+  /* random graphs, random sets of 2 to 4 targets */
+  test_rng r;
+  test_rng_seed(&r, 23);
+  int compared = 0;
+  for (int i = 0; i < 30; i++) {
+    dd_graph rg;
+    build_random_graph(&rg, &r);
+    int t[4], nt = test_randint(&r, 2, 4), got = 0;
+    for (int tries = 0; tries < 50 && got < nt; tries++) {
+      int c = test_randint(&r, 0, rg.n_nodes - 1), dup = rg.nodes[c].op == DD_OP_CONST || rg.nodes[c].op == DD_OP_PLACEHOLDER;
+      for (int j = 0; j < got; j++) dup |= t[j] == c;
+      if (!dup) t[got++] = c;
+    }
+    char label[64];
+    snprintf(label, sizeof label, "random graph %d, %d targets", i, got);
+    if (got >= 2) compared += compare_targets(&rg, backend(i % 2), t, got, 15, 13, i % 3 != 0, label);
+    dd_graph_free(&rg);
+  }
+  printf("  %d random target sets compared\n", compared);
+  CHECK(compared >= 20);
+  /* the stand-in Inception 5h: a Concat, a pre-relu BiasAdd in a later
+     block, and a deeper Concat (Winograd, LRN, pools on the way) */
+  size_t len = 0;
+  unsigned char *bytes = test_read_file(test_shared_path("models/inception5h-standin.pb"), &len);
+  if (!bytes) {
+    printf("  (skipped: the stand-in Inception 5h not found)\n");
+    return;
+  }
+  dd_graph ig;
+  CHECK_OK(dd_graphdef_import(bytes, len, 0, &ig, &err));
+  free(bytes);
+  const char *names[3] = {"mixed3b", "mixed4a_3x3_pre_relu", "mixed4b"};
+  int it[3];
+  for (int i = 0; i < 3; i++) {
+    it[i] = dd_graph_find(&ig, names[i]);
+    CHECK(it[i] >= 0);
+  }
+  CHECK(compare_targets(&ig, dd_kernels_simd128(), it, 3, 67, 59, 1, "inception 3 targets"));
+  dd_graph_free(&ig);
+}
+
 int main(void) {
   TEST_RUN(test_forward_matches_double);
   TEST_RUN(test_gradient_finite_differences);
@@ -936,5 +1084,6 @@ int main(void) {
   TEST_RUN(test_plan_memory_models);
   TEST_RUN(test_plan_memory_random_graphs);
   TEST_RUN(test_fusion_on_off);
+  TEST_RUN(test_several_targets);
   return test_summary();
 }
