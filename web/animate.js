@@ -5,7 +5,7 @@
 // Resumable after a reload: each frame's dream is checkpointed in IndexedDB (a dream record with an
 // `animation` field, written by the model's worker) and each finished frame is kept in anim-frames.js;
 // the tab then offers "An animation was interrupted at frame k of N — Resume / Discard", as the Dream tab
-// offers its unfinished dream.
+// offers its unfinished dream. One animation is kept at a time: "Make frames" with one kept asks first.
 import { zoomAnimation, resumeZoomAnimation, listDreams, removeDream, encodeGif, encodeImage, ANIMATION_DEFAULTS } from '../wasm/js/index.js';
 import { drawToCanvas } from '../wasm/js/image.js';
 import { zipStore } from './zip-store.js';
@@ -21,9 +21,13 @@ let pending = null; // the interrupted animation's latest record (listDreams), o
 const HTML = `
   <div id="anim-resume" class="notice info" role="region" aria-label="Interrupted animation" hidden>
     <p id="anim-resume-text">An animation was interrupted.</p>
-    <div class="row">
+    <div class="row" id="anim-offer-btns">
       <button type="button" id="anim-resume-btn" class="primary">Resume</button>
       <button type="button" id="anim-discard-btn">Discard</button>
+    </div>
+    <div class="row" id="anim-replace-btns" hidden>
+      <button type="button" id="anim-replace-btn" class="primary">Make new frames</button>
+      <button type="button" id="anim-keep-btn">Keep it</button>
     </div>
   </div>
   <div class="tool-grid">
@@ -78,8 +82,7 @@ async function webmMissing(w = 320, h = 240) {
 
 function busy(on) {
   $('anim-start').disabled = on;
-  $('anim-resume-btn').disabled = on;
-  $('anim-discard-btn').disabled = on;
+  for (const id of ['anim-resume-btn', 'anim-discard-btn', 'anim-replace-btn', 'anim-keep-btn']) $(id).disabled = on;
   $('anim-cancel').disabled = !on;
   for (const id of ['anim-frames', 'anim-zoom', 'anim-size']) $(id).disabled = on;
   const have = !on && frames.length > 0;
@@ -177,7 +180,20 @@ async function runAnimation(id, start) {
   }
 }
 
-async function make() {
+/** Asks, in the offer's place, whether new frames may replace the interrupted animation (one is kept at a time). */
+function askReplace() {
+  const a = pending.animation;
+  $('anim-resume-text').textContent = `Making new frames discards the interrupted animation (frame ${stoppedAt(pending) + 1} `
+    + `of ${a.frames}, ${pending.width} × ${pending.height} px): it cannot be resumed after that.`;
+  $('anim-offer-btns').hidden = true;
+  $('anim-replace-btns').hidden = false;
+  $('anim-resume').hidden = false;
+  $('anim-resume').scrollIntoView({ block: 'nearest' });
+  $('anim-replace-btn').focus();
+}
+
+/** Makes a new animation; with an interrupted one kept, only once the user agreed to discard it (replace). */
+async function make(replace = false) {
   if (controller) return;
   if (!page.model || !page.source) { page.tell('Load a model and a picture first (Dream tab).'); return; }
   if (page.running) { page.tell('A dream is running: wait for it to finish (or Cancel it) first.'); return; }
@@ -186,7 +202,8 @@ async function make() {
     n = num('anim-frames', 1, 500); zoom = num('anim-zoom', 1.01, 4, false); long = num('anim-size', 64, 2048);
     settings = page.settings();
   } catch (e) { page.showError(e); return; }
-  await discard(); // one animation is kept at a time: a new one replaces the interrupted one
+  if (pending && !replace) { askReplace(); return; }
+  await discard(); // one animation is kept at a time: the user agreed to replace the interrupted one
   const start = startPicture(long);
   reset(start.width, start.height);
   drawToCanvas($('anim-preview'), start);
@@ -207,6 +224,8 @@ async function refreshOffer() {
     .sort((a, b) => String(b.updatedAt).localeCompare(String(a.updatedAt)));
   pending = controller ? null : anims[0] || null;
   $('anim-resume').hidden = !pending;
+  $('anim-offer-btns').hidden = false;
+  $('anim-replace-btns').hidden = true;
   if (!pending) return;
   const a = pending.animation;
   $('anim-resume-text').textContent = `An animation was interrupted at frame ${stoppedAt(pending) + 1} of ${a.frames} `
@@ -321,6 +340,8 @@ export async function initPanel(p) {
   $('anim-cancel').addEventListener('click', () => { if (controller) controller.abort(); });
   $('anim-resume-btn').addEventListener('click', () => { resume(); });
   $('anim-discard-btn').addEventListener('click', async () => { await discard(); refreshOffer(); });
+  $('anim-replace-btn').addEventListener('click', () => { make(true); });
+  $('anim-keep-btn').addEventListener('click', () => { refreshOffer().then(() => $('anim-resume-btn').focus()); });
   $('anim-fps').addEventListener('change', play);
   $('anim-zip').addEventListener('click', () => exporting($('anim-zip'), 'PNG frames', downloadZip));
   $('anim-gif').addEventListener('click', () => exporting($('anim-gif'), 'GIF', downloadGif));

@@ -2,8 +2,9 @@
 // then again with a reload in the middle of frame 2 or 3 (a checkpoint of that frame in IndexedDB, written by the
 // model's worker); after the reload the tab offers "interrupted at frame k of 4", Resume finishes it, and all 4
 // frames are byte-identical (SHA-256) to the uninterrupted run's — the ones made before the reload come from the
-// page's frame store — the GIF has 4 frames, nothing is left behind, no console errors. Screenshots of the offer
-// at 1280x800 and 390x844.
+// page's frame store — the GIF has 4 frames, nothing is left behind, no console errors. "Make frames" while an
+// animation is kept asks before discarding it ("Keep it" keeps it; "Make new frames" there replaces it).
+// Screenshots of the offer and of the question at 1280x800 and 390x844.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -44,23 +45,27 @@ test('reload during frame 2 or 3 of a zoom animation, Resume: the 4 frames of an
     assert.deepEqual(await animRecords(page), [], 'a finished animation leaves no checkpoint');
 
     // the same animation again, reloaded once frame 2 or 3 (index 1 or 2) has a checkpoint of its own
-    await page.click('#anim-start');
-    let at = null;
-    for (const deadline = Date.now() + 120_000; !at && Date.now() < deadline;) {
-      const recs = await animRecords(page);
-      at = recs.find((r) => r.frame >= 1 && r.frame <= 2 && r.fraction > 0 && r.fraction < 1) || null;
-      if (!at) {
-        if (await page.evaluate(() => window.deepdreamDemo.animate.stats.complete)) break;
-        await page.waitForTimeout(30);
+    const interrupt = async () => {
+      await page.click('#anim-start');
+      let seen = null;
+      for (const deadline = Date.now() + 120_000; !seen && Date.now() < deadline;) {
+        const rs = await animRecords(page);
+        seen = rs.find((r) => r.frame >= 1 && r.frame <= 2 && r.fraction > 0 && r.fraction < 1) || null;
+        if (!seen) {
+          if (await page.evaluate(() => window.deepdreamDemo.animate.stats.complete)) break;
+          await page.waitForTimeout(30);
+        }
       }
-    }
-    assert.ok(at, 'a checkpoint inside frame 2 or 3 was seen before the animation ended');
-    await page.reload();
-    await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && document.body.dataset.state === 'idle', null, { timeout: 60_000 });
-    assert.equal(await page.isHidden('#resume-offer'), true, 'the Dream tab does not offer an animation frame as a dream');
-    // the Animate tab starts by itself and shows the offer
-    await page.evaluate(() => window.deepdreamDemo.animateReady());
-    await page.waitForFunction(() => { const e = document.getElementById('anim-resume'); return e && !e.hidden; }, null, { timeout: 30_000 });
+      assert.ok(seen, 'a checkpoint inside frame 2 or 3 was seen before the animation ended');
+      await page.reload();
+      await page.waitForFunction(() => window.deepdreamDemo && window.deepdreamDemo.model && document.body.dataset.state === 'idle', null, { timeout: 60_000 });
+      assert.equal(await page.isHidden('#resume-offer'), true, 'the Dream tab does not offer an animation frame as a dream');
+      // the Animate tab starts by itself and shows the offer
+      await page.evaluate(() => window.deepdreamDemo.animateReady());
+      await page.waitForFunction(() => { const e = document.getElementById('anim-resume'); return e && !e.hidden; }, null, { timeout: 30_000 });
+      return seen;
+    };
+    const at = await interrupt();
     const recs = await animRecords(page);
     assert.equal(recs.length, 1);
     const k = recs[0].frame + (recs[0].fraction === 1 ? 1 : 0) + 1;
@@ -73,6 +78,25 @@ test('reload during frame 2 or 3 of a zoom animation, Resume: the 4 frames of an
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'anim-resume-phone-390x844.png');
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // "Make frames" with an animation kept asks before discarding it; "Keep it" leaves everything as it was
+    await page.click('#anim-start');
+    await page.waitForSelector('#anim-replace-btns', { state: 'visible', timeout: 10_000 });
+    assert.match(await page.textContent('#anim-resume-text'),
+      new RegExp(`^Making new frames discards the interrupted animation \\(frame ${k} of 4, ${w} × ${h} px\\)`));
+    assert.equal(await page.isHidden('#anim-offer-btns'), true);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'anim-replace-btn');
+    assert.equal(await page.evaluate(() => window.deepdreamDemo.animate.stats.runs), 0, 'no animation started');
+    assert.deepEqual(await animRecords(page), recs, 'the interrupted animation is still kept');
+    await screenshot(page, 'anim-replace-desktop-1280x800.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'anim-replace-phone-390x844.png');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.click('#anim-keep-btn');
+    await page.waitForSelector('#anim-offer-btns', { state: 'visible', timeout: 10_000 });
+    assert.equal(await page.isHidden('#anim-replace-btns'), true);
+    assert.equal(await page.textContent('#anim-resume-text'), offer);
+    assert.deepEqual(await animRecords(page), recs);
 
     await page.click('#anim-resume-btn');
     await page.waitForFunction(() => window.deepdreamDemo.animate.stats.complete || window.deepdreamDemo.animate.stats.lastError, null, { timeout: 180_000, polling: 100 });
@@ -100,6 +124,27 @@ test('reload during frame 2 or 3 of a zoom animation, Resume: the 4 frames of an
     await page.click('#anim-cancel');
     await page.waitForFunction(() => /^Cancelled after/.test(document.getElementById('anim-status').textContent), null, { timeout: 60_000 });
     assert.deepEqual(await animRecords(page), [], 'a cancelled animation leaves no checkpoint');
+    assert.equal(await page.isHidden('#anim-resume'), true);
+
+    // interrupted again, then replaced on purpose: "Make frames", then "Make new frames" in the question makes the
+    // animation from frame 1 (the uninterrupted bytes again) and leaves only the new one's records
+    const settings = async () => { // the page's fields, after a reload too
+      await page.click('#tab-dream');
+      await setSettings(page, { iterations: 8, octaves: 1, tileSize: 64, seed: 4 });
+      await setup();
+    };
+    await settings();
+    await interrupt();
+    const old = await animRecords(page);
+    assert.equal(old.length, 1);
+    await settings();
+    await page.click('#anim-start');
+    await page.waitForSelector('#anim-replace-btns', { state: 'visible', timeout: 10_000 });
+    await page.click('#anim-replace-btn');
+    await page.waitForFunction(() => window.deepdreamDemo.animate.stats.complete || window.deepdreamDemo.animate.stats.lastError, null, { timeout: 180_000, polling: 100 });
+    assert.equal(await page.evaluate(() => window.deepdreamDemo.animate.stats.lastError), null);
+    assert.deepEqual(await page.evaluate(() => window.deepdreamDemo.animate.hashes()), want, 'the new animation, from frame 1');
+    assert.deepEqual(await animRecords(page), [], 'the replaced animation\'s checkpoint is gone, and the new one finished');
     assert.equal(await page.isHidden('#anim-resume'), true);
     assert.deepEqual(errors, []);
   } finally {
