@@ -252,13 +252,17 @@ export interface DreamOptions {
 export interface DreamCheckpoint {
   /** 'indexeddb' (pages), a directory (Node), or a store object (in-process models only). */
   storage?: 'indexeddb' | string | DreamStore;
+  /** Save every N tiles (a whole number >= 1); with neither this nor everySeconds, every 8 tiles. */
   everyTiles?: number;
+  /** Save when this many seconds (> 0) have passed since the last save. */
   everySeconds?: number;
   /** Remove the record when the dream finishes (default true). */
   removeWhenDone?: boolean;
   /** With removeWhenDone false: save the finished state (fraction 1) before the 'done' event. */
   saveWhenDone?: boolean;
-  /** Plain data (it crosses to a Worker) merged into every saved record; the standard fields come after it and win. */
+  /** Plain data (JSON values: it crosses to a Worker and into checkpoint files) merged into every saved record; the
+   *  standard fields come after it and win. A typed array, a function or a class instance is refused when the dream
+   *  is asked for (DD_ERR_INVALID_ARGUMENT), as is a schedule that is not a positive number. */
   record?: Record<string, unknown>;
 }
 

@@ -100,8 +100,9 @@ export async function copyModel(from, to, opts = {}) {
  * the state is saved while dreaming; resumeDream() continues it after a reload.
  * checkpoint.removeWhenDone (true): remove the record when the dream finishes; when false,
  * checkpoint.saveWhenDone saves the finished state (fraction 1) before the 'done' event.
- * checkpoint.record: a plain-data object (it crosses to a Worker) whose fields every saved
- * record carries; the standard fields (id, state, fraction, ...) come after it and win.
+ * checkpoint.record: a plain-data object (JSON values: it crosses to a Worker and into checkpoint
+ * files) whose fields every saved record carries; the standard fields (id, state, fraction, ...)
+ * come after it and win. The spec is checked here (checkpoint.js), not at the first save.
  */
 export function dream(model, source, options = {}) {
   return guardSync('dream', () => {
