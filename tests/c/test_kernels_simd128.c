@@ -563,6 +563,55 @@ static void test_conv_runs_only_prepared(void) {
   }
 }
 
+/* Machines this one is not: 3, 8 and 16 threads give the single thread's bits
+   on shapes with few Winograd blocks for many threads (13-25 px maps, where
+   the blocks' panels are split into groups), a 5x5 and a direct conv. */
+static void test_conv_many_threads(void) {
+  static const cshape shapes[] = {
+      {"w13", 1, 13, 13, 64, 96, 3, 1, 1}, {"w25", 1, 25, 25, 48, 80, 3, 1, 1}, {"w7", 2, 7, 7, 32, 40, 3, 1, 1},
+      {"w5x5", 1, 13, 13, 24, 40, 5, 1, 1}, {"d1x1", 1, 13, 13, 40, 72, 1, 1, 1}, {"d7s2", 1, 23, 21, 3, 24, 7, 2, 1},
+  };
+  const int counts[3] = {3, 8, 16};
+  dd_threadpool *pools[3];
+  for (int i = 0; i < 3; i++) pools[i] = dd_threadpool_create(counts[i]);
+  test_rng rng;
+  test_rng_seed(&rng, 29);
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+    const cshape *c = &shapes[si];
+    dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
+    dd_window_shape s;
+    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &s, NULL));
+    size_t nx = (size_t)c->n * c->h * c->w * c->ci, nf = (size_t)c->k * c->k * c->ci * c->co;
+    size_t ny = (size_t)c->n * s.out_h * s.out_w * c->co;
+    float *x = rnd(&rng, nx, -1, 1), *f = rnd(&rng, nf, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
+    float *g = rnd(&rng, ny, -1, 1);
+    float *y0 = test_alloc(ny), *y1 = test_alloc(ny), *dx0 = test_alloc(nx), *dx1 = test_alloc(nx);
+    dd_conv2d_weights *w = NULL;
+    CHECK_OK(dut->conv2d_create(&p, f, b, &w, NULL));
+    const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
+    CHECK_OK(dut->conv2d_prepare(w, &s, all, NULL, NULL));
+    for (int i = 0; i < 3; i++) CHECK_OK(dut->conv2d_prepare(w, &s, all, pools[i], NULL));
+    for (int relu = 0; relu <= 1; relu++) {
+      dut->conv2d_forward(w, &s, x, y0, relu, NULL);
+      for (int i = 0; i < 3; i++) {
+        for (size_t k = 0; k < ny; k++) y1[k] = NAN;
+        dut->conv2d_forward(w, &s, x, y1, relu, pools[i]);
+        CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s forward relu=%d on %d threads differs from 1", c->name, relu,
+               counts[i]);
+      }
+    }
+    dut->conv2d_backward_data(w, &s, g, dx0, NULL);
+    for (int i = 0; i < 3; i++) {
+      for (size_t k = 0; k < nx; k++) dx1[k] = NAN;
+      dut->conv2d_backward_data(w, &s, g, dx1, pools[i]);
+      CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s data gradient on %d threads differs from 1", c->name, counts[i]);
+    }
+    dut->conv2d_destroy(w);
+    free(x), free(f), free(b), free(g), free(y0), free(y1), free(dx0), free(dx1);
+  }
+  for (int i = 0; i < 3; i++) dd_threadpool_destroy(pools[i]);
+}
+
 int main(void) {
   ref = dd_kernels_reference();
   dut = dd_kernels_simd128();
@@ -587,6 +636,7 @@ int main(void) {
   TEST_RUN(test_conv_inception_13);
   TEST_RUN(test_conv_inception_28);
   TEST_RUN(test_conv_runs_only_prepared);
+  TEST_RUN(test_conv_many_threads);
   printf("# %s conv forward/data-gradient worst error, of the output's scale: direct %.1e, Winograd %.1e\n",
          dut->name, worst_direct, worst_wino);
   dd_threadpool_destroy(pool2);

@@ -568,7 +568,8 @@ static void wgrad_item(const wgrad_job *job, size_t item, int n, int r0, int r1,
 }
 
 static void wgrad_range_fn(void *ctx, size_t begin, size_t end) {
-  const wgrad_job *job = (const wgrad_job *)ctx;
+  const wgrad_job own = *(const wgrad_job *)ctx; /* a copy on this thread's stack (see wino_range) */
+  const wgrad_job *job = &own;
   int first = 1;
   for (int n = 0; n < job->s->n; n++)
     for (int r0 = 0; r0 < job->s->out_h; r0 += job->rows_per_pass) {

@@ -204,7 +204,8 @@ static void thin_band(const thin_job *j, size_t item, float *T) {
 }
 
 static void thin_range(void *ctx, size_t b0, size_t b1, int thread) {
-  const thin_job *j = (const thin_job *)ctx;
+  const thin_job own = *(const thin_job *)ctx; /* a copy on this thread's stack (see wino_range) */
+  const thin_job *j = &own;
   float *T = j->scratch + (size_t)thread * j->L.rows * j->p->out_c * j->L.owp;
   for (size_t b = b0; b < b1; b++) thin_band(j, b, T);
 }

@@ -138,8 +138,14 @@ static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t 
 }
 
 static void igemm_range(void *ctx, size_t b0, size_t b1) {
-  const igemm_job *job = (const igemm_job *)ctx;
-  const dd_igemm_problem *pr = job->pr;
+  /* copies on this thread's stack: the originals sit beside the calling
+     thread's locals, and the loop reads them after every micro-kernel call
+     (see wino_range) */
+  igemm_job own = *(const igemm_job *)ctx;
+  dd_igemm_problem prc = *own.pr;
+  own.pr = &prc;
+  const igemm_job *job = &own;
+  const dd_igemm_problem *pr = &prc;
   const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
   float *c[DD_IGEMM_MR_MAX];
   const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c;

@@ -13,9 +13,11 @@
  *   Y = A^T M A   (m x m outputs) + bias, relu
  *
  * The output tiles are cut into blocks of T tiles (T a multiple of the
- * micro-kernel's rows). Per block, on one thread: transform the block's
- * input patches into V[a*a][T][src_c] (per-thread scratch); then, per panel
- * of 8 output channels, run the igemm micro-kernel once per xi and row
+ * micro-kernel's rows); a work item is a block, or, when there are fewer
+ * blocks than twice the threads, a block and a group of its panels. Per
+ * item, on one thread: transform the block's input patches into
+ * V[a*a][T][src_c] (per-thread scratch); then, per panel of 8 output
+ * channels, run the igemm micro-kernel once per xi and row
  * group (one tap, kc = src_c: the same register-blocked inner loop as every
  * other convolution here) into M[a*a][T][8], and transform M into the
  * output pixels. Results differ from the direct convolution by rounding
@@ -152,6 +154,7 @@ typedef struct wino_job {
   int mr, t; /* micro-kernel rows, tiles per block */
   int th, tw; /* tile rows and columns per image */
   size_t tiles;
+  int groups;  /* panel groups per block: work items are (block, group) */
   float *scratch;
   size_t slot; /* scratch floats per thread */
 } wino_job;
@@ -279,7 +282,11 @@ static inline void wino_store(float *dst, v128_t v, const float *bias, int relu,
 }
 
 
-static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
+/* Block `block`'s output channels of panels [p0, p1): its inputs transformed
+   (again for every group of the block: a small cost beside the GEMMs), then
+   per panel the GEMMs and the output transform. A panel's values do not
+   depend on the group it is in. */
+static void wino_block(const wino_job *job, size_t block, int p0, int p1, float *v, float *mm) {
   const dd_wino_filter *f = job->f;
   const dd_wino_problem *pr = job->pr;
   const int src_c = f->src_c, T = job->t, mr = job->mr, m = f->m, a = f->a, nxi = f->nxi;
@@ -312,7 +319,7 @@ static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
   }
   const float *ap[DD_IGEMM_MR_MAX];
   float *cp[DD_IGEMM_MR_MAX];
-  for (int pnl = 0; pnl < f->panels; pnl++) {
+  for (int pnl = p0; pnl < p1; pnl++) {
     const float *u = f->u + (size_t)pnl * nxi * f->panel_stride;
     for (int xi = 0; xi < nxi; xi++, u += f->panel_stride) {
       for (int i0 = 0; i0 < cnt; i0 += mr) {
@@ -344,10 +351,23 @@ static void wino_block(const wino_job *job, size_t block, float *v, float *mm) {
 }
 
 static void wino_range(void *ctx, size_t b0, size_t b1, int thread) {
-  const wino_job *job = (const wino_job *)ctx;
+  /* The job and the problem live on the calling thread's stack, beside the
+     locals it writes while it runs its own share: read through them in the
+     loops (the micro-kernel pointer after every call, the output's fields per
+     tile), other threads would pull those cache lines back and forth (in V8,
+     10-20% of a 3x3 conv on 2 threads). So each thread works from copies on
+     its own stack. */
+  wino_job own = *(const wino_job *)ctx;
+  dd_wino_problem pr = *own.pr;
+  own.pr = &pr;
+  const wino_job *job = &own;
   float *v = job->scratch + (size_t)thread * job->slot;
   float *mm = v + (size_t)job->f->nxi * job->t * job->f->src_c;
-  for (size_t b = b0; b < b1; b++) wino_block(job, b, v, mm);
+  const int panels = job->f->panels, groups = job->groups;
+  for (size_t k = b0; k < b1; k++) {
+    const int g = (int)(k % (size_t)groups);
+    wino_block(job, k / (size_t)groups, panels * g / groups, panels * (g + 1) / groups, v, mm);
+  }
 }
 
 void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scratch,
@@ -366,5 +386,15 @@ void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scra
   job.t = wino_block_tiles(f->nxi, f->src_c, job.tiles, threads, job.mr);
   job.scratch = scratch;
   job.slot = wino_block_floats(f->nxi, f->src_c, job.t);
-  dd_parallel_for_t(pool, (job.tiles + (size_t)job.t - 1) / (size_t)job.t, wino_range, &job);
+  /* Few blocks for many threads (the 3x3 convs of Inception's mixed4/5 at
+     13-25 px: 4-13 blocks, whatever the thread count): the blocks' panels are
+     split into groups, so every thread gets work. Not on 1-2 threads with
+     enough blocks (those runs are as before). */
+  const size_t blocks = (job.tiles + (size_t)job.t - 1) / (size_t)job.t, want = 2 * (size_t)threads;
+  job.groups = 1;
+  if (threads > 1 && blocks < want) {
+    size_t g = (want + blocks - 1) / blocks;
+    job.groups = g > (size_t)f->panels ? f->panels : (int)g;
+  }
+  dd_parallel_for_t(pool, blocks * (size_t)job.groups, wino_range, &job);
 }
