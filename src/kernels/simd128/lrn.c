@@ -208,8 +208,15 @@ static void lrn_run(const lrn_job *job, size_t begin, size_t end, int backward) 
   free(heap);
 }
 
-static void lrn_forward_fn(void *ctx, size_t b, size_t e) { lrn_run((const lrn_job *)ctx, b, e, 0); }
-static void lrn_backward_fn(void *ctx, size_t b, size_t e) { lrn_run((const lrn_job *)ctx, b, e, 1); }
+/* Each thread works from a copy of the job on its own stack (see wino_range). */
+static void lrn_forward_fn(void *ctx, size_t b, size_t e) {
+  const lrn_job own = *(const lrn_job *)ctx;
+  lrn_run(&own, b, e, 0);
+}
+static void lrn_backward_fn(void *ctx, size_t b, size_t e) {
+  const lrn_job own = *(const lrn_job *)ctx;
+  lrn_run(&own, b, e, 1);
+}
 
 void dd_simd128_lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                             float *out, dd_threadpool *pool) {

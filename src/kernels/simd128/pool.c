@@ -138,8 +138,15 @@ static void pool_forward_rows(const pool_job *job, size_t begin, size_t end, int
   }
 }
 
-static void max_forward_fn(void *ctx, size_t b, size_t e) { pool_forward_rows((const pool_job *)ctx, b, e, 1); }
-static void avg_forward_fn(void *ctx, size_t b, size_t e) { pool_forward_rows((const pool_job *)ctx, b, e, 0); }
+/* Each thread works from a copy of the job on its own stack (see wino_range). */
+static void max_forward_fn(void *ctx, size_t b, size_t e) {
+  const pool_job own = *(const pool_job *)ctx;
+  pool_forward_rows(&own, b, e, 1);
+}
+static void avg_forward_fn(void *ctx, size_t b, size_t e) {
+  const pool_job own = *(const pool_job *)ctx;
+  pool_forward_rows(&own, b, e, 0);
+}
 
 void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool) {
@@ -319,8 +326,14 @@ static void pool_backward_items(const band_job *job, size_t begin, size_t end, i
   }
 }
 
-static void max_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const band_job *)ctx, b, e, 1); }
-static void avg_backward_fn(void *ctx, size_t b, size_t e) { pool_backward_items((const band_job *)ctx, b, e, 0); }
+static void max_backward_fn(void *ctx, size_t b, size_t e) {
+  const band_job own = *(const band_job *)ctx;
+  pool_backward_items(&own, b, e, 1);
+}
+static void avg_backward_fn(void *ctx, size_t b, size_t e) {
+  const band_job own = *(const band_job *)ctx;
+  pool_backward_items(&own, b, e, 0);
+}
 
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *in, const float *dout, float *din,
