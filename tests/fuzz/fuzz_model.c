@@ -1,7 +1,8 @@
 /* fuzz_model.c — libFuzzer target: model load, then a small forward and a
  * gradient. The input is a GraphDef; a model that loads is run on a small
  * image (size from the last input byte) to its last dream layer (or its last
- * node) forward, and the DeepDream gradient of its first dream layer.
+ * node) forward, the DeepDream gradient of its first dream layer, and an
+ * objective on its first two dream layers (one pass, two targets).
  * Failures must carry a status and a message; successes must give finite
  * shapes that fit the buffers. Build and run: tests/fuzz/run_fuzz.sh. */
 #include <stdint.h>
@@ -62,6 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     float loss = 0;
     s = dd_model_gradient(m, in, side, side, &obj, grad, &loss, &err);
     if (s != DD_OK) check_error(s, &err);
+    /* an objective on the first two dream layers: one pass with two
+       targets (dd_exec_seeds_gradient) */
+    if (layers > 1) {
+      double value = 0;
+      s = dd_model_objective_gradient(m, in, side, side, "square(0)+0.5*channel(1,0)", NULL, 0, 0, grad, &value, &err);
+      if (s != DD_OK) check_error(s, &err);
+    }
   }
   free(in);
   free(grad);
