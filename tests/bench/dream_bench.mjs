@@ -43,6 +43,7 @@ console.log(`dream_bench: ${os.cpus().length} cores (${os.cpus()[0].model}), loa
 const hulk = await decodeImage(readFileSync(hulkPath));
 const bestWall = {}; // image name -> thread count -> min wall (s)
 const outside2 = {}; // image name -> share of the 2-thread run outside the gradient steps
+const pairRatio = {}; // image name -> {median, all}: x1 wall / x2 wall of each rep (run back to back)
 let step4c = null, e2eRatio = null;
 
 // ---- 1. where a whole dream's time goes --------------------------------------
@@ -64,13 +65,18 @@ if (sections.has('breakdown')) {
       const best = runs.get(n).reduce((a, b) => (b.wall < a.wall ? b : a));
       if (n === 2) outside2[name] = { share: (best.wall - best.gradient) / best.wall, label };
     }
+    // each rep ran every thread count back to back: the median of the reps' own ratios, as the steps section's
+    if (runs.get(1) && runs.get(2)) {
+      const r = runs.get(1).map((a, i) => a.wall / runs.get(2)[i].wall).sort((a, b) => a - b);
+      pairRatio[name] = { median: r[r.length >> 1], all: r };
+    }
   }
   console.log(`\nwhere the time of a whole dream goes: tutorial defaults, mixed3b, seed 1, threaded build; the fastest of ${reps} runs (± the spread of the wall times), load ${os.loadavg()[0].toFixed(2)}`);
   console.log('(gradient: the network; smooth: the three blurs; stats: std/min/max reductions; update: image step + preview; tiles: tile copies; levels: pyramid, resizes, blend; other: the rest of the core; js: outside the core)');
   printBreakdown(rows);
   for (const name of Object.keys(bestWall)) {
     const w = bestWall[name];
-    if (w[1] && w[2]) console.log(`${name}: 2-thread speed-up of the whole run ${(w[1] / w[2]).toFixed(2)}x (${w[1].toFixed(2)} s -> ${w[2].toFixed(2)} s)`);
+    if (w[1] && w[2]) console.log(`${name}: 2-thread speed-up of the whole run ${(w[1] / w[2]).toFixed(2)}x (${w[1].toFixed(2)} s -> ${w[2].toFixed(2)} s)${pairRatio[name] ? `; per rep ${pairRatio[name].all.map((x) => x.toFixed(2)).join(', ')}, median ${pairRatio[name].median.toFixed(2)}x` : ''}`);
   }
   for (const [n, m] of models) if (m !== model) m.free();
 }
@@ -126,7 +132,7 @@ t400.dispose();
 
 function printTargets() {
   const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? 'not measured' : x.toFixed(d));
-  const su = (name) => (bestWall[name]?.[1] && bestWall[name]?.[2] ? `${f(bestWall[name][1] / bestWall[name][2])}x (${f(bestWall[name][1], 1)} s -> ${f(bestWall[name][2], 1)} s)` : 'not measured');
+  const su = (name) => (bestWall[name]?.[1] && bestWall[name]?.[2] ? `${f(bestWall[name][1] / bestWall[name][2])}x (${f(bestWall[name][1], 1)} s -> ${f(bestWall[name][2], 1)} s${pairRatio[name] ? `; median of the reps ${f(pairRatio[name].median)}x` : ''})` : 'not measured');
   console.log(`\nissue 16 targets (load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at the end; ${os.cpus().length} cores):`);
   console.log('figure | measured | target');
   console.log('---|---|---');
