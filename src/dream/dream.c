@@ -598,13 +598,9 @@ static dd_status init_common(dd_dream *d, dd_model *m, const dd_dream_options *o
   dd_error e2 = {0};
   th += 2 * opt->pad; /* transformed tiles are padded */
   tw += 2 * opt->pad;
-  if (d->obj) { /* the objective's layers, as its gradient plans them */
-    int nodes[DD_OBJECTIVE_MAX_TERMS];
-    const int n = dd_objective_layers(d->obj, nodes);
-    s = n > 0 ? dd_exec_reserve_targets(m->exec, nodes, n, dd_shape4(1, th, tw, 3), &e2) : DD_OK;
-  } else {
-    s = dd_exec_reserve(m->exec, d->target, dd_shape4(1, th, tw, 3), &e2);
-  }
+  int nodes[DD_OBJECTIVE_MAX_TERMS] = {d->target}; /* the objective's layers, as its gradient plans them */
+  const int n = d->obj ? dd_objective_layers(d->obj, nodes) : 1;
+  s = n > 0 ? dd_exec_reserve_targets(m->exec, nodes, n, dd_shape4(1, th, tw, 3), &e2) : DD_OK;
   if (s == DD_ERR_OUT_OF_MEMORY) {
     if (err) *err = e2;
     return s;

@@ -90,7 +90,7 @@ struct dd_exec {
   dd_plan_node *plan;
   int plan_len, plan_cap;
   int *plan_index;    /* per graph node: its plan index or -1 */
-  int plan_target;    /* the first target; -1: no valid plan */
+  int plan_valid;     /* 0: no valid plan (none yet, a failed one, or fusion switched) */
   int plan_targets[DD_PLAN_MAX_TARGETS]; /* every target, in the order given */
   int plan_n_targets;
   dd_shape plan_in;

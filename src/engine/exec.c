@@ -96,7 +96,6 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, 
   if (!e) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
   e->g = g;
   e->k = k;
-  e->plan_target = -1;
   e->fusion = 1;
   e->prep = (dd_prepared *)calloc((size_t)g->n_nodes + 1, sizeof(dd_prepared));
   e->consumers = (int *)calloc((size_t)g->n_nodes + 1, sizeof(int));

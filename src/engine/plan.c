@@ -390,7 +390,7 @@ static dd_status place_gradients(dd_exec *e, dd_error *err) {
 }
 
 static int same_targets(const dd_exec *e, const int *targets, int n_targets) {
-  if (e->plan_target < 0 || e->plan_n_targets != n_targets) return 0;
+  if (!e->plan_valid || e->plan_n_targets != n_targets) return 0;
   for (int i = 0; i < n_targets; i++)
     if (e->plan_targets[i] != targets[i]) return 0;
   return 1;
@@ -409,8 +409,7 @@ dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd
   }
   if (same_targets(e, targets, n_targets) && dd_shape_equal(e->plan_in, in_shape) && e->plan_has_grad >= want_grad)
     return DD_OK;
-  const int target = targets[0];
-  e->plan_target = -1;
+  e->plan_valid = 0;
   e->plan_n_targets = n_targets;
   memcpy(e->plan_targets, targets, (size_t)n_targets * sizeof(int));
   dd_status s = collect(e, targets, n_targets, err);
@@ -423,7 +422,7 @@ dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd
   }
   if (has_input != 1)
     return dd_fail(err, DD_ERR_GRAPH, "node '%s' depends on %d image inputs; exactly one is supported",
-                   e->g->nodes[target].name, has_input);
+                   e->g->nodes[targets[0]].name, has_input);
   fuse(e);
   mark_premasked(e);
   s = prepare_kernels(e, want_grad, err);
@@ -445,7 +444,7 @@ dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd
   if (want_grad) e->scratch_off = dd_arena_reserve(&e->arena, max_elems * sizeof(float) + DD_EXTRA_BYTES);
   s = dd_arena_commit(&e->arena, err);
   if (s != DD_OK) return s;
-  e->plan_target = target;
+  e->plan_valid = 1;
   e->plan_in = in_shape;
   e->plan_has_grad = want_grad;
   return DD_OK;
@@ -455,14 +454,13 @@ dd_status dd_plan_make(dd_exec *e, int target, dd_shape in_shape, int want_grad,
   return dd_plan_make_targets(e, &target, 1, in_shape, want_grad, err);
 }
 
-dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err) {
-  if (!e || target < 0 || target >= e->g->n_nodes) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve: bad arguments");
-  return dd_plan_make(e, target, in_shape, 1, err);
+dd_status dd_exec_reserve_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, dd_error *err) {
+  if (!e || !targets) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve: bad arguments");
+  return dd_plan_make_targets(e, targets, n_targets, in_shape, 1, err); /* checks the targets */
 }
 
-dd_status dd_exec_reserve_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, dd_error *err) {
-  if (!e || !targets) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_reserve_targets: bad arguments");
-  return dd_plan_make_targets(e, targets, n_targets, in_shape, 1, err);
+dd_status dd_exec_reserve(dd_exec *e, int target, dd_shape in_shape, dd_error *err) {
+  return dd_exec_reserve_targets(e, &target, 1, in_shape, err);
 }
 
 dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_shape *out, dd_error *err) {
@@ -477,7 +475,7 @@ dd_status dd_exec_output_shape(dd_exec *e, int target, dd_shape in_shape, dd_sha
 void dd_exec_set_fusion(dd_exec *e, int enabled) {
   if (!e) return;
   e->fusion = enabled != 0;
-  e->plan_target = -1; /* the next run plans again */
+  e->plan_valid = 0; /* the next run plans again */
 }
 
 /* ---- the invariants of engine.h, checked --------------------------------------- */
@@ -485,7 +483,7 @@ void dd_exec_set_fusion(dd_exec *e, int enabled) {
 
 int dd_plan_check(const dd_exec *e, char *why, size_t cap) {
   const dd_graph *g = e->g;
-  if (e->plan_target < 0) return BROKEN("no current plan");
+  if (!e->plan_valid) return BROKEN("no current plan");
   const int n = e->plan_len;
   for (int t = 0; t < e->plan_n_targets; t++)
     if (e->plan_index[e->plan_targets[t]] < 0) return BROKEN("target '%s' is not in the plan", g->nodes[e->plan_targets[t]].name);
