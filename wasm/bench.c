@@ -90,7 +90,7 @@ EMSCRIPTEN_KEEPALIVE void dd_bench_conv_run(dd_bench_conv *b, int op) {
   if (op == 0)
     b->k->conv2d_forward(b->w, &b->s, b->x, b->y, 1, b->pool);
   else if (op == 1)
-    b->k->conv2d_backward_data(b->w, &b->s, b->y, b->dx, b->pool);
+    b->k->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, b->pool);
   else
     b->k->conv2d_backward_filter(&b->p, &b->s, b->x, b->y, b->dw, b->db, b->pool);
 }
@@ -178,9 +178,9 @@ fail:
 EMSCRIPTEN_KEEPALIVE void dd_bench_layer_run(dd_bench_layer *b, int op) {
   const size_t pixels = (size_t)b->s.in_h * b->s.in_w;
   if (b->kind == 0 && op == 0) b->k->lrn_forward(&b->lrn, pixels, b->c, b->x, b->y, b->pool);
-  else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, b->dx, b->pool);
+  else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, NULL, b->dx, b->pool);
   else if (op == 0) b->k->max_pool_forward(&b->win, &b->s, b->c, b->x, b->y, b->pool);
-  else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, b->dx, b->pool);
+  else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, NULL, b->dx, b->pool);
 }
 
 /* The heap's high-water mark in bytes (the program break: dlmalloc never

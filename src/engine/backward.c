@@ -30,6 +30,13 @@ static void grad_done(dd_exec *e, int pi, int accumulate) {
   e->written[r] = 1;
 }
 
+/* The relu mask a gradient writer applies for its input ai (premasked,
+   engine.h): the input's activation, or NULL. */
+static const float *input_mask(const dd_exec *e, int ai) {
+  const int r = e->plan[ai].root;
+  return e->plan[r].premasked ? dd_act(e, r) : NULL;
+}
+
 static void backward_node(dd_exec *e, int pi) {
   dd_plan_node *pn = &e->plan[pi];
   const dd_node *n = &e->g->nodes[pn->node];
@@ -44,7 +51,7 @@ static void backward_node(dd_exec *e, int pi) {
     case DD_OP_CONV2D: {
       if (pn->fuse == DD_FUSE_BIAS_RELU && !pn->premasked) dd_relu_backward_par(e->pool, count, dd_act(e, pi), dy, dy);
       float *dx = grad_dst(e, ai, &acc);
-      e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, dx, e->pool);
+      e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, input_mask(e, ai), dx, e->pool);
       grad_done(e, ai, acc);
       break;
     }
@@ -62,7 +69,8 @@ static void backward_node(dd_exec *e, int pi) {
     }
     case DD_OP_MAX_POOL: {
       float *dx = grad_dst(e, ai, &acc);
-      e->k->max_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dd_act(e, ai), dy, dx, e->pool);
+      e->k->max_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dd_act(e, ai), dy, input_mask(e, ai), dx,
+                              e->pool);
       grad_done(e, ai, acc);
       break;
     }
@@ -75,7 +83,7 @@ static void backward_node(dd_exec *e, int pi) {
     }
     case DD_OP_LRN: {
       float *dx = grad_dst(e, ai, &acc);
-      e->k->lrn_backward(&n->attr.lrn, rows, pn->shape.c, dd_act(e, ai), dy, dx, e->pool);
+      e->k->lrn_backward(&n->attr.lrn, rows, pn->shape.c, dd_act(e, ai), dy, input_mask(e, ai), dx, e->pool);
       grad_done(e, ai, acc);
       break;
     }

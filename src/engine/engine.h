@@ -56,11 +56,19 @@ typedef struct dd_prepared {
  *             is not in the plan, or fusion is off): the forward subtracts
  *             the bias again. Excludes fuse != NONE.
  *   premasked a DD_FUSE_BIAS_RELU conv, not a target's root, whose gradient
- *             reaches it only through Concats: they apply its relu mask while
- *             copying the gradient (the mask is linear, so masking each
- *             contribution equals masking their sum) and the conv's backward
- *             skips the mask. Implies fuse == DD_FUSE_BIAS_RELU.
+ *             is written only by ops that can apply its relu mask as they
+ *             write (dd_op_masks_gradient: Concat's copy, the kernels'
+ *             din_mask): they do, and the conv's backward skips its pass over
+ *             the gradient. The mask is linear, so masking each contribution
+ *             equals masking their sum; the bytes are those of the separate
+ *             pass. Implies fuse == DD_FUSE_BIAS_RELU.
  */
+
+/* Ops whose backward writes their input's gradient through a relu mask when
+   asked (premasked above): Concat, and the kernels with din_mask. */
+static inline int dd_op_masks_gradient(dd_op op) {
+  return op == DD_OP_CONCAT || op == DD_OP_CONV2D || op == DD_OP_MAX_POOL || op == DD_OP_LRN;
+}
 typedef struct dd_plan_node {
   int node;            /* graph index */
   dd_shape shape;      /* output shape [n, h, w, c] (rank < 4 padded in front) */
@@ -83,7 +91,7 @@ struct dd_exec {
   int *consumers;     /* per graph node: number of consumers in the whole graph */
   void **owned;       /* aligned copies of constants */
   int n_owned;
-  int fusion;         /* 1 (default): conv+bias+relu fusion and pre-masking */
+  int fusion;         /* DD_EXEC_FUSION_*: conv+bias+relu fusion and pre-masking (exec.h) */
   int profile;
   /* the current plan: one at a time, rebuilt when the targets, input shape or
      gradient need changes */

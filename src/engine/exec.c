@@ -96,7 +96,7 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, 
   if (!e) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
   e->g = g;
   e->k = k;
-  e->fusion = 1;
+  e->fusion = DD_EXEC_FUSION_ON;
   e->prep = (dd_prepared *)calloc((size_t)g->n_nodes + 1, sizeof(dd_prepared));
   e->consumers = (int *)calloc((size_t)g->n_nodes + 1, sizeof(int));
   e->plan_index = (int *)malloc(((size_t)g->n_nodes + 1) * sizeof(int));

@@ -86,10 +86,14 @@ dd_status dd_exec_seeds_gradient(dd_exec *e, const int *targets, int n_targets, 
 dd_status dd_exec_reserve_targets(dd_exec *e, const int *targets, int n_targets, dd_shape in_shape, dd_error *err);
 
 /* Fusion of Conv2D -> BiasAdd [-> Relu] into the conv's epilogue, and the
-   Concat pre-masking that relies on it: on (1) by default. Off runs every
-   op on its own (results equal up to rounding); for tests. Takes effect at
-   the next run (the plan is made again). */
-void dd_exec_set_fusion(dd_exec *e, int enabled);
+   pre-masking that relies on it (engine.h, premasked): DD_EXEC_FUSION_ON by
+   default. OFF runs every op on its own (results equal up to rounding);
+   CONCAT_MASKS fuses but lets only Concats apply a relu mask (the other
+   writers' masks become a separate pass again: the same bytes as ON, which
+   tests hold it to). For tests. Takes effect at the next run (the plan is
+   made again). */
+enum { DD_EXEC_FUSION_OFF = 0, DD_EXEC_FUSION_CONCAT_MASKS = 1, DD_EXEC_FUSION_ON = 2 };
+void dd_exec_set_fusion(dd_exec *e, int level);
 
 /* Peak bytes of activations and gradients held by the arena so far. */
 size_t dd_exec_arena_peak(const dd_exec *e);

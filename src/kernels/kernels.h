@@ -117,9 +117,15 @@ typedef struct dd_kernels {
      with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue). */
   void (*conv2d_forward)(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
                          float *out, int relu, dd_threadpool *pool);
-  /* Input gradient: din = conv2d_transpose(dout, filter). Overwrites din. */
+  /* Input gradient: din = conv2d_transpose(dout, filter). Overwrites din.
+     din_mask (NULL = none; din's shape): the relu mask of din's activation,
+     applied as the result is written: din[i] = din_mask[i] > 0 ? din[i] : 0
+     (+0), bit for bit what a separate relu-backward pass over din gives, so
+     the caller saves that pass. The same contract for max_pool_backward and
+     lrn_backward below. */
   void (*conv2d_backward_data)(dd_conv2d_weights *w, const dd_window_shape *s,
-                               const float *dout, float *din, dd_threadpool *pool);
+                               const float *dout, const float *din_mask, float *din,
+                               dd_threadpool *pool);
   /* Filter and bias gradients (HWIO and [out_c]); overwrite dfilter and dbias
      (dbias may be NULL). Needs no dd_conv2d_weights: training calls it with
      the current input and output gradient. */
@@ -131,10 +137,11 @@ typedef struct dd_kernels {
   void (*max_pool_forward)(const dd_window *win, const dd_window_shape *s, int c,
                            const float *in, float *out, dd_threadpool *pool);
   /* Routes each dout to the first maximum of its window in row-major scan
-     order (TensorFlow's CPU MaxPoolGrad); accumulates overlaps; overwrites din. */
+     order (TensorFlow's CPU MaxPoolGrad); accumulates overlaps; overwrites din;
+     din_mask as conv2d_backward_data's. */
   void (*max_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,
-                            const float *in, const float *dout, float *din,
-                            dd_threadpool *pool);
+                            const float *in, const float *dout, const float *din_mask,
+                            float *din, dd_threadpool *pool);
   void (*avg_pool_forward)(const dd_window *win, const dd_window_shape *s, int c,
                            const float *in, float *out, dd_threadpool *pool);
   void (*avg_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,
@@ -145,8 +152,9 @@ typedef struct dd_kernels {
      out[i] = in[i] / (bias + alpha * sqr_sum[i])^beta. pixels = n*h*w. */
   void (*lrn_forward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                       float *out, dd_threadpool *pool);
+  /* din may alias dout; din_mask as conv2d_backward_data's. */
   void (*lrn_backward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
-                       const float *dout, float *din, dd_threadpool *pool);
+                       const float *dout, const float *din_mask, float *din, dd_threadpool *pool);
 
   /* ---- dense ---------------------------------------------------------------
      C[m][n] = beta*C[m][n] + sum_k op(A)[m][k] * op(B)[k][n], row-major with
@@ -154,6 +162,12 @@ typedef struct dd_kernels {
   void (*gemm)(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
                const float *b, int ldb, float beta, float *c, int ldc, dd_threadpool *pool);
 } dd_kernels;
+
+/* The din_mask contract as a plain pass over n values of din: what a backend
+   does after a kernel that cannot apply the mask as it writes. */
+static inline void dd_kernels_mask(size_t n, const float *din_mask, float *din) {
+  for (size_t i = 0; i < n; i++) din[i] = din_mask[i] > 0.0f ? din[i] : 0.0f;
+}
 
 /* The backends compiled into this build; NULL when absent. */
 const dd_kernels *dd_kernels_reference(void);

@@ -86,7 +86,8 @@ static void ref_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
 }
 
 static void ref_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
-                                     const float *dout, float *din, dd_threadpool *pool) {
+                                     const float *dout, const float *din_mask, float *din,
+                                     dd_threadpool *pool) {
   (void)pool;
   const int kh_n = w->p.win.k_h, kw_n = w->p.win.k_w;
   const int sh = w->p.win.stride_h, sw = w->p.win.stride_w;
@@ -113,6 +114,7 @@ static void ref_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
           }
         }
       }
+  if (din_mask) dd_kernels_mask((size_t)s->n * s->in_h * s->in_w * ci_n, din_mask, din);
 }
 
 static void ref_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
@@ -189,8 +191,8 @@ static void ref_max_pool_forward(const dd_window *win, const dd_window_shape *s,
 }
 
 static void ref_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
-                                  const float *in, const float *dout, float *din,
-                                  dd_threadpool *pool) {
+                                  const float *in, const float *dout, const float *din_mask,
+                                  float *din, dd_threadpool *pool) {
   (void)pool;
   memset(din, 0, (size_t)s->n * s->in_h * s->in_w * c * sizeof(float));
   for (int n = 0; n < s->n; n++)
@@ -212,6 +214,7 @@ static void ref_max_pool_backward(const dd_window *win, const dd_window_shape *s
           din[best] += g[ch];
         }
       }
+  if (din_mask) dd_kernels_mask((size_t)s->n * s->in_h * s->in_w * c, din_mask, din);
 }
 
 static void ref_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
@@ -279,7 +282,8 @@ static void ref_lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const 
    dx_i = dy_i * N_i^-beta - 2*alpha*beta * x_i * sum_{j in win(i)} dy_j x_j N_j^(-beta-1)
    (the window relation is symmetric). */
 static void ref_lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
-                             const float *dout, float *din, dd_threadpool *pool) {
+                             const float *dout, const float *din_mask, float *din,
+                             dd_threadpool *pool) {
   (void)pool;
   const int r = p->depth_radius;
   /* Scratch for t_j = dy_j x_j N_j^(-beta-1) of one pixel; without it (out of
@@ -306,6 +310,7 @@ static void ref_lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const
     }
   }
   free(t);
+  if (din_mask) dd_kernels_mask(pixels * (size_t)c, din_mask, din);
 }
 
 /* ---- gemm ------------------------------------------------------------------- */

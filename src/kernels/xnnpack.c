@@ -205,8 +205,8 @@ static dd_status conv_prepare(dd_conv2d_weights *w, const dd_window_shape *s, un
   return DD_OK;
 }
 
-static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                               float *din, dd_threadpool *pool) {
+static void conv_backward_data_unmasked(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                                        float *din, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
   xnn_operator_t op = deconv_op(w, s);
   /* output = (out-1)*stride + adj + k - pt - pb must equal the conv's input size */
@@ -219,14 +219,21 @@ static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, c
     return;
   dd_conv2d_weights *f = fallback(w, s, DD_CONV_BACKWARD_DATA, pool);
   if (f) {
-    simd()->conv2d_backward_data(f, s, dout, din, pool);
+    simd()->conv2d_backward_data(f, s, dout, NULL, din, pool);
     return;
   }
   const dd_kernels *r = dd_kernels_reference();
   dd_conv2d_weights *rw = NULL;
   if (r->conv2d_create(&w->p, w->filter_hwio, w->bias, &rw, NULL) != DD_OK) return;
-  r->conv2d_backward_data(rw, s, dout, din, NULL);
+  r->conv2d_backward_data(rw, s, dout, NULL, din, NULL);
   r->conv2d_destroy(rw);
+}
+
+/* XNNPACK's deconvolution has no mask: a pass after it. */
+static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                               const float *din_mask, float *din, dd_threadpool *pool) {
+  conv_backward_data_unmasked(w, s, dout, din, pool);
+  if (din_mask) dd_kernels_mask((size_t)s->n * s->in_h * s->in_w * w->p.in_c, din_mask, din);
 }
 
 /* ---- pooling ---------------------------------------------------------------- */
@@ -297,8 +304,9 @@ static void conv_backward_filter(const dd_conv2d_params *p, const dd_window_shap
   simd()->conv2d_backward_filter(p, s, in, dout, dfilter_hwio, dbias, pool);
 }
 static void max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
-                              const float *in, const float *dout, float *din, dd_threadpool *pool) {
-  simd()->max_pool_backward(win, s, c, in, dout, din, pool);
+                              const float *in, const float *dout, const float *din_mask, float *din,
+                              dd_threadpool *pool) {
+  simd()->max_pool_backward(win, s, c, in, dout, din_mask, din, pool);
 }
 static void avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                               const float *dout, float *din, dd_threadpool *pool) {
@@ -309,8 +317,8 @@ static void lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const floa
   simd()->lrn_forward(p, pixels, c, in, out, pool);
 }
 static void lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
-                         const float *dout, float *din, dd_threadpool *pool) {
-  simd()->lrn_backward(p, pixels, c, in, dout, din, pool);
+                         const float *dout, const float *din_mask, float *din, dd_threadpool *pool) {
+  simd()->lrn_backward(p, pixels, c, in, dout, din_mask, din, pool);
 }
 
 static const dd_kernels xnnpack_kernels = {

@@ -211,14 +211,14 @@ dd_status dd_net_backward(dd_net *net, int count, int fused, float *dx, dd_error
         if (need_dx) {
           if ((s = conv_weights(net, l, err)) != DD_OK) return s;
           if ((s = net->k->conv2d_prepare(l->cw, &ws, DD_CONV_BACKWARD_DATA, net->pool, err)) != DD_OK) return s;
-          net->k->conv2d_backward_data(l->cw, &ws, g, target, net->pool);
+          net->k->conv2d_backward_data(l->cw, &ws, g, NULL, target, net->pool);
           moved = 1;
         }
         break;
       case DD_LAYER_MAX_POOL2D:
         if (need_dx) {
           if ((s = window_shape(l, &l->win, count, &ws, err)) != DD_OK) return s;
-          net->k->max_pool_backward(&l->win, &ws, l->in_c, x, g, target, net->pool);
+          net->k->max_pool_backward(&l->win, &ws, l->in_c, x, g, NULL, target, net->pool);
           moved = 1;
         }
         break;

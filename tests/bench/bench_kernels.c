@@ -56,7 +56,7 @@ typedef struct bench_case {
 static void run_op(bench_case *b, op_kind op) {
   switch (op) {
     case OP_FWD: b->K->conv2d_forward(b->w, &b->s, b->x, b->y, 1, b->pool); break;
-    case OP_BWD_DATA: b->K->conv2d_backward_data(b->w, &b->s, b->y, b->dx, b->pool); break;
+    case OP_BWD_DATA: b->K->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, b->pool); break;
     case OP_BWD_FILTER:
       b->K->conv2d_backward_filter(&b->p, &b->s, b->x, b->y, b->dw, b->db, b->pool);
       break;

@@ -53,9 +53,9 @@ static void run(pool_case *b, int op) {
   size_t px = (size_t)b->s.in_h * b->s.in_w;
   switch (op) {
     case MAX_FWD: b->K->max_pool_forward(&b->win, &b->s, b->c, b->x, b->y, b->pool); break;
-    case MAX_BWD: b->K->max_pool_backward(&b->win, &b->s, b->c, b->x, b->g, b->dx, b->pool); break;
+    case MAX_BWD: b->K->max_pool_backward(&b->win, &b->s, b->c, b->x, b->g, NULL, b->dx, b->pool); break;
     case LRN_FWD: b->K->lrn_forward(&b->lrn, px, b->c, b->x, b->dx, b->pool); break;
-    default: b->K->lrn_backward(&b->lrn, px, b->c, b->x, b->x, b->dx, b->pool); break;
+    default: b->K->lrn_backward(&b->lrn, px, b->c, b->x, b->x, NULL, b->dx, b->pool); break;
   }
 }
 

@@ -305,7 +305,7 @@ static void test_pool_hand(void) {
     CHECK(memcmp(out, want_max, sizeof want_max) == 0);
     /* ties: window 0 holds 5 at (0,1) and (1,0): the first in row-major order wins */
     float g[4] = {1, 10, 100, 1000}, din[9];
-    K->max_pool_backward(&win, &s, 1, x, g, din, NULL);
+    K->max_pool_backward(&win, &s, 1, x, g, NULL, din, NULL);
     float want_din[9] = {0, 1, 0, 0, 0, 10, 0, 100, 1000};
     CHECKF(memcmp(din, want_din, sizeof din) == 0, "%s: max pool tie routing", K->name);
     K->avg_pool_backward(&win, &s, 1, g, din, NULL);
@@ -318,7 +318,7 @@ static void test_pool_hand(void) {
     CHECK_OK(dd_window_shape_init(&w3, 1, 3, 3, &s, NULL));
     float g9[9], d9[9];
     for (int i = 0; i < 9; i++) g9[i] = 1.0f;
-    K->max_pool_backward(&w3, &s, 1, flat, g9, d9, NULL);
+    K->max_pool_backward(&w3, &s, 1, flat, g9, NULL, d9, NULL);
     /* first cell of window (oy,ox) is (max(oy-1,0), max(ox-1,0)) */
     float want9[9] = {0};
     for (int oy = 0; oy < 3; oy++)
@@ -400,7 +400,7 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
     fd_grad(fd, nf, 1e-3, conv_loss, &t, gf);
     fd_grad(bd, c->co, 1e-3, conv_loss, &t, gb);
     for (size_t i = 0; i < nx; i++) dx[i] = NAN; /* must be overwritten */
-    K->conv2d_backward_data(w, &s, r, dx, NULL);
+    K->conv2d_backward_data(w, &s, r, NULL, dx, NULL);
     CHECKF(close_d("backward_data", dx, gx, nx, FD_ATOL_REL, FD_RTOL), "%s backward_data", what);
     for (size_t i = 0; i < nf; i++) df[i] = NAN;
     for (int i = 0; i < c->co; i++) db[i] = NAN;
@@ -512,7 +512,7 @@ static void run_pool_case(const dd_kernels *K, const pool_case *pc, test_rng *rn
     fd_grad(xd, nx, 1e-2 / (double)nx, pool_loss, &t, gx);
     for (size_t i = 0; i < nx; i++) dx[i] = NAN;
     if (is_max)
-      K->max_pool_backward(&win, &s, pc->c, x, r, dx, NULL);
+      K->max_pool_backward(&win, &s, pc->c, x, r, NULL, dx, NULL);
     else
       K->avg_pool_backward(&win, &s, pc->c, r, dx, NULL);
     CHECKF(close_d(is_max ? "max backward" : "avg backward", dx, gx, nx, FD_ATOL_REL, FD_RTOL),
@@ -558,7 +558,7 @@ static void run_lrn_case(const dd_kernels *K, const dd_lrn_params *p, int pixels
   lrn_ctx t = {p, pixels, c, xd, rd, yd};
   fd_grad(xd, nx, 1e-4 * scale, lrn_loss, &t, gx);
   for (size_t i = 0; i < nx; i++) dx[i] = NAN;
-  K->lrn_backward(p, (size_t)pixels, c, x, r, dx, NULL);
+  K->lrn_backward(p, (size_t)pixels, c, x, r, NULL, dx, NULL);
   CHECKF(close_d("lrn backward", dx, gx, nx, FD_ATOL_REL, FD_RTOL), "%s backward", what);
   free(x), free(r), free(y), free(dx), free(xd), free(rd), free(yd), free(gx);
 }

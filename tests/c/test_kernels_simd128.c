@@ -62,6 +62,28 @@ static float *rnd(test_rng *r, size_t n, float lo, float hi) {
   return x;
 }
 
+/* A relu mask with every kind of value din_mask must handle: positive,
+   +0, -0, negative, NaN and the smallest positive denormal (> 0: kept). */
+static float *make_mask(test_rng *r, size_t n) {
+  float *m = rnd(r, n, -1, 1);
+  for (size_t i = 0; i < n; i += 11) m[i] = 0.0f;
+  for (size_t i = 5; i < n; i += 13) m[i] = -0.0f;
+  for (size_t i = 3; i < n; i += 17) m[i] = NAN;
+  for (size_t i = 7; i < n; i += 19) m[i] = 1.4e-45f;
+  return m;
+}
+
+/* din_mask's contract (kernels.h): got (the masked call's output) holds,
+   bit for bit, plain (the unmasked call's) with dd_kernels_mask applied. */
+static int masked_as_pass(const float *got, const float *plain, const float *mask, size_t n) {
+  float *want = test_alloc(n);
+  memcpy(want, plain, n * sizeof(float));
+  dd_kernels_mask(n, mask, want);
+  int same = memcmp(got, want, n * sizeof(float)) == 0;
+  free(want);
+  return same;
+}
+
 /* Runs forward (relu 0/1), backward_data and backward_filter (+dbias) on dut
    and ref and compares. With `threads`, also compares dut single-threaded to
    dut on the 2-thread pool bit for bit. */
@@ -105,15 +127,28 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
       CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s forward threaded differs", what);
     }
   }
-  ref->conv2d_backward_data(wr, &s, g, dx0, NULL);
+  ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
   for (size_t i = 0; i < nx; i++) dx1[i] = NAN;
-  dut->conv2d_backward_data(wd, &s, g, dx1, NULL);
+  dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
   CHECKF(close_rel("backward_data", dx1, dx0, nx, atol, RTOL), "%s backward_data", what);
   if ((e = err_of_scale(dx1, dx0, nx)) > *worst) *worst = e;
   if (threads) {
     memcpy(dx0, dx1, nx * sizeof(float));
-    dut->conv2d_backward_data(wd, &s, g, dx1, pool2);
+    dut->conv2d_backward_data(wd, &s, g, NULL, dx1, pool2);
     CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s backward_data threaded differs", what);
+  }
+  { /* the relu mask applied as din is written, on either backend and pool */
+    float *mask = make_mask(rng, nx), *dm = test_alloc(nx);
+    for (int t = 0; t <= threads; t++) {
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
+      for (size_t i = 0; i < nx; i++) dm[i] = NAN;
+      dut->conv2d_backward_data(wd, &s, g, mask, dm, t ? pool2 : NULL);
+      CHECKF(masked_as_pass(dm, dx1, mask, nx), "%s backward_data with a mask (threads %d)", what, t);
+    }
+    ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
+    ref->conv2d_backward_data(wr, &s, g, mask, dm, NULL);
+    CHECKF(masked_as_pass(dm, dx0, mask, nx), "%s reference backward_data with a mask", what);
+    free(mask), free(dm);
   }
   ref->conv2d_backward_filter(&p, &s, x, g, df0, db0, NULL);
   for (size_t i = 0; i < nf; i++) df1[i] = NAN;
@@ -247,10 +282,22 @@ static void pool_compare(int n, int h, int w, int c, int k, int st, int same, te
     ref->avg_pool_forward(&win, &s, c, x, y0, NULL);
     dut->avg_pool_forward(&win, &s, c, x, y1, tp);
     CHECKF(close_rel("avg forward", y1, y0, ny, 1e-6, 1e-6), "%s avg forward", what);
-    ref->max_pool_backward(&win, &s, c, x, g, d0, NULL);
+    ref->max_pool_backward(&win, &s, c, x, g, NULL, d0, NULL);
     for (size_t i = 0; i < nx; i++) d1[i] = NAN;
-    dut->max_pool_backward(&win, &s, c, x, g, d1, tp);
+    dut->max_pool_backward(&win, &s, c, x, g, NULL, d1, tp);
     CHECKF(close_rel("max backward", d1, d0, nx, 1e-6, 1e-6), "%s max backward", what);
+    /* the relu mask: the input itself (as the engine passes it: x is a relu's
+       output) and an arbitrary one */
+    for (int mk = 0; mk <= 1; mk++) {
+      float *mask = mk ? make_mask(rng, nx) : x, *dm = test_alloc(nx);
+      for (size_t i = 0; i < nx; i++) dm[i] = NAN;
+      dut->max_pool_backward(&win, &s, c, x, g, mask, dm, tp);
+      CHECKF(masked_as_pass(dm, d1, mask, nx), "%s max backward with a mask %d (threads %d)", what, mk, t);
+      ref->max_pool_backward(&win, &s, c, x, g, mask, dm, NULL);
+      CHECKF(masked_as_pass(dm, d0, mask, nx), "%s reference max backward with a mask %d", what, mk);
+      if (mk) free(mask);
+      free(dm);
+    }
     ref->avg_pool_backward(&win, &s, c, g, d0, NULL);
     for (size_t i = 0; i < nx; i++) d1[i] = NAN;
     dut->avg_pool_backward(&win, &s, c, g, d1, tp);
@@ -292,13 +339,27 @@ static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scal
   ref->lrn_forward(p, pixels, c, x, y0, NULL);
   dut->lrn_forward(p, pixels, c, x, y1, pool2);
   CHECKF(test_close("lrn forward", y1, y0, nx, 1e-6, 1e-5), "%s forward", what);
-  ref->lrn_backward(p, pixels, c, x, g, d0, NULL);
-  dut->lrn_backward(p, pixels, c, x, g, d1, pool2);
+  ref->lrn_backward(p, pixels, c, x, g, NULL, d0, NULL);
+  dut->lrn_backward(p, pixels, c, x, g, NULL, d1, pool2);
   CHECKF(close_rel("lrn backward", d1, d0, nx, 1e-6, 1e-4), "%s backward", what);
   /* in place: din == dout */
   memcpy(d1, g, nx * sizeof(float));
-  dut->lrn_backward(p, pixels, c, x, d1, d1, NULL);
+  dut->lrn_backward(p, pixels, c, x, d1, NULL, d1, NULL);
   CHECKF(close_rel("lrn backward in place", d1, d0, nx, 1e-6, 1e-4), "%s in place", what);
+  /* the relu mask (x's own, as the engine passes it, and an arbitrary one), also in place */
+  for (int mk = 0; mk <= 1; mk++) {
+    float *mask = mk ? make_mask(rng, nx) : x, *dm = test_alloc(nx);
+    dut->lrn_backward(p, pixels, c, x, g, NULL, d1, pool2);
+    dut->lrn_backward(p, pixels, c, x, g, mask, dm, pool2);
+    CHECKF(masked_as_pass(dm, d1, mask, nx), "%s backward with a mask %d", what, mk);
+    memcpy(dm, g, nx * sizeof(float));
+    dut->lrn_backward(p, pixels, c, x, dm, mask, dm, NULL);
+    CHECKF(masked_as_pass(dm, d1, mask, nx), "%s backward in place with a mask %d", what, mk);
+    ref->lrn_backward(p, pixels, c, x, g, mask, dm, NULL);
+    CHECKF(masked_as_pass(dm, d0, mask, nx), "%s reference backward with a mask %d", what, mk);
+    if (mk) free(mask);
+    free(dm);
+  }
   free(x), free(g), free(y0), free(y1), free(d0), free(d1);
 }
 
@@ -479,10 +540,10 @@ static void test_conv_thin_dgrad(void) {
       CHECK_OK(ref->conv2d_prepare(wr, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
       CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
       CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, pool2, NULL));
-      ref->conv2d_backward_data(wr, &s, g, dx0, NULL);
+      ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
       for (size_t k = 0; k < nx; k++) dx1[k] = dx2[k] = NAN;
-      dut->conv2d_backward_data(wd, &s, g, dx1, NULL);
-      dut->conv2d_backward_data(wd, &s, g, dx2, pool2);
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx2, pool2);
       char what[160];
       snprintf(what, sizeof what, "%s thin dgrad n%d %dx%d %d->%d k%dx%d s%dx%d pads %d,%d,%d,%d", dut->name, c->n,
                c->h, c->w, c->ci, c->co, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->pb, c->pr);
@@ -528,7 +589,7 @@ static int conv_call_aborts(int k, int stride, int ci, int co, unsigned prep_pas
     }
     if (dd_window_shape_init(&p.win, 1, run_hw, run_hw, &s, NULL) != DD_OK) _exit(3);
     float *x = test_alloc((size_t)run_hw * run_hw * ci), *y = test_alloc((size_t)s.out_h * s.out_w * co);
-    if (pass == DD_CONV_BACKWARD_DATA) dut->conv2d_backward_data(w, &s, y, x, NULL);
+    if (pass == DD_CONV_BACKWARD_DATA) dut->conv2d_backward_data(w, &s, y, NULL, x, NULL);
     else dut->conv2d_forward(w, &s, x, y, pass == DD_CONV_FORWARD_RELU, NULL);
     _exit(0);
   }
@@ -600,12 +661,18 @@ static void test_conv_many_threads(void) {
                counts[i]);
       }
     }
-    dut->conv2d_backward_data(w, &s, g, dx0, NULL);
-    for (int i = 0; i < 3; i++) {
-      for (size_t k = 0; k < nx; k++) dx1[k] = NAN;
-      dut->conv2d_backward_data(w, &s, g, dx1, pools[i]);
-      CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s data gradient on %d threads differs from 1", c->name, counts[i]);
+    float *mask = make_mask(&rng, nx);
+    for (int mk = 0; mk <= 1; mk++) {
+      const float *m = mk ? mask : NULL;
+      dut->conv2d_backward_data(w, &s, g, m, dx0, NULL);
+      for (int i = 0; i < 3; i++) {
+        for (size_t k = 0; k < nx; k++) dx1[k] = NAN;
+        dut->conv2d_backward_data(w, &s, g, m, dx1, pools[i]);
+        CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s data gradient (mask %d) on %d threads differs from 1",
+               c->name, mk, counts[i]);
+      }
     }
+    free(mask);
     dut->conv2d_destroy(w);
     free(x), free(f), free(b), free(g), free(y0), free(y1), free(dx0), free(dx1);
   }

@@ -36,8 +36,8 @@ static void test_simd_vs_xnnpack(void) {
       x->conv2d_forward(wx, &s, in, y0, 1, NULL);
       sd->conv2d_forward(ws, &s, in, y1, 1, NULL);
       CHECKF(close_rel("simd vs xnnpack forward", y1, y0, ny, atol, RTOL), "%s", c->name);
-      x->conv2d_backward_data(wx, &s, g, d0, NULL);
-      sd->conv2d_backward_data(ws, &s, g, d1, NULL);
+      x->conv2d_backward_data(wx, &s, g, NULL, d0, NULL);
+      sd->conv2d_backward_data(ws, &s, g, NULL, d1, NULL);
       CHECKF(close_rel("simd vs xnnpack dgrad", d1, d0, nx, atol, RTOL), "%s", c->name);
     }
     if (wx) x->conv2d_destroy(wx);

@@ -184,13 +184,14 @@ static int bwd_wino_m(const dd_conv2d_weights *w, const dd_window_shape *s) {
    sizes are wanted). The data gradient is a k x k correlation:
    din(ih) = sum_a dout(ih - (k-1 - pad_top) + a) W[k-1 - a]. */
 static dd_wino_problem fwd_problem(const dd_window_shape *s, const float *in, float *out, int relu) {
-  dd_wino_problem wp = {s->n, in, s->in_h, s->in_w, out, s->out_h, s->out_w, s->pad_top, s->pad_left, relu};
+  dd_wino_problem wp = {s->n, in, s->in_h, s->in_w, out, s->out_h, s->out_w, s->pad_top, s->pad_left, relu, NULL};
   return wp;
 }
 static dd_wino_problem bwd_problem(const dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                                   float *din) {
+                                   const float *din_mask, float *din) {
   const int k1 = w->p.win.k_h - 1;
-  dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, k1 - s->pad_top, k1 - s->pad_left, 0};
+  dd_wino_problem wp = {s->n, dout, s->out_h, s->out_w, din, s->in_h, s->in_w, k1 - s->pad_top, k1 - s->pad_left, 0,
+                        din_mask};
   return wp;
 }
 
@@ -336,7 +337,7 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
   if (st == DD_OK && (passes & DD_CONV_BACKWARD_DATA)) {
     const int m = bwd_wino_m(w, s);
     if (m) {
-      dd_wino_problem wp = bwd_problem(w, s, NULL, NULL);
+      dd_wino_problem wp = bwd_problem(w, s, NULL, NULL, NULL);
       st = prepare_winograd(w, 1, m, &wp, threads, err);
     } else if (dd_thin_dgrad_supported(&w->p, s)) {
       if (!w->thin_w) {
@@ -421,13 +422,37 @@ static void conv_zero_class(const dd_window_shape *s, int c, int ih0, int sh, in
         memset(din + (((size_t)n * s->in_h + ih) * s->in_w + iw) * c, 0, (size_t)c * sizeof(float));
 }
 
+/* The din_mask contract after a path that writes din unmasked: a parallel
+   pass (Winograd, the data gradient of Inception's 3x3/5x5 convs into their
+   bottlenecks, masks as it stores instead). */
+typedef struct mask_job {
+  const float *mask;
+  float *din;
+  size_t n;
+} mask_job;
+#define DD_MASK_BLOCK 16384
+
+static void mask_range(void *ctx, size_t b, size_t e) {
+  const mask_job j = *(const mask_job *)ctx;
+  const size_t i0 = b * DD_MASK_BLOCK, i1 = e * DD_MASK_BLOCK < j.n ? e * DD_MASK_BLOCK : j.n;
+  dd_kernels_mask(i1 - i0, j.mask + i0, j.din + i0);
+}
+
+static void conv_mask_din(const dd_window_shape *s, int c, const float *din_mask, float *din,
+                          dd_threadpool *pool) {
+  mask_job j = {din_mask, din, (size_t)s->n * s->in_h * s->in_w * c};
+  dd_parallel_for(pool, (j.n + DD_MASK_BLOCK - 1) / DD_MASK_BLOCK, mask_range, &j);
+}
+
+static void conv_backward_data_gemm(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                                    float *din, dd_threadpool *pool);
+
 void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                               float *din, dd_threadpool *pool) {
+                                     const float *din_mask, float *din, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
-  const int sh = p->win.stride_h, sw = p->win.stride_w;
   const int m = bwd_wino_m(w, s);
   if (m) {
-    dd_wino_problem wp = bwd_problem(w, s, dout, din);
+    dd_wino_problem wp = bwd_problem(w, s, dout, din_mask, din);
     run_winograd(w, 1, &wp, pool);
     return;
   }
@@ -435,8 +460,17 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
     if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > w->thin_cap)
       conv_unprepared(w, "the data gradient (into <= 3 channels)");
     dd_thin_dgrad_run(p, s, w->thin_w, dout, din, w->thin_scratch, pool);
-    return;
+  } else {
+    conv_backward_data_gemm(w, s, dout, din, pool);
   }
+  if (din_mask) conv_mask_din(s, p->in_c, din_mask, din, pool);
+}
+
+/* The data gradient as one indirect GEMM per stride class (sub-kernel). */
+static void conv_backward_data_gemm(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
+                                    float *din, dd_threadpool *pool) {
+  const dd_conv2d_params *p = &w->p;
+  const int sh = p->win.stride_h, sw = p->win.stride_w;
   if (!w->bwd) conv_unprepared(w, "the data gradient");
   for (int rh = 0; rh < sh; rh++)
     for (int rw = 0; rw < sw; rw++) {

@@ -144,7 +144,8 @@ void dd_pack_panels(size_t ks, size_t kc, size_t n, int nr, const float *src, si
  * A stride-1 r x r correlation of src (n x src_h x src_w x src_c) into dst
  * (n x dst_h x dst_w x dst_c): dst(y, x) = bias + sum over a, b < r and
  * channels s of src(y - pad_top + a, x - pad_left + b)[s] * g[a][b][s][d],
- * src pixels outside the image reading as zero; dst overwritten. */
+ * src pixels outside the image reading as zero; dst overwritten; then
+ * max(0, .) with relu, or 0 where mask (dst's shape, NULL = none) is not > 0. */
 typedef struct dd_wino_filter dd_wino_filter;
 typedef double (*dd_wino_weight_fn)(const void *ctx, int a, int b, int s, int d);
 typedef struct dd_wino_problem {
@@ -155,6 +156,7 @@ typedef struct dd_wino_problem {
   int dst_h, dst_w;
   int pad_top, pad_left;
   int relu;
+  const float *mask;
 } dd_wino_problem;
 
 /* Transforms the filter g[a][b][s][d] = weight(ctx, a, b, s, d) (a, b < r)
@@ -195,15 +197,16 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
                                float *out, int relu, dd_threadpool *pool);
 void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
-                                     const float *dout, float *din, dd_threadpool *pool);
+                                     const float *dout, const float *din_mask, float *din,
+                                     dd_threadpool *pool);
 void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
                                        const float *in, const float *dout, float *dfilter_hwio,
                                        float *dbias, dd_threadpool *pool);
 void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool);
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
-                                  const float *in, const float *dout, float *din,
-                                  dd_threadpool *pool);
+                                  const float *in, const float *dout, const float *din_mask,
+                                  float *din, dd_threadpool *pool);
 void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool);
 void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
@@ -211,7 +214,8 @@ void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s
 void dd_simd128_lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                             float *out, dd_threadpool *pool);
 void dd_simd128_lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
-                             const float *dout, float *din, dd_threadpool *pool);
+                             const float *dout, const float *din_mask, float *din,
+                             dd_threadpool *pool);
 void dd_simd128_gemm(int trans_a, int trans_b, int m, int n, int k, const float *a, int lda,
                      const float *b, int ldb, float beta, float *c, int ldc, dd_threadpool *pool);
 

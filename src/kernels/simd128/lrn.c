@@ -20,6 +20,7 @@ typedef struct lrn_job {
   int c;
   const float *in, *dout;
   float *out, *din;
+  const float *mask; /* backward: din's relu mask (kernels.h), or NULL */
 } lrn_job;
 
 /* Per-task scratch rows. */
@@ -143,13 +144,18 @@ static void lrn_backward_pixels(const lrn_job *job, lrn_scratch *sc, size_t begi
     }
     for (; i < c; i++) t[i] = dy[i] * x[i] * sc->pw[i] / sc->norm[i];
     lrn_pairs(sc->pad, c, r, sc->pairs);
+    const float *mk = job->mask ? job->mask + px * c : NULL;
     for (i = 0; i + 4 <= c; i += 4) {
       v128_t ws = lrn_window4(sc->pad, sc->pairs, i, r);
       v128_t v = wasm_f32x4_mul(wasm_v128_load(dy + i), wasm_v128_load(sc->pw + i));
       v = wasm_f32x4_sub(v, wasm_f32x4_mul(vk, wasm_f32x4_mul(wasm_v128_load(x + i), ws)));
+      if (mk) v = wasm_v128_and(v, wasm_f32x4_gt(wasm_v128_load(mk + i), wasm_f32x4_splat(0.0f)));
       wasm_v128_store(dx + i, v);
     }
-    for (; i < c; i++) dx[i] = dy[i] * sc->pw[i] - k2ab * x[i] * lrn_window1(sc->pad, sc->pairs, i, r);
+    for (; i < c; i++) {
+      const float v = dy[i] * sc->pw[i] - k2ab * x[i] * lrn_window1(sc->pad, sc->pairs, i, r);
+      dx[i] = !mk || mk[i] > 0.0f ? v : 0.0f;
+    }
   }
 }
 
@@ -179,7 +185,8 @@ static void lrn_plain(const lrn_job *job, size_t begin, size_t end, int backward
         float nj = p->bias + p->alpha * sj;
         acc += dy[j] * x[j] * lrn_pow_scalar(nj, p->beta) / nj;
       }
-      job->din[px * c + i] = dy[i] * pw - 2.0f * p->alpha * p->beta * x[i] * acc;
+      const float v = dy[i] * pw - 2.0f * p->alpha * p->beta * x[i] * acc;
+      job->din[px * c + i] = !job->mask || job->mask[px * c + i] > 0.0f ? v : 0.0f;
     }
   }
 }
@@ -220,12 +227,12 @@ static void lrn_backward_fn(void *ctx, size_t b, size_t e) {
 
 void dd_simd128_lrn_forward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                             float *out, dd_threadpool *pool) {
-  lrn_job job = {p, c, in, NULL, out, NULL};
+  lrn_job job = {p, c, in, NULL, out, NULL, NULL};
   dd_parallel_for(pool, pixels, lrn_forward_fn, &job);
 }
 
 void dd_simd128_lrn_backward(const dd_lrn_params *p, size_t pixels, int c, const float *in,
-                             const float *dout, float *din, dd_threadpool *pool) {
-  lrn_job job = {p, c, in, dout, NULL, din};
+                             const float *dout, const float *din_mask, float *din, dd_threadpool *pool) {
+  lrn_job job = {p, c, in, dout, NULL, din, din_mask};
   dd_parallel_for(pool, pixels, lrn_backward_fn, &job);
 }

@@ -13,6 +13,7 @@ typedef struct pool_job {
   int c;
   const float *in, *dout;
   float *out, *din;
+  const float *mask; /* max backward: din's relu mask (kernels.h), or NULL */
 } pool_job;
 
 typedef struct pool_span {
@@ -150,13 +151,13 @@ static void avg_forward_fn(void *ctx, size_t b, size_t e) {
 
 void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool) {
-  pool_job job = {win, s, c, in, NULL, out, NULL};
+  pool_job job = {win, s, c, in, NULL, out, NULL, NULL};
   dd_parallel_for(pool, (size_t)s->n * s->out_h, max_forward_fn, &job);
 }
 
 void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool) {
-  pool_job job = {win, s, c, in, NULL, out, NULL};
+  pool_job job = {win, s, c, in, NULL, out, NULL, NULL};
   dd_parallel_for(pool, (size_t)s->n * s->out_h, avg_forward_fn, &job);
 }
 
@@ -170,9 +171,16 @@ void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s,
    din element receives its contributions in the same (oh, ow) order whatever
    the split: results are bit-identical for any thread count. */
 
-/* Adds g[l] at d[o[l] + l] for lanes l < n whose offset lies in [lo, hi). */
-static void scatter_lanes(float *d, const int32_t *o, const float *g, int n, int checked, int lo, int hi) {
-  if (!checked) {
+/* Adds g[l] at d[o[l] + l] for lanes l < n whose offset lies in [lo, hi).
+   With a mask (laid out as d), a lane whose target is masked adds +0
+   instead: such an element receives nothing else either (din_mask's contract:
+   it stays the +0 the band was zeroed with). */
+static void scatter_lanes(float *d, const float *mask, const int32_t *o, const float *g, int n, int checked,
+                          int lo, int hi) {
+  if (mask) {
+    for (int l = 0; l < n; l++)
+      if (!checked || (o[l] >= lo && o[l] < hi)) d[o[l] + l] += mask[o[l] + l] > 0.0f ? g[l] : 0.0f;
+  } else if (!checked) {
     for (int l = 0; l < n; l++) d[o[l] + l] += g[l];
   } else {
     for (int l = 0; l < n; l++)
@@ -187,7 +195,7 @@ static void scatter_lanes(float *d, const int32_t *o, const float *g, int n, int
    pmax (best < v ? v : best: the strict '>' of a row-major scan); the offsets
    of 16 (or 4) channels are then scattered. With `checked`, only offsets in
    [lo, hi) (the caller's band of rows) are written. */
-static void max_back_window(const float *base, float *dbase, size_t rs, int c, int hh, int ww,
+static void max_back_window(const float *base, float *dbase, const float *mbase, size_t rs, int c, int hh, int ww,
                             const float *g, int checked, int lo, int hi) {
   int ch = 0;
   for (; ch + 16 <= c; ch += 16) {
@@ -217,7 +225,7 @@ static void max_back_window(const float *base, float *dbase, size_t rs, int c, i
     wasm_v128_store(o + 4, o1);
     wasm_v128_store(o + 8, o2);
     wasm_v128_store(o + 12, o3);
-    scatter_lanes(dbase + ch, o, g + ch, 16, checked, lo, hi);
+    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 16, checked, lo, hi);
   }
   for (; ch + 4 <= c; ch += 4) {
     const float *b = base + ch;
@@ -231,7 +239,7 @@ static void max_back_window(const float *base, float *dbase, size_t rs, int c, i
       }
     int32_t o[4];
     wasm_v128_store(o, ov);
-    scatter_lanes(dbase + ch, o, g + ch, 4, checked, lo, hi);
+    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 4, checked, lo, hi);
   }
   for (; ch < c; ch++) {
     float best = base[ch];
@@ -244,7 +252,7 @@ static void max_back_window(const float *base, float *dbase, size_t rs, int c, i
           bo = off;
         }
       }
-    scatter_lanes(dbase + ch, &bo, g + ch, 1, checked, lo, hi);
+    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, &bo, g + ch, 1, checked, lo, hi);
   }
 }
 
@@ -289,7 +297,8 @@ static void pool_backward_band(const pool_job *job, int n, int r0, int r1, int i
       if (is_max) {
         const int checked = r.h0 < r0 || r.h1 > r1;
         const int lo = (r0 - r.h0) * (int)rs, hi = (r1 - r.h0) * (int)rs;
-        max_back_window(job->in + (size_t)n * s->in_h * rs + off, dbase, rs, c, hh, ww, g, checked, lo, hi);
+        const size_t at = (size_t)n * s->in_h * rs + off;
+        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, rs, c, hh, ww, g, checked, lo, hi);
       } else {
         const int i0 = r.h0 < r0 ? r0 - r.h0 : 0, i1 = r.h1 > r1 ? r1 - r.h0 : hh;
         avg_back_window(dbase, rs, c, i0, i1, ww, g, 1.0f / (float)(hh * ww));
@@ -336,14 +345,14 @@ static void avg_backward_fn(void *ctx, size_t b, size_t e) {
 }
 
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
-                                  const float *in, const float *dout, float *din,
-                                  dd_threadpool *pool) {
-  band_job job = {{win, s, c, in, dout, NULL, din}, pool_bands(win, s, pool)};
+                                  const float *in, const float *dout, const float *din_mask,
+                                  float *din, dd_threadpool *pool) {
+  band_job job = {{win, s, c, in, dout, NULL, din, din_mask}, pool_bands(win, s, pool)};
   dd_parallel_for(pool, (size_t)s->n * job.bands, max_backward_fn, &job);
 }
 
 void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *dout, float *din, dd_threadpool *pool) {
-  band_job job = {{win, s, c, NULL, dout, NULL, din}, pool_bands(win, s, pool)};
+  band_job job = {{win, s, c, NULL, dout, NULL, din, NULL}, pool_bands(win, s, pool)};
   dd_parallel_for(pool, (size_t)s->n * job.bands, avg_backward_fn, &job);
 }

@@ -269,15 +269,18 @@ static void wino_output_tile(int m, int a, const v128_t *x, v128_t *y) {
     else wino_at25(t + r * a, 1, y + r * m, 1);
 }
 
-static inline void wino_store(float *dst, v128_t v, const float *bias, int relu, int nc) {
+/* mask (NULL = none) is dst's element in the problem's mask: 0 where it is
+   not > 0 (and gives +0, as the relu-backward pass it replaces). */
+static inline void wino_store(float *dst, v128_t v, const float *bias, int relu, const float *mask, int nc) {
   v = V_ADD(v, wasm_v128_load(bias));
   if (relu) v = wasm_f32x4_pmax(v, wasm_f32x4_splat(0.0f));
   if (nc >= 4) {
+    if (mask) v = wasm_v128_and(v, wasm_f32x4_gt(wasm_v128_load(mask), wasm_f32x4_splat(0.0f)));
     wasm_v128_store(dst, v);
   } else {
     float t[4];
     wasm_v128_store(t, v);
-    memcpy(dst, t, (size_t)nc * sizeof(float));
+    for (int j = 0; j < nc; j++) dst[j] = !mask || mask[j] > 0.0f ? t[j] : 0.0f;
   }
 }
 
@@ -334,7 +337,9 @@ static void wino_block(const wino_job *job, size_t block, int p0, int p1, float 
     }
     const int j0 = pnl * DD_NR, nc = f->dst_c - j0 < DD_NR ? f->dst_c - j0 : DD_NR;
     for (int i = 0; i < cnt; i++) {
-      float *img = pr->dst + (size_t)tn[i] * pr->dst_h * pr->dst_w * f->dst_c;
+      const size_t img_off = (size_t)tn[i] * pr->dst_h * pr->dst_w * f->dst_c;
+      float *img = pr->dst + img_off;
+      const float *mimg = pr->mask ? pr->mask + img_off : NULL;
       const int oh = pr->dst_h - toy[i] < m ? pr->dst_h - toy[i] : m;
       const int ow = pr->dst_w - tox[i] < m ? pr->dst_w - tox[i] : m;
       for (int h = 0; h < 2 && 4 * h < nc; h++) { /* the panel's two f32x4 halves */
@@ -342,9 +347,11 @@ static void wino_block(const wino_job *job, size_t block, int p0, int p1, float 
         for (int xi = 0; xi < nxi; xi++) x[xi] = wasm_v128_load(mm + ((size_t)xi * T + i) * DD_NR + 4 * h);
         wino_output_tile(m, a, x, y);
         for (int dy = 0; dy < oh; dy++)
-          for (int dx = 0; dx < ow; dx++)
-            wino_store(img + ((size_t)(toy[i] + dy) * pr->dst_w + tox[i] + dx) * f->dst_c + j0 + 4 * h,
-                       y[dy * m + dx], f->bias + j0 + 4 * h, pr->relu, nc - 4 * h);
+          for (int dx = 0; dx < ow; dx++) {
+            const size_t at = ((size_t)(toy[i] + dy) * pr->dst_w + tox[i] + dx) * f->dst_c + j0 + 4 * h;
+            wino_store(img + at, y[dy * m + dx], f->bias + j0 + 4 * h, pr->relu, mimg ? mimg + at : NULL,
+                       nc - 4 * h);
+          }
       }
     }
   }
