@@ -174,13 +174,14 @@ fail:
   return NULL;
 }
 
-/* One call: op 0 = forward, 1 = backward (the input gradient). */
+/* One call: op 0 = forward, 1 = backward (the input gradient), 2 = backward
+   with the input as the relu mask (din_mask, as the engine calls it). */
 EMSCRIPTEN_KEEPALIVE void dd_bench_layer_run(dd_bench_layer *b, int op) {
   const size_t pixels = (size_t)b->s.in_h * b->s.in_w;
   if (b->kind == 0 && op == 0) b->k->lrn_forward(&b->lrn, pixels, b->c, b->x, b->y, b->pool);
-  else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, NULL, b->dx, b->pool);
+  else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, op == 2 ? b->x : NULL, b->dx, b->pool);
   else if (op == 0) b->k->max_pool_forward(&b->win, &b->s, b->c, b->x, b->y, b->pool);
-  else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, NULL, b->dx, b->pool);
+  else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, op == 2 ? b->x : NULL, b->dx, b->pool);
 }
 
 /* The heap's high-water mark in bytes (the program break: dlmalloc never

@@ -195,8 +195,15 @@ static void scatter_lanes(float *d, const float *mask, const int32_t *o, const f
    pmax (best < v ? v : best: the strict '>' of a row-major scan); the offsets
    of 16 (or 4) channels are then scattered. With `checked`, only offsets in
    [lo, hi) (the caller's band of rows) are written. */
-static void max_back_window(const float *base, float *dbase, const float *mbase, size_t rs, int c, int hh, int ww,
-                            const float *g, int checked, int lo, int hi) {
+/* The relu mask when it is the pooled input itself (as the engine passes it):
+   the lane's max is the input at its argmax, so the mask is the max's sign,
+   applied to the gradient in vector form before the scatter. */
+static inline v128_t mask_by_max(const float *g, v128_t m) {
+  return wasm_v128_and(wasm_v128_load(g), wasm_f32x4_gt(m, wasm_f32x4_splat(0.0f)));
+}
+
+static void max_back_window(const float *base, float *dbase, const float *mbase, int mask_is_in, size_t rs, int c,
+                            int hh, int ww, const float *g, int checked, int lo, int hi) {
   int ch = 0;
   for (; ch + 16 <= c; ch += 16) {
     const float *b = base + ch;
@@ -225,7 +232,16 @@ static void max_back_window(const float *base, float *dbase, const float *mbase,
     wasm_v128_store(o + 4, o1);
     wasm_v128_store(o + 8, o2);
     wasm_v128_store(o + 12, o3);
-    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 16, checked, lo, hi);
+    if (mask_is_in) {
+      float gm[16];
+      wasm_v128_store(gm, mask_by_max(g + ch, m0));
+      wasm_v128_store(gm + 4, mask_by_max(g + ch + 4, m1));
+      wasm_v128_store(gm + 8, mask_by_max(g + ch + 8, m2));
+      wasm_v128_store(gm + 12, mask_by_max(g + ch + 12, m3));
+      scatter_lanes(dbase + ch, NULL, o, gm, 16, checked, lo, hi);
+    } else {
+      scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 16, checked, lo, hi);
+    }
   }
   for (; ch + 4 <= c; ch += 4) {
     const float *b = base + ch;
@@ -239,7 +255,13 @@ static void max_back_window(const float *base, float *dbase, const float *mbase,
       }
     int32_t o[4];
     wasm_v128_store(o, ov);
-    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 4, checked, lo, hi);
+    if (mask_is_in) {
+      float gm[4];
+      wasm_v128_store(gm, mask_by_max(g + ch, m));
+      scatter_lanes(dbase + ch, NULL, o, gm, 4, checked, lo, hi);
+    } else {
+      scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 4, checked, lo, hi);
+    }
   }
   for (; ch < c; ch++) {
     float best = base[ch];
@@ -298,7 +320,8 @@ static void pool_backward_band(const pool_job *job, int n, int r0, int r1, int i
         const int checked = r.h0 < r0 || r.h1 > r1;
         const int lo = (r0 - r.h0) * (int)rs, hi = (r1 - r.h0) * (int)rs;
         const size_t at = (size_t)n * s->in_h * rs + off;
-        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, rs, c, hh, ww, g, checked, lo, hi);
+        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, job->mask == job->in, rs, c, hh, ww,
+                        g, checked, lo, hi);
       } else {
         const int i0 = r.h0 < r0 ? r0 - r.h0 : 0, i1 = r.h1 > r1 ? r1 - r.h0 : hh;
         avg_back_window(dbase, rs, c, i0, i1, ww, g, 1.0f / (float)(hh * ww));
