@@ -41,9 +41,22 @@ struct dd_wino_filter {
   float *zero;         /* src_c + 4 zeros: the padding patch row */
 };
 
-/* Scratch floats of one block of t tiles: V and M. */
-static size_t wino_block_floats(int nxi, int src_c, int t) {
-  return (size_t)nxi * t * ((size_t)src_c + DD_NR) + 16;
+/* Floats between one thread's scratch slot and the next when several threads
+   run: the transforms write V as 36 sequential streams, and a core's hardware
+   prefetchers run a stream on past the slot's end into the next thread's V,
+   which that thread is writing, so lines go back and forth between the cores.
+   With the slots 16 floats apart, a 2-thread F(2x2, 5x5) data gradient
+   (mixed3b 5x5 at 50 px) spent as long in its input transforms on each
+   thread as one thread did on all of them (V8, 2-vCPU EPYC); gaps of 1K-4K
+   floats changed nothing, 8K floats a little, 16K most, 32K all of it. */
+#ifndef DD_WINO_SLOT_GUARD
+#define DD_WINO_SLOT_GUARD (32 * 1024)
+#endif
+
+/* Scratch floats of one thread's block of t tiles: V and M (and the guard
+   when other threads' slots follow). */
+static size_t wino_block_floats(int nxi, int src_c, int t, int threads) {
+  return (size_t)nxi * t * ((size_t)src_c + DD_NR) + (threads > 1 ? DD_WINO_SLOT_GUARD : 16);
 }
 
 /* Tiles per block: V near 96 KB (L2-resident while the panels go by),
@@ -144,7 +157,7 @@ size_t dd_wino_scratch_floats(const dd_wino_filter *f, const dd_wino_problem *pr
   const int m = f->m, nxi = f->nxi;
   const size_t tiles = (size_t)pr->n * ((pr->dst_h + m - 1) / m) * ((pr->dst_w + m - 1) / m);
   const int t = wino_block_tiles(nxi, f->src_c, tiles, threads, dd_igemm_select()->mr);
-  return (size_t)threads * wino_block_floats(nxi, f->src_c, t);
+  return (size_t)threads * wino_block_floats(nxi, f->src_c, t, threads);
 }
 
 typedef struct wino_job {
@@ -392,7 +405,7 @@ void dd_wino_run(const dd_wino_filter *f, const dd_wino_problem *pr, float *scra
   const int threads = dd_threadpool_size(pool);
   job.t = wino_block_tiles(f->nxi, f->src_c, job.tiles, threads, job.mr);
   job.scratch = scratch;
-  job.slot = wino_block_floats(f->nxi, f->src_c, job.t);
+  job.slot = wino_block_floats(f->nxi, f->src_c, job.t, threads);
   /* Few blocks for many threads (the 3x3 convs of Inception's mixed4/5 at
      13-25 px: 4-13 blocks, whatever the thread count): the blocks' panels are
      split into groups, so every thread gets work. Not on 1-2 threads with
