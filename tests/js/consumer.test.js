@@ -1,10 +1,13 @@
 // A consumer's view: `npm pack` the package, install the tarball into a
-// scratch project (offline: the package has no runtime dependencies), import
-// it from Node, dream with the bundled default model, and run its bin.
+// scratch project, import it from Node, dream with the bundled default model,
+// and run its bin. Offline and with an empty npm cache of its own (a new
+// machine's: `npm ci` caches tarballs, not the registry metadata an install
+// by name needs), so the runtime dependencies (gifenc, webm-muxer and theirs)
+// are packed from the repository's node_modules and installed beside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +15,29 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const built = existsSync(join(root, 'wasm/dist/deepdream-core-st.wasm')) && existsSync(join(root, 'models/default-model.pb'));
 
+/** The package's runtime dependencies and theirs, as installed in the repository's node_modules. */
+function runtimeDependencies() {
+  const seen = new Set();
+  const visit = (manifest) => {
+    for (const name of Object.keys(manifest.dependencies || {})) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      visit(JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')));
+    }
+  };
+  visit(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')));
+  return [...seen];
+}
+
 test('the packed tarball installs and works from Node', { skip: !built && 'run npm run build first' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'ddconsumer-'));
   try {
     const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
     const tgz = npm(['pack', '--pack-destination', dir], root).trim().split('\n').pop();
+    const deps = runtimeDependencies();
+    const depTgz = deps.length ? npm(['pack', ...deps.map((d) => join(root, 'node_modules', d)), '--pack-destination', dir], root).trim().split('\n') : [];
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true }));
-    npm(['install', '--offline', join(dir, tgz)], dir);
+    npm(['install', '--offline', '--cache', join(dir, 'npm-cache'), ...[tgz, ...depTgz].map((t) => join(dir, t))], dir);
     writeFileSync(join(dir, 'use.mjs'), `
       import { loadModel, dream, DeepDreamError } from 'deepdream-wasm';
       import { createRequire } from 'node:module';
