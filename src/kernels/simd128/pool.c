@@ -188,13 +188,6 @@ static void scatter_lanes(float *d, const float *mask, const int32_t *o, const f
   }
 }
 
-/* Routes the gradient g of one window to the first maximum of each of its c
-   channels. base and dbase point at the window's first cell in the input and
-   din; rs is the row stride in floats. Each lane tracks its argmax as an
-   element offset from the window's first cell (no division) and the max with
-   pmax (best < v ? v : best: the strict '>' of a row-major scan); the offsets
-   of 16 (or 4) channels are then scattered. With `checked`, only offsets in
-   [lo, hi) (the caller's band of rows) are written. */
 /* The relu mask when it is the pooled input itself (as the engine passes it):
    the lane's max is the input at its argmax, so the mask is the max's sign,
    applied to the gradient in vector form before the scatter. */
@@ -202,8 +195,17 @@ static inline v128_t mask_by_max(const float *g, v128_t m) {
   return wasm_v128_and(wasm_v128_load(g), wasm_f32x4_gt(m, wasm_f32x4_splat(0.0f)));
 }
 
-static void max_back_window(const float *base, float *dbase, const float *mbase, int mask_is_in, size_t rs, int c,
-                            int hh, int ww, const float *g, int checked, int lo, int hi) {
+/* Routes the gradient g of one window to the first maximum of each of its c
+   channels. base and dbase point at the window's first cell in the input and
+   din, mbase in din's relu mask (NULL: none; == base: the input itself); rs
+   is the row stride in floats. Each lane tracks its argmax as an element
+   offset from the window's first cell (no division) and the max with pmax
+   (best < v ? v : best: the strict '>' of a row-major scan); the offsets of
+   16 (or 4) channels are then scattered. With `checked`, only offsets in
+   [lo, hi) (the caller's band of rows) are written. */
+static void max_back_window(const float *base, float *dbase, const float *mbase, size_t rs, int c, int hh, int ww,
+                            const float *g, int checked, int lo, int hi) {
+  const int mask_is_in = mbase == base;
   int ch = 0;
   for (; ch + 16 <= c; ch += 16) {
     const float *b = base + ch;
@@ -320,8 +322,7 @@ static void pool_backward_band(const pool_job *job, int n, int r0, int r1, int i
         const int checked = r.h0 < r0 || r.h1 > r1;
         const int lo = (r0 - r.h0) * (int)rs, hi = (r1 - r.h0) * (int)rs;
         const size_t at = (size_t)n * s->in_h * rs + off;
-        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, job->mask == job->in, rs, c, hh, ww,
-                        g, checked, lo, hi);
+        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, rs, c, hh, ww, g, checked, lo, hi);
       } else {
         const int i0 = r.h0 < r0 ? r0 - r.h0 : 0, i1 = r.h1 > r1 ? r1 - r.h0 : hh;
         avg_back_window(dbase, rs, c, i0, i1, ww, g, 1.0f / (float)(hh * ww));
