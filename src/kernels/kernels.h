@@ -152,7 +152,7 @@ typedef struct dd_kernels {
      out[i] = in[i] / (bias + alpha * sqr_sum[i])^beta. pixels = n*h*w. */
   void (*lrn_forward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                       float *out, dd_threadpool *pool);
-  /* din may alias dout; din_mask as conv2d_backward_data's. */
+  /* din must not overlap dout (nor in); din_mask as conv2d_backward_data's. */
   void (*lrn_backward)(const dd_lrn_params *p, size_t pixels, int c, const float *in,
                        const float *dout, const float *din_mask, float *din, dd_threadpool *pool);
 

@@ -122,8 +122,8 @@ static void lrn_forward_pixels(const lrn_job *job, lrn_scratch *sc, size_t begin
   }
 }
 
-/* din may alias dout: every dy_i is read before dx_i is written, and the
-   cross-channel terms are staged in the scratch row. */
+/* The cross-channel terms are staged in the scratch row. din does not
+   overlap dout (kernels.h), which lrn_plain below relies on. */
 static void lrn_backward_pixels(const lrn_job *job, lrn_scratch *sc, size_t begin, size_t end) {
   const dd_lrn_params *p = job->p;
   const int c = job->c, r = p->depth_radius;
@@ -160,7 +160,8 @@ static void lrn_backward_pixels(const lrn_job *job, lrn_scratch *sc, size_t begi
 }
 
 /* Plain loops without scratch: only used when a very wide row's scratch
-   cannot be allocated. */
+   cannot be allocated. Backward reads dy[j] for |j - i| <= r after dx[i]
+   is written: correct because din does not overlap dout. */
 static void lrn_plain(const lrn_job *job, size_t begin, size_t end, int backward) {
   const dd_lrn_params *p = job->p;
   const int c = job->c, r = p->depth_radius;
