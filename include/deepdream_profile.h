@@ -28,6 +28,9 @@ dd_status dd_model_profile_print(const dd_model *model, FILE *file, dd_error *er
 
 /* The peak size in bytes of the model's activation arena so far. */
 size_t dd_model_arena_peak(const dd_model *model);
+/* Bytes of the scratch the model's convolutions share (grown as geometries
+   are prepared: the largest one conv needs on the model's threads). */
+size_t dd_model_workspace_bytes(const dd_model *model);
 
 #ifdef __cplusplus
 }

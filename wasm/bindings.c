@@ -285,7 +285,8 @@ EMSCRIPTEN_KEEPALIVE int ddw_model_profile(dd_model *m, const float *input, int 
   const double wall = emscripten_get_now() - t0;
   dd_model_profile_print(m, stdout, NULL);
   printf("wall %.2f ms for the whole step (the nodes above and what runs between them: seed, copies)\n", wall);
-  printf("activation arena peak %.1f MiB\n", dd_model_arena_peak(m) / 1048576.0);
+  printf("activation arena peak %.1f MiB, conv workspace %.1f MiB\n", dd_model_arena_peak(m) / 1048576.0,
+         dd_model_workspace_bytes(m) / 1048576.0);
   fflush(stdout);
   dd_model_set_profile(m, 0, NULL);
   return s;

@@ -18,3 +18,4 @@ dd_status dd_model_profile_print(const dd_model *m, FILE *file, dd_error *err) {
 }
 
 size_t dd_model_arena_peak(const dd_model *m) { return m ? dd_exec_arena_peak(m->exec) : 0; }
+size_t dd_model_workspace_bytes(const dd_model *m) { return m ? dd_exec_workspace_bytes(m->exec) : 0; }

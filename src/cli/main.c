@@ -423,8 +423,9 @@ int main(int argc, char **argv) {
       dd_model_gradient(m, x, t, t, &a.o.objective, g, NULL, &err);
       double el = now_s() - t0;
       dd_model_profile_print(m, stdout, NULL);
-      printf("one %dx%d gradient step: %.1f ms wall, %d thread(s); activation arena peak %.1f MiB\n", t, t, el * 1e3,
-             a.threads, dd_model_arena_peak(m) / 1048576.0);
+      printf("one %dx%d gradient step: %.1f ms wall, %d thread(s); activation arena peak %.1f MiB, conv workspace "
+             "%.1f MiB\n", t, t, el * 1e3, a.threads, dd_model_arena_peak(m) / 1048576.0,
+             dd_model_workspace_bytes(m) / 1048576.0);
       dd_model_set_profile(m, 0, NULL);
       rc2 = 0;
     } else {

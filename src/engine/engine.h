@@ -107,6 +107,7 @@ struct dd_exec {
   size_t grad_bytes;  /* gradient region of the current plan */
   unsigned char *written; /* per plan index: gradient root written (backward) */
   dd_arena arena;
+  dd_workspace ws;    /* the convs' run-time scratch, shared (kernels.h: one node runs at a time) */
 };
 
 /* plan.c: makes the plan for (targets, in_shape, want_grad) current, reusing

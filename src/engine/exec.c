@@ -82,6 +82,7 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
   e->prep[i].bias = bias;
   dd_status s = e->k->conv2d_create(&p, filter, bias, &e->prep[i].conv, err);
   if (s != DD_OK) return s;
+  if (e->k->conv2d_set_workspace) e->k->conv2d_set_workspace(e->prep[i].conv, &e->ws);
   /* The aligned copy of an unaligned filter is not needed after create. */
   if (filter != w->f && e->n_owned > 0 && e->owned[e->n_owned - 1] == filter) {
     dd_aligned_free(e->owned[--e->n_owned]);
@@ -151,11 +152,13 @@ void dd_exec_free(dd_exec *e) {
   free(e->plan);
   free(e->written);
   dd_arena_free(&e->arena);
+  dd_workspace_free(&e->ws);
   dd_threadpool_destroy(e->pool);
   free(e);
 }
 
 size_t dd_exec_arena_peak(const dd_exec *e) { return e ? e->arena.peak : 0; }
+size_t dd_exec_workspace_bytes(const dd_exec *e) { return e && e->ws.buf ? e->ws.cap * sizeof(float) + DD_EXTRA_BYTES : 0; }
 dd_threadpool *dd_exec_threads(const dd_exec *e) { return e ? e->pool : NULL; }
 
 dd_status dd_exec_check_run_args(dd_exec *e, int target, const float *input, dd_shape s, dd_error *err) {

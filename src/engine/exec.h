@@ -97,6 +97,8 @@ void dd_exec_set_fusion(dd_exec *e, int level);
 
 /* Peak bytes of activations and gradients held by the arena so far. */
 size_t dd_exec_arena_peak(const dd_exec *e);
+/* Bytes of the convs' shared run-time scratch (the kernels' workspace) now. */
+size_t dd_exec_workspace_bytes(const dd_exec *e);
 /* The threads the executor runs on, for work beside the graph that should use
    the same ones (the dream's smoothing and blurs); NULL means the calling thread only. */
 dd_threadpool *dd_exec_threads(const dd_exec *e);

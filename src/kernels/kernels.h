@@ -93,6 +93,20 @@ enum {
 /* Opaque backend-owned filter (and bias) storage. */
 typedef struct dd_conv2d_weights dd_conv2d_weights;
 
+/* Scratch the run-time conv calls of several weights share (XNNPACK's
+   workspace): an executor runs one node at a time, so its convs need the
+   largest one's scratch, not the sum (the simd128 backend's per-thread
+   Winograd blocks, the padded RGB input, the data gradient's transposed
+   rows). Zero-initialise; prepare grows it (never shrinks), so weights
+   prepared earlier stay valid. dd_workspace_free releases the buffer. */
+typedef struct dd_workspace {
+  float *buf;
+  size_t cap; /* floats in buf (plus DD_EXTRA_BYTES of slack) */
+} dd_workspace;
+/* Grows ws to hold `floats`; DD_ERR_OUT_OF_MEMORY (naming `what`) when it cannot. */
+dd_status dd_workspace_grow(dd_workspace *ws, size_t floats, const char *what, dd_error *err);
+void dd_workspace_free(dd_workspace *ws);
+
 typedef struct dd_kernels {
   const char *name;
 
@@ -113,6 +127,11 @@ typedef struct dd_kernels {
      simd128 backend aborts with a message. */
   dd_status (*conv2d_prepare)(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
                               dd_threadpool *pool, dd_error *err);
+  /* Optional (NULL when the backend keeps no scratch): from now on w's
+     prepare grows, and its run-time calls use, ws instead of w's own
+     scratch. Call before the first prepare. ws must outlive w's calls, and
+     the calls of all weights sharing one ws must not overlap in time. */
+  void (*conv2d_set_workspace)(dd_conv2d_weights *w, dd_workspace *ws);
   /* out[n][oh][ow][co] = bias[co] + sum in[n][ih][iw][ci] * filter[kh][kw][ci][co];
      with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue). */
   void (*conv2d_forward)(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,

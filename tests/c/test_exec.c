@@ -303,6 +303,11 @@ static void test_threads_bit_identical(void) {
              "%s: gradient of %s (%d channels) differs between 1 and 2 threads (loss %.9g vs %.9g)", k->name, name,
              cases[t].nch, l1, l2);
     }
+    /* simd128's convs ran on the executor's one shared workspace (kernels.h) */
+    if (k->conv2d_set_workspace)
+      CHECKF(dd_exec_workspace_bytes(e1) > 0 && dd_exec_workspace_bytes(e2) >= dd_exec_workspace_bytes(e1),
+             "%s: workspace %zu bytes on 1 thread, %zu on 2", k->name, dd_exec_workspace_bytes(e1),
+             dd_exec_workspace_bytes(e2));
     dd_exec_free(e1);
     dd_exec_free(e2);
   }

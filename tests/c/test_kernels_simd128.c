@@ -674,6 +674,88 @@ static void test_conv_many_threads(void) {
   for (int i = 0; i < 3; i++) dd_threadpool_destroy(pools[i]);
 }
 
+/* One workspace shared by convs of different geometries (the executor's
+   case, kernels.h): prepared in sequence, run interleaved with the shared
+   scratch poisoned (NaN) before every call, each gives the bits of the same
+   conv on a workspace of its own, on 1, 2 and 8 threads; the shared
+   workspace is as large as the largest private one, not their sum. Shapes:
+   3x3 and 5x5 Winograd, the merged-row RGB forward and thin data gradient
+   (conv2d0-like), a direct 1x1. */
+static void test_conv_shared_workspace(void) {
+  static const cshape shapes[] = {
+      {"w3", 1, 19, 17, 32, 48, 3, 1, 1}, {"rgb7s2", 1, 41, 37, 3, 24, 7, 2, 1},
+      {"w5", 1, 13, 15, 24, 40, 5, 1, 1}, {"d1x1", 1, 13, 13, 40, 72, 1, 1, 1},
+  };
+  enum { NS = sizeof shapes / sizeof shapes[0] };
+  dd_threadpool *pool8 = dd_threadpool_create(8);
+  dd_threadpool *pools[3] = {NULL, pool2, pool8};
+  const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
+  test_rng rng;
+  test_rng_seed(&rng, 31);
+  dd_workspace shared = {0}, own[NS];
+  memset(own, 0, sizeof own);
+  dd_conv2d_weights *wp[NS] = {0}, *wsh[NS] = {0};
+  dd_window_shape sh[NS];
+  float *x[NS], *g[NS], *y0[NS], *y1[NS], *dx0[NS], *dx1[NS];
+  size_t nx[NS], ny[NS];
+  CHECK(dut->conv2d_set_workspace != NULL);
+  if (!dut->conv2d_set_workspace) return;
+  for (int i = 0; i < NS; i++) {
+    const cshape *c = &shapes[i];
+    dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
+    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &sh[i], NULL));
+    nx[i] = (size_t)c->n * c->h * c->w * c->ci;
+    ny[i] = (size_t)c->n * sh[i].out_h * sh[i].out_w * c->co;
+    const size_t nf = (size_t)c->k * c->k * c->ci * c->co;
+    float *f = rnd(&rng, nf, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
+    x[i] = rnd(&rng, nx[i], -1, 1), g[i] = rnd(&rng, ny[i], -1, 1);
+    y0[i] = test_alloc(ny[i]), y1[i] = test_alloc(ny[i]), dx0[i] = test_alloc(nx[i]), dx1[i] = test_alloc(nx[i]);
+    CHECK_OK(dut->conv2d_create(&p, f, b, &wp[i], NULL));
+    CHECK_OK(dut->conv2d_create(&p, f, b, &wsh[i], NULL));
+    free(f), free(b);
+    if (!wp[i] || !wsh[i]) return;
+    dut->conv2d_set_workspace(wp[i], &own[i]);
+    dut->conv2d_set_workspace(wsh[i], &shared);
+  }
+  size_t largest = 0;
+  for (int i = 0; i < NS; i++)
+    for (int t = 0; t < 3; t++) {
+      CHECK_OK(dut->conv2d_prepare(wp[i], &sh[i], all, pools[t], NULL));
+      CHECK_OK(dut->conv2d_prepare(wsh[i], &sh[i], all, pools[t], NULL));
+    }
+  for (int i = 0; i < NS; i++) largest = own[i].cap > largest ? own[i].cap : largest;
+  CHECKF(shared.cap == largest, "shared workspace %zu floats, the largest private one %zu", shared.cap, largest);
+  for (int t = 0; t < 3; t++)
+    for (int pass = 0; pass < 3; pass++) { /* forward, forward+relu, data gradient */
+      for (int i = 0; i < NS; i++) {
+        if (pass < 2) dut->conv2d_forward(wp[i], &sh[i], x[i], y0[i], pass, pools[t]);
+        else dut->conv2d_backward_data(wp[i], &sh[i], g[i], NULL, dx0[i], pools[t]);
+      }
+      for (int i = NS - 1; i >= 0; i--) { /* the other order: each call after a different geometry's */
+        for (size_t k = 0; k < shared.cap; k++) shared.buf[k] = NAN;
+        if (pass < 2) {
+          for (size_t k = 0; k < ny[i]; k++) y1[i][k] = NAN;
+          dut->conv2d_forward(wsh[i], &sh[i], x[i], y1[i], pass, pools[t]);
+          CHECKF(memcmp(y0[i], y1[i], ny[i] * sizeof(float)) == 0, "%s forward relu=%d, %d threads, shared workspace",
+                 shapes[i].name, pass, dd_threadpool_size(pools[t]));
+        } else {
+          for (size_t k = 0; k < nx[i]; k++) dx1[i][k] = NAN;
+          dut->conv2d_backward_data(wsh[i], &sh[i], g[i], NULL, dx1[i], pools[t]);
+          CHECKF(memcmp(dx0[i], dx1[i], nx[i] * sizeof(float)) == 0, "%s data gradient, %d threads, shared workspace",
+                 shapes[i].name, dd_threadpool_size(pools[t]));
+        }
+      }
+    }
+  for (int i = 0; i < NS; i++) {
+    dut->conv2d_destroy(wp[i]);
+    dut->conv2d_destroy(wsh[i]);
+    dd_workspace_free(&own[i]);
+    free(x[i]), free(g[i]), free(y0[i]), free(y1[i]), free(dx0[i]), free(dx1[i]);
+  }
+  dd_workspace_free(&shared);
+  dd_threadpool_destroy(pool8);
+}
+
 int main(void) {
   ref = dd_kernels_reference();
   dut = dd_kernels_simd128();
@@ -699,6 +781,7 @@ int main(void) {
   TEST_RUN(test_conv_inception_28);
   TEST_RUN(test_conv_runs_only_prepared);
   TEST_RUN(test_conv_many_threads);
+  TEST_RUN(test_conv_shared_workspace);
   printf("# %s conv forward/data-gradient worst error, of the output's scale: direct %.1e, Winograd %.1e\n",
          dut->name, worst_direct, worst_wino);
   dd_threadpool_destroy(pool2);

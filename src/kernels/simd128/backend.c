@@ -6,6 +6,7 @@ static const dd_kernels dd_simd128_kernels = {
     .conv2d_create = dd_simd128_conv2d_create,
     .conv2d_destroy = dd_simd128_conv2d_destroy,
     .conv2d_prepare = dd_simd128_conv2d_prepare,
+    .conv2d_set_workspace = dd_simd128_conv2d_set_workspace,
     .conv2d_forward = dd_simd128_conv2d_forward,
     .conv2d_backward_data = dd_simd128_conv2d_backward_data,
     .conv2d_backward_filter = dd_simd128_conv2d_backward_filter,

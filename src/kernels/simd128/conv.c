@@ -24,7 +24,9 @@
  * Prepare, then run: dd_simd128_conv2d_prepare builds, for a geometry and a
  * thread count, everything the run-time calls take (the transformed
  * Winograd filters, the data-gradient sub-kernels, the Winograd scratch and
- * the column-padded input copy), keeps it in the weights and fails with
+ * the column-padded input copy), keeps it in the weights (the scratch in
+ * their workspace: their own, or one an executor shares among its convs,
+ * kernels.h) and fails with
  * DD_ERR_OUT_OF_MEMORY when it cannot. The run-time calls allocate nothing
  * and never change path: called unprepared, they abort with a message.
  *
@@ -45,15 +47,15 @@ struct dd_conv2d_weights {
   float *zero;          /* max(k_w*in_c, out_c) zeros: the padding row */
   int bwd_nr;           /* data-gradient panel width (dd_panel_width(in_c)) */
   float **bwd;          /* s_h*s_w data-gradient sub-kernels; NULL until prepared */
-  float *pad_buf;       /* the column-padded input of merged-row convs (prepared) */
-  size_t pad_cap;       /* floats in pad_buf */
   int wino;             /* Winograd tile size (dd_conv_winograd), 0: direct */
   dd_wino_filter *wino_fwd, *wino_bwd; /* NULL until prepared */
-  float *wino_scratch;  /* per-thread Winograd blocks (prepared) */
-  size_t wino_cap;      /* floats in wino_scratch */
-  float *thin_w;        /* the data gradient into <= 3 channels (dgrad_thin.c): its weights, */
-  float *thin_scratch;  /* its per-thread transposed rows (prepared) */
-  size_t thin_cap;      /* floats in thin_scratch */
+  float *thin_w;        /* the data gradient into <= 3 channels (dgrad_thin.c): its weights */
+  /* Scratch of the run-time calls (prepared; one call uses one of them): the
+     column-padded input of merged-row convs, the per-thread Winograd blocks,
+     the thin data gradient's per-thread transposed rows. `ws` is `own`, or a
+     workspace shared with other weights (conv2d_set_workspace). */
+  dd_workspace own;
+  dd_workspace *ws;
 };
 
 /* Largest data-gradient filter transformed for F(4x4, 3x3) (see bwd_wino_m). */
@@ -96,6 +98,7 @@ dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filte
   dd_conv2d_weights *w = (dd_conv2d_weights *)calloc(1, sizeof *w);
   if (!w) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory");
   w->p = *p;
+  w->ws = &w->own;
   w->nr = dd_panel_width((size_t)p->out_c);
   w->bwd_nr = dd_panel_width((size_t)p->in_c);
   w->wino = dd_conv_winograd(p);
@@ -128,13 +131,15 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
   }
   dd_aligned_free(w->packed);
   dd_aligned_free(w->zero);
-  dd_aligned_free(w->pad_buf);
   dd_wino_destroy(w->wino_fwd);
   dd_wino_destroy(w->wino_bwd);
-  dd_aligned_free(w->wino_scratch);
   dd_aligned_free(w->thin_w);
-  dd_aligned_free(w->thin_scratch);
+  dd_workspace_free(&w->own);
   free(w);
+}
+
+void dd_simd128_conv2d_set_workspace(dd_conv2d_weights *w, dd_workspace *ws) {
+  if (w) w->ws = ws ? ws : &w->own;
 }
 
 /* W[t][ci][co] (t = kh*k_w + kw) read back from the forward panels. */
@@ -195,19 +200,6 @@ static dd_wino_problem bwd_problem(const dd_conv2d_weights *w, const dd_window_s
   return wp;
 }
 
-/* Grows *buf (*cap floats) to hold `floats` (plus kernel read slack); a
-   buffer that is large enough stays. */
-static dd_status grow_buffer(float **buf, size_t *cap, size_t floats, const char *what, dd_error *err) {
-  if (floats <= *cap) return DD_OK;
-  float *b = floats <= (SIZE_MAX - DD_EXTRA_BYTES) / sizeof(float)
-                 ? (float *)dd_aligned_alloc(floats * sizeof(float) + DD_EXTRA_BYTES)
-                 : NULL;
-  if (!b) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: out of memory for %zu floats of %s", floats, what);
-  dd_aligned_free(*buf);
-  *buf = b;
-  *cap = floats;
-  return DD_OK;
-}
 
 /* Builds the pass's transformed filter (once) and grows the shared scratch
    to what pr needs on `threads` threads. */
@@ -232,8 +224,7 @@ static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd
                      "filter of a %dx%d conv %d->%d", bwd ? "data-gradient" : "forward", m, m, r, r, r, r,
                      w->p.in_c, w->p.out_c);
   }
-  return grow_buffer(&w->wino_scratch, &w->wino_cap, dd_wino_scratch_floats(*slot, pr, threads), "Winograd scratch",
-                     err);
+  return dd_workspace_grow(w->ws, dd_wino_scratch_floats(*slot, pr, threads), "Winograd scratch", err);
 }
 
 /* Called unprepared: a programming error, reported instead of computed wrong. */
@@ -269,9 +260,9 @@ static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *d
 /* Runs a pass's prepared Winograd filter on its prepared scratch. */
 static void run_winograd(const dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
   const dd_wino_filter *f = bwd ? w->wino_bwd : w->wino_fwd;
-  if (!f || dd_wino_scratch_floats(f, pr, dd_threadpool_size(pool)) > w->wino_cap)
+  if (!f || dd_wino_scratch_floats(f, pr, dd_threadpool_size(pool)) > w->ws->cap)
     conv_unprepared(w, bwd ? "the data gradient (Winograd)" : "the forward pass (Winograd)");
-  dd_wino_run(f, pr, w->wino_scratch, pool);
+  dd_wino_run(f, pr, w->ws->buf, pool);
 }
 
 /* Builds all sub-kernels (once). */
@@ -331,7 +322,7 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
       dd_wino_problem wp = fwd_problem(s, NULL, NULL, 0);
       st = prepare_winograd(w, 0, m, &wp, threads, err);
     } else if (dd_conv_merge_rows(&w->p)) {
-      st = grow_buffer(&w->pad_buf, &w->pad_cap, conv_pad_floats(s, w->p.in_c), "the padded input", err);
+      st = dd_workspace_grow(w->ws, conv_pad_floats(s, w->p.in_c), "the padded input", err);
     }
   }
   if (st == DD_OK && (passes & DD_CONV_BACKWARD_DATA)) {
@@ -348,8 +339,8 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
                          "of a %dx%d conv %d->%d", w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
         dd_thin_dgrad_pack(&w->p, thin_weight, w, w->thin_w);
       }
-      st = grow_buffer(&w->thin_scratch, &w->thin_cap, dd_thin_dgrad_scratch_floats(&w->p, s, threads),
-                       "the data gradient's transposed rows", err);
+      st = dd_workspace_grow(w->ws, dd_thin_dgrad_scratch_floats(&w->p, s, threads),
+                             "the data gradient's transposed rows", err);
     } else {
       st = prepare_backward(w, err);
     }
@@ -397,9 +388,9 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   }
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
-    if (w->pad_cap < conv_pad_floats(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
-    pr.src = w->pad_buf;
-    pr.src_w = conv_pad_columns(s, p->in_c, in, w->pad_buf);
+    if (w->ws->cap < conv_pad_floats(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
+    pr.src = w->ws->buf;
+    pr.src_w = conv_pad_columns(s, p->in_c, in, w->ws->buf);
     pr.kc = p->win.k_w * p->in_c;
     pr.xoff = 0;
     pr.tw = 1;
@@ -457,9 +448,9 @@ void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape
     return;
   }
   if (dd_thin_dgrad_supported(p, s)) {
-    if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > w->thin_cap)
+    if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > w->ws->cap)
       conv_unprepared(w, "the data gradient (into <= 3 channels)");
-    dd_thin_dgrad_run(p, s, w->thin_w, dout, din, w->thin_scratch, pool);
+    dd_thin_dgrad_run(p, s, w->thin_w, dout, din, w->ws->buf, pool);
   } else {
     conv_backward_data_gemm(w, s, dout, din, pool);
   }
