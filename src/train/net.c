@@ -76,6 +76,7 @@ void dd_net_free(dd_net *net) {
   ws_free(net);
   for (int i = 0; i < net->n_layers; i++)
     if (net->layers[i].cw) net->k->conv2d_destroy(net->layers[i].cw);
+  dd_workspace_free(&net->conv_scratch);
   for (int i = 0; i < net->n_params; i++) {
     dd_aligned_free(net->params[i].value);
     dd_aligned_free(net->params[i].grad);

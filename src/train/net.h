@@ -73,6 +73,8 @@ struct dd_net {
   int ws_grad_cur;       /* which ws_grad holds the current gradient */
   float *ws_block;       /* one allocation holding every view */
   int *ws_labels;        /* gathered labels */
+  dd_workspace conv_scratch; /* the run-time scratch all conv layers share (kernels.h); kept across the
+                                steps that rebuild their weights */
   /* results of the last pass */
   int pass_training;     /* the last forward pass ran in training mode */
   int pass_count;        /* samples in the last forward pass */

@@ -23,6 +23,7 @@ static dd_status conv_weights(dd_net *net, dd_net_layer *l, dd_error *err) {
   const float *bias = l->use_bias ? net->params[l->param0 + 1].value : NULL;
   dd_status s = net->k->conv2d_create(&l->conv, net->params[l->param0].value, bias, &l->cw, err);
   if (s != DD_OK) return s;
+  if (net->k->conv2d_set_workspace) net->k->conv2d_set_workspace(l->cw, &net->conv_scratch);
   l->cw_stale = 0;
   return DD_OK;
 }
