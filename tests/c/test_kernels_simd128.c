@@ -626,6 +626,7 @@ static void test_conv_many_threads(void) {
   static const cshape shapes[] = {
       {"w13", 1, 13, 13, 64, 96, 3, 1, 1}, {"w25", 1, 25, 25, 48, 80, 3, 1, 1}, {"w7", 2, 7, 7, 32, 40, 3, 1, 1},
       {"w5x5", 1, 13, 13, 24, 40, 5, 1, 1}, {"d1x1", 1, 13, 13, 40, 72, 1, 1, 1}, {"d7s2", 1, 23, 21, 3, 24, 7, 2, 1},
+      {"d1x1 5px", 1, 5, 5, 40, 72, 1, 1, 1}, {"d3x3s2 4px", 1, 8, 8, 24, 48, 3, 2, 1},
   };
   const int counts[3] = {3, 8, 16};
   dd_threadpool *pools[3];
@@ -670,6 +671,22 @@ static void test_conv_many_threads(void) {
     free(mask);
     dut->conv2d_destroy(w);
     free(x), free(f), free(b), free(g), free(y0), free(y1), free(dx0), free(dx1);
+  }
+  /* GEMMs with few row blocks (a Dense layer's batch of 32 and its weight
+     gradient; one row): the panel groups give 1 thread's bits */
+  static const int gm[][5] = {{32, 512, 784, 0, 0}, {784, 512, 32, 1, 0}, {32, 784, 512, 0, 1}, {1, 1000, 1024, 0, 0}};
+  for (size_t gi = 0; gi < sizeof gm / sizeof gm[0]; gi++) {
+    const int m = gm[gi][0], n = gm[gi][1], k = gm[gi][2], ta = gm[gi][3], tb = gm[gi][4];
+    float *a = rnd(&rng, (size_t)m * k, -1, 1), *b = rnd(&rng, (size_t)k * n, -1, 1);
+    float *c0 = test_alloc((size_t)m * n), *c1 = test_alloc((size_t)m * n);
+    dut->gemm(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0.0f, c0, n, NULL);
+    for (int i = 0; i < 3; i++) {
+      for (size_t q = 0; q < (size_t)m * n; q++) c1[q] = NAN;
+      dut->gemm(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, 0.0f, c1, n, pools[i]);
+      CHECKF(memcmp(c0, c1, (size_t)m * n * sizeof(float)) == 0, "gemm %dx%dx%d ta%d tb%d on %d threads differs from 1",
+             m, n, k, ta, tb, counts[i]);
+    }
+    free(a), free(b), free(c0), free(c1);
   }
   for (int i = 0; i < 3; i++) dd_threadpool_destroy(pools[i]);
 }

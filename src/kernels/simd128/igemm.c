@@ -68,6 +68,7 @@ typedef struct igemm_job {
   size_t m;      /* output pixels = n*gh*gw */
   size_t panels; /* ceil(N / NR) */
   size_t chunk;  /* panels per pass */
+  size_t groups; /* panel groups per block: work items are (block, group) */
 } igemm_job;
 
 /* Destination pointer and source base of grid point m. */
@@ -166,6 +167,33 @@ static void igemm_range(void *ctx, size_t b0, size_t b1) {
   }
 }
 
+/* Few blocks for many threads: item k is block k / groups and group
+   k % groups of its panels. Each output element gets the same micro-kernel
+   call as in igemm_range (the block's rows, its panel), so the bytes do not
+   depend on the split. */
+static void igemm_range_groups(void *ctx, size_t k0, size_t k1) {
+  igemm_job own = *(const igemm_job *)ctx; /* as in igemm_range */
+  dd_igemm_problem prc = *own.pr;
+  own.pr = &prc;
+  const igemm_job *job = &own;
+  const dd_igemm_problem *pr = &prc;
+  const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
+  float *c[DD_IGEMM_MR_MAX];
+  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c;
+  const size_t mr_max = (size_t)job->mr, nr = (size_t)pr->nr, groups = job->groups;
+  for (size_t k = k0; k < k1; k++) {
+    const size_t b = k / groups, g = k % groups, m0 = b * mr_max;
+    const size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
+    igemm_cursor cur = igemm_cursor_at(pr, m0);
+    igemm_block_pointers(pr, job->mr, mr, &cur, a, c);
+    for (size_t p = job->panels * g / groups; p < job->panels * (g + 1) / groups; p++) {
+      size_t j0 = p * nr;
+      size_t nc = n_total - j0 < nr ? n_total - j0 : nr;
+      job->ukernel(mr, nc, kc, ks, a, pr->packed + p * pr->panel_stride, c, j0, pr->flags);
+    }
+  }
+}
+
 /* Plain loops over the same problem, for windows with more taps than the
    stack indirection table holds. */
 static void igemm_scalar(const dd_igemm_problem *pr) {
@@ -222,5 +250,15 @@ void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool) {
   job.chunk = DD_IGEMM_PANEL_BYTES / panel_bytes;
   if (job.chunk < 1) job.chunk = 1;
   size_t blocks = (m + (size_t)cfg->mr - 1) / (size_t)cfg->mr;
-  dd_parallel_for(pool, blocks, igemm_range, &job);
+  /* Few blocks for many threads (a Dense layer's 32-row batch, 13 px maps on
+     16 threads): the blocks' panels are split into groups, as Winograd does,
+     so every thread gets work. Not on 1-2 threads with enough blocks. */
+  const size_t threads = (size_t)dd_threadpool_size(pool), want = 2 * threads;
+  job.groups = 1;
+  if (threads > 1 && blocks < want) {
+    size_t g = (want + blocks - 1) / blocks;
+    job.groups = g > job.panels ? job.panels : g;
+  }
+  if (job.groups > 1) dd_parallel_for(pool, blocks * job.groups, igemm_range_groups, &job);
+  else dd_parallel_for(pool, blocks, igemm_range, &job);
 }
