@@ -53,6 +53,16 @@ void dd_pack_panels(size_t ks, size_t kc, size_t n, int nr, const float *src, si
   for (size_t j0 = 0; j0 < n; j0 += (size_t)nr, dst += stride) {
     size_t valid = n - j0 < (size_t)nr ? n - j0 : (size_t)nr;
     for (size_t j = 0; j < hdr; j++) dst[j] = (bias && j < valid) ? bias[j0 + j] : 0.0f;
+    if (nr != DD_NR_DOT && n_stride == 1 && valid == (size_t)nr) {
+      /* a full panel of contiguous columns (a Dense layer's weights, every
+         GEMM call): row by row, nr floats at a time */
+      for (size_t k = 0; k < ks * kc; k++) {
+        const float *s = src + k * k_stride + j0;
+        float *d = dst + dd_panel_index(0, k, 0, kc, nr);
+        for (int j = 0; j < nr; j += 4) wasm_v128_store(d + j, wasm_v128_load(s + j));
+      }
+      continue;
+    }
     for (size_t t = 0; t < ks; t++)
       for (size_t kk = 0; kk < kc; kk++)
         for (size_t j = 0; j < (size_t)nr; j++)
