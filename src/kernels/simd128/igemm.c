@@ -148,7 +148,22 @@ static void igemm_block_pointers(const dd_igemm_problem *pr, int mr_max, size_t 
   *cur = q;
 }
 
-static void igemm_range(void *ctx, size_t b0, size_t b1) {
+/* The micro-kernel over panels [p0, p1) of one block (rows a, c). */
+static void igemm_panels(const igemm_job *job, size_t mr, const float **a, float **c, size_t p0, size_t p1) {
+  const dd_igemm_problem *pr = job->pr;
+  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c, nr = (size_t)pr->nr;
+  for (size_t p = p0; p < p1; p++) {
+    size_t j0 = p * nr;
+    size_t nc = n_total - j0 < nr ? n_total - j0 : nr;
+    job->ukernel(mr, nc, kc, ks, a, pr->packed + p * pr->panel_stride, c, j0, pr->flags);
+  }
+}
+
+/* Items are blocks, or with panel groups (job->groups > 1) item k is block
+   k / groups and group k % groups of its panels. Each output element gets
+   the same micro-kernel call either way (its block's rows, its panel), so
+   the bytes do not depend on the split. */
+static void igemm_range(void *ctx, size_t k0, size_t k1) {
   /* copies on this thread's stack: the originals sit beside the calling
      thread's locals, and the loop reads them after every micro-kernel call
      (see wino_range) */
@@ -159,47 +174,25 @@ static void igemm_range(void *ctx, size_t b0, size_t b1) {
   const dd_igemm_problem *pr = &prc;
   const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
   float *c[DD_IGEMM_MR_MAX];
-  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c;
-  const size_t mr_max = (size_t)job->mr, nr = (size_t)pr->nr;
-  for (size_t p0 = 0; p0 < job->panels; p0 += job->chunk) {
-    size_t p1 = p0 + job->chunk < job->panels ? p0 + job->chunk : job->panels;
-    igemm_cursor cur = igemm_cursor_at(pr, b0 * mr_max);
-    for (size_t b = b0; b < b1; b++) {
+  const size_t mr_max = (size_t)job->mr, groups = job->groups, panels = job->panels;
+  if (groups > 1) {
+    for (size_t k = k0; k < k1; k++) {
+      const size_t g = k % groups, m0 = k / groups * mr_max;
+      igemm_cursor cur = igemm_cursor_at(pr, m0);
+      const size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
+      igemm_block_pointers(pr, job->mr, mr, &cur, a, c);
+      igemm_panels(job, mr, a, c, panels * g / groups, panels * (g + 1) / groups);
+    }
+    return;
+  }
+  for (size_t p0 = 0; p0 < panels; p0 += job->chunk) {
+    size_t p1 = p0 + job->chunk < panels ? p0 + job->chunk : panels;
+    igemm_cursor cur = igemm_cursor_at(pr, k0 * mr_max);
+    for (size_t b = k0; b < k1; b++) {
       size_t m0 = b * mr_max;
       size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
       igemm_block_pointers(pr, job->mr, mr, &cur, a, c);
-      for (size_t p = p0; p < p1; p++) {
-        size_t j0 = p * nr;
-        size_t nc = n_total - j0 < nr ? n_total - j0 : nr;
-        job->ukernel(mr, nc, kc, ks, a, pr->packed + p * pr->panel_stride, c, j0, pr->flags);
-      }
-    }
-  }
-}
-
-/* Few blocks for many threads: item k is block k / groups and group
-   k % groups of its panels. Each output element gets the same micro-kernel
-   call as in igemm_range (the block's rows, its panel), so the bytes do not
-   depend on the split. */
-static void igemm_range_groups(void *ctx, size_t k0, size_t k1) {
-  igemm_job own = *(const igemm_job *)ctx; /* as in igemm_range */
-  dd_igemm_problem prc = *own.pr;
-  own.pr = &prc;
-  const igemm_job *job = &own;
-  const dd_igemm_problem *pr = &prc;
-  const float *a[DD_IGEMM_MAX_TAPS * DD_IGEMM_MR_MAX];
-  float *c[DD_IGEMM_MR_MAX];
-  const size_t ks = (size_t)pr->th * pr->tw, kc = (size_t)pr->kc, n_total = (size_t)pr->dst_c;
-  const size_t mr_max = (size_t)job->mr, nr = (size_t)pr->nr, groups = job->groups;
-  for (size_t k = k0; k < k1; k++) {
-    const size_t b = k / groups, g = k % groups, m0 = b * mr_max;
-    const size_t mr = job->m - m0 < mr_max ? job->m - m0 : mr_max;
-    igemm_cursor cur = igemm_cursor_at(pr, m0);
-    igemm_block_pointers(pr, job->mr, mr, &cur, a, c);
-    for (size_t p = job->panels * g / groups; p < job->panels * (g + 1) / groups; p++) {
-      size_t j0 = p * nr;
-      size_t nc = n_total - j0 < nr ? n_total - j0 : nr;
-      job->ukernel(mr, nc, kc, ks, a, pr->packed + p * pr->panel_stride, c, j0, pr->flags);
+      igemm_panels(job, mr, a, c, p0, p1);
     }
   }
 }
@@ -269,6 +262,5 @@ void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool) {
     size_t g = (want + blocks - 1) / blocks;
     job.groups = g > job.panels ? job.panels : g;
   }
-  if (job.groups > 1) dd_parallel_for(pool, blocks * job.groups, igemm_range_groups, &job);
-  else dd_parallel_for(pool, blocks, igemm_range, &job);
+  dd_parallel_for(pool, blocks * job.groups, igemm_range, &job);
 }
