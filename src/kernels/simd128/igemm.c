@@ -253,9 +253,10 @@ void dd_igemm_run(const dd_igemm_problem *pr, dd_threadpool *pool) {
   job.chunk = DD_IGEMM_PANEL_BYTES / panel_bytes;
   if (job.chunk < 1) job.chunk = 1;
   size_t blocks = (m + (size_t)cfg->mr - 1) / (size_t)cfg->mr;
-  /* Few blocks for many threads (a Dense layer's 32-row batch, 13 px maps on
-     16 threads): the blocks' panels are split into groups, as Winograd does,
-     so every thread gets work. Not on 1-2 threads with enough blocks. */
+  /* Few blocks for many threads (a Dense layer's 32-row batch: 8 blocks; a
+     7x7 map: 13) on 8-16 threads: the blocks' panels are split into groups,
+     as Winograd does, so every thread gets work. Not on 1-2 threads with
+     enough blocks. */
   const size_t threads = (size_t)dd_threadpool_size(pool), want = 2 * threads;
   job.groups = 1;
   if (threads > 1 && blocks < want) {
