@@ -3,7 +3,9 @@
 //     dd_progress.ms_*, and the JS around them), the tutorial's defaults at
 //     mixed3b on hulk.jpg (960x540) and escher_planefilling2.jpg (1181x1019,
 //     1.2 MP), at 1 and 2 threads of the threaded build; min and spread of
-//     --reps runs, and the 2-thread speed-up of the whole run;
+//     --reps runs, the 2-thread speed-up of the whole run, and each octave's
+//     gradient time and speed-up (small octaves cut into small tiles scale
+//     worst);
 //  2. steps: ms per 400x400 DeepDream gradient step per tutorial layer, ours
 //     (wasm, Node) beside TensorFlow.js's wasm backend on the same graph, and
 //     a two-layer objective's step (one pass on both sides);
@@ -22,7 +24,7 @@ import { loadModel, dream, decodeImage } from '../../wasm/js/index.js';
 import { readGraphDef } from '../../models/lib/graphdef.js';
 import { graphRunner, noise } from '../js/lib/tfgraph.js';
 import { gaussianFilter } from './lib/blur.mjs';
-import { timedDream, printBreakdown } from './lib/breakdown.mjs';
+import { timedDream, printBreakdown, printOctaves } from './lib/breakdown.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
@@ -51,13 +53,14 @@ if (sections.has('breakdown')) {
   const threadList = arg('--thread-list', '1,2').split(',').map(Number);
   const models = new Map();
   for (const n of threadList) models.set(n, n === threads ? model : await loadModel(modelPath, { threads: n }));
-  const rows = [];
+  const rows = [], octaveRuns = new Map();
   for (const name of arg('--images', 'hulk,escher').split(',')) {
     const img = await decodeImage(readFileSync(IMAGES[name]));
     bestWall[name] = {};
     const runs = new Map(threadList.map((n) => [n, []]));
     // interleaved, so a burst of load on the shared machine hits every thread count alike
     for (let r = 0; r < reps; r++) for (const n of threadList) runs.get(n).push(await timedDream(dream, models.get(n), img, { layer: 'mixed3b', seed: 1 }));
+    octaveRuns.set(name, runs);
     for (const n of threadList) {
       const label = `${name} ${img.width}x${img.height} ${models.get(n).variant} x${models.get(n).threads}`;
       rows.push({ label, runs: runs.get(n) });
@@ -74,6 +77,7 @@ if (sections.has('breakdown')) {
   console.log(`\nwhere the time of a whole dream goes: tutorial defaults, mixed3b, seed 1, threaded build; the fastest of ${reps} runs (± the spread of the wall times), load ${os.loadavg()[0].toFixed(2)}`);
   console.log('(gradient: the network; smooth: the three blurs; stats: std/min/max reductions; update: image step + preview; tiles: tile copies; levels: pyramid, resizes, blend; other: the rest of the core; js: outside the core)');
   printBreakdown(rows);
+  for (const [name, runs] of octaveRuns) printOctaves(name, runs);
   for (const name of Object.keys(bestWall)) {
     const w = bestWall[name];
     if (w[1] && w[2]) console.log(`${name}: 2-thread speed-up of the whole run ${(w[1] / w[2]).toFixed(2)}x (${w[1].toFixed(2)} s -> ${w[2].toFixed(2)} s)${pairRatio[name] ? `; per rep ${pairRatio[name].all.map((x) => x.toFixed(2)).join(', ')}, median ${pairRatio[name].median.toFixed(2)}x` : ''}`);
