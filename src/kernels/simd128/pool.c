@@ -165,8 +165,8 @@ void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s,
 
 /* Backward passes scatter into overlapping input windows. Work is split into
    bands of input rows, all channels at once (one pass over memory): a band
-   zeroes its din rows, then walks every window that touches them and adds
-   only into its own rows. Windows straddling two bands are scanned by both
+   walks every window that touches its din rows, zeroing each row just before
+   the first window reaches it, and adds only into its own rows. Windows straddling two bands are scanned by both
    (each keeps its part), so no two threads write the same element and every
    din element receives its contributions in the same (oh, ow) order whatever
    the split: results are bit-identical for any thread count. */

@@ -59,7 +59,7 @@ export function printOctaves(name, runsByThreads) {
   const counts = [...runsByThreads.keys()];
   const best = new Map(counts.map((n) => {
     const runs = runsByThreads.get(n);
-    return [n, runs[0].octaves.map((o, i) => Math.min(...runs.map((x) => (x.octaves[i] ? x.octaves[i].gradient : Infinity))))];
+    return [n, runs[0].octaves.map((_, i) => Math.min(...runs.map((x) => (x.octaves[i] ? x.octaves[i].gradient : Infinity))))];
   }));
   const sizes = runsByThreads.get(counts[0])[0].octaves.map((o) => o.size);
   console.log(`${name}: gradient ms per octave (best of the runs)${counts.slice(1).map((n) => `, speed-up x${counts[0]} -> x${n}`).join('')}`);
