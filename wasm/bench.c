@@ -69,7 +69,7 @@ EMSCRIPTEN_KEEPALIVE dd_bench_conv *dd_bench_conv_create(int backend, int hw, in
   if (f && bias && b->x && b->y && b->dx && b->dw && b->db)
     st = kern->conv2d_create(&b->p, f, bias, &b->w, NULL);
   if (st == DD_OK)
-    st = kern->conv2d_prepare(b->w, &b->s, DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA, b->pool, NULL);
+    st = kern->conv2d_prepare(b->w, &b->s, DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA, NULL, b->pool, NULL);
   dd_aligned_free(f);
   dd_aligned_free(bias);
   if (st != DD_OK) goto fail;
@@ -88,9 +88,9 @@ EMSCRIPTEN_KEEPALIVE double dd_bench_conv_flops(const dd_bench_conv *b) {
 /* One call: op 0 = forward (+bias+relu), 1 = data gradient, 2 = filter gradient (+bias). */
 EMSCRIPTEN_KEEPALIVE void dd_bench_conv_run(dd_bench_conv *b, int op) {
   if (op == 0)
-    b->k->conv2d_forward(b->w, &b->s, b->x, b->y, 1, b->pool);
+    b->k->conv2d_forward(b->w, &b->s, b->x, b->y, 1, NULL, b->pool);
   else if (op == 1)
-    b->k->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, b->pool);
+    b->k->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, NULL, b->pool);
   else
     b->k->conv2d_backward_filter(&b->p, &b->s, b->x, b->y, b->dw, b->db, b->pool);
 }

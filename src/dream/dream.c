@@ -25,6 +25,7 @@
 #include "../api/model_internal.h"
 #include "dream_impl.h"
 #include "dream_internal.h"
+#include "lanes.h"
 #include "lapnorm.h"
 #include "objective.h"
 #include "pixels.h"
@@ -80,6 +81,7 @@ static void free_levels(dd_dream *d) {
 
 void dd_dream_free(dd_dream *d) {
   if (!d) return;
+  dd_lanes_free(d);
   free_levels(d);
   free(d->channels);
   free(d->layer);
@@ -235,6 +237,7 @@ static dd_status alloc_buffers(dd_dream *d, dd_error *err) {
 static dd_status start_level(dd_dream *d, dd_error *err) {
   level *l = &d->levels[d->lvl];
   size_t n = npix(l->w, l->h) * 3;
+  dd_lanes_level(d); /* their memory back once the tiles outgrow them */
   dd_status s = alloc_buffers(d, err);
   if (s != DD_OK) return s;
   if (d->lvl == 0) {
@@ -313,26 +316,65 @@ static dd_status extras_gradient(dd_dream *d, const dd_tile *t, dd_error *err) {
   return s;
 }
 
-static dd_status run_tile(dd_dream *d, dd_error *err) {
-  const level *l = &d->levels[d->lvl];
-  const dd_tile *t = &d->tiles[d->tile];
-  size_t tn = npix(t->width, t->height) * 3;
-  dd_status s = ensure_tile(d, tn, err);
-  if (s != DD_OK) return s;
-  double t0 = dd_now_ms();
-  float mean = (float)d->opt.input_mean;
+void dd_dream_tile_input(const dd_dream *d, const dd_tile *t, float *in) {
+  const dd_dream_level *l = &d->levels[d->lvl];
+  const float mean = (float)d->opt.input_mean;
   const dd_model_description *desc = &d->model->desc;
-  int plain = dd_description_is_identity(desc); /* Inception 5h: the tutorial's bytes */
-  if (plain) {
+  if (dd_description_is_identity(desc)) { /* Inception 5h: the tutorial's bytes */
     /* the tile copies stay on this thread: memory-bound, they did not pay on
        the pool (dream_bench: 0.09 s inline vs 0.45 s on 2 busy threads) */
-    dd_px_window_sub(NULL, d->tile_in, (size_t)t->width * 3, d->image + (npix(l->w, t->top) + (size_t)t->left) * 3,
+    dd_px_window_sub(NULL, in, (size_t)t->width * 3, d->image + (npix(l->w, t->top) + (size_t)t->left) * 3,
                      (size_t)l->w * 3, (size_t)t->width * 3, (size_t)t->height, mean);
   } else {
     for (int r = 0; r < t->height; r++)
       dd_description_feed(desc, mean, d->image + (npix(l->w, t->top + r) + (size_t)t->left) * 3,
-                          d->tile_in + npix(t->width, r) * 3, t->width);
+                          in + npix(t->width, r) * 3, t->width);
   }
+}
+
+float dd_dream_tile_scale(const dd_dream *d, const dd_tile *t, float *grad) {
+  const dd_model_description *desc = &d->model->desc;
+  const size_t tn = npix(t->width, t->height) * 3;
+  if (!dd_description_is_identity(desc)) dd_description_unfeed_gradient(desc, grad, npix(t->width, t->height));
+  /* g /= (np.std(g) + 1e-8) */
+  double sum = 0, sq = 0;
+  for (size_t i = 0; i < tn; i++) sum += grad[i];
+  double mu = sum / (double)tn;
+  for (size_t i = 0; i < tn; i++) {
+    double e = grad[i] - mu;
+    sq += e * e;
+  }
+  return (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
+}
+
+void dd_dream_tile_commit(dd_dream *d, const float *grad, float inv) {
+  const dd_dream_level *l = &d->levels[d->lvl];
+  const dd_tile *t = &d->tiles[d->tile];
+  double t0 = dd_now_ms();
+  dd_px_window_mul(NULL, d->grad + (npix(l->w, t->top) + (size_t)t->left) * 3, (size_t)l->w * 3, grad,
+                   (size_t)t->width * 3, (size_t)t->width * 3, (size_t)t->height, inv);
+  d->ms.tiles += dd_now_ms() - t0;
+  d->last_tile = *t;
+  d->tiles_done++;
+  d->pixels_done += (double)t->width * t->height;
+  d->tile++;
+}
+
+static dd_status run_tile(dd_dream *d, dd_error *err) {
+  const dd_tile *t = &d->tiles[d->tile];
+  size_t tn = npix(t->width, t->height) * 3;
+  const float *lane_grad;
+  float lane_inv;
+  dd_status s = dd_lanes_tile(d, &lane_grad, &lane_inv, err); /* small tiles: side by side (lanes.h) */
+  if (s != DD_OK) return s;
+  if (lane_grad) {
+    dd_dream_tile_commit(d, lane_grad, lane_inv);
+    return DD_OK;
+  }
+  s = ensure_tile(d, tn, err);
+  if (s != DD_OK) return s;
+  double t0 = dd_now_ms();
+  dd_dream_tile_input(d, t, d->tile_in);
   double t1 = dd_now_ms();
   if (d->obj) {
     s = extras_gradient(d, t, err);
@@ -345,25 +387,9 @@ static dd_status run_tile(dd_dream *d, dd_error *err) {
   d->ms.tiles += t1 - t0;
   d->ms.gradient += t2 - t1;
   if (s != DD_OK) return s;
-  if (!plain) dd_description_unfeed_gradient(desc, d->tile_grad, npix(t->width, t->height));
-  /* g /= (np.std(g) + 1e-8) */
-  double sum = 0, sq = 0;
-  for (size_t i = 0; i < tn; i++) sum += d->tile_grad[i];
-  double mu = sum / (double)tn;
-  for (size_t i = 0; i < tn; i++) {
-    double e = d->tile_grad[i] - mu;
-    sq += e * e;
-  }
-  float inv = (float)(1.0 / (sqrt(sq / (double)tn) + 1e-8));
-  double t3 = dd_now_ms();
-  dd_px_window_mul(NULL, d->grad + (npix(l->w, t->top) + (size_t)t->left) * 3, (size_t)l->w * 3, d->tile_grad,
-                   (size_t)t->width * 3, (size_t)t->width * 3, (size_t)t->height, inv);
-  d->ms.stats += t3 - t2;
-  d->ms.tiles += dd_now_ms() - t3;
-  d->last_tile = *t;
-  d->tiles_done++;
-  d->pixels_done += (double)t->width * t->height;
-  d->tile++;
+  float inv = dd_dream_tile_scale(d, t, d->tile_grad);
+  d->ms.stats += dd_now_ms() - t2;
+  dd_dream_tile_commit(d, d->tile_grad, inv);
   return DD_OK;
 }
 
@@ -738,6 +764,13 @@ dd_status dd_dream_current_size(const dd_dream *d, int *w, int *h) {
   *w = d->levels[d->lvl].w;
   *h = d->levels[d->lvl].h;
   return DD_OK;
+}
+
+int64_t dd_dream_debug_lane_tiles(const dd_dream *d) { return d ? dd_lanes_tiles_run(d) : 0; }
+
+dd_status dd_dream_debug_lanes(dd_dream *d, int64_t max_tile_pixels, size_t max_bytes, dd_error *err) {
+  if (!d || max_tile_pixels < 0) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "bad arguments");
+  return dd_lanes_set_limits(d, max_tile_pixels, max_bytes, err);
 }
 
 dd_status dd_dream_debug_strip_rows(dd_dream *d, int rows, dd_error *err) {

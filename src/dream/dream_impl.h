@@ -68,6 +68,7 @@ struct dd_dream {
   float *tx_in, *tx_grad;        /* a transformed tile and its gradient */
   size_t tx_cap;
   float *lap_scratch;            /* gradient=laplacian, sized for the top level */
+  struct dd_lanes *lanes;        /* small tiles side by side (lanes.c); NULL until needed; not saved */
   /* where the time went (dd_progress.ms_*), since this object began; not saved */
   struct { double core, gradient, tiles, stats, smooth, update, levels; } ms;
 };
@@ -81,6 +82,14 @@ int dd_dream_is_tutorial(const dd_dream_options *o);
    reserves the activations and allocates d->levels with every level's size
    (no pixels). On failure d is left for dd_dream_free. */
 dd_status dd_dream_setup(dd_dream *d, dd_model *m, const dd_dream_options *opt, dd_error *err);
+/* dream.c, one tile of the current level's grid (the steps run_tile takes,
+   shared with lanes.c): its pixels as the model's input (in: the tile's
+   w*h*3 floats); its gradient's 1/(std + 1e-8) after the model's chain rule
+   (grad in place); and tile d->tile's gradient scaled into the level's
+   gradient, counted as done. */
+void dd_dream_tile_input(const dd_dream *d, const dd_tile *t, float *in);
+float dd_dream_tile_scale(const dd_dream *d, const dd_tile *t, float *grad);
+void dd_dream_tile_commit(dd_dream *d, const float *grad, float inv);
 /* Allocates the image, gradient, preview and smoothing buffers for the
    current level d->lvl (after dd_dream_setup). */
 dd_status dd_dream_setup_buffers(dd_dream *d, dd_error *err);

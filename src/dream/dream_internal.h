@@ -5,4 +5,11 @@
 /* Forces gradient smoothing into strips of at most `rows` rows (0 = automatic:
    whole image when it is small). Results must not change. */
 dd_status dd_dream_debug_strip_rows(dd_dream *d, int rows, dd_error *err);
+/* Tiles whose octave's grid cell has at most max_tile_pixels run side by
+   side on lanes whose arenas take at most max_bytes together (lanes.h;
+   defaults DD_LANES_MAX_TILE_PIXELS, DD_LANES_MAX_BYTES; 0 pixels: never).
+   Results must not change. */
+dd_status dd_dream_debug_lanes(dd_dream *d, int64_t max_tile_pixels, size_t max_bytes, dd_error *err);
+/* Tiles the dream has computed on lanes so far. */
+int64_t dd_dream_debug_lane_tiles(const dd_dream *d);
 #endif

@@ -51,7 +51,7 @@ static void backward_node(dd_exec *e, int pi) {
     case DD_OP_CONV2D: {
       if (pn->fuse == DD_FUSE_BIAS_RELU && !pn->premasked) dd_relu_backward_par(e->pool, count, dd_act(e, pi), dy, dy);
       float *dx = grad_dst(e, ai, &acc);
-      e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, input_mask(e, ai), dx, e->pool);
+      e->k->conv2d_backward_data(e->prep[pn->node].conv, &pn->ws, dy, input_mask(e, ai), dx, &e->ws, e->pool);
       grad_done(e, ai, acc);
       break;
     }

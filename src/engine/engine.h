@@ -84,6 +84,7 @@ typedef struct dd_plan_node {
 } dd_plan_node;
 
 struct dd_exec {
+  const dd_exec *parent; /* a lane's (dd_exec_create_lane): prep, consumers and owned are the parent's */
   const dd_graph *g;
   const dd_kernels *k;
   dd_threadpool *pool;

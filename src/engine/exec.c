@@ -82,7 +82,6 @@ static dd_status prepare_conv(dd_exec *e, int i, dd_error *err) {
   e->prep[i].bias = bias;
   dd_status s = e->k->conv2d_create(&p, filter, bias, &e->prep[i].conv, err);
   if (s != DD_OK) return s;
-  if (e->k->conv2d_set_workspace) e->k->conv2d_set_workspace(e->prep[i].conv, &e->ws);
   /* The aligned copy of an unaligned filter is not needed after create. */
   if (filter != w->f && e->n_owned > 0 && e->owned[e->n_owned - 1] == filter) {
     dd_aligned_free(e->owned[--e->n_owned]);
@@ -138,8 +137,37 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, 
   return DD_OK;
 }
 
+dd_status dd_exec_create_lane(dd_exec *parent, dd_exec **out, dd_error *err) {
+  if (!parent || !out) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_create_lane: NULL argument");
+  *out = NULL;
+  if (parent->parent) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "dd_exec_create_lane: the parent is a lane");
+  if (!parent->k->conv_concurrent)
+    return dd_fail(err, DD_ERR_UNSUPPORTED, "the %s backend's convolutions cannot run on two threads at once",
+                   parent->k->name);
+  dd_exec *e = (dd_exec *)calloc(1, sizeof *e);
+  int *index = (int *)malloc(((size_t)parent->g->n_nodes + 1) * sizeof(int));
+  if (!e || !index) {
+    free(e);
+    free(index);
+    return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
+  }
+  e->parent = parent;
+  e->g = parent->g;
+  e->k = parent->k;
+  e->prep = parent->prep;
+  e->consumers = parent->consumers;
+  e->fusion = parent->fusion;
+  e->plan_index = index;
+  *out = e;
+  return DD_OK;
+}
+
 void dd_exec_free(dd_exec *e) {
   if (!e) return;
+  if (e->parent) { /* a lane: the weights are its parent's */
+    e->prep = NULL;
+    e->consumers = NULL;
+  }
   if (e->prep && e->g) {
     for (int i = 0; i < e->g->n_nodes; i++)
       if (e->prep[i].conv) e->k->conv2d_destroy(e->prep[i].conv);

@@ -31,6 +31,20 @@ dd_status dd_exec_create(const dd_graph *g, const dd_kernels *k, dd_pool *pool, 
                          dd_error *err);
 void dd_exec_free(dd_exec *e);
 
+/* A lane: a second executor on `parent`'s prepared weights (nothing is
+   copied) with a plan, an arena and a conv workspace of its own, running on
+   the calling thread only. Lanes of one parent may run at the same time,
+   each on one thread (the dream runs small tiles side by side this way),
+   when the backend allows it (kernels.h: conv_concurrent; otherwise
+   DD_ERR_UNSUPPORTED) and every input shape they run at the same time has
+   been planned before, on the calling thread, on some executor of these
+   weights (dd_exec_reserve): planning may write the shared weights (a
+   geometry's transformed filters), running only reads them. The parent must
+   outlive its lanes and must not plan or run while they run. Results are
+   the parent's, bit for bit (the kernels give the same bytes on any number
+   of threads). Free with dd_exec_free. */
+dd_status dd_exec_create_lane(dd_exec *parent, dd_exec **out, dd_error *err);
+
 /* Forward from the placeholder (input [n,h,w,c]) to node `target`. *out
    points into the executor's arena and stays valid until the next call. */
 dd_status dd_exec_forward(dd_exec *e, int target, const float *input, dd_shape in_shape,

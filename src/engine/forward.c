@@ -26,7 +26,7 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
     case DD_OP_RESHAPE:
       break;
     case DD_OP_CONV2D: {
-      e->k->conv2d_forward(e->prep[pn->node].conv, &pn->ws, input_act(e, n, 0), out, pn->fuse == DD_FUSE_BIAS_RELU, e->pool);
+      e->k->conv2d_forward(e->prep[pn->node].conv, &pn->ws, input_act(e, n, 0), out, pn->fuse == DD_FUSE_BIAS_RELU, &e->ws, e->pool);
       if (pn->raw_conv) dd_bias_sub_par(e->pool, rows, pn->shape.c, out, e->prep[pn->node].bias, out);
       break;
     }

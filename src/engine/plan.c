@@ -339,7 +339,7 @@ static dd_status prepare_kernels(dd_exec *e, int want_grad, dd_error *err) {
     if (n->op != DD_OP_CONV2D) continue;
     unsigned passes = pn->fuse == DD_FUSE_BIAS_RELU ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD;
     if (want_grad) passes |= DD_CONV_BACKWARD_DATA;
-    dd_status s = e->k->conv2d_prepare(e->prep[pn->node].conv, &pn->ws, passes, e->pool, err);
+    dd_status s = e->k->conv2d_prepare(e->prep[pn->node].conv, &pn->ws, passes, &e->ws, e->pool, err);
     if (s != DD_OK) return s;
   }
   return DD_OK;

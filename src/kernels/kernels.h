@@ -93,12 +93,14 @@ enum {
 /* Opaque backend-owned filter (and bias) storage. */
 typedef struct dd_conv2d_weights dd_conv2d_weights;
 
-/* Scratch the run-time conv calls of several weights share (XNNPACK's
-   workspace): an executor runs one node at a time, so its convs need the
-   largest one's scratch, not the sum (the simd128 backend's per-thread
-   Winograd blocks, the padded RGB input, the data gradient's transposed
-   rows). Zero-initialise; prepare grows it (never shrinks), so weights
-   prepared earlier stay valid. dd_workspace_free releases the buffer. */
+/* Scratch of the run-time conv calls (XNNPACK's workspace): the simd128
+   backend's per-thread Winograd blocks, the padded RGB input, the data
+   gradient's transposed rows. An executor runs one node at a time, so its
+   convs share one and need the largest one's scratch, not the sum; two
+   executors that run at the same time on one set of weights (the dream's
+   lanes) each pass their own. Zero-initialise; prepare grows it (never
+   shrinks), so geometries prepared earlier stay valid. dd_workspace_free
+   releases the buffer. */
 typedef struct dd_workspace {
   float *buf;
   size_t cap; /* floats in buf (plus DD_EXTRA_BYTES of slack) */
@@ -118,24 +120,27 @@ typedef struct dd_kernels {
   void (*conv2d_destroy)(dd_conv2d_weights *w);
   /* prepare: readies w for the run-time calls named in `passes`
      (DD_CONV_FORWARD, DD_CONV_FORWARD_RELU, DD_CONV_BACKWARD_DATA) on inputs
-     of geometry s, run with `pool` (or any pool of the same size). Call it
-     once per geometry a caller will run (an executor: when it plans); what
-     it builds is kept and scratch only grows, so preparing a geometry that
-     fits what is there allocates nothing. DD_ERR_OUT_OF_MEMORY (with a
-     message) when it cannot, and nothing falls back. Running a geometry,
-     pass or pool size that was not prepared is a programming error: the
-     simd128 backend aborts with a message. */
+     of geometry s, run with `pool` (or any pool of at most its size) on
+     workspace `ws` (NULL: w's own scratch). Call it once per geometry and
+     workspace a caller will run (an executor: when it plans); what it builds
+     is kept and scratch only grows, so preparing a geometry that fits what
+     is there allocates nothing. DD_ERR_OUT_OF_MEMORY (with a message) when
+     it cannot, and nothing falls back. Running a geometry, pass, workspace
+     or pool size that was not prepared is a programming error: the simd128
+     backend aborts with a message. prepare writes w: it must not overlap
+     any other call on w. */
   dd_status (*conv2d_prepare)(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
-                              dd_threadpool *pool, dd_error *err);
-  /* Optional (NULL when the backend keeps no scratch): from now on w's
-     prepare grows, and its run-time calls use, ws instead of w's own
-     scratch. Call before the first prepare. ws must outlive w's calls, and
-     the calls of all weights sharing one ws must not overlap in time. */
-  void (*conv2d_set_workspace)(dd_conv2d_weights *w, dd_workspace *ws);
+                              dd_workspace *ws, dd_threadpool *pool, dd_error *err);
+  /* 1 when the run-time calls (forward, backward_data) on one w may run at
+     the same time on several threads, each on a workspace of its own, once
+     every geometry they run is prepared: they only read w. 0 (xnnpack: its
+     operators hold per-geometry state): one call at a time per w. */
+  int conv_concurrent;
   /* out[n][oh][ow][co] = bias[co] + sum in[n][ih][iw][ci] * filter[kh][kw][ci][co];
-     with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue). */
+     with relu != 0 the result is max(0, .) (the fused BiasAdd+Relu epilogue).
+     ws: a workspace prepare readied (NULL: w's own). */
   void (*conv2d_forward)(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                         float *out, int relu, dd_threadpool *pool);
+                         float *out, int relu, dd_workspace *ws, dd_threadpool *pool);
   /* Input gradient: din = conv2d_transpose(dout, filter). Overwrites din.
      din_mask (NULL = none; din's shape): the relu mask of din's activation,
      applied as the result is written: din[i] = din_mask[i] > 0 ? din[i] : 0
@@ -144,7 +149,7 @@ typedef struct dd_kernels {
      lrn_backward below. */
   void (*conv2d_backward_data)(dd_conv2d_weights *w, const dd_window_shape *s,
                                const float *dout, const float *din_mask, float *din,
-                               dd_threadpool *pool);
+                               dd_workspace *ws, dd_threadpool *pool);
   /* Filter and bias gradients (HWIO and [out_c]); overwrite dfilter and dbias
      (dbias may be NULL). Needs no dd_conv2d_weights: training calls it with
      the current input and output gradient. */

@@ -49,13 +49,15 @@ static void ref_conv2d_destroy(dd_conv2d_weights *w) {
 
 /* Plain loops need nothing prepared. */
 static dd_status ref_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
-                                    dd_threadpool *pool, dd_error *err) {
+                                    dd_workspace *ws, dd_threadpool *pool, dd_error *err) {
+  (void)ws;
   if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
   return DD_OK;
 }
 
 static void ref_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                               float *out, int relu, dd_threadpool *pool) {
+                               float *out, int relu, dd_workspace *ws, dd_threadpool *pool) {
+  (void)ws;
   (void)pool;
   const int kh_n = w->p.win.k_h, kw_n = w->p.win.k_w;
   const int sh = w->p.win.stride_h, sw = w->p.win.stride_w;
@@ -87,7 +89,8 @@ static void ref_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
 
 static void ref_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
                                      const float *dout, const float *din_mask, float *din,
-                                     dd_threadpool *pool) {
+                                     dd_workspace *ws, dd_threadpool *pool) {
+  (void)ws;
   (void)pool;
   const int kh_n = w->p.win.k_h, kw_n = w->p.win.k_w;
   const int sh = w->p.win.stride_h, sw = w->p.win.stride_w;
@@ -338,6 +341,7 @@ static const dd_kernels ref_kernels = {
     .conv2d_create = ref_conv2d_create,
     .conv2d_destroy = ref_conv2d_destroy,
     .conv2d_prepare = ref_conv2d_prepare,
+    .conv_concurrent = 1,
     .conv2d_forward = ref_conv2d_forward,
     .conv2d_backward_data = ref_conv2d_backward_data,
     .conv2d_backward_filter = ref_conv2d_backward_filter,

@@ -133,9 +133,9 @@ static dd_status conv_create(const dd_conv2d_params *p, const float *filter_hwio
 /* The simd128 twin of w, created on first need and prepared for s; NULL if
    that fails too. */
 static dd_conv2d_weights *fallback(dd_conv2d_weights *w, const dd_window_shape *s, unsigned pass,
-                                   dd_threadpool *pool) {
+                                   dd_workspace *ws, dd_threadpool *pool) {
   if (!w->simd) simd()->conv2d_create(&w->p, w->filter_hwio, w->bias, &w->simd, NULL);
-  if (w->simd && simd()->conv2d_prepare(w->simd, s, pass, pool, NULL) != DD_OK) return NULL;
+  if (w->simd && simd()->conv2d_prepare(w->simd, s, pass, ws, pool, NULL) != DD_OK) return NULL;
   return w->simd;
 }
 
@@ -146,12 +146,12 @@ static void conv_forward_last_resort(dd_conv2d_weights *w, const dd_window_shape
   const dd_kernels *r = dd_kernels_reference();
   dd_conv2d_weights *rw = NULL;
   if (r->conv2d_create(&w->p, w->filter_hwio, w->bias, &rw, NULL) != DD_OK) return;
-  r->conv2d_forward(rw, s, in, out, relu, NULL);
+  r->conv2d_forward(rw, s, in, out, relu, NULL, NULL);
   r->conv2d_destroy(rw);
 }
 
 static void conv_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                         float *out, int relu, dd_threadpool *pool) {
+                         float *out, int relu, dd_workspace *ws, dd_threadpool *pool) {
   if (relu && !w->fwd_relu) w->fwd_relu = create_conv_op(w, 1);
   xnn_operator_t op = w->p.win.padding == DD_PADDING_SAME_LOWER ? NULL : relu ? w->fwd_relu : w->fwd;
   if (op &&
@@ -159,9 +159,9 @@ static void conv_forward(dd_conv2d_weights *w, const dd_window_shape *s, const f
                                        NULL) == xnn_status_success &&
       xnn_run_operator(op, NULL) == xnn_status_success)
     return;
-  dd_conv2d_weights *f = fallback(w, s, relu ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD, pool);
+  dd_conv2d_weights *f = fallback(w, s, relu ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD, ws, pool);
   if (f)
-    simd()->conv2d_forward(f, s, in, out, relu, pool);
+    simd()->conv2d_forward(f, s, in, out, relu, ws, pool);
   else
     conv_forward_last_resort(w, s, in, out, relu);
 }
@@ -192,12 +192,12 @@ static xnn_operator_t deconv_op(dd_conv2d_weights *w, const dd_window_shape *s) 
 }
 
 static dd_status conv_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
-                              dd_threadpool *pool, dd_error *err) {
+                              dd_workspace *ws, dd_threadpool *pool, dd_error *err) {
   if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
   if ((passes & DD_CONV_FORWARD_RELU) && !w->fwd_relu && !(w->fwd_relu = create_conv_op(w, 1)))
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK convolution with relu %dx%d %d->%d failed",
                    w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
-  if (w->p.win.padding == DD_PADDING_SAME_LOWER && !fallback(w, s, passes, pool))
+  if (w->p.win.padding == DD_PADDING_SAME_LOWER && !fallback(w, s, passes, ws, pool))
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: the simd128 twin of a SAME_LOWER convolution failed");
   if ((passes & DD_CONV_BACKWARD_DATA) && !deconv_op(w, s))
     return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_prepare: XNNPACK deconvolution %dx%d %d->%d failed",
@@ -206,7 +206,7 @@ static dd_status conv_prepare(dd_conv2d_weights *w, const dd_window_shape *s, un
 }
 
 static void conv_backward_data_unmasked(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                                        float *din, dd_threadpool *pool) {
+                                        float *din, dd_workspace *ws, dd_threadpool *pool) {
   const dd_conv2d_params *p = &w->p;
   xnn_operator_t op = deconv_op(w, s);
   /* output = (out-1)*stride + adj + k - pt - pb must equal the conv's input size */
@@ -217,22 +217,22 @@ static void conv_backward_data_unmasked(dd_conv2d_weights *w, const dd_window_sh
                                          adj_w, dout, din, NULL) == xnn_status_success &&
       xnn_run_operator(op, NULL) == xnn_status_success)
     return;
-  dd_conv2d_weights *f = fallback(w, s, DD_CONV_BACKWARD_DATA, pool);
+  dd_conv2d_weights *f = fallback(w, s, DD_CONV_BACKWARD_DATA, ws, pool);
   if (f) {
-    simd()->conv2d_backward_data(f, s, dout, NULL, din, pool);
+    simd()->conv2d_backward_data(f, s, dout, NULL, din, ws, pool);
     return;
   }
   const dd_kernels *r = dd_kernels_reference();
   dd_conv2d_weights *rw = NULL;
   if (r->conv2d_create(&w->p, w->filter_hwio, w->bias, &rw, NULL) != DD_OK) return;
-  r->conv2d_backward_data(rw, s, dout, NULL, din, NULL);
+  r->conv2d_backward_data(rw, s, dout, NULL, din, NULL, NULL);
   r->conv2d_destroy(rw);
 }
 
 /* XNNPACK's deconvolution has no mask: a pass after it. */
 static void conv_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                               const float *din_mask, float *din, dd_threadpool *pool) {
-  conv_backward_data_unmasked(w, s, dout, din, pool);
+                               const float *din_mask, float *din, dd_workspace *ws, dd_threadpool *pool) {
+  conv_backward_data_unmasked(w, s, dout, din, ws, pool);
   if (din_mask) dd_kernels_mask((size_t)s->n * s->in_h * s->in_w * w->p.in_c, din_mask, din);
 }
 
@@ -326,6 +326,7 @@ static const dd_kernels xnnpack_kernels = {
     .conv2d_create = conv_create,
     .conv2d_destroy = conv_destroy,
     .conv2d_prepare = conv_prepare,
+    .conv_concurrent = 0, /* the operators are set up per call */
     .conv2d_forward = conv_forward,
     .conv2d_backward_data = conv_backward_data,
     .conv2d_backward_filter = conv_backward_filter,

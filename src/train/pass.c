@@ -23,7 +23,6 @@ static dd_status conv_weights(dd_net *net, dd_net_layer *l, dd_error *err) {
   const float *bias = l->use_bias ? net->params[l->param0 + 1].value : NULL;
   dd_status s = net->k->conv2d_create(&l->conv, net->params[l->param0].value, bias, &l->cw, err);
   if (s != DD_OK) return s;
-  if (net->k->conv2d_set_workspace) net->k->conv2d_set_workspace(l->cw, &net->conv_scratch);
   l->cw_stale = 0;
   return DD_OK;
 }
@@ -73,9 +72,9 @@ dd_status dd_net_forward_ws(dd_net *net, int count, int training, dd_error *err)
         if ((s = conv_weights(net, l, err)) != DD_OK) return s;
         if ((s = window_shape(l, &l->conv.win, count, &ws, err)) != DD_OK) return s;
         if ((s = net->k->conv2d_prepare(l->cw, &ws, l->act == DD_ACTIVATION_RELU ? DD_CONV_FORWARD_RELU : DD_CONV_FORWARD,
-                                        net->pool, err)) != DD_OK)
+                                        &net->conv_scratch, net->pool, err)) != DD_OK)
           return s;
-        net->k->conv2d_forward(l->cw, &ws, x, dst, l->act == DD_ACTIVATION_RELU, net->pool);
+        net->k->conv2d_forward(l->cw, &ws, x, dst, l->act == DD_ACTIVATION_RELU, &net->conv_scratch, net->pool);
         if (l->act == DD_ACTIVATION_SOFTMAX) activate(l->act, out_rows, l->out_c, dst, l->y);
         l->yp = l->y;
         break;
@@ -211,8 +210,8 @@ dd_status dd_net_backward(dd_net *net, int count, int fused, float *dx, dd_error
                                        l->use_bias ? net->params[l->param0 + 1].grad : NULL, net->pool);
         if (need_dx) {
           if ((s = conv_weights(net, l, err)) != DD_OK) return s;
-          if ((s = net->k->conv2d_prepare(l->cw, &ws, DD_CONV_BACKWARD_DATA, net->pool, err)) != DD_OK) return s;
-          net->k->conv2d_backward_data(l->cw, &ws, g, NULL, target, net->pool);
+          if ((s = net->k->conv2d_prepare(l->cw, &ws, DD_CONV_BACKWARD_DATA, &net->conv_scratch, net->pool, err)) != DD_OK) return s;
+          net->k->conv2d_backward_data(l->cw, &ws, g, NULL, target, &net->conv_scratch, net->pool);
           moved = 1;
         }
         break;

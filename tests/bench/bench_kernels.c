@@ -55,8 +55,8 @@ typedef struct bench_case {
 
 static void run_op(bench_case *b, op_kind op) {
   switch (op) {
-    case OP_FWD: b->K->conv2d_forward(b->w, &b->s, b->x, b->y, 1, b->pool); break;
-    case OP_BWD_DATA: b->K->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, b->pool); break;
+    case OP_FWD: b->K->conv2d_forward(b->w, &b->s, b->x, b->y, 1, NULL, b->pool); break;
+    case OP_BWD_DATA: b->K->conv2d_backward_data(b->w, &b->s, b->y, NULL, b->dx, NULL, b->pool); break;
     case OP_BWD_FILTER:
       b->K->conv2d_backward_filter(&b->p, &b->s, b->x, b->y, b->dw, b->db, b->pool);
       break;
@@ -107,7 +107,7 @@ static void bench_shape(const dd_kernels *K, const bshape *sh, dd_threadpool *po
   b.db = rand_buf((size_t)sh->co, &rng);
   if (f && bias && b.x && b.y && b.dx && b.dw && b.db &&
       K->conv2d_create(&b.p, f, bias, &b.w, NULL) == DD_OK &&
-      K->conv2d_prepare(b.w, &b.s, DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA, pool, NULL) == DD_OK) {
+      K->conv2d_prepare(b.w, &b.s, DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA, NULL, pool, NULL) == DD_OK) {
     double flop = 2.0 * (double)b.s.out_h * b.s.out_w * nf;
     double tf = best_ms(&b, OP_FWD), td = best_ms(&b, OP_BWD_DATA), tw = best_ms(&b, OP_BWD_FILTER);
     printf("| %-9s | %-26s | %8.2f | %7.1f | %8.2f | %7.1f | %8.2f | %7.1f | %5.2f |\n", K->name,

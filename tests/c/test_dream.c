@@ -217,6 +217,11 @@ static dd_model *fixture_model_threads(int threads) {
   return m;
 }
 
+/* dream_state: the lanes' pixel and byte limits it sets (pixels -1: the
+   defaults), and the tiles the last dream computed on lanes. */
+static int64_t g_lanes = -1, g_lane_tiles;
+static size_t g_lane_bytes;
+
 /* Runs a dream to the end on m; returns its saved state (the float image:
    any difference in smoothing, resizing, blending or stepping shows) and
    the last progress. forced_rows > 0: smoothing strips of that many rows. */
@@ -226,6 +231,7 @@ static uint8_t *dream_state(dd_model *m, const dd_dream_options *o, const uint8_
   dd_error err;
   CHECK_OK(dd_dream_begin(m, o, img, w, h, c, &d, &err));
   if (forced_rows) CHECK_OK(dd_dream_debug_strip_rows(d, forced_rows, &err));
+  if (g_lanes >= 0) CHECK_OK(dd_dream_debug_lanes(d, g_lanes, g_lane_bytes, &err));
   dd_progress p;
   dd_status s;
   int lvl = 0;
@@ -250,6 +256,7 @@ static uint8_t *dream_state(dd_model *m, const dd_dream_options *o, const uint8_
   free(out);
   free(grad);
   if (last) *last = p;
+  g_lane_tiles = dd_dream_debug_lane_tiles(d);
   dd_dream_free(d);
   return all;
 }
@@ -284,6 +291,82 @@ static void test_threads_bit_identical(void) {
   dd_model_free(m3);
 }
 
+/* Small tiles side by side (lanes.h): on 2, 3, 8 and 16 threads the tiles
+   run on lanes (checked: some did) and the dream's bytes, saved state and
+   read-outs are 1 thread's; with the lanes off too. Then a dream saved
+   between two tiles of one batch (the later tiles' gradients computed but
+   not yet used) and restored gives the uninterrupted run's bytes. */
+static void test_lanes_bit_identical(void) {
+  static const int threads[] = {2, 3, 8, 16};
+  dd_model *m1 = fixture_model_threads(1);
+  const int W = 187, H = 141;
+  dd_dream_options o = small_options();
+  int chans[3] = {0, 3, 6};
+  o.objective.channels = chans;
+  o.objective.n_channels = 3;
+  o.num_iterations = 3;
+  o.tile_size = 72;
+  uint8_t *img = dream_fixture_image(W, H, 3, 23);
+  size_t l1, ln;
+  uint8_t *r1 = dream_state(m1, &o, img, W, H, 3, 0, &l1, NULL);
+  CHECK(g_lane_tiles == 0); /* one thread: never */
+  for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+    dd_model *m = fixture_model_threads(threads[t]);
+    for (int on = 3; on >= 0; on--) {
+      /* 3: defaults; 2: every octave, lanes within 64 MB; 1: every octave,
+         but lanes within 1 byte: none fits, the tiles run one after
+         another; 0: off */
+      g_lanes = on == 3 ? -1 : on >= 1 ? INT64_MAX : 0;
+      g_lane_bytes = on == 2 ? (size_t)64 << 20 : 1;
+      uint8_t *r = dream_state(m, &o, img, W, H, 3, 0, &ln, NULL);
+      CHECKF(on >= 2 ? g_lane_tiles > 0 : g_lane_tiles == 0, "%d threads, lanes %d: %lld tiles on lanes", threads[t], on,
+             (long long)g_lane_tiles);
+      CHECKF(l1 == ln && memcmp(r1, r, l1) == 0, "%d threads, lanes %d: the dream differs from 1 thread's",
+             threads[t], on);
+      free(r);
+    }
+    g_lanes = -1;
+    dd_model_free(m);
+  }
+  /* resumed from every tile of the first octave's iterations (4-6 tiles
+     each, computed in one batch at the first of them) */
+  dd_model *m2 = fixture_model_threads(2);
+  dd_error err;
+  int mid = 0;
+  for (int k = 1; k <= 12; k++) {
+    dd_dream *d = NULL;
+    CHECK_OK(dd_dream_begin(m2, &o, img, W, H, 3, &d, &err));
+    for (int i = 0; i < k; i++) CHECK_OK(dd_dream_step(d, 1, NULL, &err));
+    CHECKF(dd_dream_debug_lane_tiles(d) >= k, "after %d tiles, %lld on lanes", k,
+           (long long)dd_dream_debug_lane_tiles(d));
+    mid += dd_dream_debug_lane_tiles(d) > k; /* saved with later tiles computed, not used */
+    void *state;
+    size_t len;
+    CHECK_OK(dd_dream_save_state(d, &state, &len, &err));
+    dd_dream_free(d);
+    dd_dream *r = NULL;
+    CHECK_OK(dd_dream_restore(m2, state, len, &r, &err));
+    dd_free(state);
+    if (!r) continue;
+    dd_progress p;
+    dd_status s;
+    while ((s = dd_dream_step(r, 3, &p, &err)) == DD_OK) {
+    }
+    CHECKF(s == DD_DONE, "resumed after %d tiles: %s", k, err.message);
+    uint8_t *state2 = NULL;
+    size_t len2;
+    CHECK_OK(dd_dream_save_state(r, (void **)&state2, &len2, &err));
+    CHECKF(len2 <= l1 && memcmp(state2, r1, len2) == 0, "resumed after %d tiles: a different final state", k);
+    dd_free(state2);
+    dd_dream_free(r);
+  }
+  CHECKF(mid >= 6, "only %d of 12 saves fell inside a batch", mid);
+  dd_model_free(m2);
+  free(r1);
+  free(img);
+  dd_model_free(m1);
+}
+
 /* dd_progress.ms_*: where the time went, filled and consistent. */
 static void test_phase_clocks(void) {
   dd_model *m = dream_fixture_model();
@@ -308,6 +391,7 @@ static void test_phase_clocks(void) {
 int main(void) {
   TEST_RUN(test_phase_clocks);
   TEST_RUN(test_threads_bit_identical);
+  TEST_RUN(test_lanes_bit_identical);
   TEST_RUN(test_strips_equal_whole_image);
   TEST_RUN(test_deterministic_and_changes_image);
   TEST_RUN(test_resume_from_every_tile);

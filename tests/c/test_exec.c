@@ -7,6 +7,7 @@
  * graphs; fusion on vs off; several targets in one pass against one pass
  * per target. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -304,7 +305,7 @@ static void test_threads_bit_identical(void) {
              cases[t].nch, l1, l2);
     }
     /* simd128's convs ran on the executor's one shared workspace (kernels.h) */
-    if (k->conv2d_set_workspace)
+    if (k == dd_kernels_simd128())
       CHECKF(dd_exec_workspace_bytes(e1) > 0 && dd_exec_workspace_bytes(e2) >= dd_exec_workspace_bytes(e1),
              "%s: workspace %zu bytes on 1 thread, %zu on 2", k->name, dd_exec_workspace_bytes(e1),
              dd_exec_workspace_bytes(e2));
@@ -312,6 +313,99 @@ static void test_threads_bit_identical(void) {
     dd_exec_free(e2);
   }
   free(in), free(g1), free(g2), free(in64.d);
+  dd_graph_free(&m.g);
+}
+
+/* Lanes (dd_exec_create_lane): executors on one set of prepared weights
+   that run at the same time, each on one thread. Two lanes and their parent
+   (1 thread) compute gradients of different shapes and targets, the lanes
+   on two threads at once, several rounds each, with the shapes planned on
+   the calling thread first; every result equals the parent's. A lane of a
+   lane and a lane on xnnpack (its operators are set up per call) are
+   refused. */
+typedef struct lane_job {
+  dd_exec *lane;
+  const int *targets;
+  const dd_shape *shapes;
+  int n, rounds;
+  const float *in;
+  float **out; /* per case */
+  dd_status st;
+} lane_job;
+static void *lane_run(void *arg) {
+  lane_job *j = (lane_job *)arg;
+  dd_error err;
+  for (int r = 0; r < j->rounds && j->st == DD_OK; r++)
+    for (int i = 0; i < j->n && j->st == DD_OK; i++)
+      j->st = dd_exec_objective_gradient(j->lane, j->targets[i], NULL, 0, j->in, j->shapes[i], j->out[i], NULL, &err);
+  return NULL;
+}
+static void test_lanes(void) {
+  mini m;
+  build_mini(&m, 5);
+  enum { NC = 4 };
+  const dd_shape shapes[NC] = {dd_shape4(1, 37, 53, 3), dd_shape4(1, 61, 29, 3), dd_shape4(1, 24, 24, 3),
+                               dd_shape4(1, 45, 47, 3)};
+  const int targets[2][NC] = {{m.mixed, m.branch3, m.conv0, m.mixed}, {m.conv0, m.mixed, m.mixed, m.branch3}};
+  const size_t n = 61 * 61 * 3;
+  float *in = test_alloc(n);
+  r64 in64 = {0};
+  in64.d = (double *)malloc(sizeof(double) * n);
+  make_input(&in64, in, 61, 61, 3);
+  for (int b = 0; b < 3; b++) {
+    const dd_kernels *k = backend(b);
+    if (!k) continue;
+    dd_exec *parent = NULL, *lanes[2] = {NULL, NULL};
+    dd_error err;
+    CHECK_OK(dd_exec_create(&m.g, k, NULL, 1, &parent, &err));
+    if (!parent) break;
+    dd_status s = dd_exec_create_lane(parent, &lanes[0], &err);
+    if (!k->conv_concurrent) {
+      CHECKF(s == DD_ERR_UNSUPPORTED && !lanes[0], "%s: a lane on a backend without concurrent convs: %s", k->name,
+             dd_status_string(s));
+      dd_exec_free(parent);
+      continue;
+    }
+    CHECK_OK(s);
+    CHECK_OK(dd_exec_create_lane(parent, &lanes[1], &err));
+    dd_exec *nested = NULL;
+    CHECK(dd_exec_create_lane(lanes[0], &nested, &err) == DD_ERR_INVALID_ARGUMENT && !nested);
+    if (!lanes[0] || !lanes[1]) break;
+    /* the shapes planned here, on the calling thread */
+    for (int l = 0; l < 2; l++)
+      for (int i = 0; i < NC; i++) CHECK_OK(dd_exec_reserve(lanes[l], targets[l][i], shapes[i], &err));
+    float *want[2][NC], *got[2][NC];
+    for (int l = 0; l < 2; l++)
+      for (int i = 0; i < NC; i++) {
+        const size_t c = dd_shape_count(shapes[i]);
+        want[l][i] = test_alloc(c), got[l][i] = test_alloc(c);
+        for (size_t q = 0; q < c; q++) got[l][i][q] = NAN;
+        CHECK_OK(dd_exec_objective_gradient(parent, targets[l][i], NULL, 0, in, shapes[i], want[l][i], NULL, &err));
+      }
+    lane_job jobs[2];
+    pthread_t th[2];
+    for (int l = 0; l < 2; l++) {
+      jobs[l] = (lane_job){lanes[l], targets[l], shapes, NC, 6, in, got[l], DD_OK};
+      CHECK(pthread_create(&th[l], NULL, lane_run, &jobs[l]) == 0);
+    }
+    for (int l = 0; l < 2; l++) pthread_join(th[l], NULL);
+    for (int l = 0; l < 2; l++) {
+      CHECKF(jobs[l].st == DD_OK, "%s: lane %d: %s", k->name, l, dd_status_string(jobs[l].st));
+      for (int i = 0; i < NC; i++) {
+        CHECKF(memcmp(want[l][i], got[l][i], dd_shape_count(shapes[i]) * sizeof(float)) == 0,
+               "%s: lane %d case %d differs from the parent's gradient", k->name, l, i);
+        free(want[l][i]), free(got[l][i]);
+      }
+    }
+    /* the parent still runs after its lanes */
+    float *again = test_alloc(dd_shape_count(shapes[0]));
+    CHECK_OK(dd_exec_objective_gradient(parent, m.mixed, NULL, 0, in, shapes[0], again, NULL, &err));
+    free(again);
+    dd_exec_free(lanes[0]);
+    dd_exec_free(lanes[1]);
+    dd_exec_free(parent);
+  }
+  free(in), free(in64.d);
   dd_graph_free(&m.g);
 }
 
@@ -1104,5 +1198,6 @@ int main(void) {
   TEST_RUN(test_plan_memory_random_graphs);
   TEST_RUN(test_fusion_on_off);
   TEST_RUN(test_several_targets);
+  TEST_RUN(test_lanes);
   return test_summary();
 }

@@ -268,8 +268,8 @@ static void test_conv_hand(void) {
     CHECK_OK(dd_window_shape_init(&p.win, 1, 4, 4, &s, NULL));
     CHECK_OK(K->conv2d_create(&p, f, &bias, &w, NULL));
     if (!w) continue;
-    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
-    K->conv2d_forward(w, &s, x, out, 0, NULL);
+    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL, NULL));
+    K->conv2d_forward(w, &s, x, out, 0, NULL, NULL);
     /* (0,0): rows 0-2 cols 0-2; (0,1): rows 0-2 cols 2-3; (1,0): rows 2-3 cols 0-2; (1,1): rows 2-3 cols 2-3 */
     float want[4] = {54.5f, 45.5f, 72.5f, 54.5f};
     CHECKF(memcmp(out, want, sizeof want) == 0, "%s: conv hand case got %g %g %g %g", K->name,
@@ -278,8 +278,8 @@ static void test_conv_hand(void) {
     K->conv2d_destroy(w);
     bias = -50.0f;
     CHECK_OK(K->conv2d_create(&p, f, &bias, &w, NULL));
-    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
-    K->conv2d_forward(w, &s, x, out, 1, NULL);
+    CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL, NULL));
+    K->conv2d_forward(w, &s, x, out, 1, NULL, NULL);
     float want_relu[4] = {4.0f, 0.0f, 22.0f, 4.0f};
     CHECKF(memcmp(out, want_relu, sizeof want_relu) == 0, "%s: relu hand case got %g %g %g %g",
            K->name, out[0], out[1], out[2], out[3]);
@@ -385,10 +385,10 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
 
   dd_conv2d_weights *w = NULL;
   CHECK_OK(K->conv2d_create(&p, f, b, &w, NULL));
-  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
+  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL, NULL));
   if (w) {
     for (int relu = 0; relu <= 1; relu++) {
-      K->conv2d_forward(w, &s, x, y, relu, NULL);
+      K->conv2d_forward(w, &s, x, y, relu, NULL, NULL);
       conv_d(c, &g, xd, fd, bd, relu, yd);
       char fw[200];
       snprintf(fw, sizeof fw, "%s forward relu=%d", what, relu);
@@ -400,7 +400,7 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
     fd_grad(fd, nf, 1e-3, conv_loss, &t, gf);
     fd_grad(bd, c->co, 1e-3, conv_loss, &t, gb);
     for (size_t i = 0; i < nx; i++) dx[i] = NAN; /* must be overwritten */
-    K->conv2d_backward_data(w, &s, r, NULL, dx, NULL);
+    K->conv2d_backward_data(w, &s, r, NULL, dx, NULL, NULL);
     CHECKF(close_d("backward_data", dx, gx, nx, FD_ATOL_REL, FD_RTOL), "%s backward_data", what);
     for (size_t i = 0; i < nf; i++) df[i] = NAN;
     for (int i = 0; i < c->co; i++) db[i] = NAN;
@@ -418,9 +418,9 @@ static void run_conv_case(const dd_kernels *K, const conv_case *c, test_rng *rng
   /* bias NULL means zero */
   w = NULL;
   CHECK_OK(K->conv2d_create(&p, f, NULL, &w, NULL));
-  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL));
+  if (w) CHECK_OK(K->conv2d_prepare(w, &s, ALL_PASSES, NULL, NULL, NULL));
   if (w) {
-    K->conv2d_forward(w, &s, x, y, 0, NULL);
+    K->conv2d_forward(w, &s, x, y, 0, NULL, NULL);
     conv_d(c, &g, xd, fd, NULL, 0, yd);
     CHECKF(close_d("forward nobias", y, yd, ny, 1e-6, 1e-5), "%s forward bias=NULL", what);
     K->conv2d_destroy(w);

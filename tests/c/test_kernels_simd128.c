@@ -6,6 +6,7 @@
  * bit-identical results). Also used for the xnnpack backend when present
  * (see test_kernels_xnnpack.c, which includes this file). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,41 +113,41 @@ static void conv_compare(const cshape *c, test_rng *rng, int threads) {
   CHECK_OK(dut->conv2d_create(&p, f, b, &wd, NULL));
   if (!wr || !wd) return;
   const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
-  CHECK_OK(ref->conv2d_prepare(wr, &s, all, NULL, NULL));
-  CHECK_OK(dut->conv2d_prepare(wd, &s, all, NULL, NULL));
-  if (threads) CHECK_OK(dut->conv2d_prepare(wd, &s, all, pool2, NULL));
+  CHECK_OK(ref->conv2d_prepare(wr, &s, all, NULL, NULL, NULL));
+  CHECK_OK(dut->conv2d_prepare(wd, &s, all, NULL, NULL, NULL));
+  if (threads) CHECK_OK(dut->conv2d_prepare(wd, &s, all, NULL, pool2, NULL));
   for (int relu = 0; relu <= 1; relu++) {
-    ref->conv2d_forward(wr, &s, x, y0, relu, NULL);
+    ref->conv2d_forward(wr, &s, x, y0, relu, NULL, NULL);
     for (size_t i = 0; i < ny; i++) y1[i] = NAN;
-    dut->conv2d_forward(wd, &s, x, y1, relu, NULL);
+    dut->conv2d_forward(wd, &s, x, y1, relu, NULL, NULL);
     CHECKF(close_rel("forward", y1, y0, ny, atol, RTOL), "%s forward relu=%d", what, relu);
     if ((e = err_of_scale(y1, y0, ny)) > *worst) *worst = e;
     if (threads) {
       memcpy(y0, y1, ny * sizeof(float));
-      dut->conv2d_forward(wd, &s, x, y1, relu, pool2);
+      dut->conv2d_forward(wd, &s, x, y1, relu, NULL, pool2);
       CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s forward threaded differs", what);
     }
   }
-  ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
+  ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL, NULL);
   for (size_t i = 0; i < nx; i++) dx1[i] = NAN;
-  dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
+  dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL, NULL);
   CHECKF(close_rel("backward_data", dx1, dx0, nx, atol, RTOL), "%s backward_data", what);
   if ((e = err_of_scale(dx1, dx0, nx)) > *worst) *worst = e;
   if (threads) {
     memcpy(dx0, dx1, nx * sizeof(float));
-    dut->conv2d_backward_data(wd, &s, g, NULL, dx1, pool2);
+    dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL, pool2);
     CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s backward_data threaded differs", what);
   }
   { /* the relu mask applied as din is written, on either backend and pool */
     float *mask = make_mask(rng, nx), *dm = test_alloc(nx);
     for (int t = 0; t <= threads; t++) {
-      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL, NULL);
       for (size_t i = 0; i < nx; i++) dm[i] = NAN;
-      dut->conv2d_backward_data(wd, &s, g, mask, dm, t ? pool2 : NULL);
+      dut->conv2d_backward_data(wd, &s, g, mask, dm, NULL, t ? pool2 : NULL);
       CHECKF(masked_as_pass(dm, dx1, mask, nx), "%s backward_data with a mask (threads %d)", what, t);
     }
-    ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
-    ref->conv2d_backward_data(wr, &s, g, mask, dm, NULL);
+    ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL, NULL);
+    ref->conv2d_backward_data(wr, &s, g, mask, dm, NULL, NULL);
     CHECKF(masked_as_pass(dm, dx0, mask, nx), "%s reference backward_data with a mask", what);
     free(mask), free(dm);
   }
@@ -532,13 +533,13 @@ static void test_conv_thin_dgrad(void) {
     CHECK_OK(ref->conv2d_create(&p, f, NULL, &wr, NULL));
     CHECK_OK(dut->conv2d_create(&p, f, NULL, &wd, NULL));
     if (wr && wd) {
-      CHECK_OK(ref->conv2d_prepare(wr, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
-      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, NULL, NULL));
-      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, pool2, NULL));
-      ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL);
+      CHECK_OK(ref->conv2d_prepare(wr, &s, DD_CONV_BACKWARD_DATA, NULL, NULL, NULL));
+      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, NULL, NULL, NULL));
+      CHECK_OK(dut->conv2d_prepare(wd, &s, DD_CONV_BACKWARD_DATA, NULL, pool2, NULL));
+      ref->conv2d_backward_data(wr, &s, g, NULL, dx0, NULL, NULL);
       for (size_t k = 0; k < nx; k++) dx1[k] = dx2[k] = NAN;
-      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL);
-      dut->conv2d_backward_data(wd, &s, g, NULL, dx2, pool2);
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx1, NULL, NULL);
+      dut->conv2d_backward_data(wd, &s, g, NULL, dx2, NULL, pool2);
       char what[160];
       snprintf(what, sizeof what, "%s thin dgrad n%d %dx%d %d->%d k%dx%d s%dx%d pads %d,%d,%d,%d", dut->name, c->n,
                c->h, c->w, c->ci, c->co, c->kh, c->kw, c->sh, c->sw, c->pt, c->pl, c->pb, c->pr);
@@ -580,12 +581,12 @@ static int conv_call_aborts(int k, int stride, int ci, int co, unsigned prep_pas
     if (dut->conv2d_create(&p, f, NULL, &w, NULL) != DD_OK) _exit(3);
     if (prep_passes) {
       if (dd_window_shape_init(&p.win, 1, prep_hw, prep_hw, &s, NULL) != DD_OK) _exit(3);
-      if (dut->conv2d_prepare(w, &s, prep_passes, NULL, NULL) != DD_OK) _exit(3);
+      if (dut->conv2d_prepare(w, &s, prep_passes, NULL, NULL, NULL) != DD_OK) _exit(3);
     }
     if (dd_window_shape_init(&p.win, 1, run_hw, run_hw, &s, NULL) != DD_OK) _exit(3);
     float *x = test_alloc((size_t)run_hw * run_hw * ci), *y = test_alloc((size_t)s.out_h * s.out_w * co);
-    if (pass == DD_CONV_BACKWARD_DATA) dut->conv2d_backward_data(w, &s, y, NULL, x, NULL);
-    else dut->conv2d_forward(w, &s, x, y, pass == DD_CONV_FORWARD_RELU, NULL);
+    if (pass == DD_CONV_BACKWARD_DATA) dut->conv2d_backward_data(w, &s, y, NULL, x, NULL, NULL);
+    else dut->conv2d_forward(w, &s, x, y, pass == DD_CONV_FORWARD_RELU, NULL, NULL);
     _exit(0);
   }
   int status = 0;
@@ -646,13 +647,13 @@ static void test_conv_many_threads(void) {
     dd_conv2d_weights *w = NULL;
     CHECK_OK(dut->conv2d_create(&p, f, b, &w, NULL));
     const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
-    CHECK_OK(dut->conv2d_prepare(w, &s, all, NULL, NULL));
-    for (int i = 0; i < 3; i++) CHECK_OK(dut->conv2d_prepare(w, &s, all, pools[i], NULL));
+    CHECK_OK(dut->conv2d_prepare(w, &s, all, NULL, NULL, NULL));
+    for (int i = 0; i < 3; i++) CHECK_OK(dut->conv2d_prepare(w, &s, all, NULL, pools[i], NULL));
     for (int relu = 0; relu <= 1; relu++) {
-      dut->conv2d_forward(w, &s, x, y0, relu, NULL);
+      dut->conv2d_forward(w, &s, x, y0, relu, NULL, NULL);
       for (int i = 0; i < 3; i++) {
         for (size_t k = 0; k < ny; k++) y1[k] = NAN;
-        dut->conv2d_forward(w, &s, x, y1, relu, pools[i]);
+        dut->conv2d_forward(w, &s, x, y1, relu, NULL, pools[i]);
         CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s forward relu=%d on %d threads differs from 1", c->name, relu,
                counts[i]);
       }
@@ -660,10 +661,10 @@ static void test_conv_many_threads(void) {
     float *mask = make_mask(&rng, nx);
     for (int mk = 0; mk <= 1; mk++) {
       const float *m = mk ? mask : NULL;
-      dut->conv2d_backward_data(w, &s, g, m, dx0, NULL);
+      dut->conv2d_backward_data(w, &s, g, m, dx0, NULL, NULL);
       for (int i = 0; i < 3; i++) {
         for (size_t k = 0; k < nx; k++) dx1[k] = NAN;
-        dut->conv2d_backward_data(w, &s, g, m, dx1, pools[i]);
+        dut->conv2d_backward_data(w, &s, g, m, dx1, NULL, pools[i]);
         CHECKF(memcmp(dx0, dx1, nx * sizeof(float)) == 0, "%s data gradient (mask %d) on %d threads differs from 1",
                c->name, mk, counts[i]);
       }
@@ -711,12 +712,10 @@ static void test_conv_shared_workspace(void) {
   test_rng_seed(&rng, 31);
   dd_workspace shared = {0}, own[NS];
   memset(own, 0, sizeof own);
-  dd_conv2d_weights *wp[NS] = {0}, *wsh[NS] = {0};
+  dd_conv2d_weights *w[NS] = {0};
   dd_window_shape sh[NS];
   float *x[NS], *g[NS], *y0[NS], *y1[NS], *dx0[NS], *dx1[NS];
   size_t nx[NS], ny[NS];
-  CHECK(dut->conv2d_set_workspace != NULL);
-  if (!dut->conv2d_set_workspace) return;
   for (int i = 0; i < NS; i++) {
     const cshape *c = &shapes[i];
     dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
@@ -727,50 +726,125 @@ static void test_conv_shared_workspace(void) {
     float *f = rnd(&rng, nf, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
     x[i] = rnd(&rng, nx[i], -1, 1), g[i] = rnd(&rng, ny[i], -1, 1);
     y0[i] = test_alloc(ny[i]), y1[i] = test_alloc(ny[i]), dx0[i] = test_alloc(nx[i]), dx1[i] = test_alloc(nx[i]);
-    CHECK_OK(dut->conv2d_create(&p, f, b, &wp[i], NULL));
-    CHECK_OK(dut->conv2d_create(&p, f, b, &wsh[i], NULL));
+    CHECK_OK(dut->conv2d_create(&p, f, b, &w[i], NULL));
     free(f), free(b);
-    if (!wp[i] || !wsh[i]) return;
-    dut->conv2d_set_workspace(wp[i], &own[i]);
-    dut->conv2d_set_workspace(wsh[i], &shared);
+    if (!w[i]) return;
   }
   size_t largest = 0;
   for (int i = 0; i < NS; i++)
     for (int t = 0; t < 3; t++) {
-      CHECK_OK(dut->conv2d_prepare(wp[i], &sh[i], all, pools[t], NULL));
-      CHECK_OK(dut->conv2d_prepare(wsh[i], &sh[i], all, pools[t], NULL));
+      CHECK_OK(dut->conv2d_prepare(w[i], &sh[i], all, &own[i], pools[t], NULL));
+      CHECK_OK(dut->conv2d_prepare(w[i], &sh[i], all, &shared, pools[t], NULL));
     }
   for (int i = 0; i < NS; i++) largest = own[i].cap > largest ? own[i].cap : largest;
   CHECKF(shared.cap == largest, "shared workspace %zu floats, the largest private one %zu", shared.cap, largest);
   for (int t = 0; t < 3; t++)
     for (int pass = 0; pass < 3; pass++) { /* forward, forward+relu, data gradient */
       for (int i = 0; i < NS; i++) {
-        if (pass < 2) dut->conv2d_forward(wp[i], &sh[i], x[i], y0[i], pass, pools[t]);
-        else dut->conv2d_backward_data(wp[i], &sh[i], g[i], NULL, dx0[i], pools[t]);
+        if (pass < 2) dut->conv2d_forward(w[i], &sh[i], x[i], y0[i], pass, &own[i], pools[t]);
+        else dut->conv2d_backward_data(w[i], &sh[i], g[i], NULL, dx0[i], &own[i], pools[t]);
       }
       for (int i = NS - 1; i >= 0; i--) { /* the other order: each call after a different geometry's */
         for (size_t k = 0; k < shared.cap; k++) shared.buf[k] = NAN;
         if (pass < 2) {
           for (size_t k = 0; k < ny[i]; k++) y1[i][k] = NAN;
-          dut->conv2d_forward(wsh[i], &sh[i], x[i], y1[i], pass, pools[t]);
+          dut->conv2d_forward(w[i], &sh[i], x[i], y1[i], pass, &shared, pools[t]);
           CHECKF(memcmp(y0[i], y1[i], ny[i] * sizeof(float)) == 0, "%s forward relu=%d, %d threads, shared workspace",
                  shapes[i].name, pass, dd_threadpool_size(pools[t]));
         } else {
           for (size_t k = 0; k < nx[i]; k++) dx1[i][k] = NAN;
-          dut->conv2d_backward_data(wsh[i], &sh[i], g[i], NULL, dx1[i], pools[t]);
+          dut->conv2d_backward_data(w[i], &sh[i], g[i], NULL, dx1[i], &shared, pools[t]);
           CHECKF(memcmp(dx0[i], dx1[i], nx[i] * sizeof(float)) == 0, "%s data gradient, %d threads, shared workspace",
                  shapes[i].name, dd_threadpool_size(pools[t]));
         }
       }
     }
   for (int i = 0; i < NS; i++) {
-    dut->conv2d_destroy(wp[i]);
-    dut->conv2d_destroy(wsh[i]);
+    dut->conv2d_destroy(w[i]);
     dd_workspace_free(&own[i]);
     free(x[i]), free(g[i]), free(y0[i]), free(y1[i]), free(dx0[i]), free(dx1[i]);
   }
   dd_workspace_free(&shared);
   dd_threadpool_destroy(pool8);
+}
+
+/* conv_concurrent (kernels.h): the same weights run on two threads at once,
+   each on a workspace of its own (the dream's lanes), give the bits of
+   one call at a time. Each thread runs the forward (relu) and data
+   gradient of every shape several times on its own inputs; the weights are
+   prepared for both workspaces first, then only read. */
+typedef struct conc_job {
+  dd_conv2d_weights *const *w;
+  const dd_window_shape *sh;
+  float *const *x, *const *g;
+  float **y, **dx;
+  dd_workspace *ws;
+  int n, reps;
+} conc_job;
+static void *conc_run(void *arg) {
+  conc_job *j = (conc_job *)arg;
+  for (int r = 0; r < j->reps; r++)
+    for (int i = 0; i < j->n; i++) {
+      dut->conv2d_forward(j->w[i], &j->sh[i], j->x[i], j->y[i], 1, j->ws, NULL);
+      dut->conv2d_backward_data(j->w[i], &j->sh[i], j->g[i], NULL, j->dx[i], j->ws, NULL);
+    }
+  return NULL;
+}
+static void test_conv_concurrent(void) {
+  static const cshape shapes[] = {
+      {"w3", 1, 23, 19, 32, 48, 3, 1, 1}, {"rgb7s2", 1, 41, 37, 3, 24, 7, 2, 1},
+      {"w5", 1, 13, 15, 24, 40, 5, 1, 1}, {"s2", 1, 17, 21, 16, 24, 3, 2, 1},
+  };
+  enum { NS = sizeof shapes / sizeof shapes[0], NT = 2 };
+  CHECK(dut->conv_concurrent == 1 && ref->conv_concurrent == 1);
+  const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
+  test_rng rng;
+  test_rng_seed(&rng, 57);
+  dd_conv2d_weights *w[NS] = {0};
+  dd_window_shape sh[NS];
+  float *x[NT][NS], *g[NT][NS], *y[NT][NS], *dx[NT][NS], *y1[NS], *dx1[NS];
+  size_t nx[NS], ny[NS];
+  dd_workspace ws[NT + 1];
+  memset(ws, 0, sizeof ws);
+  for (int i = 0; i < NS; i++) {
+    const cshape *c = &shapes[i];
+    dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
+    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &sh[i], NULL));
+    nx[i] = (size_t)c->n * c->h * c->w * c->ci;
+    ny[i] = (size_t)c->n * sh[i].out_h * sh[i].out_w * c->co;
+    float *f = rnd(&rng, (size_t)c->k * c->k * c->ci * c->co, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
+    CHECK_OK(dut->conv2d_create(&p, f, b, &w[i], NULL));
+    free(f), free(b);
+    if (!w[i]) return;
+    for (int t = 0; t < NT; t++) {
+      x[t][i] = rnd(&rng, nx[i], -1, 1), g[t][i] = rnd(&rng, ny[i], -1, 1);
+      y[t][i] = test_alloc(ny[i]), dx[t][i] = test_alloc(nx[i]);
+    }
+    y1[i] = test_alloc(ny[i]), dx1[i] = test_alloc(nx[i]);
+    for (int t = 0; t <= NT; t++) CHECK_OK(dut->conv2d_prepare(w[i], &sh[i], all, &ws[t], NULL, NULL));
+  }
+  conc_job jobs[NT];
+  pthread_t th[NT];
+  for (int t = 0; t < NT; t++) {
+    jobs[t] = (conc_job){w, sh, x[t], g[t], y[t], dx[t], &ws[t], NS, 20};
+    CHECK(pthread_create(&th[t], NULL, conc_run, &jobs[t]) == 0);
+  }
+  for (int t = 0; t < NT; t++) pthread_join(th[t], NULL);
+  for (int t = 0; t < NT; t++)
+    for (int i = 0; i < NS; i++) { /* one call at a time, on the third workspace */
+      dut->conv2d_forward(w[i], &sh[i], x[t][i], y1[i], 1, &ws[NT], NULL);
+      dut->conv2d_backward_data(w[i], &sh[i], g[t][i], NULL, dx1[i], &ws[NT], NULL);
+      CHECKF(memcmp(y[t][i], y1[i], ny[i] * sizeof(float)) == 0, "%s forward on thread %d of %d at once",
+             shapes[i].name, t, NT);
+      CHECKF(memcmp(dx[t][i], dx1[i], nx[i] * sizeof(float)) == 0, "%s data gradient on thread %d of %d at once",
+             shapes[i].name, t, NT);
+    }
+  for (int i = 0; i < NS; i++) {
+    dut->conv2d_destroy(w[i]);
+    for (int t = 0; t < NT; t++) free(x[t][i]), free(g[t][i]), free(y[t][i]), free(dx[t][i]);
+    free(y1[i]), free(dx1[i]);
+  }
+  for (int t = 0; t <= NT; t++) dd_workspace_free(&ws[t]);
 }
 
 int main(void) {
@@ -799,6 +873,7 @@ int main(void) {
   TEST_RUN(test_conv_runs_only_prepared);
   TEST_RUN(test_conv_many_threads);
   TEST_RUN(test_conv_shared_workspace);
+  TEST_RUN(test_conv_concurrent);
   printf("# %s conv forward/data-gradient worst error, of the output's scale: direct %.1e, Winograd %.1e\n",
          dut->name, worst_direct, worst_wino);
   dd_threadpool_destroy(pool2);

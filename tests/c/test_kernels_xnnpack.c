@@ -30,14 +30,14 @@ static void test_simd_vs_xnnpack(void) {
     CHECK_OK(x->conv2d_create(&p, f, b, &wx, NULL));
     CHECK_OK(sd->conv2d_create(&p, f, b, &ws, NULL));
     const unsigned all = DD_CONV_FORWARD | DD_CONV_FORWARD_RELU | DD_CONV_BACKWARD_DATA;
-    if (wx) CHECK_OK(x->conv2d_prepare(wx, &s, all, NULL, NULL));
-    if (ws) CHECK_OK(sd->conv2d_prepare(ws, &s, all, NULL, NULL));
+    if (wx) CHECK_OK(x->conv2d_prepare(wx, &s, all, NULL, NULL, NULL));
+    if (ws) CHECK_OK(sd->conv2d_prepare(ws, &s, all, NULL, NULL, NULL));
     if (wx && ws) {
-      x->conv2d_forward(wx, &s, in, y0, 1, NULL);
-      sd->conv2d_forward(ws, &s, in, y1, 1, NULL);
+      x->conv2d_forward(wx, &s, in, y0, 1, NULL, NULL);
+      sd->conv2d_forward(ws, &s, in, y1, 1, NULL, NULL);
       CHECKF(close_rel("simd vs xnnpack forward", y1, y0, ny, atol, RTOL), "%s", c->name);
-      x->conv2d_backward_data(wx, &s, g, NULL, d0, NULL);
-      sd->conv2d_backward_data(ws, &s, g, NULL, d1, NULL);
+      x->conv2d_backward_data(wx, &s, g, NULL, d0, NULL, NULL);
+      sd->conv2d_backward_data(ws, &s, g, NULL, d1, NULL, NULL);
       CHECKF(close_rel("simd vs xnnpack dgrad", d1, d0, nx, atol, RTOL), "%s", c->name);
     }
     if (wx) x->conv2d_destroy(wx);

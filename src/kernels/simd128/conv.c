@@ -24,11 +24,12 @@
  * Prepare, then run: dd_simd128_conv2d_prepare builds, for a geometry and a
  * thread count, everything the run-time calls take (the transformed
  * Winograd filters, the data-gradient sub-kernels, the Winograd scratch and
- * the column-padded input copy), keeps it in the weights (the scratch in
- * their workspace: their own, or one an executor shares among its convs,
- * kernels.h) and fails with
- * DD_ERR_OUT_OF_MEMORY when it cannot. The run-time calls allocate nothing
- * and never change path: called unprepared, they abort with a message.
+ * the column-padded input copy), keeps the filters in the weights and the
+ * scratch in the caller's workspace (kernels.h; NULL: the weights' own), and
+ * fails with DD_ERR_OUT_OF_MEMORY when it cannot. The run-time calls
+ * allocate nothing, write only their outputs and the workspace (so several
+ * may run at once on one set of weights, each on its own workspace) and
+ * never change path: called unprepared, they abort with a message.
  *
  * Filter gradient: for each tap (kh,kw), dW[kh][kw] = X_tap^T dY, a GEMM whose
  * K runs over output pixels; the outer-product micro-kernel walks the pixel
@@ -50,13 +51,15 @@ struct dd_conv2d_weights {
   int wino;             /* Winograd tile size (dd_conv_winograd), 0: direct */
   dd_wino_filter *wino_fwd, *wino_bwd; /* NULL until prepared */
   float *thin_w;        /* the data gradient into <= 3 channels (dgrad_thin.c): its weights */
-  /* Scratch of the run-time calls (prepared; one call uses one of them): the
-     column-padded input of merged-row convs, the per-thread Winograd blocks,
-     the thin data gradient's per-thread transposed rows. `ws` is `own`, or a
-     workspace shared with other weights (conv2d_set_workspace). */
+  /* Scratch of the run-time calls when the caller gives no workspace (one
+     call uses one of them): the column-padded input of merged-row convs, the
+     per-thread Winograd blocks, the thin data gradient's per-thread
+     transposed rows. */
   dd_workspace own;
-  dd_workspace *ws;
 };
+
+/* The workspace a call runs on: the caller's, or w's own. */
+static dd_workspace *conv_ws(dd_conv2d_weights *w, dd_workspace *ws) { return ws ? ws : &w->own; }
 
 /* Largest data-gradient filter transformed for F(4x4, 3x3) (see bwd_wino_m). */
 #define DD_WINO_BWD_F4_BYTES (16u << 20)
@@ -98,7 +101,6 @@ dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filte
   dd_conv2d_weights *w = (dd_conv2d_weights *)calloc(1, sizeof *w);
   if (!w) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "conv2d_create: out of memory");
   w->p = *p;
-  w->ws = &w->own;
   w->nr = dd_panel_width((size_t)p->out_c);
   w->bwd_nr = dd_panel_width((size_t)p->in_c);
   w->wino = dd_conv_winograd(p);
@@ -136,10 +138,6 @@ void dd_simd128_conv2d_destroy(dd_conv2d_weights *w) {
   dd_aligned_free(w->thin_w);
   dd_workspace_free(&w->own);
   free(w);
-}
-
-void dd_simd128_conv2d_set_workspace(dd_conv2d_weights *w, dd_workspace *ws) {
-  if (w) w->ws = ws ? ws : &w->own;
 }
 
 /* W[t][ci][co] (t = kh*k_w + kw) read back from the forward panels. */
@@ -204,7 +202,7 @@ static dd_wino_problem bwd_problem(const dd_conv2d_weights *w, const dd_window_s
 /* Builds the pass's transformed filter (once) and grows the shared scratch
    to what pr needs on `threads` threads. */
 static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd_wino_problem *pr, int threads,
-                                  dd_error *err) {
+                                  dd_workspace *ws, dd_error *err) {
   const int r = w->p.win.k_h;
   dd_wino_filter **slot = bwd ? &w->wino_bwd : &w->wino_fwd;
   if (!*slot) {
@@ -224,7 +222,7 @@ static dd_status prepare_winograd(dd_conv2d_weights *w, int bwd, int m, const dd
                      "filter of a %dx%d conv %d->%d", bwd ? "data-gradient" : "forward", m, m, r, r, r, r,
                      w->p.in_c, w->p.out_c);
   }
-  return dd_workspace_grow(w->ws, dd_wino_scratch_floats(*slot, pr, threads), "Winograd scratch", err);
+  return dd_workspace_grow(ws, dd_wino_scratch_floats(*slot, pr, threads), "Winograd scratch", err);
 }
 
 /* Called unprepared: a programming error, reported instead of computed wrong. */
@@ -258,11 +256,12 @@ static void conv_pack_class(const dd_conv2d_weights *w, int rh, int rw, float *d
 }
 
 /* Runs a pass's prepared Winograd filter on its prepared scratch. */
-static void run_winograd(const dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, dd_threadpool *pool) {
+static void run_winograd(const dd_conv2d_weights *w, int bwd, const dd_wino_problem *pr, const dd_workspace *ws,
+                         dd_threadpool *pool) {
   const dd_wino_filter *f = bwd ? w->wino_bwd : w->wino_fwd;
-  if (!f || dd_wino_scratch_floats(f, pr, dd_threadpool_size(pool)) > w->ws->cap)
+  if (!f || dd_wino_scratch_floats(f, pr, dd_threadpool_size(pool)) > ws->cap)
     conv_unprepared(w, bwd ? "the data gradient (Winograd)" : "the forward pass (Winograd)");
-  dd_wino_run(f, pr, w->ws->buf, pool);
+  dd_wino_run(f, pr, ws->buf, pool);
 }
 
 /* Builds all sub-kernels (once). */
@@ -312,24 +311,25 @@ static int conv_pad_columns(const dd_window_shape *s, int c, const float *in, fl
 }
 
 dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
-                                    dd_threadpool *pool, dd_error *err) {
+                                    dd_workspace *ws, dd_threadpool *pool, dd_error *err) {
   if (!w || !s) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "conv2d_prepare: NULL argument");
+  ws = conv_ws(w, ws);
   const int threads = dd_threadpool_size(pool);
   dd_status st = DD_OK;
   if (passes & (DD_CONV_FORWARD | DD_CONV_FORWARD_RELU)) {
     const int m = fwd_wino_m(w, s);
     if (m) {
       dd_wino_problem wp = fwd_problem(s, NULL, NULL, 0);
-      st = prepare_winograd(w, 0, m, &wp, threads, err);
+      st = prepare_winograd(w, 0, m, &wp, threads, ws, err);
     } else if (dd_conv_merge_rows(&w->p)) {
-      st = dd_workspace_grow(w->ws, conv_pad_floats(s, w->p.in_c), "the padded input", err);
+      st = dd_workspace_grow(ws, conv_pad_floats(s, w->p.in_c), "the padded input", err);
     }
   }
   if (st == DD_OK && (passes & DD_CONV_BACKWARD_DATA)) {
     const int m = bwd_wino_m(w, s);
     if (m) {
       dd_wino_problem wp = bwd_problem(w, s, NULL, NULL, NULL);
-      st = prepare_winograd(w, 1, m, &wp, threads, err);
+      st = prepare_winograd(w, 1, m, &wp, threads, ws, err);
     } else if (dd_thin_dgrad_supported(&w->p, s)) {
       if (!w->thin_w) {
         const size_t floats = (size_t)w->p.win.k_h * w->p.win.k_w * w->p.out_c * 4;
@@ -339,7 +339,7 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
                          "of a %dx%d conv %d->%d", w->p.win.k_h, w->p.win.k_w, w->p.in_c, w->p.out_c);
         dd_thin_dgrad_pack(&w->p, thin_weight, w, w->thin_w);
       }
-      st = dd_workspace_grow(w->ws, dd_thin_dgrad_scratch_floats(&w->p, s, threads),
+      st = dd_workspace_grow(ws, dd_thin_dgrad_scratch_floats(&w->p, s, threads),
                              "the data gradient's transposed rows", err);
     } else {
       st = prepare_backward(w, err);
@@ -349,7 +349,8 @@ dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape 
 }
 
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                               float *out, int relu, dd_threadpool *pool) {
+                               float *out, int relu, dd_workspace *ws, dd_threadpool *pool) {
+  ws = conv_ws(w, ws);
   const dd_conv2d_params *p = &w->p;
   dd_igemm_problem pr;
   pr.n = s->n;
@@ -383,14 +384,14 @@ void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, c
   const int m = fwd_wino_m(w, s);
   if (m) {
     dd_wino_problem wp = fwd_problem(s, in, out, relu);
-    run_winograd(w, 0, &wp, pool);
+    run_winograd(w, 0, &wp, ws, pool);
     return;
   }
   if (dd_conv_merge_rows(p)) {
     /* one tap per window row; HWIO's (kw, ci) order is already the row's order */
-    if (w->ws->cap < conv_pad_floats(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
-    pr.src = w->ws->buf;
-    pr.src_w = conv_pad_columns(s, p->in_c, in, w->ws->buf);
+    if (ws->cap < conv_pad_floats(s, p->in_c)) conv_unprepared(w, "the forward pass (padded input)");
+    pr.src = ws->buf;
+    pr.src_w = conv_pad_columns(s, p->in_c, in, ws->buf);
     pr.kc = p->win.k_w * p->in_c;
     pr.xoff = 0;
     pr.tw = 1;
@@ -439,18 +440,19 @@ static void conv_backward_data_gemm(dd_conv2d_weights *w, const dd_window_shape 
                                     float *din, dd_threadpool *pool);
 
 void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s, const float *dout,
-                                     const float *din_mask, float *din, dd_threadpool *pool) {
+                                     const float *din_mask, float *din, dd_workspace *ws, dd_threadpool *pool) {
+  ws = conv_ws(w, ws);
   const dd_conv2d_params *p = &w->p;
   const int m = bwd_wino_m(w, s);
   if (m) {
     dd_wino_problem wp = bwd_problem(w, s, dout, din_mask, din);
-    run_winograd(w, 1, &wp, pool);
+    run_winograd(w, 1, &wp, ws, pool);
     return;
   }
   if (dd_thin_dgrad_supported(p, s)) {
-    if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > w->ws->cap)
+    if (!w->thin_w || dd_thin_dgrad_scratch_floats(p, s, dd_threadpool_size(pool)) > ws->cap)
       conv_unprepared(w, "the data gradient (into <= 3 channels)");
-    dd_thin_dgrad_run(p, s, w->thin_w, dout, din, w->ws->buf, pool);
+    dd_thin_dgrad_run(p, s, w->thin_w, dout, din, ws->buf, pool);
   } else {
     conv_backward_data_gemm(w, s, dout, din, pool);
   }

@@ -192,14 +192,13 @@ void dd_thin_dgrad_run(const dd_conv2d_params *p, const dd_window_shape *s, cons
 dd_status dd_simd128_conv2d_create(const dd_conv2d_params *p, const float *filter_hwio,
                                    const float *bias, dd_conv2d_weights **out, dd_error *err);
 void dd_simd128_conv2d_destroy(dd_conv2d_weights *w);
-void dd_simd128_conv2d_set_workspace(dd_conv2d_weights *w, dd_workspace *ws);
 dd_status dd_simd128_conv2d_prepare(dd_conv2d_weights *w, const dd_window_shape *s, unsigned passes,
-                                    dd_threadpool *pool, dd_error *err);
+                                    dd_workspace *ws, dd_threadpool *pool, dd_error *err);
 void dd_simd128_conv2d_forward(dd_conv2d_weights *w, const dd_window_shape *s, const float *in,
-                               float *out, int relu, dd_threadpool *pool);
+                               float *out, int relu, dd_workspace *ws, dd_threadpool *pool);
 void dd_simd128_conv2d_backward_data(dd_conv2d_weights *w, const dd_window_shape *s,
                                      const float *dout, const float *din_mask, float *din,
-                                     dd_threadpool *pool);
+                                     dd_workspace *ws, dd_threadpool *pool);
 void dd_simd128_conv2d_backward_filter(const dd_conv2d_params *p, const dd_window_shape *s,
                                        const float *in, const float *dout, float *dfilter_hwio,
                                        float *dbias, dd_threadpool *pool);
