@@ -24,6 +24,7 @@ struct dd_lanes {
   int64_t max_pixels;   /* DD_LANES_MAX_TILE_PIXELS, or a test's */
   size_t max_bytes;     /* DD_LANES_MAX_BYTES, or a test's */
   int disabled;         /* the backend cannot run convs at once: never again */
+  int skip_lvl;         /* lanes did not fit (memory, budget) on this level: not again on it */
   dd_exec **exec;       /* n lanes, created as needed */
   float **in;           /* per lane: a tile's input, in_cap floats */
   lane_clock *clock;
@@ -46,6 +47,7 @@ static dd_lanes *lanes_of(dd_dream *d) {
     if (d->lanes) {
       d->lanes->max_pixels = DD_LANES_MAX_TILE_PIXELS;
       d->lanes->max_bytes = DD_LANES_MAX_BYTES;
+      d->lanes->skip_lvl = -1;
     }
   }
   return d->lanes;
@@ -63,14 +65,13 @@ static void free_lanes(dd_lanes *L) {
   free(L->off);
   free(L->inv);
   free(L->order);
-  int64_t max_pixels = L->max_pixels, tiles_run = L->tiles_run;
-  size_t max_bytes = L->max_bytes;
-  int disabled = L->disabled;
+  const dd_lanes keep = *L; /* the settings and the counts stay */
   memset(L, 0, sizeof *L);
-  L->max_pixels = max_pixels;
-  L->max_bytes = max_bytes;
-  L->disabled = disabled;
-  L->tiles_run = tiles_run;
+  L->max_pixels = keep.max_pixels;
+  L->max_bytes = keep.max_bytes;
+  L->disabled = keep.disabled;
+  L->skip_lvl = keep.skip_lvl;
+  L->tiles_run = keep.tiles_run;
 }
 
 void dd_lanes_free(dd_dream *d) {
@@ -97,6 +98,7 @@ dd_status dd_lanes_set_limits(dd_dream *d, int64_t max_pixels, size_t max_bytes,
   if (!L) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
   L->max_pixels = max_pixels;
   L->max_bytes = max_bytes;
+  L->skip_lvl = -1;
   L->end = L->begin; /* tiles kept so far are still right; dropped for a clean test */
   return DD_OK;
 }
@@ -115,12 +117,12 @@ static int lanes_grow(dd_lanes *L, dd_exec *parent, int n, size_t in_floats, int
     if (!e || !in || !c) return 0;
     L->cap = n;
   }
-  if (in_floats > L->in_cap) {
+  if (in_floats > L->in_cap) { /* every lane's input buffer holds in_cap floats */
     for (int i = 0; i < L->n; i++) {
       dd_aligned_free(L->in[i]);
       L->in[i] = NULL;
     }
-    L->in_cap = 0;
+    L->in_cap = in_floats;
   }
   for (; L->n < n; L->n++) {
     L->in[L->n] = NULL;
@@ -129,8 +131,7 @@ static int lanes_grow(dd_lanes *L, dd_exec *parent, int n, size_t in_floats, int
     if (s != DD_OK) return 0;
   }
   for (int i = 0; i < L->n; i++)
-    if (!L->in[i] && !(L->in[i] = (float *)dd_aligned_alloc(in_floats * sizeof(float) + DD_EXTRA_BYTES))) return 0;
-  if (in_floats > L->in_cap) L->in_cap = in_floats;
+    if (!L->in[i] && !(L->in[i] = (float *)dd_aligned_alloc(L->in_cap * sizeof(float) + DD_EXTRA_BYTES))) return 0;
   if (tiles > L->tiles_cap) {
     size_t *off = (size_t *)realloc(L->off, (size_t)tiles * sizeof *off);
     if (off) L->off = off;
@@ -218,7 +219,7 @@ dd_status dd_lanes_tile(dd_dream *d, const float **grad, float *inv, dd_error *e
   const int threads = dd_threadpool_size(pool);
   const int remaining = d->n_tiles - d->tile;
   if (d->obj || threads < 2 || remaining < 2) return DD_OK;
-  if (!(L = lanes_of(d)) || L->disabled || level_cell(d) > L->max_pixels) return DD_OK;
+  if (!(L = lanes_of(d)) || L->disabled || L->skip_lvl == d->lvl || level_cell(d) > L->max_pixels) return DD_OK;
   const int count = remaining < DD_LANES_TILES_PER_LANE * threads ? remaining : DD_LANES_TILES_PER_LANE * threads;
   int nl = count < threads ? count : threads;
   double t0 = dd_now_ms();
@@ -285,7 +286,8 @@ dd_status dd_lanes_tile(dd_dream *d, const float **grad, float *inv, dd_error *e
 fallback:
   /* memory ran out, or lanes would take more than their budget (or the
      backend cannot): the caller computes the tiles on the model's executor,
-     whose arena the dream reserved */
+     whose arena the dream reserved, for the rest of this level */
   free_lanes(L);
+  L->skip_lvl = d->lvl;
   return DD_OK;
 }

@@ -692,6 +692,20 @@ static void test_conv_many_threads(void) {
   for (int i = 0; i < 3; i++) dd_threadpool_destroy(pools[i]);
 }
 
+/* A conv of shape c with a random filter and bias from rng: its geometry
+   and input/output sizes. */
+static dd_conv2d_weights *cshape_conv(const cshape *c, test_rng *rng, dd_window_shape *sh, size_t *nx, size_t *ny) {
+  dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
+  CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, sh, NULL));
+  *nx = (size_t)c->n * c->h * c->w * c->ci;
+  *ny = (size_t)c->n * sh->out_h * sh->out_w * c->co;
+  float *f = rnd(rng, (size_t)c->k * c->k * c->ci * c->co, -0.2f, 0.2f), *b = rnd(rng, c->co, -0.5f, 0.5f);
+  dd_conv2d_weights *w = NULL;
+  CHECK_OK(dut->conv2d_create(&p, f, b, &w, NULL));
+  free(f), free(b);
+  return w;
+}
+
 /* One workspace shared by convs of different geometries (the executor's
    case, kernels.h): prepared in sequence, run interleaved with the shared
    scratch poisoned (NaN) before every call, each gives the bits of the same
@@ -717,18 +731,9 @@ static void test_conv_shared_workspace(void) {
   float *x[NS], *g[NS], *y0[NS], *y1[NS], *dx0[NS], *dx1[NS];
   size_t nx[NS], ny[NS];
   for (int i = 0; i < NS; i++) {
-    const cshape *c = &shapes[i];
-    dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
-    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &sh[i], NULL));
-    nx[i] = (size_t)c->n * c->h * c->w * c->ci;
-    ny[i] = (size_t)c->n * sh[i].out_h * sh[i].out_w * c->co;
-    const size_t nf = (size_t)c->k * c->k * c->ci * c->co;
-    float *f = rnd(&rng, nf, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
+    if (!(w[i] = cshape_conv(&shapes[i], &rng, &sh[i], &nx[i], &ny[i]))) return;
     x[i] = rnd(&rng, nx[i], -1, 1), g[i] = rnd(&rng, ny[i], -1, 1);
     y0[i] = test_alloc(ny[i]), y1[i] = test_alloc(ny[i]), dx0[i] = test_alloc(nx[i]), dx1[i] = test_alloc(nx[i]);
-    CHECK_OK(dut->conv2d_create(&p, f, b, &w[i], NULL));
-    free(f), free(b);
-    if (!w[i]) return;
   }
   size_t largest = 0;
   for (int i = 0; i < NS; i++)
@@ -807,15 +812,7 @@ static void test_conv_concurrent(void) {
   dd_workspace ws[NT + 1];
   memset(ws, 0, sizeof ws);
   for (int i = 0; i < NS; i++) {
-    const cshape *c = &shapes[i];
-    dd_conv2d_params p = {{c->k, c->k, c->s, c->s, c->same ? DD_PADDING_SAME : DD_PADDING_VALID}, c->ci, c->co};
-    CHECK_OK(dd_window_shape_init(&p.win, c->n, c->h, c->w, &sh[i], NULL));
-    nx[i] = (size_t)c->n * c->h * c->w * c->ci;
-    ny[i] = (size_t)c->n * sh[i].out_h * sh[i].out_w * c->co;
-    float *f = rnd(&rng, (size_t)c->k * c->k * c->ci * c->co, -0.2f, 0.2f), *b = rnd(&rng, c->co, -0.5f, 0.5f);
-    CHECK_OK(dut->conv2d_create(&p, f, b, &w[i], NULL));
-    free(f), free(b);
-    if (!w[i]) return;
+    if (!(w[i] = cshape_conv(&shapes[i], &rng, &sh[i], &nx[i], &ny[i]))) return;
     for (int t = 0; t < NT; t++) {
       x[t][i] = rnd(&rng, nx[i], -1, 1), g[t][i] = rnd(&rng, ny[i], -1, 1);
       y[t][i] = test_alloc(ny[i]), dx[t][i] = test_alloc(nx[i]);
