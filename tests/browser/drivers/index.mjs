@@ -10,7 +10,7 @@
 // fn is serialised (fn.toString()) and run in the page; it may be async; it
 // takes one JSON argument and returns JSON. errors() lists console errors and
 // uncaught page errors seen so far (across reloads).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,13 +92,20 @@ function common(s, engine) {
       writeFileSync(p, bytes);
       return p;
     },
-    /** Waits until the browser has saved a download called `name` (complete: no partial file left); its bytes. */
+    /** Waits until the browser has saved a download called `name` (complete: no partial file left, and its size
+        non-zero and the same on two looks 100 ms apart: WebKit creates the file under its final name empty and
+        writes it after); its bytes. */
     async waitForDownload(name, { timeout = 30_000 } = {}) {
       const t0 = Date.now();
+      let lastSize = -1;
       for (;;) {
         const files = readdirSync(s.downloadDir);
         const partial = files.some((f) => /\.(part|download|wkdownload|crdownload)$/i.test(f) || f.startsWith('.'));
-        if (files.includes(name) && !partial) return readFileSync(join(s.downloadDir, name));
+        if (files.includes(name) && !partial) {
+          const size = statSync(join(s.downloadDir, name)).size;
+          if (size > 0 && size === lastSize) return readFileSync(join(s.downloadDir, name));
+          lastSize = size;
+        }
         if (Date.now() - t0 > timeout) throw new Error(`${engine}: no download '${name}' in ${timeout} ms (saved: ${files.join(', ') || 'nothing'})`);
         await new Promise((r) => setTimeout(r, 100));
       }
