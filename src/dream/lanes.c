@@ -174,11 +174,12 @@ static void lanes_range(void *ctx, size_t b, size_t e) {
       double t0 = dd_now_ms();
       dd_dream_tile_input(d, t, L->in[lane]);
       double t1 = dd_now_ms();
+      dd_error err;
       dd_status s = dd_exec_objective_gradient(L->exec[lane], d->target, obj->channels, obj->n_channels, L->in[lane],
-                                               dd_shape4(1, t->height, t->width, 3), grad, NULL, &c->err);
+                                               dd_shape4(1, t->height, t->width, 3), grad, NULL, &err);
       double t2 = dd_now_ms();
-      if (s != DD_OK) {
-        if (c->failed < 0 || i < c->failed) c->failed = i;
+      if (s != DD_OK) { /* the caller reports the first tile's error, as one tile after another would */
+        if (c->failed < 0 || i < c->failed) c->failed = i, c->err = err;
         continue;
       }
       L->inv[i] = dd_dream_tile_scale(d, t, grad);
