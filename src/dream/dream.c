@@ -773,6 +773,11 @@ dd_status dd_dream_debug_lanes(dd_dream *d, int64_t max_tile_pixels, size_t max_
   return dd_lanes_set_limits(d, max_tile_pixels, max_bytes, err);
 }
 
+dd_status dd_dream_debug_lane_fault(dd_dream *d, int tile, dd_error *err) {
+  if (!d || tile < -1) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "bad arguments");
+  return dd_lanes_fail_on(d, tile, err);
+}
+
 dd_status dd_dream_debug_strip_rows(dd_dream *d, int rows, dd_error *err) {
   if (!d || rows < 0) return dd_fail(err, DD_ERR_INVALID_ARGUMENT, "bad arguments");
   d->forced_rows = rows;

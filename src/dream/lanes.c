@@ -15,7 +15,6 @@
 typedef struct lane_clock {
   double input, stats; /* ms this lane spent copying tiles in and on their std */
   int failed;          /* index (in the batch) of the first tile that failed, or -1 */
-  dd_error err;
   char pad[64];        /* lanes write their own clocks: not one cache line */
 } lane_clock;
 
@@ -24,7 +23,8 @@ struct dd_lanes {
   int64_t max_pixels;   /* DD_LANES_MAX_TILE_PIXELS, or a test's */
   size_t max_bytes;     /* DD_LANES_MAX_BYTES, or a test's */
   int disabled;         /* the backend cannot run convs at once: never again */
-  int skip_lvl;         /* lanes did not fit (memory, budget) on this level: not again on it */
+  int skip_lvl;         /* lanes did not fit (memory, budget) or failed on this level: not again on it */
+  int fail_tile;        /* tests: the lanes fail on this tile of the grid (-1: never) */
   dd_exec **exec;       /* n lanes, created as needed */
   float **in;           /* per lane: a tile's input, in_cap floats */
   lane_clock *clock;
@@ -48,6 +48,7 @@ static dd_lanes *lanes_of(dd_dream *d) {
       d->lanes->max_pixels = DD_LANES_MAX_TILE_PIXELS;
       d->lanes->max_bytes = DD_LANES_MAX_BYTES;
       d->lanes->skip_lvl = -1;
+      d->lanes->fail_tile = -1;
     }
   }
   return d->lanes;
@@ -71,6 +72,7 @@ static void free_lanes(dd_lanes *L) {
   L->max_bytes = keep.max_bytes;
   L->disabled = keep.disabled;
   L->skip_lvl = keep.skip_lvl;
+  L->fail_tile = keep.fail_tile;
   L->tiles_run = keep.tiles_run;
 }
 
@@ -92,6 +94,13 @@ void dd_lanes_level(dd_dream *d) {
 }
 
 int64_t dd_lanes_tiles_run(const dd_dream *d) { return d->lanes ? d->lanes->tiles_run : 0; }
+
+dd_status dd_lanes_fail_on(dd_dream *d, int tile, dd_error *err) {
+  dd_lanes *L = lanes_of(d);
+  if (!L) return dd_fail(err, DD_ERR_OUT_OF_MEMORY, "out of memory");
+  L->fail_tile = tile;
+  return DD_OK;
+}
 
 dd_status dd_lanes_set_limits(dd_dream *d, int64_t max_pixels, size_t max_bytes, dd_error *err) {
   dd_lanes *L = lanes_of(d);
@@ -175,11 +184,14 @@ static void lanes_range(void *ctx, size_t b, size_t e) {
       dd_dream_tile_input(d, t, L->in[lane]);
       double t1 = dd_now_ms();
       dd_error err;
-      dd_status s = dd_exec_objective_gradient(L->exec[lane], d->target, obj->channels, obj->n_channels, L->in[lane],
-                                               dd_shape4(1, t->height, t->width, 3), grad, NULL, &err);
+      const dd_shape shape = dd_shape4(1, t->height, t->width, 3);
+      dd_status s = L->begin + i == L->fail_tile
+                        ? dd_fail(&err, DD_ERR_OUT_OF_MEMORY, "lane fault injected on tile %d", L->fail_tile)
+                        : dd_exec_objective_gradient(L->exec[lane], d->target, obj->channels, obj->n_channels,
+                                                     L->in[lane], shape, grad, NULL, &err);
       double t2 = dd_now_ms();
-      if (s != DD_OK) { /* the caller reports the first tile's error, as one tile after another would */
-        if (c->failed < 0 || i < c->failed) c->failed = i, c->err = err;
+      if (s != DD_OK) { /* that tile and the ones after it are the caller's (dd_lanes_tile) */
+        if (c->failed < 0 || i < c->failed) c->failed = i;
         continue;
       }
       L->inv[i] = dd_dream_tile_scale(d, t, grad);
@@ -221,7 +233,7 @@ dd_status dd_lanes_tile(dd_dream *d, const float **grad, float *inv, dd_error *e
   const int remaining = d->n_tiles - d->tile;
   if (d->obj || threads < 2 || remaining < 2) return DD_OK;
   if (!(L = lanes_of(d)) || L->disabled || L->skip_lvl == d->lvl || level_cell(d) > L->max_pixels) return DD_OK;
-  const int count = remaining < DD_LANES_TILES_PER_LANE * threads ? remaining : DD_LANES_TILES_PER_LANE * threads;
+  int count = remaining < DD_LANES_TILES_PER_LANE * threads ? remaining : DD_LANES_TILES_PER_LANE * threads;
   int nl = count < threads ? count : threads;
   double t0 = dd_now_ms();
   /* sizes; the tiles largest first (a lane that takes a small one last
@@ -262,20 +274,25 @@ dd_status dd_lanes_tile(dd_dream *d, const float **grad, float *inv, dd_error *e
   double t1 = dd_now_ms();
   dd_parallel_for(pool, (size_t)nl, lanes_range, &job);
   double t2 = dd_now_ms();
-  int failed = -1, by = -1;
+  int failed = -1;
   double input = 0, stats = 0;
   for (int i = 0; i < nl; i++) {
     input += L->clock[i].input;
     stats += L->clock[i].stats;
-    if (L->clock[i].failed >= 0 && (failed < 0 || L->clock[i].failed < failed)) failed = L->clock[i].failed, by = i;
+    if (L->clock[i].failed >= 0 && (failed < 0 || L->clock[i].failed < failed)) failed = L->clock[i].failed;
   }
   /* the lanes' copies and std as the share of the wall time they took */
   d->ms.tiles += input / nl;
   d->ms.stats += stats / nl;
   d->ms.gradient += (t1 - t0) + (t2 - t1) - (input + stats) / nl;
   if (failed >= 0) {
-    if (err) *err = L->clock[by].err;
-    return L->clock[by].err.status ? L->clock[by].err.status : DD_ERR_INTERNAL;
+    /* a lane could not compute a tile (a re-plan in the worker can run out
+       of memory): the tiles before it are kept; it and the rest of the level
+       run on the model's executor, one after another, which reports an
+       error of its own if there is one */
+    L->skip_lvl = d->lvl;
+    count = failed;
+    if (count == 0) return DD_OK;
   }
   L->lvl = d->lvl;
   L->iteration = d->iteration;

@@ -34,9 +34,10 @@
    (*inv), from the lanes: computed now, with the next tiles of the grid,
    when the model has >= 2 threads, the tiles are small, the dream runs the
    plain objective and the backend allows it; or earlier, with a tile before
-   it. Otherwise *grad = NULL and the caller computes the tile. An error is
-   the first failing tile's (a lane that cannot be set up is not an error:
-   the caller computes the tile). */
+   it. Otherwise *grad = NULL and the caller computes the tile. Lanes that
+   cannot be set up, or fail on a tile, are not an error: the caller
+   computes that tile and the rest of the level (its own error, if any, is
+   the dream's). */
 dd_status dd_lanes_tile(dd_dream *d, const float **grad, float *inv, dd_error *err);
 /* Called as a level starts: frees the lanes' executors and buffers when the
    level's tiles are too large for them (the octaves only grow). */
@@ -45,6 +46,8 @@ void dd_lanes_level(dd_dream *d);
 void dd_lanes_free(dd_dream *d);
 /* Tests (dream_internal.h): the two limits above (0 pixels: never side by side). */
 dd_status dd_lanes_set_limits(dd_dream *d, int64_t max_pixels, size_t max_bytes, dd_error *err);
+/* Tests: the lanes fail on tile `tile` of every iteration's grid (-1: never). */
+dd_status dd_lanes_fail_on(dd_dream *d, int tile, dd_error *err);
 /* Tests: tiles computed on lanes so far. */
 int64_t dd_lanes_tiles_run(const dd_dream *d);
 

@@ -221,6 +221,7 @@ static dd_model *fixture_model_threads(int threads) {
    defaults), and the tiles the last dream computed on lanes. */
 static int64_t g_lanes = -1, g_lane_tiles;
 static size_t g_lane_bytes;
+static int g_lane_fault = -1; /* the lanes fail on this tile of each grid */
 
 /* Runs a dream to the end on m; returns its saved state (the float image:
    any difference in smoothing, resizing, blending or stepping shows) and
@@ -232,6 +233,7 @@ static uint8_t *dream_state(dd_model *m, const dd_dream_options *o, const uint8_
   CHECK_OK(dd_dream_begin(m, o, img, w, h, c, &d, &err));
   if (forced_rows) CHECK_OK(dd_dream_debug_strip_rows(d, forced_rows, &err));
   if (g_lanes >= 0) CHECK_OK(dd_dream_debug_lanes(d, g_lanes, g_lane_bytes, &err));
+  if (g_lane_fault >= 0) CHECK_OK(dd_dream_debug_lane_fault(d, g_lane_fault, &err));
   dd_progress p;
   dd_status s;
   int lvl = 0;
@@ -328,6 +330,27 @@ static void test_lanes_bit_identical(void) {
     g_lanes = -1;
     dd_model_free(m);
   }
+  /* a lane that fails on a tile (as out of memory would) hands it and the
+     rest of its level to the model's executor: nothing lost, the same
+     bytes; tiles before it stay computed on lanes */
+  dd_model *mf = fixture_model_threads(2);
+  g_lanes = INT64_MAX;
+  g_lane_bytes = (size_t)64 << 20;
+  uint8_t *rf = dream_state(mf, &o, img, W, H, 3, 0, &ln, NULL);
+  const int64_t all_lanes = g_lane_tiles;
+  for (int fault = 0; fault <= 3; fault++) {
+    g_lane_fault = fault;
+    free(rf);
+    rf = dream_state(mf, &o, img, W, H, 3, 0, &ln, NULL);
+    CHECKF(l1 == ln && memcmp(r1, rf, l1) == 0, "lanes failing on tile %d: the dream differs from 1 thread's", fault);
+    CHECKF(fault == 0 ? g_lane_tiles == 0 : g_lane_tiles > 0 && g_lane_tiles < all_lanes,
+           "lanes failing on tile %d: %lld of %lld tiles on lanes", fault, (long long)g_lane_tiles,
+           (long long)all_lanes);
+  }
+  g_lane_fault = -1;
+  g_lanes = -1;
+  free(rf);
+  dd_model_free(mf);
   /* resumed from every tile of the first octave's iterations (4-6 tiles
      each, computed in one batch at the first of them) */
   dd_model *m2 = fixture_model_threads(2);
