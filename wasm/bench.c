@@ -140,12 +140,14 @@ typedef struct dd_bench_layer {
   dd_window win;
   dd_window_shape s;
   float *x, *y, *dy, *dx;
+  uint8_t *argmax; /* max pool: the forward's argmax (ops 3, 4) */
   dd_threadpool *pool;
 } dd_bench_layer;
 
 EMSCRIPTEN_KEEPALIVE void dd_bench_layer_destroy(dd_bench_layer *b) {
   if (!b) return;
   dd_aligned_free(b->x), dd_aligned_free(b->y), dd_aligned_free(b->dy), dd_aligned_free(b->dx);
+  free(b->argmax);
   dd_threadpool_destroy(b->pool);
   free(b);
 }
@@ -167,7 +169,8 @@ EMSCRIPTEN_KEEPALIVE dd_bench_layer *dd_bench_layer_create(int backend, int kind
   b->y = dd_bench_buffer(ny, &seed);
   b->dy = dd_bench_buffer(ny, &seed);
   b->dx = dd_bench_buffer(nx, &seed);
-  if (!b->x || !b->y || !b->dy || !b->dx) goto fail;
+  b->argmax = (uint8_t *)calloc(ny + 16, 1);
+  if (!b->x || !b->y || !b->dy || !b->dx || !b->argmax) goto fail;
   return b;
 fail:
   dd_bench_layer_destroy(b);
@@ -175,12 +178,18 @@ fail:
 }
 
 /* One call: op 0 = forward, 1 = backward (the input gradient), 2 = backward
-   with the input as the relu mask (din_mask, as the engine calls it). */
+   with the input as the relu mask (din_mask, as the engine calls it); max
+   pool, when the backend has them: 3 = forward saving the argmax, 4 =
+   backward from it with the input as the mask (what the engine runs). */
 EMSCRIPTEN_KEEPALIVE void dd_bench_layer_run(dd_bench_layer *b, int op) {
   const size_t pixels = (size_t)b->s.in_h * b->s.in_w;
   if (b->kind == 0 && op == 0) b->k->lrn_forward(&b->lrn, pixels, b->c, b->x, b->y, b->pool);
   else if (b->kind == 0) b->k->lrn_backward(&b->lrn, pixels, b->c, b->x, b->dy, op == 2 ? b->x : NULL, b->dx, b->pool);
   else if (op == 0) b->k->max_pool_forward(&b->win, &b->s, b->c, b->x, b->y, b->pool);
+  else if (op == 3 && b->k->max_pool_forward_argmax)
+    b->k->max_pool_forward_argmax(&b->win, &b->s, b->c, b->x, b->y, b->argmax, b->pool);
+  else if (op == 4 && b->k->max_pool_backward_argmax)
+    b->k->max_pool_backward_argmax(&b->win, &b->s, b->c, b->argmax, b->dy, b->x, b->dx, b->pool);
   else b->k->max_pool_backward(&b->win, &b->s, b->c, b->x, b->dy, op == 2 ? b->x : NULL, b->dx, b->pool);
 }
 

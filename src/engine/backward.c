@@ -69,8 +69,13 @@ static void backward_node(dd_exec *e, int pi) {
     }
     case DD_OP_MAX_POOL: {
       float *dx = grad_dst(e, ai, &acc);
-      e->k->max_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dd_act(e, ai), dy, input_mask(e, ai), dx,
-                              e->pool);
+      if (pn->has_argmax)
+        e->k->max_pool_backward_argmax(&n->attr.pool, &pn->ws, pn->shape.c,
+                                       (const uint8_t *)dd_arena_ptr(&e->arena, pn->argmax_off), dy,
+                                       input_mask(e, ai), dx, e->pool);
+      else
+        e->k->max_pool_backward(&n->attr.pool, &pn->ws, pn->shape.c, dd_act(e, ai), dy, input_mask(e, ai), dx,
+                                e->pool);
       grad_done(e, ai, acc);
       break;
     }

@@ -80,6 +80,8 @@ typedef struct dd_plan_node {
   dd_window_shape ws;  /* CONV2D, MAX/AVG_POOL: window geometry for this shape */
   size_t act_off;      /* roots: activation offset in the arena */
   size_t grad_off;     /* roots in a gradient plan: gradient offset in the arena */
+  size_t argmax_off;   /* MAX_POOL in a gradient plan, when has_argmax: its argmax (kernels.h) in the arena */
+  int has_argmax;      /* the forward saves the argmax and the backward routes by it */
   double ms_fwd, ms_bwd; /* profile: accumulated forward / backward time */
 } dd_plan_node;
 

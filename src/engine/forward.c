@@ -37,7 +37,11 @@ static void forward_node(dd_exec *e, int pi, const float *input) {
       if (!pn->absorbed) dd_relu(count, input_act(e, n, 0), out);
       break;
     case DD_OP_MAX_POOL:
-      e->k->max_pool_forward(&n->attr.pool, &pn->ws, pn->shape.c, input_act(e, n, 0), out, e->pool);
+      if (pn->has_argmax)
+        e->k->max_pool_forward_argmax(&n->attr.pool, &pn->ws, pn->shape.c, input_act(e, n, 0), out,
+                                      (uint8_t *)dd_arena_ptr(&e->arena, pn->argmax_off), e->pool);
+      else
+        e->k->max_pool_forward(&n->attr.pool, &pn->ws, pn->shape.c, input_act(e, n, 0), out, e->pool);
       break;
     case DD_OP_AVG_POOL:
       e->k->avg_pool_forward(&n->attr.pool, &pn->ws, pn->shape.c, input_act(e, n, 0), out, e->pool);

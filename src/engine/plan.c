@@ -443,6 +443,12 @@ dd_status dd_plan_make_targets(dd_exec *e, const int *targets, int n_targets, dd
       return dd_fail(err, DD_ERR_SHAPE, "node '%s': tensor too large", e->g->nodes[pn->node].name);
     if (elems > max_elems) max_elems = elems;
     if (pn->root == pi) pn->act_off = dd_arena_reserve(&e->arena, bytes + DD_EXTRA_BYTES);
+    /* a max pool's argmax (one byte per output) spares its backward the
+       rescan of every window */
+    const dd_node *n = &e->g->nodes[pn->node];
+    pn->has_argmax = want_grad && n->op == DD_OP_MAX_POOL && e->k->max_pool_forward_argmax &&
+                     e->k->max_pool_backward_argmax && (int64_t)n->attr.pool.k_h * n->attr.pool.k_w <= 256;
+    if (pn->has_argmax) pn->argmax_off = dd_arena_reserve(&e->arena, elems + DD_EXTRA_BYTES);
   }
   if (want_grad) {
     dd_status ps = place_gradients(e, err);

@@ -166,6 +166,18 @@ typedef struct dd_kernels {
   void (*max_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,
                             const float *in, const float *dout, const float *din_mask,
                             float *din, dd_threadpool *pool);
+  /* Optional (NULL: the backend has none). max_pool_forward that also writes
+     argmax (uint8, out's layout): per output, the cell i * ww + j of its
+     window clipped to the input (hh x ww cells, row-major) that holds the
+     first maximum max_pool_backward routes to. Needs k_h * k_w <= 256. */
+  void (*max_pool_forward_argmax)(const dd_window *win, const dd_window_shape *s, int c,
+                                  const float *in, float *out, uint8_t *argmax, dd_threadpool *pool);
+  /* max_pool_backward from the argmax max_pool_forward_argmax wrote for the
+     same input: the same bytes, without rescanning the windows. din_mask may
+     be the input itself, as max_pool_backward's. */
+  void (*max_pool_backward_argmax)(const dd_window *win, const dd_window_shape *s, int c,
+                                   const uint8_t *argmax, const float *dout, const float *din_mask,
+                                   float *din, dd_threadpool *pool);
   void (*avg_pool_forward)(const dd_window *win, const dd_window_shape *s, int c,
                            const float *in, float *out, dd_threadpool *pool);
   void (*avg_pool_backward)(const dd_window *win, const dd_window_shape *s, int c,

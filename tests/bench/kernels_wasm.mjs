@@ -160,15 +160,21 @@ const LAYERS = [
   { name: 'maxpool0 3x3/2 200x200x64', kind: 1, hw: 200, c: 64 },
   { name: 'maxpool1 3x3/2 100x100x192', kind: 1, hw: 100, c: 192 },
 ];
-console.log('\n| layer (ms per call)            | fwd ours | fwd tfjs | bwd ours |');
-console.log('|--------------------------------|----------|----------|----------|');
+// Max pool also as the engine runs it in a gradient step: the forward saving each output's argmax, the backward
+// routing by it (no rescan of the windows), the input as the relu mask.
+console.log('\n| layer (ms per call)            | fwd ours | fwd tfjs | bwd ours | fwd, argmax | bwd by argmax |');
+console.log('|--------------------------------|----------|----------|----------|-------------|---------------|');
 for (const L of LAYERS) {
-  let f = NaN, b = NaN, t = NaN;
+  let f = NaN, b = NaN, t = NaN, fa = NaN, ba = NaN;
   if (M) {
     const h = M._dd_bench_layer_create(BACKEND_SIMD128, L.kind, L.hw, L.c, threads);
     if (!h) throw new Error(`dd_bench_layer_create failed for ${L.name}`);
     f = bestMs(() => M._dd_bench_layer_run(h, 0));
-    b = bestMs(() => M._dd_bench_layer_run(h, 1));
+    b = bestMs(() => M._dd_bench_layer_run(h, 2));
+    if (L.kind === 1) {
+      fa = bestMs(() => M._dd_bench_layer_run(h, 3));
+      ba = bestMs(() => M._dd_bench_layer_run(h, 4));
+    }
     M._dd_bench_layer_destroy(h);
   }
   if (tf) {
@@ -177,7 +183,7 @@ for (const L of LAYERS) {
     x.dispose();
   }
   const ms = (v) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a').padStart(8);
-  console.log(`| ${L.name.padEnd(30)} | ${ms(f)} | ${ms(t)} | ${ms(b)} |`);
+  console.log(`| ${L.name.padEnd(30)} | ${ms(f)} | ${ms(t)} | ${ms(b)} | ${ms(fa).padStart(11)} | ${ms(ba).padStart(13)} |`);
 }
 console.log(`# load average after: ${load()}`);
 if (M && M.PThread) M.PThread.terminateAllThreads();

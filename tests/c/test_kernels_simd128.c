@@ -263,6 +263,38 @@ static void run_inception(int hw, int threads) {
 
 /* ---- pooling, LRN, gemm ----------------------------------------------------------- */
 
+/* The argmax the forward saves gives the backward the bytes of the rescan
+   (max_pool_backward), with no mask, the input as its mask and another
+   mask; also with NaNs in the input (they never win, as in the rescan). */
+static void pool_argmax_compare(const dd_window *win, const dd_window_shape *s, int c, const float *x0,
+                                const float *g, dd_threadpool *tp, test_rng *rng, const char *what) {
+  const size_t nx = (size_t)s->n * s->in_h * s->in_w * c, ny = (size_t)s->n * s->out_h * s->out_w * c;
+  float *x = test_alloc(nx), *y0 = test_alloc(ny), *y1 = test_alloc(ny), *d0 = test_alloc(nx), *d1 = test_alloc(nx);
+  uint8_t *am = (uint8_t *)malloc(ny + 16);
+  float *other = make_mask(rng, nx);
+  for (int nan = 0; nan <= 1; nan++) {
+    memcpy(x, x0, nx * sizeof(float));
+    if (nan)
+      for (size_t i = 3; i < nx; i += 5) x[i] = NAN;
+    memset(am, 0xEE, ny + 16);
+    dut->max_pool_forward(win, s, c, x, y0, tp);
+    dut->max_pool_forward_argmax(win, s, c, x, y1, am, tp);
+    CHECKF(memcmp(y0, y1, ny * sizeof(float)) == 0, "%s: max forward with argmax (nan %d)", what, nan);
+    size_t bad = 0;
+    for (size_t i = 0; i < ny; i++) bad += am[i] >= (unsigned)(win->k_h * win->k_w);
+    CHECKF(bad == 0 && am[ny] == 0xEE, "%s: %zu argmax cells outside the window, or written past the end", what, bad);
+    for (int mk = 0; mk <= 2; mk++) {
+      const float *mask = mk == 0 ? NULL : mk == 1 ? x : other;
+      for (size_t i = 0; i < nx; i++) d0[i] = d1[i] = NAN;
+      dut->max_pool_backward(win, s, c, x, g, mask, d0, tp);
+      dut->max_pool_backward_argmax(win, s, c, am, g, mask, d1, tp);
+      CHECKF(memcmp(d0, d1, nx * sizeof(float)) == 0, "%s: max backward from the argmax differs (mask %d, nan %d)",
+             what, mk, nan);
+    }
+  }
+  free(x), free(y0), free(y1), free(d0), free(d1), free(am), free(other);
+}
+
 static void pool_compare(int n, int h, int w, int c, int k, int st, int same, test_rng *rng) {
   dd_window win = {k, k, st, st, same ? DD_PADDING_SAME : DD_PADDING_VALID};
   dd_window_shape s;
@@ -299,6 +331,7 @@ static void pool_compare(int n, int h, int w, int c, int k, int st, int same, te
       if (mk) free(mask);
       free(dm);
     }
+    if (dut->max_pool_forward_argmax) pool_argmax_compare(&win, &s, c, x, g, tp, rng, what);
     ref->avg_pool_backward(&win, &s, c, g, d0, NULL);
     for (size_t i = 0; i < nx; i++) d1[i] = NAN;
     dut->avg_pool_backward(&win, &s, c, g, d1, tp);
@@ -328,6 +361,7 @@ static void test_pool(void) {
   pool_compare(2, 11, 9, 12, 5, 1, 1, &rng);
   pool_compare(1, 9, 10, 6, 7, 2, 0, &rng);
   pool_compare(1, 12, 6, 17, 2, 3, 0, &rng);
+  pool_compare(1, 21, 19, 7, 16, 4, 1, &rng); /* 256 cells: the largest argmax */
 }
 
 static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scale, test_rng *rng) {

@@ -207,6 +207,11 @@ void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s,
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *in, const float *dout, const float *din_mask,
                                   float *din, dd_threadpool *pool);
+void dd_simd128_max_pool_forward_argmax(const dd_window *win, const dd_window_shape *s, int c,
+                                        const float *in, float *out, uint8_t *argmax, dd_threadpool *pool);
+void dd_simd128_max_pool_backward_argmax(const dd_window *win, const dd_window_shape *s, int c,
+                                         const uint8_t *argmax, const float *dout, const float *din_mask,
+                                         float *din, dd_threadpool *pool);
 void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool);
 void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,

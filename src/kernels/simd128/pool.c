@@ -14,6 +14,7 @@ typedef struct pool_job {
   const float *in, *dout;
   float *out, *din;
   const float *mask; /* max backward: din's relu mask (kernels.h), or NULL */
+  uint8_t *argmax;   /* max: each output's first-maximum cell (kernels.h), or NULL */
 } pool_job;
 
 typedef struct pool_span {
@@ -78,6 +79,71 @@ static void max_pool_pixel(const float *base, size_t rs, int c, int hh, int ww, 
   }
 }
 
+/* Stores lanes of k (i32, each < 256) as bytes: 16 from four vectors. */
+static inline void store_cells16(uint8_t *am, v128_t k0, v128_t k1, v128_t k2, v128_t k3) {
+  wasm_v128_store(am, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(k0, k1), wasm_i16x8_narrow_i32x4(k2, k3)));
+}
+
+/* max_pool_pixel that also writes, per channel, the cell i * ww + j of the
+   clipped window holding its first maximum in row-major order into am: the
+   cell max_back_window finds (strict '>' while scanning; the max by pmax,
+   so the same values as max_pool_pixel). */
+static void max_pool_pixel_argmax(const float *base, size_t rs, int c, int hh, int ww, float *o, uint8_t *am) {
+  int ch = 0;
+  for (; ch + 16 <= c; ch += 16) {
+    const float *q0 = base + ch;
+    v128_t m0 = wasm_v128_load(q0), m1 = wasm_v128_load(q0 + 4);
+    v128_t m2 = wasm_v128_load(q0 + 8), m3 = wasm_v128_load(q0 + 12);
+    v128_t k0 = wasm_i32x4_splat(0), k1 = k0, k2 = k0, k3 = k0;
+    for (int i = 0; i < hh; i++) {
+      for (int j = i == 0; j < ww; j++) {
+        const float *q = q0 + (size_t)i * rs + (size_t)j * c;
+        const v128_t vk = wasm_i32x4_splat(i * ww + j);
+        const v128_t v0 = wasm_v128_load(q), v1 = wasm_v128_load(q + 4);
+        const v128_t v2 = wasm_v128_load(q + 8), v3 = wasm_v128_load(q + 12);
+        k0 = wasm_v128_bitselect(vk, k0, wasm_f32x4_gt(v0, m0));
+        k1 = wasm_v128_bitselect(vk, k1, wasm_f32x4_gt(v1, m1));
+        k2 = wasm_v128_bitselect(vk, k2, wasm_f32x4_gt(v2, m2));
+        k3 = wasm_v128_bitselect(vk, k3, wasm_f32x4_gt(v3, m3));
+        m0 = wasm_f32x4_pmax(m0, v0);
+        m1 = wasm_f32x4_pmax(m1, v1);
+        m2 = wasm_f32x4_pmax(m2, v2);
+        m3 = wasm_f32x4_pmax(m3, v3);
+      }
+    }
+    wasm_v128_store(o + ch, m0);
+    wasm_v128_store(o + ch + 4, m1);
+    wasm_v128_store(o + ch + 8, m2);
+    wasm_v128_store(o + ch + 12, m3);
+    store_cells16(am + ch, k0, k1, k2, k3);
+  }
+  for (; ch + 4 <= c; ch += 4) {
+    const float *q0 = base + ch;
+    v128_t m = wasm_v128_load(q0), k = wasm_i32x4_splat(0);
+    for (int i = 0; i < hh; i++)
+      for (int j = i == 0; j < ww; j++) {
+        const v128_t v = wasm_v128_load(q0 + (size_t)i * rs + (size_t)j * c);
+        k = wasm_v128_bitselect(wasm_i32x4_splat(i * ww + j), k, wasm_f32x4_gt(v, m));
+        m = wasm_f32x4_pmax(m, v);
+      }
+    wasm_v128_store(o + ch, m);
+    const v128_t k16 = wasm_i16x8_narrow_i32x4(k, k);
+    const int32_t cells = wasm_i32x4_extract_lane(wasm_u8x16_narrow_i16x8(k16, k16), 0);
+    memcpy(am + ch, &cells, 4);
+  }
+  for (; ch < c; ch++) {
+    float m = base[ch];
+    int cell = 0;
+    for (int i = 0; i < hh; i++)
+      for (int j = 0; j < ww; j++) {
+        const float v = base[ch + (size_t)i * rs + (size_t)j * c];
+        if (v > m) m = v, cell = i * ww + j;
+      }
+    o[ch] = m;
+    am[ch] = (uint8_t)cell;
+  }
+}
+
 /* Sum over a clipped window times inv (1 / valid cells). */
 static void avg_pool_pixel(const float *base, size_t rs, int c, int hh, int ww, float inv,
                            float *o) {
@@ -127,11 +193,14 @@ static void pool_forward_rows(const pool_job *job, size_t begin, size_t end, int
   for (size_t row = begin; row < end; row++) {
     const int n = (int)(row / (size_t)s->out_h), oh = (int)(row % (size_t)s->out_h);
     float *o = job->out + row * s->out_w * c;
+    uint8_t *am = job->argmax ? job->argmax + row * s->out_w * c : NULL;
     for (int ow = 0; ow < s->out_w; ow++, o += c) {
       pool_span r = pool_window(job->win, s, oh, ow);
       const float *base = job->in + (((size_t)n * s->in_h + r.h0) * s->in_w + r.w0) * c;
       int hh = r.h1 - r.h0, ww = r.w1 - r.w0;
-      if (is_max)
+      if (am)
+        max_pool_pixel_argmax(base, rs, c, hh, ww, o, am + (size_t)ow * c);
+      else if (is_max)
         max_pool_pixel(base, rs, c, hh, ww, o);
       else
         avg_pool_pixel(base, rs, c, hh, ww, 1.0f / (float)(hh * ww), o);
@@ -151,13 +220,19 @@ static void avg_forward_fn(void *ctx, size_t b, size_t e) {
 
 void dd_simd128_max_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool) {
-  pool_job job = {win, s, c, in, NULL, out, NULL, NULL};
+  pool_job job = {win, s, c, in, NULL, out, NULL, NULL, NULL};
+  dd_parallel_for(pool, (size_t)s->n * s->out_h, max_forward_fn, &job);
+}
+
+void dd_simd128_max_pool_forward_argmax(const dd_window *win, const dd_window_shape *s, int c,
+                                        const float *in, float *out, uint8_t *argmax, dd_threadpool *pool) {
+  pool_job job = {win, s, c, in, NULL, out, NULL, NULL, argmax};
   dd_parallel_for(pool, (size_t)s->n * s->out_h, max_forward_fn, &job);
 }
 
 void dd_simd128_avg_pool_forward(const dd_window *win, const dd_window_shape *s, int c,
                                  const float *in, float *out, dd_threadpool *pool) {
-  pool_job job = {win, s, c, in, NULL, out, NULL, NULL};
+  pool_job job = {win, s, c, in, NULL, out, NULL, NULL, NULL};
   dd_parallel_for(pool, (size_t)s->n * s->out_h, avg_forward_fn, &job);
 }
 
@@ -280,6 +355,22 @@ static void max_back_window(const float *base, float *dbase, const float *mbase,
   }
 }
 
+/* max_back_window from the cells the forward found (am: one per channel,
+   i * ww + j of the clipped window): the same offsets, so the same
+   scatter and the same bytes, without the rescan. A mask that is the input
+   itself is read at the argmax, where it is the max mask_by_max tests. */
+static void max_back_window_cells(const uint8_t *am, float *dbase, const float *mbase, size_t rs, int c, int hh,
+                                  int ww, const float *g, int checked, int lo, int hi) {
+  int32_t cell_off[256], o[16];
+  for (int i = 0; i < hh; i++)
+    for (int j = 0; j < ww; j++) cell_off[i * ww + j] = (int32_t)((size_t)i * rs + (size_t)j * c);
+  for (int ch = 0; ch < c; ch += 16) {
+    const int n = c - ch < 16 ? c - ch : 16;
+    for (int l = 0; l < n; l++) o[l] = cell_off[am[ch + l]];
+    scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, n, checked, lo, hi);
+  }
+}
+
 /* Adds g*inv to every channel of the window's rows [i0, i1). */
 static void avg_back_window(float *dbase, size_t rs, int c, int i0, int i1, int ww, const float *g, float inv) {
   const v128_t vinv = wasm_f32x4_splat(inv);
@@ -333,7 +424,11 @@ static void pool_backward_band(const pool_job *job, int n, int r0, int r1, int i
         const int checked = r.h0 < r0 || r.h1 > r1;
         const int lo = (r0 - r.h0) * (int)rs, hi = (r1 - r.h0) * (int)rs;
         const size_t at = (size_t)n * s->in_h * rs + off;
-        max_back_window(job->in + at, dbase, job->mask ? job->mask + at : NULL, rs, c, hh, ww, g, checked, lo, hi);
+        const float *mbase = job->mask ? job->mask + at : NULL;
+        if (job->argmax)
+          max_back_window_cells(job->argmax + (g - job->dout), dbase, mbase, rs, c, hh, ww, g, checked, lo, hi);
+        else
+          max_back_window(job->in + at, dbase, mbase, rs, c, hh, ww, g, checked, lo, hi);
       } else {
         const int i0 = r.h0 < r0 ? r0 - r.h0 : 0, i1 = r.h1 > r1 ? r1 - r.h0 : hh;
         avg_back_window(dbase, rs, c, i0, i1, ww, g, 1.0f / (float)(hh * ww));
@@ -385,12 +480,19 @@ static void avg_backward_fn(void *ctx, size_t b, size_t e) {
 void dd_simd128_max_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *in, const float *dout, const float *din_mask,
                                   float *din, dd_threadpool *pool) {
-  band_job job = {{win, s, c, in, dout, NULL, din, din_mask}, pool_bands(win, s, pool)};
+  band_job job = {{win, s, c, in, dout, NULL, din, din_mask, NULL}, pool_bands(win, s, pool)};
+  dd_parallel_for(pool, (size_t)s->n * job.bands, max_backward_fn, &job);
+}
+
+void dd_simd128_max_pool_backward_argmax(const dd_window *win, const dd_window_shape *s, int c,
+                                         const uint8_t *argmax, const float *dout, const float *din_mask,
+                                         float *din, dd_threadpool *pool) {
+  band_job job = {{win, s, c, NULL, dout, NULL, din, din_mask, (uint8_t *)argmax}, pool_bands(win, s, pool)};
   dd_parallel_for(pool, (size_t)s->n * job.bands, max_backward_fn, &job);
 }
 
 void dd_simd128_avg_pool_backward(const dd_window *win, const dd_window_shape *s, int c,
                                   const float *dout, float *din, dd_threadpool *pool) {
-  band_job job = {{win, s, c, NULL, dout, NULL, din, NULL}, pool_bands(win, s, pool)};
+  band_job job = {{win, s, c, NULL, dout, NULL, din, NULL, NULL}, pool_bands(win, s, pool)};
   dd_parallel_for(pool, (size_t)s->n * job.bands, avg_backward_fn, &job);
 }
