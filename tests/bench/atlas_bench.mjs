@@ -2,6 +2,7 @@
 // --channels N < the layer's: N of them, and the whole layer projected from their mean), with the load average
 // (the machine may be shared: compare figures taken under the same load).
 //   node tests/bench/atlas_bench.mjs [MODEL] [--layer mixed4c] [--threads 1,2] [--channels N] [--size 80]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import os from 'node:os';
 import { loadModel, channelAtlas } from '../../wasm/js/index.js';
 

@@ -15,6 +15,7 @@
 // Options: --only breakdown,steps,tfjs (default all) --quick (= no tfjs)
 //          --threads N (steps and tfjs: ours on N threads; default 2) --reps N (breakdown runs, default 3)
 //          --images hulk,escher --thread-list 1,2
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';

@@ -7,6 +7,7 @@
 // A benchmark: it prints, asserts nothing.
 //
 //   node tests/bench/dream_browser.mjs [--threads N] [--image FILE] [--layer L] [--reps N] [--timeout S]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import os from 'node:os';

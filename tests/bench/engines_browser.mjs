@@ -5,6 +5,7 @@
 // the package's module Worker), single-threaded (st) and multi-threaded (mt, --threads N, default 2) where the
 // engine can (cross-origin isolated page with SharedArrayBuffer). A benchmark: it prints, asserts nothing.
 //   node tests/bench/engines_browser.mjs [--engines chromium,firefox,webkit] [--reps N] [--threads N] [--no-dream]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import os from 'node:os';
 import { engineNames, skipReason, openEngine } from '../browser/drivers/index.mjs';
 import { startServer, haveStandin } from '../browser/lib.mjs';

@@ -14,6 +14,7 @@
 // gradient = tf.conv2dTranspose (the Conv2DBackpropInput kernel that tf.grad
 // of conv2d w.r.t. its input dispatches). TF.js's wasm backend has no
 // Conv2DBackpropFilter kernel, so its filter gradient is n/a.
+import './lib/help.mjs'; // --help: the usage above, and exit
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { loadCore } from '../../wasm/js/core.js';

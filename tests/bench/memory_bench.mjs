@@ -4,6 +4,7 @@
 // its peak. Needs ../shared (the stand-in Inception 5h).
 //   node tests/bench/memory_bench.mjs [all|layers|4k|8k [LAYER]]   (4k, 8k: conv2d2 unless LAYER)
 // 8k: an 8192x8192 dream on the default (threaded) build, 2 threads: its heap grows up to 4 GiB.
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel, dream } from '../../wasm/js/index.js';

@@ -9,6 +9,7 @@
 // Times are the best of --reps N (default 5) after a warm-up call.
 //
 //   node tests/bench/onnx_bench.mjs [--reps N] [--sizes 224,400]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';

@@ -1,6 +1,7 @@
 // small_grad_bench.mjs — one small gradient (an atlas tile's: mixed4c, mean of squares) at 1 and N threads, many
 // repetitions, interleaved: what the thread pool costs or gains on small pictures. Prints, asserts nothing.
 //   node tests/bench/small_grad_bench.mjs [MODEL] [--sizes 40,80] [--threads 1,2] [--reps 60] [--rounds 3] [--layer mixed4c]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import os from 'node:os';
 import { loadModel } from '../../wasm/js/index.js';
 

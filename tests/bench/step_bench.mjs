@@ -7,6 +7,7 @@
 //
 // --mt1 adds the threaded build on 1 thread (separates the pool's cost from the st/mt build difference).
 // Needs ../shared/models/inception5h-standin.pb (or DD_SHARED_DIR).
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';

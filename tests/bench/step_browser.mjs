@@ -18,6 +18,7 @@
 // binary with N threads. tf.min.js, tf-backend-wasm and its .wasm files and tfgraph.js are served from
 // node_modules/ and tests/js/lib/ by a page route of this script (web/server.js serves neither).
 // Needs /usr/bin/chromium (or CHROMIUM_PATH) and ../shared/models/inception5h-standin.pb (or DD_SHARED_DIR).
+import './lib/help.mjs'; // --help: the usage above, and exit
 import { existsSync, readFileSync } from 'node:fs';
 import { join, extname, sep } from 'node:path';
 import os from 'node:os';

@@ -5,6 +5,7 @@
 // against TF.js' wasm backend fit() in the same process.
 //
 //   node tests/bench/train_bench.mjs [epochs=5]
+import './lib/help.mjs'; // --help: the usage above, and exit
 import os from 'node:os';
 import { sequential, dense, dropout, conv2d, maxPooling2d, flatten } from '../../wasm/js/index.js';
 
