@@ -133,7 +133,8 @@ typedef struct dd_kernels {
                               dd_workspace *ws, dd_threadpool *pool, dd_error *err);
   /* 1 when the run-time calls (forward, backward_data) on one w may run at
      the same time on several threads, each on a workspace of its own, once
-     every geometry they run is prepared: they only read w. 0 (xnnpack: its
+     every geometry they run is prepared: they then only read w (ws NULL
+     means w's own scratch, which they write: not concurrent). 0 (xnnpack: its
      operators hold per-geometry state): one call at a time per w. */
   int conv_concurrent;
   /* out[n][oh][ow][co] = bias[co] + sum in[n][ih][iw][ci] * filter[kh][kw][ci][co];
