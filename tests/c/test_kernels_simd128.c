@@ -263,6 +263,8 @@ static void run_inception(int hw, int threads) {
 
 /* ---- pooling, LRN, gemm ----------------------------------------------------------- */
 
+static dd_threadpool *g_pool8; /* test_pool's */
+
 /* The argmax the forward saves gives the backward the bytes of the rescan
    (max_pool_backward), with no mask, the input as its mask and another
    mask; also with NaNs in the input (they never win, as in the rescan). */
@@ -290,6 +292,10 @@ static void pool_argmax_compare(const dd_window *win, const dd_window_shape *s, 
       dut->max_pool_backward_argmax(win, s, c, am, g, mask, d1, tp);
       CHECKF(memcmp(d0, d1, nx * sizeof(float)) == 0, "%s: max backward from the argmax differs (mask %d, nan %d)",
              what, mk, nan);
+      /* 8 threads: more bands, more windows straddling two of them */
+      for (size_t i = 0; i < nx; i++) d1[i] = NAN;
+      dut->max_pool_backward_argmax(win, s, c, am, g, mask, d1, g_pool8);
+      CHECKF(memcmp(d0, d1, nx * sizeof(float)) == 0, "%s: max backward from the argmax on 8 threads differs", what);
     }
   }
   free(x), free(y0), free(y1), free(d0), free(d1), free(am), free(other);
@@ -343,6 +349,7 @@ static void pool_compare(int n, int h, int w, int c, int k, int st, int same, te
 static void test_pool(void) {
   test_rng rng;
   test_rng_seed(&rng, 12);
+  g_pool8 = dd_threadpool_create(8);
   pool_compare(1, 28, 28, 64, 3, 2, 1, &rng);  /* maxpool0-like */
   pool_compare(1, 13, 13, 192, 3, 2, 1, &rng); /* odd, maxpool1-like */
   pool_compare(2, 14, 14, 508, 3, 1, 1, &rng); /* inception pool branch */
@@ -362,6 +369,9 @@ static void test_pool(void) {
   pool_compare(1, 9, 10, 6, 7, 2, 0, &rng);
   pool_compare(1, 12, 6, 17, 2, 3, 0, &rng);
   pool_compare(1, 21, 19, 7, 16, 4, 1, &rng); /* 256 cells: the largest argmax */
+  pool_compare(1, 64, 5, 33, 3, 2, 1, &rng);   /* 8 threads: 8 bands of 8 rows */
+  dd_threadpool_destroy(g_pool8);
+  g_pool8 = NULL;
 }
 
 static void lrn_compare(const dd_lrn_params *p, size_t pixels, int c, float scale, test_rng *rng) {
