@@ -79,6 +79,40 @@ static void max_pool_pixel(const float *base, size_t rs, int c, int hh, int ww, 
   }
 }
 
+/* The first maximum of 16 channels over a clipped window (row-major scan,
+   strict '>'; the max by pmax, as max_pool_pixel) and where it is: lane
+   index i * step_i + j * step_j of its cell (a cell number for the saved
+   argmax, an element offset for the backward's rescan). q0 points at the
+   window's first cell; rs is the input row stride in floats. */
+static inline void first_max16(const float *q0, size_t rs, int c, int hh, int ww, int step_i, int step_j, v128_t m[4],
+                               v128_t k[4]) {
+  for (int l = 0; l < 4; l++) m[l] = wasm_v128_load(q0 + 4 * l), k[l] = wasm_i32x4_splat(0);
+  for (int i = 0; i < hh; i++) {
+    for (int j = i == 0; j < ww; j++) {
+      const float *q = q0 + (size_t)i * rs + (size_t)j * c;
+      const v128_t vk = wasm_i32x4_splat(i * step_i + j * step_j);
+      for (int l = 0; l < 4; l++) {
+        const v128_t v = wasm_v128_load(q + 4 * l);
+        k[l] = wasm_v128_bitselect(vk, k[l], wasm_f32x4_gt(v, m[l]));
+        m[l] = wasm_f32x4_pmax(m[l], v);
+      }
+    }
+  }
+}
+
+/* The same for 4 channels. */
+static inline void first_max4(const float *q0, size_t rs, int c, int hh, int ww, int step_i, int step_j, v128_t *m,
+                              v128_t *k) {
+  *m = wasm_v128_load(q0);
+  *k = wasm_i32x4_splat(0);
+  for (int i = 0; i < hh; i++)
+    for (int j = i == 0; j < ww; j++) {
+      const v128_t v = wasm_v128_load(q0 + (size_t)i * rs + (size_t)j * c);
+      *k = wasm_v128_bitselect(wasm_i32x4_splat(i * step_i + j * step_j), *k, wasm_f32x4_gt(v, *m));
+      *m = wasm_f32x4_pmax(*m, v);
+    }
+}
+
 /* Stores lanes of k (i32, each < 256) as bytes: 16 from four vectors. */
 static inline void store_cells16(uint8_t *am, v128_t k0, v128_t k1, v128_t k2, v128_t k3) {
   wasm_v128_store(am, wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(k0, k1), wasm_i16x8_narrow_i32x4(k2, k3)));
@@ -91,41 +125,14 @@ static inline void store_cells16(uint8_t *am, v128_t k0, v128_t k1, v128_t k2, v
 static void max_pool_pixel_argmax(const float *base, size_t rs, int c, int hh, int ww, float *o, uint8_t *am) {
   int ch = 0;
   for (; ch + 16 <= c; ch += 16) {
-    const float *q0 = base + ch;
-    v128_t m0 = wasm_v128_load(q0), m1 = wasm_v128_load(q0 + 4);
-    v128_t m2 = wasm_v128_load(q0 + 8), m3 = wasm_v128_load(q0 + 12);
-    v128_t k0 = wasm_i32x4_splat(0), k1 = k0, k2 = k0, k3 = k0;
-    for (int i = 0; i < hh; i++) {
-      for (int j = i == 0; j < ww; j++) {
-        const float *q = q0 + (size_t)i * rs + (size_t)j * c;
-        const v128_t vk = wasm_i32x4_splat(i * ww + j);
-        const v128_t v0 = wasm_v128_load(q), v1 = wasm_v128_load(q + 4);
-        const v128_t v2 = wasm_v128_load(q + 8), v3 = wasm_v128_load(q + 12);
-        k0 = wasm_v128_bitselect(vk, k0, wasm_f32x4_gt(v0, m0));
-        k1 = wasm_v128_bitselect(vk, k1, wasm_f32x4_gt(v1, m1));
-        k2 = wasm_v128_bitselect(vk, k2, wasm_f32x4_gt(v2, m2));
-        k3 = wasm_v128_bitselect(vk, k3, wasm_f32x4_gt(v3, m3));
-        m0 = wasm_f32x4_pmax(m0, v0);
-        m1 = wasm_f32x4_pmax(m1, v1);
-        m2 = wasm_f32x4_pmax(m2, v2);
-        m3 = wasm_f32x4_pmax(m3, v3);
-      }
-    }
-    wasm_v128_store(o + ch, m0);
-    wasm_v128_store(o + ch + 4, m1);
-    wasm_v128_store(o + ch + 8, m2);
-    wasm_v128_store(o + ch + 12, m3);
-    store_cells16(am + ch, k0, k1, k2, k3);
+    v128_t m[4], k[4];
+    first_max16(base + ch, rs, c, hh, ww, ww, 1, m, k);
+    for (int l = 0; l < 4; l++) wasm_v128_store(o + ch + 4 * l, m[l]);
+    store_cells16(am + ch, k[0], k[1], k[2], k[3]);
   }
   for (; ch + 4 <= c; ch += 4) {
-    const float *q0 = base + ch;
-    v128_t m = wasm_v128_load(q0), k = wasm_i32x4_splat(0);
-    for (int i = 0; i < hh; i++)
-      for (int j = i == 0; j < ww; j++) {
-        const v128_t v = wasm_v128_load(q0 + (size_t)i * rs + (size_t)j * c);
-        k = wasm_v128_bitselect(wasm_i32x4_splat(i * ww + j), k, wasm_f32x4_gt(v, m));
-        m = wasm_f32x4_pmax(m, v);
-      }
+    v128_t m, k;
+    first_max4(base + ch, rs, c, hh, ww, ww, 1, &m, &k);
     wasm_v128_store(o + ch, m);
     const v128_t k16 = wasm_i16x8_narrow_i32x4(k, k);
     const int32_t cells = wasm_i32x4_extract_lane(wasm_u8x16_narrow_i16x8(k16, k16), 0);
@@ -283,55 +290,23 @@ static void max_back_window(const float *base, float *dbase, const float *mbase,
   const int mask_is_in = mbase == base;
   int ch = 0;
   for (; ch + 16 <= c; ch += 16) {
-    const float *b = base + ch;
-    v128_t m0 = wasm_v128_load(b), m1 = wasm_v128_load(b + 4);
-    v128_t m2 = wasm_v128_load(b + 8), m3 = wasm_v128_load(b + 12);
-    v128_t o0 = wasm_i32x4_splat(0), o1 = o0, o2 = o0, o3 = o0;
-    for (int i = 0; i < hh; i++) {
-      for (int j = i == 0; j < ww; j++) {
-        const int off = (int)((size_t)i * rs + (size_t)j * c);
-        const float *q = b + off;
-        const v128_t vo = wasm_i32x4_splat(off);
-        const v128_t v0 = wasm_v128_load(q), v1 = wasm_v128_load(q + 4);
-        const v128_t v2 = wasm_v128_load(q + 8), v3 = wasm_v128_load(q + 12);
-        o0 = wasm_v128_bitselect(vo, o0, wasm_f32x4_gt(v0, m0));
-        o1 = wasm_v128_bitselect(vo, o1, wasm_f32x4_gt(v1, m1));
-        o2 = wasm_v128_bitselect(vo, o2, wasm_f32x4_gt(v2, m2));
-        o3 = wasm_v128_bitselect(vo, o3, wasm_f32x4_gt(v3, m3));
-        m0 = wasm_f32x4_pmax(m0, v0);
-        m1 = wasm_f32x4_pmax(m1, v1);
-        m2 = wasm_f32x4_pmax(m2, v2);
-        m3 = wasm_f32x4_pmax(m3, v3);
-      }
-    }
+    v128_t m[4], k[4];
+    first_max16(base + ch, rs, c, hh, ww, (int)rs, c, m, k);
     int32_t o[16];
-    wasm_v128_store(o, o0);
-    wasm_v128_store(o + 4, o1);
-    wasm_v128_store(o + 8, o2);
-    wasm_v128_store(o + 12, o3);
+    for (int l = 0; l < 4; l++) wasm_v128_store(o + 4 * l, k[l]);
     if (mask_is_in) {
       float gm[16];
-      wasm_v128_store(gm, mask_by_max(g + ch, m0));
-      wasm_v128_store(gm + 4, mask_by_max(g + ch + 4, m1));
-      wasm_v128_store(gm + 8, mask_by_max(g + ch + 8, m2));
-      wasm_v128_store(gm + 12, mask_by_max(g + ch + 12, m3));
+      for (int l = 0; l < 4; l++) wasm_v128_store(gm + 4 * l, mask_by_max(g + ch + 4 * l, m[l]));
       scatter_lanes(dbase + ch, NULL, o, gm, 16, checked, lo, hi);
     } else {
       scatter_lanes(dbase + ch, mbase ? mbase + ch : NULL, o, g + ch, 16, checked, lo, hi);
     }
   }
   for (; ch + 4 <= c; ch += 4) {
-    const float *b = base + ch;
-    v128_t m = wasm_v128_load(b), ov = wasm_i32x4_splat(0);
-    for (int i = 0; i < hh; i++)
-      for (int j = i == 0; j < ww; j++) {
-        const int off = (int)((size_t)i * rs + (size_t)j * c);
-        const v128_t v = wasm_v128_load(b + off);
-        ov = wasm_v128_bitselect(wasm_i32x4_splat(off), ov, wasm_f32x4_gt(v, m));
-        m = wasm_f32x4_pmax(m, v);
-      }
+    v128_t m, k;
+    first_max4(base + ch, rs, c, hh, ww, (int)rs, c, &m, &k);
     int32_t o[4];
-    wasm_v128_store(o, ov);
+    wasm_v128_store(o, k);
     if (mask_is_in) {
       float gm[4];
       wasm_v128_store(gm, mask_by_max(g + ch, m));
